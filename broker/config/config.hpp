@@ -1,0 +1,76 @@
+// Strata's configuration: every setting with its default. Loaded from a TOML
+// file (etc/strata.toml is the commented reference) and the command line.
+// Loading validates everything: an unknown key, a wrong type or an
+// out-of-range value is a ConfigError carrying file:line and what was
+// expected.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace strata::config {
+
+enum class LogLevel : std::uint8_t { trace, debug, info, warn, error };
+
+struct Listener {
+  std::string scheme = "tcp";  // tcp (tls, ws, wss come later)
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 1883;
+  std::uint32_t max_connections = 0;  // 0: only the broker-wide limit applies
+  std::string name() const { return scheme + "://" + host + ":" + std::to_string(port); }
+};
+
+struct Limits {
+  std::uint32_t max_connections = 100000;
+  std::uint32_t max_packet_size = 1024 * 1024;     // bytes, incoming and advertised
+  std::uint16_t receive_maximum = 1024;            // inflight QoS 1/2 we accept from a client
+  std::uint16_t topic_alias_maximum = 64;          // aliases a client may set towards us
+  std::uint16_t max_keep_alive = 0;                // 0: accept the client's; else cap (server keep alive)
+  std::uint32_t session_expiry_max = 7 * 24 * 3600;  // seconds; cap on what clients ask
+  std::uint16_t max_inflight_messages = 64;        // unacknowledged QoS 1/2 we send per session
+  std::uint32_t max_queued_messages = 10000;       // per session, beyond inflight
+  bool queue_qos0_offline = false;                 // queue QoS 0 for offline persistent sessions
+  std::uint32_t max_topic_length = 65535;          // bytes
+  std::uint32_t max_topic_levels = 128;
+  std::uint8_t maximum_qos = 2;
+  bool retain_available = true;
+  bool wildcard_subscriptions = true;
+  bool shared_subscriptions = true;
+  bool subscription_identifiers = true;
+  std::uint16_t max_client_id_length = 256;
+  bool allow_empty_client_id = true;               // assign one (v5 always; 3.1.1 with clean session)
+  std::chrono::seconds connect_timeout{10};        // time to send CONNECT after accept
+};
+
+struct Sys {
+  std::chrono::seconds interval{10};  // $SYS update period; 0 disables
+};
+
+struct Config {
+  std::string source;  // file it was loaded from, empty for defaults
+  std::vector<Listener> listeners{Listener{}};
+  std::string data_dir = "./data";
+  LogLevel log_level = LogLevel::info;
+  unsigned threads = 0;  // 0: one per core
+  Limits limits;
+  Sys sys;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;  // message is "file:line: what"
+};
+
+// Loads and validates a TOML file; throws ConfigError.
+Config load_file(const std::string& path);
+
+// Validates TOML text (`name` is used as the file name in errors).
+Config load_string(const std::string& text, const std::string& name);
+
+// Parses "tcp://host:port" into a Listener; throws ConfigError naming `where`.
+Listener parse_listen_url(const std::string& url, const std::string& where);
+
+}  // namespace strata::config

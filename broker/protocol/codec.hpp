@@ -1,0 +1,48 @@
+// The MQTT codec: a pure function of bytes, protocol version and limits.
+// It never touches a socket, so it is unit-tested byte by byte and fuzzed.
+//
+// decode() reads at most one packet from the front of a buffer. It reports
+// `need_more` until a whole packet is there, but it fails with
+// packet_too_large as soon as the fixed header announces a packet larger
+// than the limit, so a peer cannot make us buffer it. Malformed input gives
+// `error` with malformed_packet (0x81) or protocol_error (0x82) and a short
+// text for logs and reason strings; the caller closes the connection.
+//
+// CONNECT is decoded whatever `version` says (it carries its own protocol
+// level); an unknown protocol name or level decodes to an error with
+// unsupported_protocol_version, and `version` in the result tells whether
+// the CONNACK must be in 3.1.1 (levels 3, 4) or 5.0 format.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "broker/protocol/packet.hpp"
+
+namespace strata::protocol {
+
+enum class DecodeStatus : std::uint8_t { ok, need_more, error };
+
+struct DecodeResult {
+  DecodeStatus status = DecodeStatus::need_more;
+  Packet packet;             // valid when status == ok
+  std::size_t consumed = 0;  // bytes of this packet, when status == ok
+  ReasonCode error = ReasonCode::success;  // when status == error
+  std::string error_text;                  // when status == error
+  Version version = Version::v5;  // for CONNECT (ok or error): the version to answer in
+};
+
+// Decodes one packet. `max_packet_size` bounds the whole packet (fixed
+// header included), as MQTT 5's Maximum Packet Size does.
+DecodeResult decode(std::span<const std::uint8_t> buffer, Version version,
+                    std::uint32_t max_packet_size);
+
+// Appends the encoding of `packet` in `version` to `out`.
+void encode(const Packet& packet, Version version, std::string& out);
+
+// Bytes that encode() would append for `packet`.
+std::size_t encoded_size(const Packet& packet, Version version);
+
+}  // namespace strata::protocol

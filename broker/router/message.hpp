@@ -1,0 +1,30 @@
+// The message that travels through the broker once a PUBLISH is accepted.
+// It is immutable and shared by every subscriber it is delivered to; what
+// differs per delivery (QoS, packet id, retain flag, subscription ids, topic
+// alias) is decided when it is encoded for one connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "broker/protocol/packet.hpp"
+
+namespace strata::router {
+
+struct Message {
+  std::string topic;
+  std::string payload;
+  protocol::QoS qos = protocol::QoS::at_most_once;
+  bool retain = false;
+  // Application properties only: payload format, content type, response
+  // topic, correlation data, user properties. Message expiry is kept as an
+  // absolute deadline below and re-computed on every send.
+  protocol::Properties properties;
+  std::uint64_t expires_at_ms = 0;  // unix time in ms; 0 = never expires
+  std::string publisher;            // client id of the publisher, for logs
+};
+
+using MessagePtr = std::shared_ptr<const Message>;
+
+}  // namespace strata::router

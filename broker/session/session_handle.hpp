@@ -1,0 +1,34 @@
+// The identity of a session as seen from any core.
+//
+// Subscriptions in every core's topic trie point at a SessionHandle. The
+// session itself (broker/session/session.hpp) lives on exactly one core at a
+// time; `core` says which, so a publisher on any core knows where to post a
+// delivery. When a client reconnects on another core, the session moves and
+// `core` is updated; a core that receives a delivery for a session it no
+// longer owns forwards it (see broker/core/core.cpp).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace strata::session {
+
+class Session;
+
+struct SessionHandle {
+  SessionHandle(std::string id, std::uint64_t serial, unsigned owner)
+      : client_id(std::move(id)), serial(serial), core(owner) {}
+
+  const std::string client_id;
+  const std::uint64_t serial;  // unique per session incarnation, for logs
+  std::atomic<unsigned> core;  // the core that owns the session now
+  std::atomic<bool> online{false};  // a connection is attached
+  std::atomic<bool> ended{false};   // session is gone; drop deliveries
+  Session* session = nullptr;       // touched only by the owning core
+};
+
+using SessionRef = std::shared_ptr<SessionHandle>;
+
+}  // namespace strata::session

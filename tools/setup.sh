@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything Strata needs to build and test on Debian bookworm:
+# the toolchain and libraries (apt), the real MQTT peers the integration
+# tests talk to (mosquitto, paho), and the npm packages (MQTT.js) into a
+# git-ignored folder. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(
+  build-essential cmake ninja-build pkg-config git
+  g++ clang libclang-rt-14-dev llvm
+  libboost1.81-dev libssl-dev
+  rapidjson-dev liblmdb-dev libluajit-5.1-dev librdkafka-dev
+  libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
+  mosquitto mosquitto-clients python3-paho-mqtt python3-pytest
+  nodejs
+)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+# npm ships inside some nodejs builds; ask for Debian's npm only when absent.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  # Boost 1.81 conflicts with Debian's default 1.74 headers: never mix them.
+  if dpkg-query -W -f='${Status}' libboost1.74-dev 2>/dev/null | grep -q 'install ok installed'; then
+    echo "setup: removing libboost1.74-dev (conflicts with Boost 1.81)" >&2
+    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd=sudo
+    $sudo_cmd apt-get remove -y -o DPkg::Lock::Timeout=300 libboost1.74-dev libboost-dev || true
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -q -o DPkg::Lock::Timeout=300
+  $sudo_cmd apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}"
+fi
+
+# npm packages for the integration tests (MQTT.js), kept out of git.
+if [ ! -d tests/node_modules/mqtt ]; then
+  echo "setup: installing npm packages into tests/node_modules" >&2
+  (cd tests && npm install --no-audit --no-fund --silent)
+fi
