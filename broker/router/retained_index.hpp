@@ -29,6 +29,9 @@ class RetainedIndex {
 
   std::size_t size() const noexcept;
 
+  // Index nodes below the root (for tests and metrics: proves pruning).
+  std::size_t node_count() const noexcept;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

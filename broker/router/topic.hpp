@@ -22,7 +22,9 @@ struct SharedFilter {
 };
 
 // Splits "$share/group/filter". Returns nullopt when `filter` does not start
-// with "$share/"; `valid` is false for a malformed shared filter.
+// with "$share/" (and sets `valid` to true: it is not a malformed shared
+// filter; check it with is_valid_topic_filter). Otherwise returns the parts
+// and sets `valid` to false if the shared filter is malformed.
 std::optional<SharedFilter> parse_shared_filter(std::string_view filter, bool& valid) noexcept;
 
 // True if `topic` matches `filter`. Topics starting with '$' are not matched

@@ -28,7 +28,9 @@ struct Match {
   protocol::QoS qos = protocol::QoS::at_most_once;  // the subscription's maximum QoS
   bool retain_as_published = false;
   std::vector<std::uint32_t> identifiers;  // every matching subscription id
-  std::string_view share_group;            // empty unless via $share
+  // Empty unless via $share. They view the trie's copy of the group name and
+  // filter and stay valid until that group is unsubscribed from.
+  std::string_view share_group;
   std::string_view share_filter;           // the filter of the shared subscription
 };
 
@@ -65,6 +67,9 @@ class TopicTrie {
                                         const session::SessionHandle* except);
 
   std::size_t subscription_count() const noexcept;
+
+  // Trie nodes below the root (for tests and metrics: proves pruning).
+  std::size_t node_count() const noexcept;
 
  private:
   struct Impl;
