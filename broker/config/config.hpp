@@ -11,16 +11,22 @@
 #include <string>
 #include <vector>
 
+#include "broker/util/log.hpp"
+
 namespace strata::config {
 
-enum class LogLevel : std::uint8_t { trace, debug, info, warn, error };
+using LogLevel = log::Level;
 
 struct Listener {
   std::string scheme = "tcp";  // tcp (tls, ws, wss come later)
   std::string host = "127.0.0.1";
   std::uint16_t port = 1883;
   std::uint32_t max_connections = 0;  // 0: only the broker-wide limit applies
-  std::string name() const { return scheme + "://" + host + ":" + std::to_string(port); }
+  std::string name() const {
+    bool v6 = host.find(':') != std::string::npos;  // an IPv6 literal is bracketed
+    return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
+  bool operator==(const Listener&) const = default;
 };
 
 struct Limits {
@@ -43,10 +49,12 @@ struct Limits {
   std::uint16_t max_client_id_length = 256;
   bool allow_empty_client_id = true;               // assign one (v5 always; 3.1.1 with clean session)
   std::chrono::seconds connect_timeout{10};        // time to send CONNECT after accept
+  bool operator==(const Limits&) const = default;
 };
 
 struct Sys {
   std::chrono::seconds interval{10};  // $SYS update period; 0 disables
+  bool operator==(const Sys&) const = default;
 };
 
 struct Config {
@@ -57,6 +65,7 @@ struct Config {
   unsigned threads = 0;  // 0: one per core
   Limits limits;
   Sys sys;
+  bool operator==(const Config&) const = default;
 };
 
 class ConfigError : public std::runtime_error {
@@ -71,6 +80,12 @@ Config load_file(const std::string& path);
 Config load_string(const std::string& text, const std::string& name);
 
 // Parses "tcp://host:port" into a Listener; throws ConfigError naming `where`.
+// The host is a name, an IPv4 address or a bracketed IPv6 address
+// ("tcp://[::1]:1883"; Listener::host holds it without brackets).
 Listener parse_listen_url(const std::string& url, const std::string& where);
+
+// Every key the file may hold, as "section.key" ("limits.max_packet_size",
+// "listener.url"). Tests use it to keep etc/strata.toml complete.
+std::vector<std::string> known_keys();
 
 }  // namespace strata::config

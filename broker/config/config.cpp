@@ -1,0 +1,352 @@
+// Loading and validating strata.toml.
+//
+// Layout (etc/strata.toml documents every key):
+//   [broker]      threads, data_dir, log_level
+//   [[listener]]  url, max_connections        (one table per listener)
+//   [limits]      one key per field of Limits; durations in integer seconds
+//   [sys]         interval
+// Every error names the file, line and column of the offending key or value,
+// what was wrong and what was expected.
+#include "broker/config/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <span>
+#include <sstream>
+#include <string_view>
+
+#include <toml++/toml.h>
+
+namespace strata::config {
+namespace {
+
+constexpr std::string_view kBrokerKeys[] = {"threads", "data_dir", "log_level"};
+constexpr std::string_view kListenerKeys[] = {"url", "max_connections"};
+constexpr std::string_view kLimitsKeys[] = {
+    "max_connections",       "max_packet_size",        "receive_maximum",
+    "topic_alias_maximum",   "max_keep_alive",         "session_expiry_max",
+    "max_inflight_messages", "max_queued_messages",    "queue_qos0_offline",
+    "max_topic_length",      "max_topic_levels",       "maximum_qos",
+    "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
+    "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
+    "connect_timeout"};
+constexpr std::string_view kSysKeys[] = {"interval"};
+
+struct Section {
+  std::string_view name;  // as written in the file: "broker", "listener", ...
+  std::span<const std::string_view> keys;
+};
+constexpr Section kSections[] = {
+    {"broker", kBrokerKeys}, {"listener", kListenerKeys}, {"limits", kLimitsKeys}, {"sys", kSysKeys}};
+
+std::string position(const std::string& file, const toml::source_region& where) {
+  return file + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
+}
+
+std::string_view type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+std::string joined(std::span<const std::string_view> words) {
+  std::string out;
+  for (auto w : words) {
+    if (!out.empty()) out += ", ";
+    out += w;
+  }
+  return out;
+}
+
+// Reads the keys of one table, checking each against its expected type and
+// range. `label` prefixes key names in messages ("limits.", "listener.").
+class TableReader {
+ public:
+  TableReader(const std::string& file, const toml::table& table, std::string label)
+      : file_(file), table_(table), label_(std::move(label)) {}
+
+  [[noreturn]] void fail(const toml::source_region& where, const std::string& what) const {
+    throw ConfigError(position(file_, where) + ": " + what);
+  }
+
+  void reject_unknown_keys(const Section& section) const {
+    for (auto&& [key, value] : table_) {
+      if (std::find(section.keys.begin(), section.keys.end(), key.str()) != section.keys.end()) continue;
+      bool array = section.name == "listener";
+      fail(key.source(), "unknown key '" + std::string(key.str()) + "' in " + (array ? "[[" : "[") +
+                             std::string(section.name) + (array ? "]]" : "]") +
+                             "; expected one of: " + joined(section.keys));
+    }
+  }
+
+  const toml::node* find(std::string_view key) const { return table_.get(key); }
+
+  template <typename T>
+  void integer(std::string_view key, long long lo, long long hi, T& out) const {
+    const toml::node* node = find(key);
+    if (!node) return;
+    std::string range = std::to_string(lo) + ".." + std::to_string(hi);
+    const auto* v = node->as_integer();
+    if (!v) {
+      fail(node->source(), label_ + std::string(key) + " must be an integer in " + range + ", got " +
+                               std::string(type_name(node->type())));
+    }
+    long long n = v->get();
+    if (n < lo || n > hi) {
+      fail(node->source(), label_ + std::string(key) + " = " + std::to_string(n) +
+                               " is out of range; expected an integer in " + range);
+    }
+    if constexpr (std::is_same_v<T, std::chrono::seconds>) {
+      out = std::chrono::seconds(n);
+    } else {
+      out = static_cast<T>(n);
+    }
+  }
+
+  void boolean(std::string_view key, bool& out) const {
+    const toml::node* node = find(key);
+    if (!node) return;
+    const auto* v = node->as_boolean();
+    if (!v) {
+      fail(node->source(), label_ + std::string(key) + " must be true or false, got " +
+                               std::string(type_name(node->type())));
+    }
+    out = v->get();
+  }
+
+  const toml::value<std::string>* string(std::string_view key) const {
+    const toml::node* node = find(key);
+    if (!node) return nullptr;
+    const auto* v = node->as_string();
+    if (!v) {
+      fail(node->source(), label_ + std::string(key) + " must be a string, got " +
+                               std::string(type_name(node->type())));
+    }
+    return v;
+  }
+
+ private:
+  const std::string& file_;
+  const toml::table& table_;
+  std::string label_;
+};
+
+const toml::table& section_table(const std::string& file, const toml::table& root, std::string_view name) {
+  static const toml::table empty;
+  const toml::node* node = root.get(name);
+  if (!node) return empty;
+  const toml::table* t = node->as_table();
+  if (!t) {
+    throw ConfigError(position(file, node->source()) + ": '" + std::string(name) + "' must be a table ([" +
+                      std::string(name) + "]), got " + std::string(type_name(node->type())));
+  }
+  return *t;
+}
+
+void read_broker(const std::string& file, const toml::table& root, Config& config) {
+  TableReader r(file, section_table(file, root, "broker"), "broker.");
+  r.reject_unknown_keys(kSections[0]);
+  r.integer("threads", 0, 1024, config.threads);
+  if (const auto* dir = r.string("data_dir")) {
+    if (dir->get().empty()) r.fail(dir->source(), "broker.data_dir is empty; expected a directory path");
+    config.data_dir = dir->get();
+  }
+  if (const auto* level = r.string("log_level")) {
+    auto parsed = log::parse_level(level->get());
+    if (!parsed) {
+      r.fail(level->source(), "broker.log_level '" + level->get() +
+                                  "' is not a log level; expected trace, debug, info, warn or error");
+    }
+    config.log_level = *parsed;
+  }
+}
+
+void read_listeners(const std::string& file, const toml::table& root, Config& config) {
+  const toml::node* node = root.get("listener");
+  if (!node) return;  // keep the default listener
+  const toml::array* list = node->as_array();
+  if (!list) {
+    throw ConfigError(position(file, node->source()) +
+                      ": 'listener' must be an array of tables, written [[listener]]; got " +
+                      std::string(type_name(node->type())));
+  }
+  if (list->empty()) {
+    throw ConfigError(position(file, node->source()) + ": no listener; expected at least one [[listener]]");
+  }
+  config.listeners.clear();
+  std::vector<toml::source_region> seen_at;
+  for (const toml::node& item : *list) {
+    const toml::table* t = item.as_table();
+    if (!t) {
+      throw ConfigError(position(file, item.source()) + ": a listener must be a table ([[listener]]), got " +
+                        std::string(type_name(item.type())));
+    }
+    TableReader r(file, *t, "listener.");
+    r.reject_unknown_keys(kSections[1]);
+    const auto* url = r.string("url");
+    if (!url) r.fail(t->source(), "[[listener]] has no url; expected url = \"tcp://host:port\"");
+    Listener listener = parse_listen_url(url->get(), position(file, url->source()));
+    r.integer("max_connections", 0, std::numeric_limits<std::uint32_t>::max(), listener.max_connections);
+    for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+      const Listener& other = config.listeners[i];
+      if (other.host == listener.host && other.port == listener.port) {
+        r.fail(url->source(), "listener " + listener.name() + " is defined twice (first at line " +
+                                  std::to_string(seen_at[i].begin.line) + "); expected distinct host:port");
+      }
+    }
+    config.listeners.push_back(std::move(listener));
+    seen_at.push_back(url->source());
+  }
+}
+
+void read_limits(const std::string& file, const toml::table& root, Limits& l) {
+  constexpr long long u16 = std::numeric_limits<std::uint16_t>::max();
+  constexpr long long u32 = std::numeric_limits<std::uint32_t>::max();
+  TableReader r(file, section_table(file, root, "limits"), "limits.");
+  r.reject_unknown_keys(kSections[2]);
+  r.integer("max_connections", 1, u32, l.max_connections);
+  r.integer("max_packet_size", 16, 268435455, l.max_packet_size);
+  r.integer("receive_maximum", 1, u16, l.receive_maximum);
+  r.integer("topic_alias_maximum", 0, u16, l.topic_alias_maximum);
+  r.integer("max_keep_alive", 0, u16, l.max_keep_alive);
+  r.integer("session_expiry_max", 0, u32, l.session_expiry_max);
+  r.integer("max_inflight_messages", 1, u16, l.max_inflight_messages);
+  r.integer("max_queued_messages", 0, u32, l.max_queued_messages);
+  r.boolean("queue_qos0_offline", l.queue_qos0_offline);
+  r.integer("max_topic_length", 1, u16, l.max_topic_length);
+  r.integer("max_topic_levels", 1, u16, l.max_topic_levels);
+  r.integer("maximum_qos", 0, 2, l.maximum_qos);
+  r.boolean("retain_available", l.retain_available);
+  r.boolean("wildcard_subscriptions", l.wildcard_subscriptions);
+  r.boolean("shared_subscriptions", l.shared_subscriptions);
+  r.boolean("subscription_identifiers", l.subscription_identifiers);
+  // MQTT 3.1.1 [MQTT-3.1.3-5]: a server must accept client ids of 1 to 23 bytes.
+  r.integer("max_client_id_length", 23, u16, l.max_client_id_length);
+  r.boolean("allow_empty_client_id", l.allow_empty_client_id);
+  r.integer("connect_timeout", 1, 3600, l.connect_timeout);
+}
+
+void read_sys(const std::string& file, const toml::table& root, Sys& s) {
+  TableReader r(file, section_table(file, root, "sys"), "sys.");
+  r.reject_unknown_keys(kSections[3]);
+  r.integer("interval", 0, 86400, s.interval);
+}
+
+bool valid_host_name(std::string_view host) {
+  return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
+  });
+}
+
+bool valid_ipv6_literal(std::string_view host) {
+  return host.find(':') != std::string_view::npos && std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' ||
+           c == '.';
+  });
+}
+
+}  // namespace
+
+std::vector<std::string> known_keys() {
+  std::vector<std::string> out;
+  for (const Section& s : kSections) {
+    for (auto key : s.keys) out.push_back(std::string(s.name) + "." + std::string(key));
+  }
+  return out;
+}
+
+Listener parse_listen_url(const std::string& url, const std::string& where) {
+  auto fail = [&](const std::string& what) -> ConfigError {
+    return ConfigError(where + ": invalid listener URL '" + url + "': " + what + "; expected tcp://host:port");
+  };
+  auto sep = url.find("://");
+  if (sep == std::string::npos) throw fail("no scheme");
+  std::string scheme = url.substr(0, sep);
+  if (scheme == "tls" || scheme == "ws" || scheme == "wss") {
+    throw fail("scheme '" + scheme + "' is not supported yet");
+  }
+  if (scheme != "tcp") throw fail("unknown scheme '" + scheme + "'");
+
+  std::string_view rest(url);
+  rest.remove_prefix(sep + 3);
+  Listener listener;
+  listener.scheme = scheme;
+  std::string_view host;
+  std::string_view port;
+  if (rest.starts_with('[')) {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) throw fail("'[' without ']'");
+    host = rest.substr(1, close - 1);
+    if (!valid_ipv6_literal(host)) throw fail("'" + std::string(host) + "' is not an IPv6 address");
+    rest.remove_prefix(close + 1);
+    if (!rest.starts_with(':')) throw fail("no port");
+    port = rest.substr(1);
+  } else {
+    auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos) throw fail("no port");
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+    if (host.empty()) throw fail("no host");
+    if (host.find(':') != std::string_view::npos) throw fail("an IPv6 address must be in brackets, [::1]");
+    if (!valid_host_name(host)) throw fail("'" + std::string(host) + "' is not a host name or address");
+  }
+  bool digits = !port.empty() && port.size() <= 5 &&
+                std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  unsigned long number = digits ? std::stoul(std::string(port)) : 0;
+  if (!digits || number < 1 || number > 65535) {
+    throw fail("port '" + std::string(port) + "' is not a number in 1..65535");
+  }
+  listener.host = std::string(host);
+  listener.port = static_cast<std::uint16_t>(number);
+  return listener;
+}
+
+Config load_string(const std::string& text, const std::string& name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(position(name, e.source()) + ": TOML syntax error: " + std::string(e.description()));
+  }
+  for (auto&& [key, value] : root) {
+    bool known = std::any_of(std::begin(kSections), std::end(kSections),
+                             [&](const Section& s) { return s.name == key.str(); });
+    if (!known) {
+      throw ConfigError(position(name, key.source()) + ": unknown key '" + std::string(key.str()) +
+                        "' at top level; expected the tables [broker], [[listener]], [limits], [sys]");
+    }
+  }
+  Config config;
+  read_broker(name, root, config);
+  read_listeners(name, root, config);
+  read_limits(name, root, config.limits);
+  read_sys(name, root, config.sys);
+  return config;
+}
+
+Config load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  Config config = load_string(text.str(), path);
+  config.source = path;
+  return config;
+}
+
+}  // namespace strata::config
