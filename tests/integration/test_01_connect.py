@@ -177,15 +177,15 @@ def test_v311_empty_client_id_without_clean_session_rejected(broker):
 
 
 @pytest.mark.strata_only
-@pytest.mark.broker_config(limits={"max_client_id_length": 16})
+@pytest.mark.broker_config(limits={"max_client_id_length": 23})
 @pytest.mark.parametrize("version,rc", [(V311, 0x02), (V5, 0x85)])
 def test_client_id_too_long_rejected(broker, version, rc):
     c = broker.raw(version)
-    c.send(raw.connect("x" * 17, version=version))
+    c.send(raw.connect("x" * 24, version=version))
     got = c.recv_until_closed()
     assert len(got) == 1 and got[0].type == raw.CONNACK and got[0].rc == rc, got
     ok = broker.raw(version)
-    assert ok.connect("y" * 16).rc == 0
+    assert ok.connect("y" * 23).rc == 0
 
 
 # --- session present ---------------------------------------------------------------
