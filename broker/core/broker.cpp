@@ -1,0 +1,178 @@
+#include "broker/core/broker.hpp"
+
+#include <csignal>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "broker/core/sys_topics.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::core {
+
+namespace asio = boost::asio;
+
+Broker::Broker(config::Config config, std::string config_path)
+    : config_(std::move(config)),
+      config_path_(std::move(config_path)),
+      started_(std::chrono::steady_clock::now()),
+      authorizer_(std::make_unique<auth::AllowAll>()) {
+  unsigned n = config_.threads != 0 ? config_.threads : std::thread::hardware_concurrency();
+  if (n == 0) n = 1;
+  cores_.reserve(n);
+  for (unsigned i = 0; i < n; ++i) cores_.push_back(std::make_unique<Core>(*this, i, n));
+  listeners_.resize(n);
+  sys_ = std::make_unique<SysTopics>(*this);
+}
+
+Broker::~Broker() = default;
+
+void Broker::open_listeners() {
+  for (const config::Listener& l : config_.listeners) {
+    asio::ip::tcp::endpoint ep(asio::ip::make_address(l.host), l.port);
+    for (auto& core : cores_) {
+      Core* c = core.get();
+      auto listener = std::make_unique<transport::TcpListener>(
+          c->io(), ep, [c](std::unique_ptr<transport::Stream> s) { c->accept(std::move(s)); });
+      // Port 0 asks the kernel for a port: the other cores join the one
+      // the first core got.
+      if (ep.port() == 0) ep.port(listener->port());
+      listeners_[c->index()].push_back(std::move(listener));
+    }
+    STRATA_INFO("broker") << "listening on " << l.scheme << "://" << l.host << ":" << ep.port();
+  }
+}
+
+int Broker::run() {
+  open_listeners();
+  for (auto& per_core : listeners_) {
+    for (auto& l : per_core) l->start();
+  }
+  handle_signals();
+  sys_->start(config_.sys.interval);
+  STRATA_INFO("broker") << "strata " << STRATA_VERSION << " running on " << cores_.size()
+                        << (cores_.size() == 1 ? " core" : " cores");
+
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < cores_.size(); ++i) threads.emplace_back([this, i] { cores_[i]->run(); });
+  cores_[0]->run();
+  for (auto& t : threads) t.join();
+  STRATA_INFO("broker") << "stopped";
+  return 0;
+}
+
+void Broker::handle_signals() {
+  auto signals = std::make_shared<asio::signal_set>(cores_[0]->io(), SIGTERM, SIGINT, SIGHUP);
+  auto wait = std::make_shared<std::function<void()>>();
+  *wait = [this, signals, wait] {
+    signals->async_wait([this, signals, wait](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        reload();
+        (*wait)();
+        return;
+      }
+      STRATA_INFO("broker") << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", shutting down";
+      *wait = nullptr;  // break the self-reference
+      stop();
+    });
+  };
+  (*wait)();
+}
+
+void Broker::stop() {
+  if (stopping_.exchange(true)) return;
+  sys_->stop();
+  // Each core closes its listeners and tells its clients (v5: DISCONNECT
+  // 0x8B), then gets a moment to write those packets before it stops.
+  for (auto& core : cores_) {
+    Core* c = core.get();
+    asio::post(c->io(), [this, c] {
+      for (auto& l : listeners_[c->index()]) l->stop();
+      c->disconnect_all();
+      auto grace = std::make_shared<asio::steady_timer>(c->io(), std::chrono::milliseconds(200));
+      grace->async_wait([c, grace](const boost::system::error_code&) { c->stop(); });
+    });
+  }
+}
+
+void Broker::reload() {
+  if (config_path_.empty()) {
+    STRATA_INFO("broker") << "SIGHUP: no configuration file to reload";
+    return;
+  }
+  config::Config fresh;
+  try {
+    fresh = config::load_file(config_path_);
+  } catch (const std::exception& e) {
+    STRATA_ERROR("broker") << "SIGHUP: reload failed, keeping the running configuration: " << e.what();
+    return;
+  }
+  // What is safe to change while cores run: the log level and $SYS period.
+  log::set_level(fresh.log_level);
+  config_.log_level = fresh.log_level;
+  if (fresh.sys.interval != config_.sys.interval) {
+    config_.sys.interval = fresh.sys.interval;
+    sys_->start(config_.sys.interval);
+  }
+  auto listener_names = [](const config::Config& c) {
+    std::string s;
+    for (const auto& l : c.listeners) s += l.name() + " ";
+    return s;
+  };
+  if (listener_names(fresh) != listener_names(config_) || fresh.data_dir != config_.data_dir ||
+      fresh.threads != config_.threads) {
+    STRATA_WARN("broker") << "SIGHUP: listener, data_dir and threads changes need a restart";
+  }
+  STRATA_INFO("broker") << "SIGHUP: reloaded log level and [sys]; other changes need a restart";
+}
+
+// ---------------------------------------------------------------------------
+// Registry
+
+Broker::Claim Broker::claim(const std::string& client_id, bool clean_start, unsigned core) {
+  std::lock_guard lock(registry_mutex_);
+  auto it = registry_.find(client_id);
+  Claim c;
+  if (it != registry_.end()) c.previous = it->second;
+  if (c.previous && !clean_start) {
+    c.current = c.previous;
+    return c;
+  }
+  c.current = std::make_shared<session::SessionHandle>(client_id, next_serial_++, core);
+  registry_[client_id] = c.current;
+  return c;
+}
+
+session::SessionRef Broker::renew(const session::SessionRef& expected, unsigned core) {
+  std::lock_guard lock(registry_mutex_);
+  auto fresh = std::make_shared<session::SessionHandle>(expected->client_id, next_serial_++, core);
+  auto it = registry_.find(expected->client_id);
+  if (it == registry_.end() || it->second == expected) registry_[expected->client_id] = fresh;
+  return fresh;
+}
+
+void Broker::unregister(const session::SessionHandle* h) {
+  std::lock_guard lock(registry_mutex_);
+  auto it = registry_.find(h->client_id);
+  if (it != registry_.end() && it->second.get() == h) registry_.erase(it);
+}
+
+std::size_t Broker::session_count() {
+  std::lock_guard lock(registry_mutex_);
+  return registry_.size();
+}
+
+bool Broker::admit_connection() noexcept {
+  std::uint32_t n = connections_.fetch_add(1, std::memory_order_relaxed);
+  if (n >= config_.limits.max_connections) {
+    connections_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+void Broker::release_connection() noexcept { connections_.fetch_sub(1, std::memory_order_relaxed); }
+
+}  // namespace strata::core

@@ -1,0 +1,108 @@
+// The broker: its cores and their threads, the listeners, the client-id
+// registry, signals and $SYS. Everything per connection and per message
+// happens on a Core; the Broker holds what is shared by all cores.
+//
+// The one lock here guards the registry (client id -> session), taken on
+// CONNECT and when a session ends — never on the publish path.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/auth/authorizer.hpp"
+#include "broker/config/config.hpp"
+#include "broker/core/core.hpp"
+#include "broker/core/publish_hook.hpp"
+#include "broker/session/session_handle.hpp"
+#include "broker/transport/tcp_listener.hpp"
+
+namespace strata::core {
+
+class SysTopics;
+
+class Broker {
+ public:
+  // `config_path` is re-read on SIGHUP (empty: nothing to reload).
+  Broker(config::Config config, std::string config_path);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Binds the listeners (throws on failure), runs until SIGTERM/SIGINT or
+  // stop(), then disconnects clients and returns the exit code.
+  int run();
+  void stop();
+
+  const config::Config& config() const noexcept { return config_; }
+  const config::Limits& limits() const noexcept { return config_.limits; }
+  unsigned core_count() const noexcept { return static_cast<unsigned>(cores_.size()); }
+  Core& core(unsigned i) noexcept { return *cores_[i]; }
+  auth::Authorizer& authorizer() noexcept { return *authorizer_; }
+  const std::vector<PublishHook*>& hooks() const noexcept { return hooks_; }
+  void add_hook(PublishHook* hook) { hooks_.push_back(hook); }
+  std::chrono::steady_clock::time_point started() const noexcept { return started_; }
+
+  // Posts `fn` to every core but `except` (pass core_count() for all).
+  template <class Fn>
+  void post_to_cores(unsigned except, const Fn& fn);
+
+  // --- registry ----------------------------------------------------------
+  struct Claim {
+    session::SessionRef previous;  // the existing session's handle, if any
+    session::SessionRef current;   // the handle the new connection uses
+  };
+  // Registers a connection for `client_id` on core `core`. With
+  // clean_start, or when there is no session, a new handle replaces any
+  // previous one; otherwise the previous handle is kept (current ==
+  // previous) and its session must be taken over.
+  Claim claim(const std::string& client_id, bool clean_start, unsigned core);
+  // Replaces `expected` by a new handle on `core` if it is still registered.
+  session::SessionRef renew(const session::SessionRef& expected, unsigned core);
+  // Drops the registry entry if it still points at `h`.
+  void unregister(const session::SessionHandle* h);
+  std::size_t session_count();
+
+  // Connections across all listeners, for max_connections.
+  bool admit_connection() noexcept;
+  void release_connection() noexcept;
+
+ private:
+  void open_listeners();
+  void handle_signals();
+  void reload();
+
+  config::Config config_;
+  std::string config_path_;
+  std::chrono::steady_clock::time_point started_;
+  std::vector<std::unique_ptr<Core>> cores_;
+  // listeners_[i]: the acceptors run by core i (one per configured listener).
+  std::vector<std::vector<std::unique_ptr<transport::TcpListener>>> listeners_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  std::vector<PublishHook*> hooks_;
+  std::unique_ptr<SysTopics> sys_;
+
+  std::mutex registry_mutex_;
+  std::unordered_map<std::string, session::SessionRef> registry_;
+  std::uint64_t next_serial_ = 1;  // guarded by registry_mutex_
+
+  std::atomic<std::uint32_t> connections_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+template <class Fn>
+void Broker::post_to_cores(unsigned except, const Fn& fn) {
+  for (unsigned i = 0; i < cores_.size(); ++i) {
+    if (i == except) continue;
+    Core& c = *cores_[i];
+    boost::asio::post(c.io(), [&c, fn] { fn(c); });
+  }
+}
+
+}  // namespace strata::core

@@ -1,0 +1,320 @@
+// Client: I/O, packet dispatch, keep-alive and closing. See client.hpp.
+#include "broker/core/client.hpp"
+
+#include <algorithm>
+#include <span>
+
+#include "broker/core/broker.hpp"
+#include "broker/core/core.hpp"
+#include "broker/protocol/codec.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::core {
+
+namespace asio = boost::asio;
+using protocol::ReasonCode;
+using protocol::Version;
+
+namespace {
+constexpr std::size_t initial_read_buffer = 4096;
+constexpr std::size_t max_read_chunk = 64 * 1024;
+// Output buffers above this are released once written, so a burst does not
+// pin memory on an idle connection.
+constexpr std::size_t keep_write_capacity = 64 * 1024;
+}  // namespace
+
+Client::Client(Core& core, std::unique_ptr<transport::Stream> stream)
+    : core_(core), stream_(std::move(stream)), timer_(core.io()) {}
+
+Client::~Client() = default;
+
+void Client::start() {
+  last_rx_ = std::chrono::steady_clock::now();
+  timer_.expires_after(core_.broker().limits().connect_timeout);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->on_timer();
+  });
+  read_next();
+}
+
+// ---------------------------------------------------------------------------
+// Input
+
+void Client::read_next() {
+  if (reading_ || state_ >= State::closing || state_ == State::connecting) return;
+  if (rpos_ == rend_) {
+    rpos_ = rend_ = 0;
+  } else if (rpos_ > 0 && rbuf_.size() - rend_ < 1024) {
+    std::copy(rbuf_.begin() + static_cast<std::ptrdiff_t>(rpos_),
+              rbuf_.begin() + static_cast<std::ptrdiff_t>(rend_), rbuf_.begin());
+    rend_ -= rpos_;
+    rpos_ = 0;
+  }
+  if (rbuf_.empty()) rbuf_.resize(initial_read_buffer);
+  if (rend_ == rbuf_.size()) {
+    // A packet larger than the buffer: grow. The codec has already checked
+    // the announced size against max_packet_size, so this is bounded.
+    rbuf_.resize(std::min(rbuf_.size() * 2, rbuf_.size() + max_read_chunk));
+  }
+  reading_ = true;
+  stream_->async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
+                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                             self->on_read(ec, n);
+                           });
+}
+
+void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
+  reading_ = false;
+  if (state_ >= State::closing) return;
+  if (ec) {
+    // EOF or reset without DISCONNECT: an ungraceful loss, the will is due.
+    STRATA_DEBUG("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
+                           << ": connection lost: " << ec.message();
+    close(true);
+    return;
+  }
+  core_.stats().add(core_.stats().bytes_received, n);
+  rend_ += n;
+  last_rx_ = std::chrono::steady_clock::now();
+  process_input();
+  read_next();
+}
+
+void Client::process_input() {
+  auto self = shared_from_this();  // a handler may end in close()
+  const std::uint32_t max_size = core_.broker().limits().max_packet_size;
+  while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::connected)) {
+    std::span<const std::uint8_t> data(rbuf_.data() + rpos_, rend_ - rpos_);
+    protocol::DecodeResult r = protocol::decode(data, version_, max_size);
+    if (r.status == protocol::DecodeStatus::need_more) break;
+    if (r.status == protocol::DecodeStatus::error) {
+      if (state_ == State::awaiting_connect) version_ = r.version;
+      fail(r.error, r.error_text);
+      break;
+    }
+    rpos_ += r.consumed;
+    handle(std::move(r.packet));
+  }
+  if (rpos_ == rend_) rpos_ = rend_ = 0;
+  flush();
+}
+
+void Client::handle(protocol::Packet&& packet) {
+  if (state_ == State::awaiting_connect) {
+    if (auto* c = std::get_if<protocol::Connect>(&packet)) {
+      on_connect(std::move(*c));
+    } else {
+      // The first packet must be CONNECT (spec 3.1): no CONNACK, just close.
+      STRATA_INFO("client") << stream_->remote_address() << ": first packet is not CONNECT";
+      close(false);
+    }
+    return;
+  }
+  std::visit(
+      [this](auto&& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, protocol::Publish>) {
+          on_publish(std::move(p));
+        } else if constexpr (std::is_same_v<T, protocol::Ack>) {
+          on_ack(std::move(p));
+        } else if constexpr (std::is_same_v<T, protocol::Subscribe>) {
+          on_subscribe(std::move(p));
+        } else if constexpr (std::is_same_v<T, protocol::Unsubscribe>) {
+          on_unsubscribe(std::move(p));
+        } else if constexpr (std::is_same_v<T, protocol::Pingreq>) {
+          on_pingreq();
+        } else if constexpr (std::is_same_v<T, protocol::Disconnect>) {
+          on_disconnect(std::move(p));
+        } else if constexpr (std::is_same_v<T, protocol::Auth>) {
+          on_auth(std::move(p));
+        } else if constexpr (std::is_same_v<T, protocol::Connect>) {
+          fail(ReasonCode::protocol_error, "second CONNECT");
+        } else {
+          // CONNACK, SUBACK, UNSUBACK, PINGRESP only travel to clients.
+          fail(ReasonCode::protocol_error, "packet type not allowed from a client");
+        }
+      },
+      std::move(packet));
+}
+
+void Client::on_pingreq() { send(protocol::Pingresp{}); }
+
+void Client::on_disconnect(protocol::Disconnect&& d) {
+  if (version_ == Version::v5) {
+    if (auto expiry = d.properties.session_expiry_interval) {
+      // Spec 3.14.2.2.2: a session that had expiry 0 cannot be extended.
+      if (requested_expiry_ == 0 && *expiry != 0) {
+        fail(ReasonCode::protocol_error, "session expiry set on DISCONNECT after 0 in CONNECT");
+        return;
+      }
+      if (session_ != nullptr) {
+        session_->expiry_interval = std::min(*expiry, core_.broker().limits().session_expiry_max);
+      }
+    }
+  }
+  close(d.reason == ReasonCode::disconnect_with_will);
+}
+
+void Client::on_auth(protocol::Auth&&) {
+  // No authentication method was accepted at CONNECT (none is supported
+  // yet), so any AUTH is out of place (spec 4.12).
+  fail(ReasonCode::protocol_error, "AUTH without an authentication method");
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+void Client::send(const protocol::Packet& packet) {
+  if (state_ >= State::closed) return;
+  protocol::encode(packet, version_, wpending_);
+  flush();
+}
+
+void Client::flush() {
+  if (writing_ || wpending_.empty() || state_ == State::closed) return;
+  std::swap(wactive_, wpending_);
+  wpending_.clear();
+  writing_ = true;
+  core_.stats().add(core_.stats().bytes_sent, wactive_.size());
+  stream_->async_write(asio::buffer(wactive_),
+                       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                         self->writing_ = false;
+                         if (self->wactive_.capacity() > keep_write_capacity) {
+                           std::string().swap(self->wactive_);
+                         } else {
+                           self->wactive_.clear();
+                         }
+                         if (ec) {
+                           if (self->state_ < State::closing) self->close(true);
+                           else self->close(false);
+                           return;
+                         }
+                         if (self->state_ == State::closing && self->wpending_.empty()) {
+                           self->close(false);
+                           return;
+                         }
+                         self->flush();
+                       });
+}
+
+void Client::close_after_flush() {
+  if (state_ >= State::closing) return;
+  state_ = State::closing;
+  timer_.cancel();
+  if (!writing_ && wpending_.empty()) close(false);
+  // Otherwise the write completion closes. A peer that stops reading
+  // cannot hold us: the timer below bounds the wait.
+  else {
+    timer_.expires_after(std::chrono::seconds(5));
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->close(false);
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Closing
+
+void Client::disconnect(ReasonCode reason, std::string_view text) {
+  if (state_ >= State::closing) return;
+  if (state_ == State::connected && version_ == Version::v5) {
+    protocol::Disconnect d{reason, {}};
+    if (!text.empty() && problem_info_) d.properties.reason_string = std::string(text);
+    send(d);
+  }
+  // Wills are due when the server closes for an error, not on shutdown.
+  bool will_due = protocol::is_error(reason) && reason != ReasonCode::server_shutting_down;
+  if (session_ != nullptr) {
+    session_->attachment = nullptr;
+    handle_->online.store(false, std::memory_order_release);
+    session::Session* s = session_;
+    session_ = nullptr;
+    core_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+    core_.session_disconnected(*s, will_due);
+  }
+  close_after_flush();
+}
+
+void Client::taken_over() {
+  if (state_ >= State::closing) return;
+  STRATA_INFO("client") << client_id_ << ": session taken over by a new connection";
+  if (version_ == Version::v5) send(protocol::Disconnect{ReasonCode::session_taken_over, {}});
+  if (session_ != nullptr) {
+    session_->attachment = nullptr;
+    session_ = nullptr;
+    core_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+  }
+  close_after_flush();
+}
+
+void Client::fail(ReasonCode reason, std::string_view text) {
+  STRATA_INFO("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
+                        << ": closing: " << protocol::to_string(reason) << " (" << text << ")";
+  if (state_ == State::awaiting_connect) {
+    // No CONNACK yet: a v5 client gets one with the reason (spec 3.2.2.2);
+    // a 3.1.1 client only for an unsupported protocol level (3.1.1 3.1.2.2).
+    if (version_ == Version::v5 || reason == ReasonCode::unsupported_protocol_version) {
+      refuse_connect(reason, text);
+    }
+    else close(false);
+    return;
+  }
+  disconnect(reason, text);
+}
+
+void Client::close(bool will_due) {
+  if (state_ == State::closed) return;
+  auto self = shared_from_this();
+  bool was_connected = state_ == State::connected;
+  state_ = State::closed;
+  timer_.cancel();
+  stream_->close();
+  if (session_ != nullptr) {
+    session_->attachment = nullptr;
+    handle_->online.store(false, std::memory_order_release);
+    session::Session* s = session_;
+    session_ = nullptr;
+    if (was_connected) core_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+    core_.session_disconnected(*s, will_due);
+  }
+  core_.forget(this);
+}
+
+// ---------------------------------------------------------------------------
+// Timers
+
+void Client::arm_timer() {
+  if (keep_alive_ == 0 || state_ != State::connected) return;
+  // The spec allows one and a half keep-alive periods of silence.
+  auto limit = std::chrono::milliseconds(std::uint64_t{keep_alive_} * 1500);
+  timer_.expires_at(last_rx_ + limit);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->on_timer();
+  });
+}
+
+void Client::on_timer() {
+  if (state_ == State::awaiting_connect) {
+    STRATA_INFO("client") << stream_->remote_address() << ": no CONNECT within the connect timeout";
+    close(false);
+    return;
+  }
+  if (state_ != State::connected) return;
+  auto limit = std::chrono::milliseconds(std::uint64_t{keep_alive_} * 1500);
+  if (std::chrono::steady_clock::now() - last_rx_ >= limit) {
+    fail(ReasonCode::keep_alive_timeout, "keep alive timeout");
+    return;
+  }
+  arm_timer();  // traffic arrived since the timer was set
+}
+
+void Client::strip_diagnostics(protocol::Properties& p) const {
+  // Request Problem Information = 0: no reason string or user properties on
+  // anything but PUBLISH, CONNACK and DISCONNECT (spec 3.1.2.11.7).
+  if (!problem_info_) {
+    p.reason_string.reset();
+    p.user_properties.clear();
+  }
+}
+
+}  // namespace strata::core

@@ -1,0 +1,139 @@
+// One MQTT connection: reads bytes from its Stream, decodes packets with the
+// pure codec, applies the protocol rules of MQTT 3.1.1 and 5.0 that belong
+// to a connection (CONNECT first and once, keep-alive, topic aliases both
+// ways, receive maximum both ways, maximum packet size both ways, request
+// problem information) and drives the Session attached to it.
+//
+// A Client lives on one core and is only touched by that core's thread.
+// Writes are batched: packets produced while handling one read are encoded
+// into one buffer and written with one call.
+//
+// The handlers are split by concern: client.cpp (I/O, dispatch, closing),
+// client_connect.cpp (CONNECT, takeover, session resume),
+// client_publish.cpp (PUBLISH both ways and the acknowledgements),
+// client_subscribe.cpp (SUBSCRIBE, UNSUBSCRIBE, retained on subscribe).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "broker/protocol/packet.hpp"
+#include "broker/session/session.hpp"
+#include "broker/transport/stream.hpp"
+
+namespace strata::core {
+
+class Core;
+
+class Client final : public session::Attachment, public std::enable_shared_from_this<Client> {
+ public:
+  Client(Core& core, std::unique_ptr<transport::Stream> stream);
+  ~Client() override;
+
+  void start();
+  // A message for this client's session (called by the core).
+  void deliver(session::Delivery&& d) override;
+  // Server-initiated disconnect: DISCONNECT with `reason` to a v5 client,
+  // then close once written. Publishes the will for error reasons.
+  void disconnect(protocol::ReasonCode reason, std::string_view text = {});
+  // The session was taken over by a new connection: DISCONNECT 0x8E and
+  // close, leaving session and will to the core.
+  void taken_over();
+  // The session a pending CONNECT waited for arrived (nullptr: none).
+  void resume(std::unique_ptr<session::Session> session);
+
+  const std::string& client_id() const noexcept { return client_id_; }
+
+ private:
+  enum class State : std::uint8_t { awaiting_connect, connecting, connected, closing, closed };
+
+  // client.cpp
+  void read_next();
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void process_input();
+  void handle(protocol::Packet&& packet);
+  void send(const protocol::Packet& packet);
+  void flush();
+  void close_after_flush();
+  void close(bool will_due);
+  void fail(protocol::ReasonCode reason, std::string_view text);
+  void arm_timer();
+  void on_timer();
+  void on_pingreq();
+  void on_disconnect(protocol::Disconnect&& d);
+  void on_auth(protocol::Auth&& a);
+  void strip_diagnostics(protocol::Properties& p) const;
+
+  // client_connect.cpp
+  void on_connect(protocol::Connect&& c);
+  void refuse_connect(protocol::ReasonCode reason, std::string_view text);
+  void attach(session::Session* s, bool session_present);
+  std::string make_client_id() const;
+
+  // client_publish.cpp
+  void on_publish(protocol::Publish&& p);
+  void on_ack(protocol::Ack&& a);
+  void route(protocol::Publish&& p);
+  void send_delivery(session::Delivery&& d);
+  void send_publish(const session::Delivery& d, std::uint16_t packet_id, bool dup);
+  void pump_queue();
+  void resend_inflight();
+  std::size_t send_window() const noexcept;
+
+  // client_subscribe.cpp
+  void on_subscribe(protocol::Subscribe&& s);
+  void on_unsubscribe(protocol::Unsubscribe&& u);
+  void send_retained(const std::string& filter, const protocol::SubscribeOptions& options,
+                     std::uint32_t identifier);
+
+  Core& core_;
+  std::unique_ptr<transport::Stream> stream_;
+  State state_ = State::awaiting_connect;
+  protocol::Version version_ = protocol::Version::v5;
+
+  // Input: bytes [rpos_, rend_) of rbuf_ are received and not yet decoded.
+  std::vector<std::uint8_t> rbuf_;
+  std::size_t rpos_ = 0;
+  std::size_t rend_ = 0;
+  bool reading_ = false;
+
+  // Output: packets are encoded into wpending_; wactive_ is being written.
+  std::string wpending_;
+  std::string wactive_;
+  bool writing_ = false;
+
+  boost::asio::steady_timer timer_;  // connect timeout, then keep-alive
+  std::chrono::steady_clock::time_point last_rx_;
+  std::uint16_t keep_alive_ = 0;  // seconds, as in force (server keep alive applied)
+
+  std::string client_id_;
+  std::string username_;
+  session::SessionRef handle_;
+  session::Session* session_ = nullptr;
+  bool clean_start_ = true;
+  std::uint32_t requested_expiry_ = 0;  // from CONNECT, before any cap
+  // Decided by CONNECT, applied once the session is in place (attach).
+  protocol::Connack pending_connack_;
+  std::optional<protocol::Will> pending_will_;
+  std::uint32_t pending_expiry_ = 0;
+
+  // Limits the client announced in CONNECT (v5).
+  std::uint16_t client_receive_max_ = 65535;
+  std::uint32_t client_max_packet_ = 0;  // 0: no limit
+  std::uint16_t client_alias_max_ = 0;
+  bool problem_info_ = true;  // Request Problem Information
+
+  // Topic aliases: client->broker (alias -> topic), broker->client.
+  std::unordered_map<std::uint16_t, std::string> in_aliases_;
+  std::unordered_map<std::string, std::uint16_t> out_aliases_;
+};
+
+}  // namespace strata::core

@@ -1,0 +1,223 @@
+// Client: CONNECT — validation, limits negotiation, claiming the client id,
+// taking over or resuming the session, CONNACK. See client.hpp.
+#include <random>
+
+#include <boost/asio/post.hpp>
+
+#include "broker/core/broker.hpp"
+#include "broker/core/client.hpp"
+#include "broker/core/core.hpp"
+#include "broker/router/topic.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::core {
+
+namespace asio = boost::asio;
+using protocol::QoS;
+using protocol::ReasonCode;
+using protocol::Version;
+using session::Session;
+
+void Client::refuse_connect(ReasonCode reason, std::string_view text) {
+  protocol::Connack ack{false, reason, {}};
+  if (version_ == Version::v5 && !text.empty() && problem_info_) {
+    ack.properties.reason_string = std::string(text);
+  }
+  send(ack);
+  STRATA_INFO("client") << stream_->remote_address() << ": CONNECT refused: "
+                        << protocol::to_string(reason) << (text.empty() ? "" : " (")
+                        << text << (text.empty() ? "" : ")");
+  close_after_flush();
+}
+
+std::string Client::make_client_id() const {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id = "strata-";
+  std::uint64_t r = rng();
+  for (int i = 0; i < 16; ++i, r >>= 4) id += hex[r & 0xF];
+  return id;
+}
+
+void Client::on_connect(protocol::Connect&& c) {
+  const config::Limits& limits = core_.broker().limits();
+  version_ = c.version;
+  state_ = State::connecting;
+  const protocol::Properties& props = c.properties;
+  if (version_ == Version::v5) {
+    client_receive_max_ = props.receive_maximum.value_or(65535);
+    client_max_packet_ = props.maximum_packet_size.value_or(0);
+    client_alias_max_ = props.topic_alias_maximum.value_or(0);
+    problem_info_ = props.request_problem_information.value_or(1) == 1;
+  }
+
+  // Client identifier (spec 3.1.3.1).
+  bool assigned = false;
+  if (c.client_id.empty()) {
+    if (version_ == Version::v311 && !c.clean_start) {
+      return refuse_connect(ReasonCode::client_identifier_not_valid,
+                            "an empty client id needs clean session");
+    }
+    if (!limits.allow_empty_client_id) {
+      return refuse_connect(ReasonCode::client_identifier_not_valid, "a client id is required");
+    }
+    c.client_id = make_client_id();
+    assigned = true;
+  } else if (c.client_id.size() > limits.max_client_id_length) {
+    return refuse_connect(ReasonCode::client_identifier_not_valid, "client id too long");
+  }
+  if (props.authentication_method) {
+    return refuse_connect(ReasonCode::bad_authentication_method,
+                          "authentication method not supported");
+  }
+  ReasonCode auth = core_.broker().authorizer().authenticate(c, stream_->remote_address());
+  if (auth != ReasonCode::success) return refuse_connect(auth, "not authorized");
+
+  if (c.will) {
+    const protocol::Will& w = *c.will;
+    if (!router::is_valid_topic_name(w.topic) || w.topic.size() > limits.max_topic_length ||
+        router::topic_levels(w.topic) > limits.max_topic_levels) {
+      return refuse_connect(ReasonCode::topic_name_invalid, "invalid will topic");
+    }
+    if (static_cast<std::uint8_t>(w.qos) > limits.maximum_qos) {
+      return refuse_connect(ReasonCode::qos_not_supported, "will QoS not supported");
+    }
+    if (w.retain && !limits.retain_available) {
+      return refuse_connect(ReasonCode::retain_not_supported, "retain not supported");
+    }
+  }
+
+  client_id_ = std::move(c.client_id);
+  username_ = c.username.value_or(std::string());
+  clean_start_ = c.clean_start;
+
+  // Keep alive, with the server's cap (Server Keep Alive, spec 3.2.2.3.14).
+  keep_alive_ = c.keep_alive;
+  bool keep_alive_overridden = false;
+  if (limits.max_keep_alive != 0 && (keep_alive_ == 0 || keep_alive_ > limits.max_keep_alive)) {
+    keep_alive_ = limits.max_keep_alive;
+    keep_alive_overridden = true;
+  }
+
+  // Session expiry: 3.1.1 clean session 0 keeps the session (until the cap).
+  if (version_ == Version::v5) {
+    requested_expiry_ = props.session_expiry_interval.value_or(0);
+  } else {
+    requested_expiry_ = c.clean_start ? 0 : Session::never_expires;
+  }
+  std::uint32_t expiry = std::min(requested_expiry_, limits.session_expiry_max);
+
+  // Build the CONNACK now; it is sent once the session is in place.
+  protocol::Connack ack;
+  if (version_ == Version::v5) {
+    protocol::Properties& p = ack.properties;
+    p.receive_maximum = limits.receive_maximum;
+    p.maximum_packet_size = limits.max_packet_size;
+    p.topic_alias_maximum = limits.topic_alias_maximum;
+    p.retain_available = limits.retain_available ? 1 : 0;
+    p.wildcard_subscription_available = limits.wildcard_subscriptions ? 1 : 0;
+    p.subscription_identifier_available = limits.subscription_identifiers ? 1 : 0;
+    p.shared_subscription_available = limits.shared_subscriptions ? 1 : 0;
+    if (limits.maximum_qos < 2) p.maximum_qos = limits.maximum_qos;
+    if (assigned) p.assigned_client_identifier = client_id_;
+    if (keep_alive_overridden) p.server_keep_alive = keep_alive_;
+    if (expiry != requested_expiry_) p.session_expiry_interval = expiry;
+    if (props.request_response_information.value_or(0) == 1) {
+      p.response_information = "response/" + client_id_;
+    }
+  }
+  pending_connack_ = std::move(ack);
+  pending_will_ = std::move(c.will);
+  pending_expiry_ = expiry;
+
+  // Claim the client id; take over or resume the previous session.
+  Broker& broker = core_.broker();
+  const unsigned here = core_.index();
+  Broker::Claim claim = broker.claim(client_id_, clean_start_, here);
+  handle_ = claim.current;
+
+  if (claim.previous && claim.previous != claim.current) {
+    // Clean start: the old session ends wherever it lives.
+    session::SessionRef old = claim.previous;
+    unsigned owner = old->core.load(std::memory_order_acquire);
+    if (owner == here) {
+      core_.take_session(old, true, here);
+    } else {
+      Core& o = broker.core(owner);
+      asio::post(o.io(), [&o, old, here] { o.take_session(old, true, here); });
+    }
+    attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+    return;
+  }
+  if (!claim.previous) {
+    attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+    return;
+  }
+  // Resume: the session moves here from its core (possibly this one).
+  unsigned owner = handle_->core.load(std::memory_order_acquire);
+  if (owner == here) {
+    resume(core_.take_session(handle_, false, here));
+    return;
+  }
+  Core& o = broker.core(owner);
+  std::weak_ptr<Client> weak = shared_from_this();
+  Core* me = &core_;
+  session::SessionRef h = handle_;
+  asio::post(o.io(), [&o, me, h, here, weak] {
+    std::unique_ptr<Session> s = o.take_session(h, false, here);
+    asio::post(me->io(), [me, weak, owned = std::move(s)]() mutable {
+      if (auto client = weak.lock()) {
+        client->resume(std::move(owned));
+      } else if (owned) {
+        // The new connection went away meanwhile: keep the session offline.
+        Session* adopted = me->adopt(std::move(owned));
+        me->session_disconnected(*adopted, false);
+      }
+    });
+  });
+}
+
+void Client::resume(std::unique_ptr<Session> s) {
+  if (state_ != State::connecting) {
+    if (s) {
+      Session* adopted = core_.adopt(std::move(s));
+      core_.session_disconnected(*adopted, false);
+    }
+    return;
+  }
+  if (s) {
+    attach(core_.adopt(std::move(s)), true);
+  } else {
+    // The session ended while we were asking for it: start a new one.
+    handle_ = core_.broker().renew(handle_, core_.index());
+    attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+  }
+  process_input();
+  read_next();
+}
+
+void Client::attach(Session* s, bool session_present) {
+  session_ = s;
+  s->attachment = this;
+  s->version = version_;
+  s->expiry_interval = pending_expiry_;
+  s->will = std::move(pending_will_);
+  s->username = username_;
+  handle_->online.store(true, std::memory_order_release);
+  state_ = State::connected;
+  core_.stats().clients_connected.fetch_add(1, std::memory_order_relaxed);
+
+  pending_connack_.session_present = session_present;
+  send(pending_connack_);
+  STRATA_DEBUG("client") << client_id_ << ": connected from " << stream_->remote_address()
+                         << (version_ == Version::v5 ? " (MQTT 5.0" : " (MQTT 3.1.1")
+                         << (session_present ? ", session resumed)" : ")");
+  timer_.cancel();
+  arm_timer();
+  if (session_present) {
+    resend_inflight();
+    pump_queue();
+  }
+}
+
+}  // namespace strata::core

@@ -1,0 +1,294 @@
+// Client: PUBLISH in both directions and the QoS 1/2 acknowledgements.
+//
+// Incoming (spec 4.3): QoS 1 is routed, then PUBACKed. QoS 2 is routed on
+// first receipt and answered PUBREC; its packet id stays in the session's
+// qos2_received until PUBREL, so a resent duplicate is acknowledged again
+// but not routed twice. Ids awaiting PUBREL count against our Receive
+// Maximum; a client exceeding it is disconnected with 0x93.
+//
+// Outgoing: QoS 1/2 messages occupy the session's inflight window (the
+// smaller of the client's Receive Maximum and max_inflight_messages); the
+// rest wait in the session queue and are sent as acknowledgements free
+// the window.
+#include <algorithm>
+
+#include "broker/core/broker.hpp"
+#include "broker/core/client.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/core/core.hpp"
+#include "broker/protocol/codec.hpp"
+#include "broker/router/topic.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::core {
+
+using protocol::PacketType;
+using protocol::QoS;
+using protocol::ReasonCode;
+using protocol::Version;
+using session::Delivery;
+using session::Outgoing;
+
+void Client::on_publish(protocol::Publish&& p) {
+  const config::Limits& limits = core_.broker().limits();
+  core_.stats().add(core_.stats().messages_received);
+
+  if (!p.properties.subscription_identifiers.empty()) {
+    return fail(ReasonCode::protocol_error, "subscription identifier in PUBLISH from a client");
+  }
+  // Topic alias, client to broker (spec 3.3.2.3.4).
+  if (auto alias = p.properties.topic_alias) {
+    if (*alias == 0 || *alias > limits.topic_alias_maximum) {
+      return fail(ReasonCode::topic_alias_invalid, "topic alias out of range");
+    }
+    if (p.topic.empty()) {
+      auto it = in_aliases_.find(*alias);
+      if (it == in_aliases_.end()) return fail(ReasonCode::protocol_error, "unknown topic alias");
+      p.topic = it->second;
+    } else {
+      in_aliases_[*alias] = p.topic;
+    }
+    p.properties.topic_alias.reset();
+  } else if (p.topic.empty()) {
+    return fail(version_ == Version::v5 ? ReasonCode::protocol_error : ReasonCode::topic_name_invalid,
+                "empty topic without topic alias");
+  }
+  if (!router::is_valid_topic_name(p.topic) || p.topic.size() > limits.max_topic_length ||
+      router::topic_levels(p.topic) > limits.max_topic_levels) {
+    return fail(ReasonCode::topic_name_invalid, "invalid topic name");
+  }
+  if (static_cast<std::uint8_t>(p.qos) > limits.maximum_qos) {
+    return fail(ReasonCode::qos_not_supported, "QoS not supported");
+  }
+  if (p.retain && !limits.retain_available) {
+    return fail(ReasonCode::retain_not_supported, "retain not supported");
+  }
+
+  // Clients may not publish into the broker's own $SYS tree.
+  auth::ClientInfo who{client_id_, username_, stream_->remote_address()};
+  bool allowed = p.topic.rfind("$SYS", 0) != 0 && core_.broker().authorizer().can_publish(who, p.topic);
+  ReasonCode outcome = allowed ? ReasonCode::success : ReasonCode::not_authorized;
+  if (version_ == Version::v311) outcome = ReasonCode::success;  // 3.1.1 cannot say no
+
+  switch (p.qos) {
+    case QoS::at_most_once:
+      if (allowed) route(std::move(p));
+      break;
+    case QoS::at_least_once: {
+      std::uint16_t id = p.packet_id;
+      if (allowed) route(std::move(p));
+      protocol::Ack ack{PacketType::puback, id, outcome, {}};
+      send(ack);
+      break;
+    }
+    case QoS::exactly_once: {
+      std::uint16_t id = p.packet_id;
+      auto& received = session_->qos2_received;
+      if (!received.contains(id)) {
+        if (received.size() >= limits.receive_maximum) {
+          return fail(ReasonCode::receive_maximum_exceeded, "receive maximum exceeded");
+        }
+        if (allowed) {
+          received.insert(id);
+          route(std::move(p));
+        }
+      }
+      send(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+      break;
+    }
+  }
+}
+
+void Client::route(protocol::Publish&& p) {
+  auto msg = std::make_shared<router::Message>();
+  msg->topic = std::move(p.topic);
+  msg->payload = std::move(p.payload);
+  msg->qos = p.qos;
+  msg->retain = p.retain;
+  msg->publisher = client_id_;
+  protocol::Properties& in = p.properties;
+  if (in.message_expiry_interval) {
+    msg->expires_at_ms = now_ms() + std::uint64_t{*in.message_expiry_interval} * 1000;
+  }
+  protocol::Properties& out = msg->properties;
+  out.payload_format_indicator = in.payload_format_indicator;
+  out.content_type = std::move(in.content_type);
+  out.response_topic = std::move(in.response_topic);
+  out.correlation_data = std::move(in.correlation_data);
+  out.user_properties = std::move(in.user_properties);
+  core_.publish(std::move(msg), handle_.get());
+}
+
+void Client::on_ack(protocol::Ack&& a) {
+  switch (a.type) {
+    case PacketType::puback: {
+      Outgoing* o = session_->find_inflight(a.packet_id);
+      if (o != nullptr && o->state == Outgoing::State::await_puback) {
+        session_->take_inflight(a.packet_id);
+        pump_queue();
+      }
+      break;
+    }
+    case PacketType::pubrec: {
+      Outgoing* o = session_->find_inflight(a.packet_id);
+      if (o == nullptr) {
+        protocol::Ack rel{PacketType::pubrel, a.packet_id, ReasonCode::packet_identifier_not_found, {}};
+        send(rel);
+        break;
+      }
+      if (protocol::is_error(a.reason)) {
+        // The receiver refused the message: the exchange ends here.
+        session_->take_inflight(a.packet_id);
+        pump_queue();
+        break;
+      }
+      if (o->state == Outgoing::State::await_pubrec) {
+        o->state = Outgoing::State::await_pubcomp;
+        o->delivery.msg.reset();  // only the id is needed from now on
+      }
+      send(protocol::Ack{PacketType::pubrel, a.packet_id, ReasonCode::success, {}});
+      break;
+    }
+    case PacketType::pubrel: {
+      bool known = session_->qos2_received.erase(a.packet_id) > 0;
+      send(protocol::Ack{PacketType::pubcomp, a.packet_id,
+                         known ? ReasonCode::success : ReasonCode::packet_identifier_not_found, {}});
+      break;
+    }
+    case PacketType::pubcomp: {
+      Outgoing* o = session_->find_inflight(a.packet_id);
+      if (o != nullptr && o->state == Outgoing::State::await_pubcomp) {
+        session_->take_inflight(a.packet_id);
+        pump_queue();
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Outgoing
+
+std::size_t Client::send_window() const noexcept {
+  return std::min<std::size_t>(client_receive_max_, core_.broker().limits().max_inflight_messages);
+}
+
+void Client::deliver(Delivery&& d) {
+  if (state_ != State::connected || session_ == nullptr) return;
+  send_delivery(std::move(d));
+}
+
+void Client::send_delivery(Delivery&& d) {
+  if (d.qos == QoS::at_most_once) {
+    send_publish(d, 0, false);
+    return;
+  }
+  // Keep order behind what is already queued.
+  if (session_->queue().empty() && session_->inflight_count() < send_window()) {
+    if (auto id = session_->next_packet_id()) {
+      Outgoing& o = session_->add_inflight(*id, std::move(d));
+      send_publish(o.delivery, *id, false);
+      return;
+    }
+  }
+  if (session_->enqueue(std::move(d), core_.broker().limits().max_queued_messages) !=
+      session::Session::Enqueue::queued) {
+    core_.stats().add(core_.stats().messages_dropped);
+  }
+}
+
+void Client::pump_queue() {
+  auto& queue = session_->queue();
+  const std::uint64_t now = now_ms();
+  while (!queue.empty() && state_ == State::connected) {
+    Delivery& front = queue.front();
+    if (front.msg->expires_at_ms != 0 && front.msg->expires_at_ms <= now) {
+      core_.stats().add(core_.stats().messages_dropped);
+      queue.pop_front();
+      continue;
+    }
+    if (front.qos == QoS::at_most_once) {
+      send_publish(front, 0, false);
+      queue.pop_front();
+      continue;
+    }
+    if (session_->inflight_count() >= send_window()) break;
+    auto id = session_->next_packet_id();
+    if (!id) break;
+    Outgoing& o = session_->add_inflight(*id, std::move(front));
+    queue.pop_front();
+    send_publish(o.delivery, *id, false);
+  }
+}
+
+void Client::resend_inflight() {
+  // Spec 4.4: on a resumed session, unacknowledged PUBLISHes are resent
+  // with DUP set, and PUBRELs for those already PUBRECed.
+  // Ids first: send_publish may drop (and so erase) a message.
+  std::vector<std::uint16_t> ids;
+  for (const Outgoing& o : session_->inflight()) ids.push_back(o.packet_id);
+  for (std::uint16_t id : ids) {
+    Outgoing* o = session_->find_inflight(id);
+    if (o == nullptr) continue;
+    if (o->state == Outgoing::State::await_pubcomp) {
+      send(protocol::Ack{PacketType::pubrel, id, ReasonCode::success, {}});
+    } else {
+      send_publish(o->delivery, id, true);
+    }
+  }
+}
+
+void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) {
+  const router::Message& m = *d.msg;
+  protocol::Publish p;
+  p.qos = d.qos;
+  p.retain = d.retain;
+  p.dup = dup;
+  p.packet_id = packet_id;
+  p.payload = m.payload;
+  bool new_alias = false;
+  if (version_ == Version::v5) {
+    p.properties = m.properties;
+    p.properties.subscription_identifiers = d.identifiers;
+    if (m.expires_at_ms != 0) {
+      std::uint64_t now = now_ms();
+      std::uint64_t left = m.expires_at_ms > now ? (m.expires_at_ms - now + 999) / 1000 : 0;
+      p.properties.message_expiry_interval = static_cast<std::uint32_t>(std::max<std::uint64_t>(left, 1));
+    }
+    // Topic alias, broker to client: the first message on a topic carries
+    // topic and alias, later ones only the alias (spec 3.3.2.3.4).
+    if (client_alias_max_ > 0) {
+      auto it = out_aliases_.find(m.topic);
+      if (it != out_aliases_.end()) {
+        p.properties.topic_alias = it->second;
+      } else if (out_aliases_.size() < client_alias_max_) {
+        p.properties.topic_alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
+        new_alias = true;
+      }
+    }
+    if (p.properties.topic_alias && !new_alias) {
+      // topic stays empty: the alias names it
+    } else {
+      p.topic = m.topic;
+    }
+  } else {
+    p.topic = m.topic;
+  }
+
+  std::size_t before = wpending_.size();
+  protocol::encode(p, version_, wpending_);
+  if (client_max_packet_ != 0 && wpending_.size() - before > client_max_packet_) {
+    // Larger than the client accepts: discard as if delivered (spec 3.1.2.11.4).
+    wpending_.resize(before);
+    core_.stats().add(core_.stats().messages_dropped);
+    if (packet_id != 0) session_->take_inflight(packet_id);
+    return;
+  }
+  if (new_alias) out_aliases_.emplace(m.topic, *p.properties.topic_alias);
+  core_.stats().add(core_.stats().messages_sent);
+  flush();
+}
+
+}  // namespace strata::core

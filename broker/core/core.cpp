@@ -1,0 +1,314 @@
+#include "broker/core/core.hpp"
+
+#include <chrono>
+
+#include <boost/asio/post.hpp>
+
+#include "broker/core/broker.hpp"
+#include "broker/core/client.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/router/topic.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::core {
+
+namespace asio = boost::asio;
+using protocol::QoS;
+using session::Delivery;
+using session::Session;
+using session::SessionHandle;
+using session::SessionRef;
+
+Core::Core(Broker& broker, unsigned index, unsigned core_count)
+    : broker_(broker), index_(index), io_(1), outbox_(core_count) {}
+
+Core::~Core() = default;
+
+void Core::run() {
+  auto guard = asio::make_work_guard(io_);
+  io_.run();
+}
+
+void Core::stop() { io_.stop(); }
+
+void Core::accept(std::unique_ptr<transport::Stream> stream) {
+  if (!broker_.admit_connection()) {
+    STRATA_WARN("core") << "refusing " << stream->remote_address() << ": max_connections reached";
+    stream->close();
+    return;
+  }
+  auto client = std::make_shared<Client>(*this, std::move(stream));
+  clients_.emplace(client.get(), client);
+  client->start();
+}
+
+void Core::forget(Client* client) {
+  if (clients_.erase(client) > 0) broker_.release_connection();
+}
+
+void Core::disconnect_all() {
+  // Copy: disconnect() ends in forget(), which erases from clients_.
+  std::vector<std::shared_ptr<Client>> all;
+  all.reserve(clients_.size());
+  for (auto& [p, c] : clients_) all.push_back(c);
+  for (auto& c : all) c->disconnect(protocol::ReasonCode::server_shutting_down, "server shutting down");
+}
+
+// ---------------------------------------------------------------------------
+// Publish path
+
+void Core::publish(router::MessagePtr msg, const SessionHandle* publisher) {
+  for (PublishHook* hook : broker_.hooks()) {
+    if (hook->on_publish(msg, index_) == HookVerdict::drop) return;
+  }
+
+  if (msg->retain) {
+    retained_.set(msg);
+    broker_.post_to_cores(index_, [msg](Core& c) { c.retained_.set(msg); });
+  }
+
+  match_scratch_.clear();
+  trie_.match(msg->topic, publisher, match_scratch_);
+  for (router::Match& m : match_scratch_) {
+    Delivery d;
+    d.msg = msg;
+    d.qos = std::min(msg->qos, m.qos);
+    // Live forwarding clears RETAIN unless the subscription asked for it
+    // as published (spec 3.3.1.3).
+    d.retain = msg->retain && m.retain_as_published;
+    d.identifiers = std::move(m.identifiers);
+    if (!m.share_group.empty()) {
+      d.share_group = m.share_group;
+      d.share_filter = m.share_filter;
+    }
+    deliver(m.subscriber, std::move(d));
+  }
+}
+
+void Core::deliver(const SessionRef& to, Delivery&& d) {
+  if (to->ended.load(std::memory_order_acquire)) return;
+  unsigned owner = to->core.load(std::memory_order_acquire);
+  if (owner != index_) {
+    post_remote(owner, to, std::move(d));
+    return;
+  }
+  if (to->session == nullptr) {
+    // The session is being handed to this core; hold until it arrives.
+    pending_[to.get()].push_back(RemoteDelivery{to, std::move(d)});
+    return;
+  }
+  deliver_local(*to->session, std::move(d));
+}
+
+void Core::deliver_local(Session& s, Delivery&& d) {
+  if (d.msg->expires_at_ms != 0 && d.msg->expires_at_ms <= now_ms()) {
+    stats_.add(stats_.messages_dropped);
+    return;
+  }
+  if (s.attachment != nullptr) {
+    s.attachment->deliver(std::move(d));
+    return;
+  }
+  // Offline persistent session: queue QoS 1/2 (and QoS 0 if configured).
+  if (d.qos == QoS::at_most_once && !broker_.limits().queue_qos0_offline) {
+    stats_.add(stats_.messages_dropped);
+    return;
+  }
+  if (s.enqueue(std::move(d), broker_.limits().max_queued_messages) != Session::Enqueue::queued) {
+    stats_.add(stats_.messages_dropped);
+  }
+}
+
+void Core::post_remote(unsigned core, const SessionRef& to, Delivery&& d) {
+  outbox_[core].push_back(RemoteDelivery{to, std::move(d)});
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    // Runs after the handlers already queued on this core, i.e. after the
+    // rest of the current read batch: one post per destination per turn.
+    asio::post(io_, [this] { flush_outbox(); });
+  }
+}
+
+void Core::flush_outbox() {
+  flush_scheduled_ = false;
+  for (unsigned i = 0; i < outbox_.size(); ++i) {
+    if (outbox_[i].empty()) continue;
+    Core& dest = broker_.core(i);
+    asio::post(dest.io_, [&dest, batch = std::move(outbox_[i])]() mutable {
+      for (RemoteDelivery& r : batch) dest.deliver(r.to, std::move(r.delivery));
+    });
+    outbox_[i] = {};
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Sessions
+
+Session* Core::adopt(std::unique_ptr<Session> s) {
+  SessionHandle* h = s->handle().get();
+  h->core.store(index_, std::memory_order_release);
+  h->session = s.get();
+  Session* raw = s.get();
+  sessions_[h].session = std::move(s);
+  stats_.sessions.fetch_add(1, std::memory_order_relaxed);
+  if (auto it = pending_.find(h); it != pending_.end()) {
+    auto held = std::move(it->second);
+    pending_.erase(it);
+    for (RemoteDelivery& r : held) deliver_local(*raw, std::move(r.delivery));
+  }
+  return raw;
+}
+
+Session* Core::find(const SessionHandle* h) {
+  auto it = sessions_.find(h);
+  return it == sessions_.end() ? nullptr : it->second.session.get();
+}
+
+void Core::cancel_timers(LocalSession& ls) {
+  ls.expiry_timer.reset();  // destroying a timer cancels its wait
+  ls.will_timer.reset();
+}
+
+std::unique_ptr<Session> Core::take_session(const SessionRef& h, bool clean_start, unsigned new_core) {
+  auto it = sessions_.find(h.get());
+  if (it == sessions_.end()) return nullptr;
+  LocalSession& ls = it->second;
+  Session& s = *ls.session;
+  cancel_timers(ls);
+  if (s.attachment != nullptr) {
+    // The old connection is closed by the server: its will is due at once
+    // if it has no delay; with a delay, the new connection cancels it.
+    auto* old = static_cast<Client*>(s.attachment);
+    bool will_now = s.will && s.will->properties.will_delay_interval.value_or(0) == 0;
+    old->taken_over();
+    if (will_now) publish_will(s);
+  }
+  s.will.reset();  // a delayed will is cancelled by the new connection
+  if (clean_start) {
+    end_session(s);
+    return nullptr;
+  }
+  std::unique_ptr<Session> out = std::move(ls.session);
+  h->session = nullptr;
+  h->core.store(new_core, std::memory_order_release);
+  sessions_.erase(it);
+  stats_.sessions.fetch_sub(1, std::memory_order_relaxed);
+  return out;
+}
+
+void Core::session_disconnected(Session& s, bool will_due) {
+  if (!will_due) s.will.reset();
+  auto it = sessions_.find(s.handle().get());
+  if (it == sessions_.end()) return;
+  LocalSession& ls = it->second;
+  if (s.expiry_interval == 0) {
+    end_session(s);  // publishes the will, if any
+    return;
+  }
+  if (s.will) {
+    std::uint32_t delay = s.will->properties.will_delay_interval.value_or(0);
+    if (delay == 0) {
+      publish_will(s);
+    } else {
+      ls.will_timer = std::make_unique<asio::steady_timer>(io_, std::chrono::seconds(delay));
+      SessionRef h = s.handle();
+      ls.will_timer->async_wait([this, h](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (Session* live = find(h.get())) publish_will(*live);
+      });
+    }
+  }
+  if (s.expiry_interval != Session::never_expires) {
+    ls.expiry_timer =
+        std::make_unique<asio::steady_timer>(io_, std::chrono::seconds(s.expiry_interval));
+    SessionRef h = s.handle();
+    ls.expiry_timer->async_wait([this, h](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (Session* live = find(h.get())) {
+        STRATA_DEBUG("session") << "session of " << h->client_id << " expired";
+        end_session(*live);
+      }
+    });
+  }
+}
+
+void Core::publish_will(Session& s) {
+  if (!s.will) return;
+  protocol::Will will = std::move(*s.will);
+  s.will.reset();
+  auth::ClientInfo who{s.client_id(), s.username, {}};
+  if (!broker_.authorizer().can_publish(who, will.topic)) return;
+  auto msg = std::make_shared<router::Message>();
+  msg->topic = std::move(will.topic);
+  msg->payload = std::move(will.payload);
+  msg->qos = will.qos;
+  msg->retain = will.retain && broker_.limits().retain_available;
+  msg->publisher = s.client_id();
+  protocol::Properties& p = will.properties;
+  if (p.message_expiry_interval) msg->expires_at_ms = now_ms() + std::uint64_t{*p.message_expiry_interval} * 1000;
+  msg->properties.payload_format_indicator = p.payload_format_indicator;
+  msg->properties.content_type = std::move(p.content_type);
+  msg->properties.response_topic = std::move(p.response_topic);
+  msg->properties.correlation_data = std::move(p.correlation_data);
+  msg->properties.user_properties = std::move(p.user_properties);
+  STRATA_DEBUG("session") << "publishing will of " << s.client_id() << " on " << msg->topic;
+  publish(std::move(msg), s.handle().get());
+}
+
+void Core::end_session(Session& s) {
+  SessionRef h = s.handle();
+  publish_will(s);  // a will still pending is due when the session ends
+  h->ended.store(true, std::memory_order_release);
+  broker_.unregister(h.get());
+  for (auto& [filter, sub] : s.subscriptions) {
+    bool existed = false;
+    unsubscribe_everywhere(filter, h, existed);
+  }
+  // Unacknowledged and queued messages of shared subscriptions go to
+  // another member of the group (MQTT 5.0 spec 4.8.2).
+  auto hand_on = [this, &h](Delivery& d) {
+    if (d.share_group.empty()) return;
+    SessionRef other = trie_.pick_share_member(d.share_group, d.share_filter, h.get());
+    if (other) deliver(other, std::move(d));
+  };
+  for (session::Outgoing& o : s.inflight()) {
+    if (o.state != session::Outgoing::State::await_pubcomp) hand_on(o.delivery);
+  }
+  for (Delivery& d : s.queue()) hand_on(d);
+  remove_session(h.get());
+}
+
+void Core::remove_session(SessionHandle* h) {
+  auto it = sessions_.find(h);
+  if (it == sessions_.end()) return;
+  h->session = nullptr;
+  h->online.store(false, std::memory_order_release);
+  stats_.sessions.fetch_sub(1, std::memory_order_relaxed);
+  sessions_.erase(it);  // destroys the Session and its timers
+}
+
+// ---------------------------------------------------------------------------
+// Replicated subscription state
+
+void Core::subscribe_everywhere(const std::string& filter, const SessionRef& h,
+                                const protocol::SubscribeOptions& options, std::uint32_t identifier,
+                                bool& was_new) {
+  bool valid = true;
+  auto shared = router::parse_shared_filter(filter, valid);
+  std::string group = shared ? std::string(shared->group) : std::string();
+  std::string plain = shared ? std::string(shared->filter) : filter;
+  router::Subscription sub{h, options, identifier};
+  was_new = trie_.subscribe(plain, group, sub);
+  broker_.post_to_cores(index_, [plain, group, sub](Core& c) { c.trie_.subscribe(plain, group, sub); });
+}
+
+void Core::unsubscribe_everywhere(const std::string& filter, const SessionRef& h, bool& existed) {
+  bool valid = true;
+  auto shared = router::parse_shared_filter(filter, valid);
+  std::string group = shared ? std::string(shared->group) : std::string();
+  std::string plain = shared ? std::string(shared->filter) : filter;
+  existed = trie_.unsubscribe(plain, group, h.get());
+  broker_.post_to_cores(index_, [plain, group, h](Core& c) { c.trie_.unsubscribe(plain, group, h.get()); });
+}
+
+}  // namespace strata::core

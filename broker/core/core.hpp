@@ -1,0 +1,128 @@
+// One core: an io_context run by one thread, and everything that thread
+// owns — its connections, the sessions that live here, and its replicas of
+// the subscription trie and the retained index.
+//
+// Threading model (DESIGN.md, Threads): a connection and its session live
+// on one core and need no lock. A publish is matched against the local trie
+// replica; deliveries to sessions on other cores are collected per core and
+// posted once per turn of the event loop (flush_outbox), so a burst of
+// publishes costs one cross-thread post per destination core, not one per
+// message. Subscription and retained changes are applied locally at once
+// and posted to every other core's replica.
+//
+// Sessions move between cores only when a client reconnects on another
+// core: the old core hands the Session over (see take_session) and points
+// the SessionHandle at the new core; deliveries that race with the move are
+// forwarded or held in pending_ until the session arrives.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "broker/core/stats.hpp"
+#include "broker/router/retained_index.hpp"
+#include "broker/router/topic_trie.hpp"
+#include "broker/session/session.hpp"
+#include "broker/transport/stream.hpp"
+
+namespace strata::core {
+
+class Broker;
+class Client;
+
+class Core {
+ public:
+  Core(Broker& broker, unsigned index, unsigned core_count);
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  unsigned index() const noexcept { return index_; }
+  boost::asio::io_context& io() noexcept { return io_; }
+  Broker& broker() noexcept { return broker_; }
+  Stats& stats() noexcept { return stats_; }
+  router::TopicTrie& trie() noexcept { return trie_; }
+  router::RetainedIndex& retained() noexcept { return retained_; }
+
+  // Runs the event loop until stop(); the body of this core's thread.
+  void run();
+  void stop();
+
+  // A new connection accepted on this core.
+  void accept(std::unique_ptr<transport::Stream> stream);
+  void forget(Client* client);  // the connection closed
+  // Sends DISCONNECT 0x8B to every client and closes them (shutdown).
+  void disconnect_all();
+  std::size_t client_count() const noexcept { return clients_.size(); }
+
+  // --- publish path (this core's thread) ---------------------------------
+  // Routes an accepted message: retained index, hooks, matching subscribers.
+  void publish(router::MessagePtr msg, const session::SessionHandle* publisher);
+  // Delivers to a session that lives here, or forwards it to its core.
+  void deliver(const session::SessionRef& to, session::Delivery&& d);
+
+  // --- sessions (this core's thread) -------------------------------------
+  session::Session* adopt(std::unique_ptr<session::Session> s);
+  session::Session* find(const session::SessionHandle* h);
+  // For a takeover by a new connection: closes the current connection of
+  // the session (DISCONNECT 0x8E), cancels its timers and a delayed will.
+  // With clean_start the session ends and nullptr is returned; otherwise
+  // it is removed from this core and returned, with its handle pointed at
+  // `new_core`.
+  std::unique_ptr<session::Session> take_session(const session::SessionRef& h, bool clean_start,
+                                                 unsigned new_core);
+  // The session's connection went away. `publish_will`: the will is due
+  // (now, or after its delay).
+  void session_disconnected(session::Session& s, bool publish_will);
+  // Ends a session: its subscriptions everywhere, the registry entry, its
+  // unacknowledged shared-subscription messages go to other members.
+  void end_session(session::Session& s);
+  // Publishes the will of `s` now (if it has one) and clears it.
+  void publish_will(session::Session& s);
+
+  // --- replicated state ----------------------------------------------------
+  // Applies to this core now and posts to all others.
+  void subscribe_everywhere(const std::string& filter, const session::SessionRef& h,
+                            const protocol::SubscribeOptions& options, std::uint32_t identifier,
+                            bool& was_new);
+  void unsubscribe_everywhere(const std::string& filter, const session::SessionRef& h, bool& existed);
+
+ private:
+  struct LocalSession {
+    std::unique_ptr<session::Session> session;
+    std::unique_ptr<boost::asio::steady_timer> expiry_timer;
+    std::unique_ptr<boost::asio::steady_timer> will_timer;
+  };
+  struct RemoteDelivery {
+    session::SessionRef to;
+    session::Delivery delivery;
+  };
+
+  void deliver_local(session::Session& s, session::Delivery&& d);
+  void post_remote(unsigned core, const session::SessionRef& to, session::Delivery&& d);
+  void flush_outbox();
+  void cancel_timers(LocalSession& ls);
+  void remove_session(session::SessionHandle* h);
+
+  Broker& broker_;
+  const unsigned index_;
+  boost::asio::io_context io_;
+  Stats stats_;
+  router::TopicTrie trie_;
+  router::RetainedIndex retained_;
+  std::unordered_map<Client*, std::shared_ptr<Client>> clients_;
+  std::unordered_map<const session::SessionHandle*, LocalSession> sessions_;
+  // Deliveries for sessions on their way to this core (see header comment).
+  std::unordered_map<const session::SessionHandle*, std::vector<RemoteDelivery>> pending_;
+  std::vector<std::vector<RemoteDelivery>> outbox_;  // per destination core
+  bool flush_scheduled_ = false;
+  std::vector<router::Match> match_scratch_;  // reused by publish()
+};
+
+}  // namespace strata::core

@@ -1,0 +1,25 @@
+// Counters for $SYS and, later, /metrics. Each core has its own Stats,
+// written only by its thread with relaxed atomics (no contention, no lock);
+// readers on other threads sum them up.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace strata::core {
+
+struct Stats {
+  std::atomic<std::uint64_t> messages_received{0};  // PUBLISH packets from clients
+  std::atomic<std::uint64_t> messages_sent{0};      // PUBLISH packets to clients
+  std::atomic<std::uint64_t> bytes_received{0};
+  std::atomic<std::uint64_t> bytes_sent{0};
+  std::atomic<std::uint64_t> messages_dropped{0};   // queue full, too large, expired, QoS 0 offline
+  std::atomic<std::int64_t> clients_connected{0};
+  std::atomic<std::int64_t> sessions{0};            // sessions owned by this core, online or not
+
+  void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
+}  // namespace strata::core

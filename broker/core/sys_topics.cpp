@@ -1,0 +1,65 @@
+#include "broker/core/sys_topics.hpp"
+
+#include "broker/core/broker.hpp"
+
+namespace strata::core {
+
+SysTopics::SysTopics(Broker& broker) : broker_(broker), timer_(broker.core(0).io()) {}
+
+void SysTopics::start(std::chrono::seconds interval) {
+  interval_ = interval;
+  timer_.cancel();
+  if (interval_.count() == 0) return;
+  publish_all();
+  schedule();
+}
+
+void SysTopics::stop() { timer_.cancel(); }
+
+void SysTopics::schedule() {
+  timer_.expires_after(interval_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    publish_all();
+    schedule();
+  });
+}
+
+void SysTopics::publish(const std::string& topic, const std::string& value) {
+  auto msg = std::make_shared<router::Message>();
+  msg->topic = topic;
+  msg->payload = value;
+  msg->retain = true;
+  broker_.core(0).publish(std::move(msg), nullptr);
+}
+
+void SysTopics::publish_all() {
+  std::uint64_t received = 0, sent = 0, bytes_in = 0, bytes_out = 0, dropped = 0;
+  std::int64_t connected = 0;
+  for (unsigned i = 0; i < broker_.core_count(); ++i) {
+    const Stats& s = broker_.core(i).stats();
+    received += s.messages_received.load(std::memory_order_relaxed);
+    sent += s.messages_sent.load(std::memory_order_relaxed);
+    bytes_in += s.bytes_received.load(std::memory_order_relaxed);
+    bytes_out += s.bytes_sent.load(std::memory_order_relaxed);
+    dropped += s.messages_dropped.load(std::memory_order_relaxed);
+    connected += s.clients_connected.load(std::memory_order_relaxed);
+  }
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                 broker_.started());
+  Core& c0 = broker_.core(0);
+  publish("$SYS/broker/version", std::string("strata ") + STRATA_VERSION);
+  publish("$SYS/broker/uptime", std::to_string(uptime.count()) + " seconds");
+  publish("$SYS/broker/clients/connected", std::to_string(connected));
+  publish("$SYS/broker/clients/total", std::to_string(broker_.session_count()));
+  publish("$SYS/broker/messages/received", std::to_string(received));
+  publish("$SYS/broker/messages/sent", std::to_string(sent));
+  publish("$SYS/broker/messages/dropped", std::to_string(dropped));
+  publish("$SYS/broker/bytes/received", std::to_string(bytes_in));
+  publish("$SYS/broker/bytes/sent", std::to_string(bytes_out));
+  publish("$SYS/broker/subscriptions/count", std::to_string(c0.trie().subscription_count()));
+  // Counted before this round's own $SYS messages are stored.
+  publish("$SYS/broker/retained messages/count", std::to_string(c0.retained().size()));
+}
+
+}  // namespace strata::core

@@ -1,0 +1,32 @@
+// $SYS/broker/... : the broker's counters as retained messages, published
+// every `[sys] interval` seconds from core 0 through the normal publish
+// path, so subscribers on any core receive them like any other message.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+
+namespace strata::core {
+
+class Broker;
+
+class SysTopics {
+ public:
+  explicit SysTopics(Broker& broker);
+  void start(std::chrono::seconds interval);
+  void stop();
+  // Publishes all values now (also on every tick).
+  void publish_all();
+
+ private:
+  void schedule();
+  void publish(const std::string& topic, const std::string& value);
+
+  Broker& broker_;
+  boost::asio::steady_timer timer_;
+  std::chrono::seconds interval_{0};
+};
+
+}  // namespace strata::core

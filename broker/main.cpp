@@ -1,0 +1,50 @@
+// strata: parse the command line, load the configuration, run the broker.
+#include <iostream>
+
+#include "broker/config/cli.hpp"
+#include "broker/core/broker.hpp"
+#include "broker/util/log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace strata;
+  config::CommandLine cmd;
+  try {
+    cmd = config::parse_command_line(argc, argv);
+  } catch (const config::UsageError& e) {
+    std::cerr << "strata: " << e.what() << "\n" << config::usage_text();
+    return 2;
+  }
+  if (cmd.show_help) {
+    std::cout << config::usage_text();
+    return 0;
+  }
+  if (cmd.show_version) {
+    std::cout << "strata " << STRATA_VERSION << "\n";
+    return 0;
+  }
+  if (cmd.check_config) {
+    try {
+      config::load_file(*cmd.check_config);
+      std::cout << *cmd.check_config << ": ok\n";
+      return 0;
+    } catch (const config::ConfigError& e) {
+      std::cerr << e.what() << "\n";
+      return 1;
+    }
+  }
+  config::Config cfg;
+  try {
+    cfg = config::resolve(cmd);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "strata: " << e.what() << "\n";
+    return 1;
+  }
+  log::set_level(cfg.log_level);
+  try {
+    core::Broker broker(std::move(cfg), cmd.config_file);
+    return broker.run();
+  } catch (const std::exception& e) {
+    STRATA_ERROR("broker") << "cannot start: " << e.what();
+    return 1;
+  }
+}

@@ -1,0 +1,110 @@
+// Session state (MQTT 5.0 spec 4.1): what the broker keeps for a client id
+// across connections — subscriptions, outgoing QoS 1/2 messages in flight,
+// messages queued while offline or while the inflight window is full,
+// incoming QoS 2 packet ids awaiting PUBREL, the will and the expiry.
+//
+// A Session is owned by one core and touched only by its thread. It holds
+// no sockets: the connection attached to it (an Attachment) does the
+// encoding and writing. Everything here is plain data with small
+// operations, unit-tested without I/O.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "broker/protocol/packet.hpp"
+#include "broker/router/message.hpp"
+#include "broker/session/session_handle.hpp"
+
+namespace strata::session {
+
+// One message on its way to one session.
+struct Delivery {
+  router::MessagePtr msg;
+  protocol::QoS qos = protocol::QoS::at_most_once;  // min(message, subscription)
+  bool retain = false;                                // RETAIN flag as sent
+  std::vector<std::uint32_t> identifiers;             // subscription identifiers
+  std::string share_group;   // set when delivered through $share/group/filter,
+  std::string share_filter;  // so it can be handed to another member
+};
+
+// An outgoing QoS 1/2 message waiting for its acknowledgement.
+struct Outgoing {
+  enum class State : std::uint8_t { await_puback, await_pubrec, await_pubcomp };
+  std::uint16_t packet_id = 0;
+  State state = State::await_puback;
+  Delivery delivery;
+};
+
+// The connection a session is attached to while its client is online.
+class Attachment {
+ public:
+  virtual ~Attachment() = default;
+  virtual void deliver(Delivery&& d) = 0;
+};
+
+struct StoredSubscription {
+  protocol::SubscribeOptions options;
+  std::uint32_t identifier = 0;
+};
+
+class Session {
+ public:
+  static constexpr std::uint32_t never_expires = 0xFFFFFFFF;
+
+  Session(SessionRef handle, protocol::Version version);
+
+  const SessionRef& handle() const noexcept { return handle_; }
+  const std::string& client_id() const noexcept { return handle_->client_id; }
+
+  protocol::Version version = protocol::Version::v5;
+  std::uint32_t expiry_interval = 0;  // seconds after disconnect
+  std::string username;
+  std::optional<protocol::Will> will;
+  Attachment* attachment = nullptr;  // the live connection, if any
+
+  // Subscriptions keyed by the filter as the client sent it ("$share/g/f"
+  // included), so UNSUBSCRIBE and session end find them.
+  std::map<std::string, StoredSubscription, std::less<>> subscriptions;
+
+  // --- outgoing QoS 1/2 -------------------------------------------------
+  // A packet id not used by any inflight message, or nullopt if all are.
+  std::optional<std::uint16_t> next_packet_id();
+  Outgoing& add_inflight(std::uint16_t packet_id, Delivery d);
+  Outgoing* find_inflight(std::uint16_t packet_id);
+  // Removes and returns the message, if that id was inflight.
+  std::optional<Outgoing> take_inflight(std::uint16_t packet_id);
+  // Inflight messages in the order they were first sent (for resending).
+  std::list<Outgoing>& inflight() noexcept { return inflight_; }
+  std::size_t inflight_count() const noexcept { return inflight_.size(); }
+
+  // --- queue -------------------------------------------------------------
+  enum class Enqueue : std::uint8_t { queued, dropped_qos0, dropped_full };
+  // Queues a delivery that cannot be sent now. When the queue holds
+  // `max_messages`, a QoS 0 message is dropped first (the new one if it is
+  // QoS 0, else the oldest QoS 0 queued); with none to drop the new message
+  // is refused (dropped_full).
+  Enqueue enqueue(Delivery d, std::size_t max_messages);
+  std::deque<Delivery>& queue() noexcept { return queue_; }
+
+  // --- incoming QoS 2 ------------------------------------------------------
+  // Ids of QoS 2 PUBLISHes received and answered with PUBREC, not yet
+  // released by PUBREL: a duplicate with one of these ids is not routed again.
+  std::unordered_set<std::uint16_t> qos2_received;
+
+ private:
+  SessionRef handle_;
+  std::list<Outgoing> inflight_;
+  std::unordered_map<std::uint16_t, std::list<Outgoing>::iterator> inflight_index_;
+  std::deque<Delivery> queue_;
+  std::uint16_t last_packet_id_ = 0;
+};
+
+}  // namespace strata::session

@@ -1,0 +1,32 @@
+#include "broker/transport/tcp_stream.hpp"
+
+#include <boost/asio/write.hpp>
+
+namespace strata::transport {
+
+namespace asio = boost::asio;
+
+TcpStream::TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+  boost::system::error_code ec;
+  // MQTT packets are small and latency matters more than segment count;
+  // writes are already batched per connection (see Client::flush).
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  auto ep = socket_.remote_endpoint(ec);
+  remote_ = ec ? std::string("unknown") : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+void TcpStream::async_read_some(asio::mutable_buffer buffer, Handler handler) {
+  socket_.async_read_some(buffer, std::move(handler));
+}
+
+void TcpStream::async_write(asio::const_buffer buffer, Handler handler) {
+  asio::async_write(socket_, buffer, std::move(handler));
+}
+
+void TcpStream::close() noexcept {
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+}  // namespace strata::transport
