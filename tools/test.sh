@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Runs Strata's test suite and exits non-zero if any stage failed.
+#
+# Stages: unit tests and integration tests on the release build; with
+# CI=true or STRATA_ASAN=1 also the same two on the asan build (ASan+UBSan)
+# and, when clang is installed, each libFuzzer target in tests/fuzz for
+# 60 seconds over a copy of its seed corpus. The last line reads
+# "N passed, N failed", counting stages.
+#
+# On CI (CI=true) warnings are errors (-DSTRATA_WERROR=ON).
+# STRATA_JOBS sets build parallelism (default: the number of cores);
+# STRATA_FUZZ_SECONDS the time per fuzz target (default 60).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+tools/setup.sh || { echo "test: setup failed" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+full=false
+if [ "${CI:-}" = true ] || [ "${STRATA_ASAN:-}" = 1 ]; then full=true; fi
+werror=OFF
+if [ "${CI:-}" = true ]; then werror=ON; fi
+fuzz_seconds=${STRATA_FUZZ_SECONDS:-60}
+jobs=${STRATA_JOBS:-$(nproc)}
+
+passed=0
+failed=0
+failed_names=()
+skipped_names=()
+
+# stage NAME COMMAND...: runs one counted stage.
+stage() {
+  local name=$1
+  shift
+  echo "=== $name"
+  if "$@"; then
+    echo "=== $name: passed"
+    passed=$((passed + 1))
+  else
+    echo "=== $name: FAILED"
+    failed=$((failed + 1))
+    failed_names+=("$name")
+  fi
+}
+
+# not_run NAME WHY: a stage that could not run counts as failed.
+not_run() {
+  echo "=== $1: FAILED ($2)"
+  failed=$((failed + 1))
+  failed_names+=("$1")
+}
+
+skip() {
+  echo "=== $1: skipped ($2)"
+  skipped_names+=("$1")
+}
+
+# build PRESET [TARGET...]: configures and builds (all targets if none named).
+build() {
+  local preset=$1
+  shift
+  local targets=()
+  [ $# -gt 0 ] && targets=(--target "$@")
+  echo "=== build $preset"
+  cmake --preset "$preset" -DSTRATA_WERROR="$werror" >/dev/null &&
+    cmake --build --preset "$preset" --parallel "$jobs" "${targets[@]}"
+}
+
+have_integration_tests() {
+  compgen -G "tests/integration/test_*.py" >/dev/null
+}
+
+integration() {
+  STRATA_BIN="$repo/build/$1/bin/strata" timeout 1200 /usr/bin/python3 -m pytest -q tests/integration
+}
+
+# fuzz TARGET: runs build/fuzz/bin/TARGET over a temporary copy of
+# tests/fuzz/corpus/<TARGET without _fuzz>; crash inputs are kept under
+# build/fuzz/artifacts/.
+fuzz() {
+  local target=$1
+  local seeds="tests/fuzz/corpus/${target%_fuzz}"
+  local work
+  work=$(mktemp -d)
+  if [ -d "$seeds" ]; then cp -r "$seeds/." "$work/"; fi
+  mkdir -p build/fuzz/artifacts
+  build/fuzz/bin/"$target" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="build/fuzz/artifacts/$target-" "$work"
+  local rc=$?
+  rm -rf "$work"
+  return $rc
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# Release build: unit and integration tests.
+if build release; then
+  stage "unit" ctest --preset release
+  if have_integration_tests; then
+    stage "integration" integration release
+  else
+    skip "integration" "no tests in tests/integration yet"
+  fi
+else
+  not_run "unit" "release build failed"
+  not_run "integration" "release build failed"
+fi
+
+if [ "$full" = true ]; then
+  # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+  if build asan; then
+    stage "asan unit" ctest --preset asan
+    if have_integration_tests; then
+      stage "asan integration" integration asan
+    else
+      skip "asan integration" "no tests in tests/integration yet"
+    fi
+  else
+    not_run "asan unit" "asan build failed"
+    not_run "asan integration" "asan build failed"
+  fi
+
+  # libFuzzer targets, a bounded run each.
+  targets=()
+  for source in tests/fuzz/*_fuzz.cpp; do
+    [ -e "$source" ] && targets+=("$(basename "$source" .cpp)")
+  done
+  if ! command -v clang++ >/dev/null 2>&1; then
+    skip "fuzz" "clang++ not installed"
+  elif [ ${#targets[@]} -eq 0 ] || [ ! -f tests/fuzz/CMakeLists.txt ]; then
+    skip "fuzz" "no fuzz targets in tests/fuzz yet"
+  elif build fuzz "${targets[@]}"; then
+    for target in "${targets[@]}"; do
+      stage "fuzz $target" fuzz "$target"
+    done
+  else
+    not_run "fuzz" "fuzz build failed"
+  fi
+else
+  skip "asan, fuzz" "set CI=true or STRATA_ASAN=1 to run them"
+fi
+
+echo
+if [ ${#skipped_names[@]} -gt 0 ]; then echo "skipped: ${skipped_names[*]}"; fi
+if [ ${#failed_names[@]} -gt 0 ]; then echo "failed: ${failed_names[*]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
