@@ -75,25 +75,27 @@ void Client::on_publish(protocol::Publish&& p) {
       if (allowed) route(std::move(p));
       break;
     case QoS::at_least_once: {
-      std::uint16_t id = p.packet_id;
+      // The acknowledgement goes out before the copies routing produces, so
+      // a client subscribed to its own topic sees PUBACK first.
+      send(protocol::Ack{PacketType::puback, p.packet_id, outcome, {}});
       if (allowed) route(std::move(p));
-      protocol::Ack ack{PacketType::puback, id, outcome, {}};
-      send(ack);
       break;
     }
     case QoS::exactly_once: {
       std::uint16_t id = p.packet_id;
       auto& received = session_->qos2_received;
-      if (!received.contains(id)) {
-        if (received.size() >= limits.receive_maximum) {
-          return fail(ReasonCode::receive_maximum_exceeded, "receive maximum exceeded");
-        }
-        if (allowed) {
-          received.insert(id);
-          route(std::move(p));
-        }
+      if (received.contains(id)) {  // a resent duplicate: acknowledge, do not route
+        send(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+        break;
+      }
+      if (received.size() >= limits.receive_maximum) {
+        return fail(ReasonCode::receive_maximum_exceeded, "receive maximum exceeded");
       }
       send(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+      if (allowed) {
+        received.insert(id);
+        route(std::move(p));
+      }
       break;
     }
   }
