@@ -28,7 +28,8 @@
 //   - non-shared: one Match per subscriber. When more than one node matched,
 //     a subscriber with several matching filters is merged into one Match
 //     (highest QoS, every identifier, retain_as_published OR'ed) through a
-//     scratch map; a no_local subscription of the publisher is skipped.
+//     reused open-addressing table (no allocation); a no_local subscription
+//     of the publisher is skipped.
 //   - shared: each (group, filter) picks one member: the least recently
 //     served of the online members; if none is online, of the members whose
 //     session has not ended; else of all. "Served" is a trie-wide counter
@@ -45,6 +46,7 @@
 #include "broker/router/topic_trie.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <string>
 #include <unordered_map>
@@ -70,6 +72,9 @@ struct ShareGroup {
   std::vector<ShareMember> members;
 };
 
+// subscriber -> position in Node::subs
+using SubIndex = std::unordered_map<const SessionHandle*, std::size_t>;
+
 struct Node {
   enum class Kind : std::uint8_t { root, literal, plus, hash };
 
@@ -86,8 +91,7 @@ struct Node {
   std::unique_ptr<Node> plus;
   std::unique_ptr<Node> hash;
   std::vector<Subscription> subs;
-  // subscriber -> position in subs; empty while subs is small.
-  std::unordered_map<const SessionHandle*, std::size_t> sub_index;
+  std::unique_ptr<SubIndex> sub_index;  // null while subs is small
   // unique_ptr: Match::share_group/share_filter view the strings.
   std::vector<std::unique_ptr<ShareGroup>> groups;
 };
@@ -95,9 +99,9 @@ struct Node {
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
 std::size_t find_sub(const Node& n, const SessionHandle* who) {
-  if (!n.sub_index.empty()) {
-    auto it = n.sub_index.find(who);
-    return it == n.sub_index.end() ? npos : it->second;
+  if (n.sub_index) {
+    auto it = n.sub_index->find(who);
+    return it == n.sub_index->end() ? npos : it->second;
   }
   for (std::size_t i = 0; i < n.subs.size(); ++i) {
     if (n.subs[i].subscriber.get() == who) return i;
@@ -108,11 +112,12 @@ std::size_t find_sub(const Node& n, const SessionHandle* who) {
 void add_sub(Node& n, Subscription sub) {
   const SessionHandle* who = sub.subscriber.get();
   n.subs.push_back(std::move(sub));
-  if (!n.sub_index.empty()) {
-    n.sub_index.emplace(who, n.subs.size() - 1);
+  if (n.sub_index) {
+    n.sub_index->emplace(who, n.subs.size() - 1);
   } else if (n.subs.size() > kIndexThreshold) {
-    n.sub_index.reserve(n.subs.size() * 2);
-    for (std::size_t i = 0; i < n.subs.size(); ++i) n.sub_index.emplace(n.subs[i].subscriber.get(), i);
+    n.sub_index = std::make_unique<SubIndex>();
+    n.sub_index->reserve(n.subs.size() * 2);
+    for (std::size_t i = 0; i < n.subs.size(); ++i) n.sub_index->emplace(n.subs[i].subscriber.get(), i);
   }
 }
 
@@ -120,13 +125,13 @@ void remove_sub(Node& n, std::size_t i) {
   const SessionHandle* who = n.subs[i].subscriber.get();
   if (i + 1 != n.subs.size()) {
     n.subs[i] = std::move(n.subs.back());
-    if (!n.sub_index.empty()) n.sub_index[n.subs[i].subscriber.get()] = i;
+    if (n.sub_index) (*n.sub_index)[n.subs[i].subscriber.get()] = i;
   }
   n.subs.pop_back();
-  if (!n.sub_index.empty()) {
-    n.sub_index.erase(who);
-    // Drop the index (and its memory) once a scan is cheap again.
-    if (n.subs.size() <= kIndexThreshold / 2) std::unordered_map<const SessionHandle*, std::size_t>{}.swap(n.sub_index);
+  if (n.sub_index) {
+    n.sub_index->erase(who);
+    // Drop the index once a scan is cheap again.
+    if (n.subs.size() <= kIndexThreshold / 2) n.sub_index.reset();
   }
 }
 
@@ -181,6 +186,53 @@ Match make_match(const Subscription& s) {
   return m;
 }
 
+// Subscriber -> index of its Match in `out`, for merging the subscriptions
+// of one subscriber within one match(). Open addressing in a buffer reused
+// across matches: reset() clears only the slots this match uses, so a
+// match costs time in proportion to its candidates and, once the buffer has
+// grown, allocates nothing.
+class SeenTable {
+ public:
+  void reset(std::size_t candidates) {
+    const std::size_t cap = std::bit_ceil(std::max<std::size_t>(16, candidates * 2));
+    if (slots_.size() < cap || (slots_.size() > 8 * cap && slots_.size() > (1u << 16))) {
+      std::vector<Slot>(cap).swap(slots_);  // grow, or give back a spike's memory
+    } else {
+      std::fill_n(slots_.begin(), cap, Slot{});
+    }
+    mask_ = cap - 1;
+  }
+
+  // The index stored for `who`; if none, stores `index` and returns npos.
+  std::size_t find_or_insert(const SessionHandle* who, std::size_t index) {
+    for (std::size_t i = hash(who) & mask_;; i = (i + 1) & mask_) {
+      Slot& slot = slots_[i];
+      if (slot.who == who) return slot.index;
+      if (slot.who == nullptr) {
+        slot = {who, index};
+        return npos;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    const SessionHandle* who = nullptr;
+    std::size_t index = 0;
+  };
+
+  static std::size_t hash(const SessionHandle* p) {
+    auto x = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p));
+    x ^= x >> 33;
+    x *= 0xff51afd7ed268ccdULL;
+    x ^= x >> 33;
+    return static_cast<std::size_t>(x);
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+};
+
 }  // namespace
 
 struct TopicTrie::Impl {
@@ -219,7 +271,7 @@ struct TopicTrie::Impl {
   };
   std::vector<Frame> stack;
   std::vector<const Node*> hits;
-  std::unordered_map<const SessionHandle*, std::size_t> seen;  // -> index in out
+  SeenTable seen;
 
   Node* find(std::string_view filter) {
     Node* n = &root;
@@ -381,18 +433,24 @@ void TopicTrie::match(std::string_view topic, const session::SessionHandle* publ
   Impl& im = *impl_;
   im.collect(topic);
 
+  // Only when several nodes hold subscriptions can one subscriber appear
+  // twice (a node has one entry per subscriber).
   std::size_t with_subs = 0;
-  for (const Node* n : im.hits) with_subs += n->subs.empty() ? 0 : 1;
+  std::size_t candidates = 0;
+  for (const Node* n : im.hits) {
+    with_subs += n->subs.empty() ? 0 : 1;
+    candidates += n->subs.size();
+  }
   const bool dedupe = with_subs > 1;
-  if (dedupe) im.seen.clear();
+  if (dedupe) im.seen.reset(candidates);
 
   for (const Node* n : im.hits) {
     for (const Subscription& s : n->subs) {
       if (s.options.no_local && s.subscriber.get() == publisher) continue;
       if (dedupe) {
-        auto [it, fresh] = im.seen.try_emplace(s.subscriber.get(), out.size());
-        if (!fresh) {
-          add_to_match(out[it->second], s);
+        const std::size_t seen = im.seen.find_or_insert(s.subscriber.get(), out.size());
+        if (seen != npos) {
+          add_to_match(out[seen], s);
           continue;
         }
       }

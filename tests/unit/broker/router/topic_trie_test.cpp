@@ -425,6 +425,136 @@ TEST(TopicTrie, DeepTopicDoesNotRecurse) {
   EXPECT_EQ(t.node_count(), 1u);
 }
 
+TEST(TopicTrie, ManySubscribersOverlapping) {
+  // Each subscriber matches through three filters; each gets one Match.
+  TopicTrie t;
+  std::vector<SessionRef> s;
+  for (int i = 0; i < 3000; ++i) {
+    s.push_back(make_session("s" + std::to_string(i)));
+    t.subscribe("plant/#", "", sub(s.back(), QoS::at_most_once, 1));
+    t.subscribe("plant/+/temp", "", sub(s.back(), QoS::at_least_once, 2));
+    if (i % 2) t.subscribe("plant/line1/temp", "", sub(s.back(), QoS::exactly_once, 3));
+  }
+  for (int round = 0; round < 3; ++round) {
+    auto ms = match(t, "plant/line1/temp");
+    ASSERT_EQ(ms.size(), 3000u);
+    std::set<const SessionHandle*> who;
+    for (const auto& m : ms) {
+      who.insert(m.subscriber.get());
+      const bool odd = (m.subscriber->client_id.back() - '0') % 2 == 1;
+      EXPECT_EQ(m.qos, odd ? QoS::exactly_once : QoS::at_least_once);
+      EXPECT_EQ(m.identifiers.size(), odd ? 3u : 2u);
+    }
+    EXPECT_EQ(who.size(), 3000u);
+    // A small match after a big one reuses the scratch table correctly.
+    TopicTrie small;
+    small.subscribe("x/#", "", sub(s[0], QoS::at_most_once, 1));
+    small.subscribe("x/y", "", sub(s[0], QoS::at_least_once, 2));
+    auto one = match(small, "x/y");
+    ASSERT_EQ(one.size(), 1u);
+    EXPECT_EQ(one[0].identifiers.size(), 2u);
+    ms = match(t, "plant/line2/temp");
+    EXPECT_EQ(ms.size(), 3000u);
+    ms = match(t, "plant/line2/pressure");
+    EXPECT_EQ(ms.size(), 3000u);
+  }
+}
+
+// Cross-checks everything match() decides against a brute-force model built
+// on topic_matches(): non-shared merging (QoS, identifiers,
+// retain_as_published, no_local) and one member per shared group.
+TEST(TopicTrie, RandomizedFullModel) {
+  std::mt19937 rng(99);
+  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  const std::vector<std::string> filters = {"#", "+", "a", "a/b", "a/+", "a/#", "+/b", "+/+", "/#",
+                                            "$SYS/#", "a/b/c", "+/b/#", "a//c", "+/+/+"};
+  const std::vector<std::string> topics = {"a", "a/b", "a/c", "a/b/c", "/", "/b", "$SYS/a", "a//c",
+                                           "x/b", "x/b/y", "a/b/c/d"};
+  const std::vector<std::string> groups = {"", "", "", "g1", "g2"};
+  std::vector<SessionRef> sessions;
+  for (int i = 0; i < 8; ++i) sessions.push_back(make_session("s" + std::to_string(i), i % 3 != 0));
+
+  struct Key {
+    std::string group, filter;
+    int who;
+    auto operator<=>(const Key&) const = default;
+  };
+  std::map<Key, Subscription> model;
+  TopicTrie t;
+  for (int step = 0; step < 3000; ++step) {
+    Key k{groups[pick(groups.size())], filters[pick(filters.size())], static_cast<int>(pick(sessions.size()))};
+    if (pick(3) == 0) {
+      EXPECT_EQ(t.unsubscribe(k.filter, k.group, sessions[k.who].get()), model.erase(k) > 0);
+    } else {
+      Subscription s = sub(sessions[k.who], static_cast<QoS>(pick(3)), static_cast<std::uint32_t>(pick(4)),
+                           k.group.empty() && pick(3) == 0, pick(2) == 0);
+      EXPECT_EQ(t.subscribe(k.filter, k.group, s), model.insert_or_assign(k, s).second);
+    }
+    ASSERT_EQ(t.subscription_count(), model.size());
+    if (step % 10 != 0) continue;
+
+    const std::string& topic = topics[pick(topics.size())];
+    const SessionHandle* publisher = pick(2) ? sessions[pick(sessions.size())].get() : nullptr;
+    struct Want {
+      QoS qos = QoS::at_most_once;
+      bool rap = false;
+      std::set<std::uint32_t> ids;
+    };
+    std::map<const SessionHandle*, Want> want;
+    std::map<std::pair<std::string, std::string>, std::set<const SessionHandle*>> want_shared;
+    for (const auto& [key, s] : model) {
+      if (!topic_matches(key.filter, topic)) continue;
+      if (!key.group.empty()) {
+        want_shared[{key.group, key.filter}].insert(s.subscriber.get());
+        continue;
+      }
+      if (s.options.no_local && s.subscriber.get() == publisher) continue;
+      Want& w = want[s.subscriber.get()];
+      w.qos = std::max(w.qos, s.options.max_qos);
+      w.rap = w.rap || s.options.retain_as_published;
+      if (s.identifier) w.ids.insert(s.identifier);
+    }
+
+    std::vector<Match> out;
+    t.match(topic, publisher, out);
+    std::map<const SessionHandle*, Want> got;
+    std::map<std::pair<std::string, std::string>, std::set<const SessionHandle*>> got_shared;
+    for (const auto& m : out) {
+      if (!m.share_group.empty()) {
+        auto& members = got_shared[{std::string(m.share_group), std::string(m.share_filter)}];
+        EXPECT_TRUE(members.empty()) << "two deliveries to one group";
+        members.insert(m.subscriber.get());
+        continue;
+      }
+      EXPECT_EQ(got.count(m.subscriber.get()), 0u) << "duplicate delivery";
+      Want& g = got[m.subscriber.get()];
+      g.qos = m.qos;
+      g.rap = m.retain_as_published;
+      g.ids.insert(m.identifiers.begin(), m.identifiers.end());
+      EXPECT_EQ(g.ids.size(), m.identifiers.size()) << "repeated identifier";
+    }
+    ASSERT_EQ(got.size(), want.size()) << topic;
+    for (const auto& [who, w] : want) {
+      ASSERT_EQ(got.count(who), 1u) << topic;
+      EXPECT_EQ(got[who].qos, w.qos) << topic;
+      EXPECT_EQ(got[who].rap, w.rap) << topic;
+      EXPECT_EQ(got[who].ids, w.ids) << topic;
+    }
+    ASSERT_EQ(got_shared.size(), want_shared.size()) << topic;
+    for (const auto& [gf, members] : want_shared) {
+      ASSERT_EQ(got_shared.count(gf), 1u) << gf.first << " " << gf.second;
+      const SessionHandle* chosen = *got_shared[gf].begin();
+      EXPECT_EQ(members.count(chosen), 1u);
+      // Online members go first.
+      const bool any_online = std::any_of(members.begin(), members.end(),
+                                          [](const SessionHandle* h) { return h->online.load(); });
+      if (any_online) {
+        EXPECT_TRUE(chosen->online.load());
+      }
+    }
+  }
+}
+
 // Cross-checks the trie against topic_matches() over random filters/topics.
 TEST(TopicTrie, RandomizedAgainstBruteForce) {
   std::mt19937 rng(20240611);
