@@ -182,13 +182,13 @@ def test_retained_message_keeps_properties(broker):
 def test_retained_message_expires(broker):
     _retain(broker, "ret/exp", b"short lived", qos=1, props={"message_expiry_interval": 1})
     _retain(broker, "ret/keep", b"long lived", qos=1, props={"message_expiry_interval": 60})
-    time.sleep(1.6)
+    time.sleep(2.1)  # brokers may count whole seconds
     c = broker.raw_connect("c")
     c.subscribe(("ret/+", 1), expect=[1])
     got = _collect(c)
     assert [(m.topic, m.payload) for m in got] == [("ret/keep", b"long lived")]
     left = got[0].props.get("message_expiry_interval")
-    assert left is not None and 57 <= left <= 59, got[0].props
+    assert left is not None and 56 <= left <= 58, got[0].props
 
 
 @pytest.mark.broker_config(limits={"retain_available": False})
