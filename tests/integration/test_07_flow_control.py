@@ -1,0 +1,244 @@
+"""Flow control: receive maximum both ways, maximum packet size both ways,
+inflight and queue limits."""
+
+import time
+
+import pytest
+
+import raw
+from common import STRICT, expect_server_disconnect
+from raw import V311, V5
+
+
+def _publishes(c, timeout=0.5):
+    out = []
+    while True:
+        try:
+            p = c.recv(timeout)
+        except raw.Timeout:
+            return out
+        assert p.type == raw.PUBLISH, p
+        out.append(p)
+
+
+# --- the client's Receive Maximum --------------------------------------------------------
+
+@pytest.mark.mosquitto_deviation("refills more than one slot per PUBACK and exceeds the client's Receive Maximum")
+def test_client_receive_maximum_respected_qos1(broker):
+    s = broker.raw_connect("s", props={"receive_maximum": 3})
+    s.subscribe(("rm/t", 1), expect=[1])
+    p = broker.raw_connect("p")
+    for i in range(10):
+        p.publish("rm/t", b"%d" % i, qos=1, pid=i + 1)
+    first = _publishes(s)
+    assert [m.payload for m in first] == [b"0", b"1", b"2"]
+    s.send(raw.puback(first[0].pid))
+    nxt = _publishes(s)
+    assert [m.payload for m in nxt] == [b"3"]
+    for m in first[1:] + nxt:
+        s.send(raw.puback(m.pid))
+    rest = []
+    deadline = time.monotonic() + 5
+    while len(rest) < 6 and time.monotonic() < deadline:
+        m = s.expect(raw.PUBLISH)
+        rest.append(m)
+        s.send(raw.puback(m.pid))
+    assert [m.payload for m in rest] == [b"%d" % i for i in range(4, 10)]
+    s.expect_nothing(0.3)
+
+
+@pytest.mark.mosquitto_deviation("exceeds the client's Receive Maximum after PUBCOMP")
+def test_client_receive_maximum_counts_qos2_until_pubcomp(broker):
+    s = broker.raw_connect("s", props={"receive_maximum": 2})
+    s.subscribe(("rm2/t", 2), expect=[2])
+    p = broker.raw_connect("p")
+    for i in range(5):
+        p.publish("rm2/t", b"%d" % i, qos=2, pid=i + 1)
+    first = _publishes(s)
+    assert [m.payload for m in first] == [b"0", b"1"]
+    s.send(raw.pubrec(first[0].pid))
+    assert s.expect(raw.PUBREL).pid == first[0].pid
+    s.expect_nothing(0.4)  # still in flight until PUBCOMP
+    s.send(raw.pubcomp(first[0].pid))
+    m = s.expect(raw.PUBLISH)
+    assert m.payload == b"2"
+    s.expect_nothing(0.3)
+
+
+def test_qos0_not_limited_by_receive_maximum(broker):
+    s = broker.raw_connect("s", props={"receive_maximum": 1})
+    s.subscribe([("rm0/q1", 1), ("rm0/q0", 0)], expect=[1, 0])
+    p = broker.raw_connect("p")
+    p.publish("rm0/q1", b"a", qos=1, pid=1)
+    p.publish("rm0/q1", b"b", qos=1, pid=2)
+    held = s.expect(raw.PUBLISH)
+    assert held.payload == b"a"
+    for i in range(3):
+        p.publish("rm0/q0", b"%d" % i)
+    got = _publishes(s)
+    assert [(m.topic, m.payload) for m in got] == [("rm0/q0", b"0"), ("rm0/q0", b"1"), ("rm0/q0", b"2")]
+
+
+@pytest.mark.broker_config(limits={"max_inflight_messages": 2})
+@pytest.mark.mosquitto_deviation("refills more than one slot per PUBACK and exceeds max_inflight_messages")
+@pytest.mark.parametrize("version", [V311, V5])
+def test_broker_max_inflight_messages(broker, version):
+    s = broker.raw_connect("s", version=version,
+                           props={"receive_maximum": 100} if version == V5 else None)
+    s.subscribe(("mi/t", 1), expect=[1])
+    p = broker.raw_connect("p")
+    for i in range(6):
+        p.publish("mi/t", b"%d" % i, qos=1, pid=i + 1)
+    first = _publishes(s)
+    assert [m.payload for m in first] == [b"0", b"1"]
+    for m in first:
+        s.send(raw.puback(m.pid, version=version))
+    second = _publishes(s)
+    assert [m.payload for m in second] == [b"2", b"3"]
+
+
+# --- the broker's Receive Maximum ----------------------------------------------------------
+
+@pytest.mark.strata_only
+@pytest.mark.broker_config(limits={"receive_maximum": 2})
+def test_client_exceeding_receive_maximum_disconnected_0x93(broker):
+    s = broker.raw_connect("s")
+    s.subscribe(("rx/t", 2), expect=[2])
+    c = broker.raw_connect("c")
+    assert c.connack.props.get("receive_maximum") == 2
+    c.send(raw.publish("rx/t", b"1", qos=2, pid=1))
+    c.send(raw.publish("rx/t", b"2", qos=2, pid=2))
+    assert [c.expect(raw.PUBREC).pid, c.expect(raw.PUBREC).pid] == [1, 2]
+    c.send(raw.publish("rx/t", b"3", qos=2, pid=3))  # a third unacknowledged QoS 2
+    expect_server_disconnect(c, 0x93)
+
+
+@pytest.mark.broker_config(limits={"receive_maximum": 2})
+def test_client_within_receive_maximum_keeps_going(broker):
+    c = broker.raw_connect("c")
+    for i in range(6):
+        c.publish("rxok/t", b"%d" % i, qos=2, pid=i % 2 + 1)
+    c.ping()
+
+
+# --- the client's Maximum Packet Size ------------------------------------------------------
+
+def _size(topic, payload, qos, version=V5):
+    return len(raw.publish(topic, payload, qos=qos, pid=1, version=version))
+
+
+def _payload_for(topic, qos, total, fill=b"a", version=V5):
+    """A payload making the whole PUBLISH exactly `total` bytes."""
+    n = total - _size(topic, b"", qos, version)
+    while n > 0 and _size(topic, fill * n, qos, version) > total:
+        n -= 1
+    payload = fill * n
+    assert _size(topic, payload, qos, version) == total
+    return payload
+
+
+@pytest.mark.mosquitto_deviation("sends a packet one fixed header larger than the client's Maximum Packet Size")
+@pytest.mark.parametrize("qos", [0, 1])
+def test_broker_drops_packets_larger_than_client_maximum(broker, qos):
+    limit = 100
+    s = broker.raw_connect("s", props={"maximum_packet_size": limit})
+    s.subscribe(("mps/t", qos), expect=[qos])
+    p = broker.raw_connect("p")
+    fits = _payload_for("mps/t", qos, limit, b"f")
+    too_big = _payload_for("mps/t", qos, limit + 1, b"x")
+    p.publish("mps/t", too_big, qos=qos, pid=1)
+    p.publish("mps/t", fits, qos=qos, pid=2)
+    p.publish("mps/t", b"x" * 5000, qos=qos, pid=3)
+    p.publish("mps/t", b"small", qos=qos, pid=4)
+    got = _publishes(s)
+    assert [m.payload for m in got] == [fits, b"small"]
+    assert all(len(m.raw) <= limit for m in got)
+
+
+@pytest.mark.mosquitto_deviation("counts a dropped oversized message as in flight")
+def test_dropped_oversized_qos1_does_not_use_receive_maximum(broker):
+    s = broker.raw_connect("s", props={"maximum_packet_size": 64, "receive_maximum": 1})
+    s.subscribe(("mpsr/t", 1), expect=[1])
+    p = broker.raw_connect("p")
+    for i in range(3):
+        p.publish("mpsr/t", b"x" * 200, qos=1, pid=i + 1)
+    p.publish("mpsr/t", b"ok", qos=1, pid=9)
+    m = s.expect(raw.PUBLISH)
+    assert m.payload == b"ok"
+
+
+def test_oversized_retained_not_sent_on_subscribe(broker):
+    p = broker.raw_connect("p")
+    p.publish("mpsret/big", b"x" * 500, qos=1, retain=True, pid=1)
+    p.publish("mpsret/small", b"y", qos=1, retain=True, pid=2)
+    s = broker.raw_connect("s", props={"maximum_packet_size": 100})
+    s.subscribe(("mpsret/#", 1), expect=[1])
+    assert [(m.topic, m.retain) for m in _publishes(s)] == [("mpsret/small", True)]
+
+
+# --- the broker's Maximum Packet Size ------------------------------------------------------
+
+SMALL = {"limits": {"max_packet_size": 1000}}
+
+
+@pytest.mark.broker_config(**SMALL)
+def test_packet_at_broker_maximum_accepted(broker):
+    s = broker.raw_connect("s")
+    s.subscribe(("big/t", 1), expect=[1])
+    c = broker.raw_connect("c")
+    assert c.connack.props.get("maximum_packet_size") == 1000
+    payload = _payload_for("big/t", 1, 1000)
+    c.publish("big/t", payload, qos=1)
+    assert s.expect(raw.PUBLISH).payload == payload
+
+
+@pytest.mark.broker_config(**SMALL)
+@pytest.mark.parametrize("version", [V311, V5])
+@pytest.mark.parametrize("size", [
+    pytest.param(1001, marks=pytest.mark.mosquitto_deviation(
+        "compares the remaining length, not the whole packet, with max_packet_size")),
+    5000])
+def test_oversized_incoming_packet_disconnects_0x95(broker, version, size):
+    s = broker.raw_connect("s")
+    s.subscribe(("big/#", 0), expect=[0])
+    c = broker.raw_connect("c", version=version)
+    payload = _payload_for("big/t", 1, size, version=version)
+    pkt = raw.publish("big/t", payload, qos=1, pid=1, version=version)
+    c.send(pkt)
+    expect_server_disconnect(c, 0x95, required=STRICT)
+    s.expect_nothing(0.3)
+
+
+@pytest.mark.broker_config(**SMALL)
+def test_oversized_declared_length_rejected_before_body(broker):
+    # Only the fixed header of a 200 MB PUBLISH: the broker must not wait for it.
+    c = broker.raw_connect("c")
+    c.send(b"\x30" + raw.varint(200 * 1024 * 1024))
+    t0 = time.monotonic()
+    expect_server_disconnect(c, 0x95, required=STRICT, timeout=3.0)
+    assert time.monotonic() - t0 < 2.0
+
+
+# --- queue limits ------------------------------------------------------------------------------
+
+@pytest.mark.broker_config(limits={"max_queued_messages": 5, "max_inflight_messages": 1})
+def test_max_queued_messages_per_offline_session(broker):
+    props = {"session_expiry_interval": 60}
+    s = broker.raw_connect("q", clean=True, props=props)
+    s.subscribe(("mq/t", 1), expect=[1])
+    s.disconnect()
+    p = broker.raw_connect("p")
+    for i in range(20):
+        p.publish("mq/t", b"%d" % i, qos=1, pid=i + 1)
+    again = broker.raw_connect("q", clean=False, props=props)
+    got = []
+    while True:
+        try:
+            m = again.recv(0.6)
+        except raw.Timeout:
+            break
+        got.append(m.payload)
+        again.send(raw.puback(m.pid))
+    # the first messages are kept, later ones dropped; 5 queued (+1 in flight at most)
+    assert 5 <= len(got) <= 6, got
+    assert got == [b"%d" % i for i in range(len(got))]
