@@ -17,6 +17,7 @@
 #include "broker/core/clock.hpp"
 #include "broker/core/core.hpp"
 #include "broker/protocol/codec.hpp"
+#include "broker/protocol/wire.hpp"
 #include "broker/router/topic.hpp"
 #include "broker/util/log.hpp"
 
@@ -68,6 +69,13 @@ void Client::on_publish(protocol::Publish&& p) {
   auth::ClientInfo who{client_id_, username_, stream_->remote_address()};
   bool allowed = p.topic.rfind("$SYS", 0) != 0 && core_.broker().authorizer().can_publish(who, p.topic);
   ReasonCode outcome = allowed ? ReasonCode::success : ReasonCode::not_authorized;
+  // A payload that claims to be UTF-8 must be (spec 3.3.2.3.2): refused
+  // with 0x99 rather than passed on to consumers that trust the flag.
+  if (allowed && p.properties.payload_format_indicator.value_or(0) == 1 &&
+      !protocol::wire::valid_utf8(p.payload)) {
+    allowed = false;
+    outcome = ReasonCode::payload_format_invalid;
+  }
   if (version_ == Version::v311) outcome = ReasonCode::success;  // 3.1.1 cannot say no
 
   switch (p.qos) {

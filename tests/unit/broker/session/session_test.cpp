@@ -1,0 +1,107 @@
+#include "broker/session/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace strata::session {
+namespace {
+
+using protocol::QoS;
+
+Delivery make(QoS qos, std::string payload = "x") {
+  auto m = std::make_shared<router::Message>();
+  m->topic = "t";
+  m->payload = std::move(payload);
+  m->qos = qos;
+  Delivery d;
+  d.msg = m;
+  d.qos = qos;
+  return d;
+}
+
+class SessionTest : public ::testing::Test {
+ protected:
+  SessionRef handle = std::make_shared<SessionHandle>("c1", 1, 0);
+  Session s{handle, protocol::Version::v5};
+};
+
+TEST_F(SessionTest, PacketIdsAreSequentialAndNeverZero) {
+  EXPECT_EQ(s.next_packet_id(), 1);
+  EXPECT_EQ(s.next_packet_id(), 2);
+  EXPECT_EQ(s.next_packet_id(), 3);
+}
+
+TEST_F(SessionTest, PacketIdsSkipThoseInFlightAndWrapAround) {
+  s.add_inflight(2, make(QoS::at_least_once));
+  EXPECT_EQ(s.next_packet_id(), 1);
+  EXPECT_EQ(s.next_packet_id(), 3);  // 2 is still in flight
+  for (int i = 4; i <= 65535; ++i) ASSERT_EQ(s.next_packet_id(), i);
+  EXPECT_EQ(s.next_packet_id(), 1);  // wraps past 65535, skips 0
+  EXPECT_EQ(s.next_packet_id(), 3);
+}
+
+TEST_F(SessionTest, PacketIdsRunOutOnlyWhenAllAreInFlight) {
+  for (std::uint32_t id = 1; id <= 65535; ++id) s.add_inflight(static_cast<std::uint16_t>(id), make(QoS::at_least_once));
+  EXPECT_EQ(s.next_packet_id(), std::nullopt);
+  ASSERT_TRUE(s.take_inflight(777).has_value());
+  EXPECT_EQ(s.next_packet_id(), 777);
+}
+
+TEST_F(SessionTest, InflightKeepsSendOrderAndStateByQoS) {
+  s.add_inflight(5, make(QoS::exactly_once, "a"));
+  s.add_inflight(3, make(QoS::at_least_once, "b"));
+  s.add_inflight(9, make(QoS::exactly_once, "c"));
+  ASSERT_EQ(s.inflight_count(), 3u);
+  std::vector<std::uint16_t> order;
+  for (const Outgoing& o : s.inflight()) order.push_back(o.packet_id);
+  EXPECT_EQ(order, (std::vector<std::uint16_t>{5, 3, 9}));
+  EXPECT_EQ(s.find_inflight(5)->state, Outgoing::State::await_pubrec);
+  EXPECT_EQ(s.find_inflight(3)->state, Outgoing::State::await_puback);
+  EXPECT_EQ(s.find_inflight(4), nullptr);
+}
+
+TEST_F(SessionTest, TakeInflightRemovesOnlyThatMessage) {
+  s.add_inflight(1, make(QoS::at_least_once, "a"));
+  s.add_inflight(2, make(QoS::at_least_once, "b"));
+  auto taken = s.take_inflight(1);
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->delivery.msg->payload, "a");
+  EXPECT_FALSE(s.take_inflight(1).has_value());
+  EXPECT_EQ(s.inflight_count(), 1u);
+  EXPECT_EQ(s.inflight().front().packet_id, 2);
+}
+
+TEST_F(SessionTest, QueueAcceptsUpToItsBound) {
+  EXPECT_EQ(s.enqueue(make(QoS::at_least_once), 2), Session::Enqueue::queued);
+  EXPECT_EQ(s.enqueue(make(QoS::at_most_once), 2), Session::Enqueue::queued);
+  EXPECT_EQ(s.queue().size(), 2u);
+}
+
+TEST_F(SessionTest, FullQueueDropsNewQoS0) {
+  s.enqueue(make(QoS::at_least_once, "1"), 1);
+  EXPECT_EQ(s.enqueue(make(QoS::at_most_once, "2"), 1), Session::Enqueue::dropped_qos0);
+  ASSERT_EQ(s.queue().size(), 1u);
+  EXPECT_EQ(s.queue().front().msg->payload, "1");
+}
+
+TEST_F(SessionTest, FullQueueMakesRoomForQoS1ByDroppingOldestQoS0) {
+  s.enqueue(make(QoS::at_least_once, "a"), 3);
+  s.enqueue(make(QoS::at_most_once, "b"), 3);
+  s.enqueue(make(QoS::at_most_once, "c"), 3);
+  EXPECT_EQ(s.enqueue(make(QoS::exactly_once, "d"), 3), Session::Enqueue::dropped_qos0);
+  std::vector<std::string> left;
+  for (const Delivery& d : s.queue()) left.push_back(d.msg->payload);
+  EXPECT_EQ(left, (std::vector<std::string>{"a", "c", "d"}));
+}
+
+TEST_F(SessionTest, FullQueueOfQoS1RefusesMore) {
+  s.enqueue(make(QoS::at_least_once, "a"), 2);
+  s.enqueue(make(QoS::exactly_once, "b"), 2);
+  EXPECT_EQ(s.enqueue(make(QoS::at_least_once, "c"), 2), Session::Enqueue::dropped_full);
+  EXPECT_EQ(s.queue().size(), 2u);
+  EXPECT_EQ(s.queue().back().msg->payload, "b");
+}
+
+}  // namespace
+}  // namespace strata::session
