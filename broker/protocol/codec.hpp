@@ -12,6 +12,21 @@
 // level); an unknown protocol name or level decodes to an error with
 // unsupported_protocol_version, and `version` in the result tells whether
 // the CONNACK must be in 3.1.1 (levels 3, 4) or 5.0 format.
+//
+// What decode() checks: fixed header flags, the remaining length (at most
+// four bytes, shortest form) and that the body is used exactly, UTF-8
+// strings (spec 1.5.4), property blocks (properties_codec.hpp), and every
+// per-packet field rule of both versions; reason codes not valid for the
+// packet type are protocol errors. `version` in the result is the
+// `version` argument except for a CONNECT whose level byte was read. What
+// it leaves to others: direction (direction_check.hpp), topic name and
+// filter syntax (router), topic alias values, receive maximum and packet
+// identifier state (session). `max_packet_size` is taken literally.
+//
+// encode() writes what the packet holds, shaped for `version`: properties
+// a packet type may not carry are left out, DUP is cleared on QoS 0, the
+// CONNECT level byte is `version`. The caller keeps strings under 65,536
+// bytes and the packet under the 268,435,455 byte remaining length limit.
 #pragma once
 
 #include <cstddef>
