@@ -4,7 +4,8 @@
 // but keyed by topic names rather than filters, so it has no wildcard
 // nodes: "a/b" and "a/c" share the node "a". A node holds the retained
 // message of the topic whose path ends there, if any. Its children are a
-// hash map keyed by a string_view of each child's own copy of its level.
+// hash map (level_map.hpp) keyed by a string_view of each child's own copy
+// of its level.
 //
 // Matching a filter walks the filter's levels (explicit stack, no
 // recursion):
@@ -25,7 +26,8 @@
 #include "broker/router/retained_index.hpp"
 
 #include <string>
-#include <unordered_map>
+
+#include "broker/router/level_map.hpp"
 
 namespace strata::router {
 namespace {
@@ -35,7 +37,7 @@ struct RetainedNode {
 
   RetainedNode* parent;
   std::string level;  // the parent's children map views this
-  std::unordered_map<std::string_view, std::unique_ptr<RetainedNode>> children;
+  LevelMap<RetainedNode> children;
   MessagePtr message;
 };
 

@@ -2,10 +2,10 @@
 //
 // Model. Every subscribed filter is a path from the root, one node per
 // level: "a/+/c" is root -> "a" -> '+' -> "c". A node keeps its literal
-// children in a hash map keyed by the level (a string_view that views the
-// child's own copy of the level, so lookups by a topic's level allocate
-// nothing), and its '+' and '#' children in two dedicated slots, so the
-// wildcard branches cost a pointer test rather than a hash lookup. The
+// children in a hash map (level_map.hpp) keyed by the level (a string_view
+// of the child's own copy of the level, so lookups by a topic's level
+// allocate nothing), and its '+' and '#' children in two dedicated slots,
+// so the wildcard branches cost a pointer test rather than a hash lookup. The
 // subscriptions of a filter live on the node where its path ends:
 //   - non-shared ones in `subs`, one entry per subscriber (re-subscribing
 //     replaces the options); a hash index by subscriber is built once a node
@@ -52,6 +52,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "broker/router/level_map.hpp"
+
 namespace strata::router {
 namespace {
 
@@ -87,7 +89,7 @@ struct Node {
   Node* parent;
   Kind kind;
   std::string level;  // the children map of the parent views this
-  std::unordered_map<std::string_view, std::unique_ptr<Node>> children;
+  LevelMap<Node> children;
   std::unique_ptr<Node> plus;
   std::unique_ptr<Node> hash;
   std::vector<Subscription> subs;
