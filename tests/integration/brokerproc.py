@@ -137,7 +137,7 @@ class BrokerError(Exception):
 class Broker:
     host = "127.0.0.1"
 
-    def __init__(self, workdir, config=None, kind=KIND, extra_args=()):
+    def __init__(self, workdir, config=None, kind=KIND, extra_args=(), log_level=None):
         self.kind = kind
         self.config = dict(config or {})
         self.workdir = str(workdir)
@@ -146,6 +146,7 @@ class Broker:
         self.port = free_port()
         self.proc = None
         self.extra_args = list(extra_args)
+        self.log_level = log_level or os.environ.get("STRATA_TEST_LOG_LEVEL", "info")
         self.runs = 0
         self.logs = []          # stderr file paths, one per run
         self.exits = []         # (returncode, expected) per finished run
@@ -168,7 +169,7 @@ class Broker:
         return [binary, "-c", self.conf_path,
                 "--listen", "tcp://%s:%d" % (self.host, self.port),
                 "--data-dir", self.data_dir,
-                "--log-level", os.environ.get("STRATA_TEST_LOG_LEVEL", "debug")] + self.extra_args
+                "--log-level", self.log_level] + self.extra_args
 
     def start(self, timeout=10.0):
         cmd = self.command()
