@@ -35,7 +35,7 @@ SANITIZER_MARKERS = (
 def strata_bin():
     path = os.environ.get("STRATA_BIN")
     if path:
-        return path
+        return os.path.abspath(path)
     candidates = []
     build = os.path.join(REPO, "build")
     if os.path.isdir(build):
