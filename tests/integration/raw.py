@@ -411,6 +411,8 @@ class Packet:
 
     @property
     def name(self):
+        if self.type == -1:
+            return "UNDECODABLE"
         return TYPE_NAMES.get(self.type, "TYPE%d" % self.type)
 
     def __repr__(self):
@@ -539,9 +541,13 @@ class RawClient:
         if len(self.buf) < i + value:
             return None
         first = self.buf[0]
-        body = bytes(self.buf[i:i + value])
+        whole = bytes(self.buf[:i + value])
+        body = whole[i:]
         del self.buf[:i + value]
-        return decode(first >> 4, first & 0x0F, body, self.version)
+        try:
+            return decode(first >> 4, first & 0x0F, body, self.version)
+        except MalformedError as e:
+            raise MalformedError("%s in %s" % (e, whole.hex())) from None
 
     def recv(self, timeout=5.0):
         deadline = time.monotonic() + timeout
@@ -582,8 +588,12 @@ class RawClient:
                 return got
             except Timeout:
                 raise AssertionError("connection still open after %.1fs; got %r" % (timeout, got))
-            except MalformedError:
-                # whatever followed cannot be trusted; wait for the close
+            except MalformedError as e:
+                # keep what could not be decoded so callers see it; whatever
+                # followed cannot be trusted, so wait for the close
+                bad = Packet(-1, 0, bytes(self.buf), bytes(self.buf))
+                bad.error = str(e)
+                got.append(bad)
                 self.buf.clear()
 
     def expect_closed(self, timeout=5.0, allow=()):
@@ -664,8 +674,23 @@ class RawClient:
         self.send(pingreq())
         return self.expect(PINGRESP, timeout)
 
-    def disconnect(self, rc=None, props=None):
-        self.try_send(disconnect(rc, props, version=self.version))
+    def disconnect(self, rc=None, props=None, wait=2.0):
+        """Sends DISCONNECT and waits (up to `wait` seconds) for the broker to
+        close its side, so the broker has handled it before the test goes on
+        (a reconnect with the same client id must not race the DISCONNECT)."""
+        if self.try_send(disconnect(rc, props, version=self.version)):
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            deadline = time.monotonic() + wait
+            try:
+                while time.monotonic() < deadline:
+                    self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+                    if not self.sock.recv(65536):
+                        break
+            except OSError:
+                pass
         self.close()
 
     def close(self):

@@ -85,7 +85,7 @@ V5_CASES = {
     "subscribe_flags_3": (raw.subscribe(1, [("a/b", 0)], flags=0x3), [0x81]),
     "subscribe_no_filters": (raw.subscribe(1, []), [0x82]),
     "subscribe_options_reserved_bits": (raw.subscribe(1, [("a/b", 0xC0)]), [0x81]),
-    "subscribe_options_qos_3": (raw.subscribe(1, [("a/b", 0x03)]), [0x81]),
+    "subscribe_options_qos_3": (raw.subscribe(1, [("a/b", 0x03)]), [0x82]),  # 3.8.3.1: Protocol Error
     "subscribe_nul_in_filter": (raw.subscribe(1, [("a/\u0000", 0)]), [0x81]),
     "subscribe_packet_id_0": (raw.subscribe(0, [("a/b", 0)]), [0x81, 0x82]),
     "unsubscribe_flags_0": (raw.unsubscribe(1, ["a/b"], flags=0x0), [0x81]),
@@ -107,7 +107,8 @@ MOSQ_LENIENT = {
     "connack_from_client", "suback_from_client", "puback_flags_1", "disconnect_flags_1",
     "publish_surrogate_topic", "pingreq_with_body", "pingreq_remaining_length_1",
 }
-MOSQ_OTHER_REASON = {"subscribe_no_filters", "unsubscribe_no_filters"}  # 0x81, the spec says 0x82
+MOSQ_OTHER_REASON = {"subscribe_no_filters", "unsubscribe_no_filters",
+                     "subscribe_options_qos_3"}  # 0x81, the spec says 0x82
 
 
 def _v5_params():

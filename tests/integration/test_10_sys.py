@@ -47,6 +47,8 @@ class SysMonitor:
             assert p.type == raw.PUBLISH, p
             text = p.payload.decode("utf-8")
             self.values[p.topic] = text
+            if p.retain:
+                continue  # a stored value sent on subscribe, not an update
             self.updates.setdefault(p.topic, []).append((time.monotonic(), text))
 
     def number(self, topic):
