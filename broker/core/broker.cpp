@@ -17,7 +17,8 @@ Broker::Broker(config::Config config, std::string config_path)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
       started_(std::chrono::steady_clock::now()),
-      authorizer_(std::make_unique<auth::AllowAll>()) {
+      authorizer_(std::make_unique<auth::AllowAll>()),
+      connections_(config_.limits.max_connections) {
   unsigned n = config_.threads != 0 ? config_.threads : std::thread::hardware_concurrency();
   if (n == 0) n = 1;
   cores_.reserve(n);
@@ -31,10 +32,17 @@ Broker::~Broker() = default;
 void Broker::open_listeners() {
   for (const config::Listener& l : config_.listeners) {
     asio::ip::tcp::endpoint ep(asio::ip::make_address(l.host), l.port);
+    ConnectionQuota* quota = listener_quotas_.emplace_back(std::make_unique<ConnectionQuota>(l.max_connections)).get();
     for (auto& core : cores_) {
       Core* c = core.get();
-      auto listener = std::make_unique<transport::TcpListener>(
-          c->io(), ep, [c](std::unique_ptr<transport::Stream> s) { c->accept(std::move(s)); });
+      std::unique_ptr<transport::TcpListener> listener;
+      try {
+        listener = std::make_unique<transport::TcpListener>(
+            c->io(), ep, [c, quota](std::unique_ptr<transport::Stream> s) { c->accept(std::move(s), *quota); });
+      } catch (const boost::system::system_error& e) {
+        throw std::runtime_error("cannot listen on " + l.scheme + "://" + l.host + ":" +
+                                 std::to_string(ep.port()) + ": " + e.code().message());
+      }
       // Port 0 asks the kernel for a port: the other cores join the one
       // the first core got.
       if (ep.port() == 0) ep.port(listener->port());
@@ -164,15 +172,5 @@ std::size_t Broker::session_count() {
   return registry_.size();
 }
 
-bool Broker::admit_connection() noexcept {
-  std::uint32_t n = connections_.fetch_add(1, std::memory_order_relaxed);
-  if (n >= config_.limits.max_connections) {
-    connections_.fetch_sub(1, std::memory_order_relaxed);
-    return false;
-  }
-  return true;
-}
-
-void Broker::release_connection() noexcept { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
 }  // namespace strata::core

@@ -18,6 +18,7 @@
 
 #include "broker/auth/authorizer.hpp"
 #include "broker/config/config.hpp"
+#include "broker/core/connection_quota.hpp"
 #include "broker/core/core.hpp"
 #include "broker/core/publish_hook.hpp"
 #include "broker/session/session_handle.hpp"
@@ -69,9 +70,8 @@ class Broker {
   void unregister(const session::SessionHandle* h);
   std::size_t session_count();
 
-  // Connections across all listeners, for max_connections.
-  bool admit_connection() noexcept;
-  void release_connection() noexcept;
+  // Connections across all listeners, for limits.max_connections.
+  ConnectionQuota& connections() noexcept { return connections_; }
 
  private:
   void open_listeners();
@@ -92,7 +92,8 @@ class Broker {
   std::unordered_map<std::string, session::SessionRef> registry_;
   std::uint64_t next_serial_ = 1;  // guarded by registry_mutex_
 
-  std::atomic<std::uint32_t> connections_{0};
+  ConnectionQuota connections_;
+  std::vector<std::unique_ptr<ConnectionQuota>> listener_quotas_;  // one per configured listener
   std::atomic<bool> stopping_{false};
 };
 

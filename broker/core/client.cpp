@@ -7,6 +7,7 @@
 #include "broker/core/broker.hpp"
 #include "broker/core/core.hpp"
 #include "broker/protocol/codec.hpp"
+#include "broker/protocol/direction_check.hpp"
 #include "broker/util/log.hpp"
 
 namespace strata::core {
@@ -23,8 +24,8 @@ constexpr std::size_t max_read_chunk = 64 * 1024;
 constexpr std::size_t keep_write_capacity = 64 * 1024;
 }  // namespace
 
-Client::Client(Core& core, std::unique_ptr<transport::Stream> stream)
-    : core_(core), stream_(std::move(stream)), timer_(core.io()) {}
+Client::Client(Core& core, std::unique_ptr<transport::Stream> stream, bool over_quota)
+    : core_(core), stream_(std::move(stream)), over_quota_(over_quota), timer_(core.io()) {}
 
 Client::~Client() = default;
 
@@ -84,6 +85,15 @@ void Client::process_input() {
   auto self = shared_from_this();  // a handler may end in close()
   const std::uint32_t max_size = core_.broker().limits().max_packet_size;
   while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::connected)) {
+    if (state_ == State::awaiting_connect &&
+        (rbuf_[rpos_] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
+      // The first packet must be CONNECT (spec 3.1): the first byte says it
+      // is not, so close at once, without waiting for the rest or
+      // answering in a protocol version the peer never announced.
+      STRATA_INFO("client") << stream_->remote_address() << ": first packet is not CONNECT";
+      close(false);
+      break;
+    }
     std::span<const std::uint8_t> data(rbuf_.data() + rpos_, rend_ - rpos_);
     protocol::DecodeResult r = protocol::decode(data, version_, max_size);
     if (r.status == protocol::DecodeStatus::need_more) break;
@@ -93,6 +103,12 @@ void Client::process_input() {
       break;
     }
     rpos_ += r.consumed;
+    if (state_ == State::connected) {
+      if (auto v = protocol::check_from_client(r.packet)) {
+        fail(v->reason, v->text);
+        break;
+      }
+    }
     handle(std::move(r.packet));
   }
   if (rpos_ == rend_) rpos_ = rend_ = 0;
@@ -101,13 +117,8 @@ void Client::process_input() {
 
 void Client::handle(protocol::Packet&& packet) {
   if (state_ == State::awaiting_connect) {
-    if (auto* c = std::get_if<protocol::Connect>(&packet)) {
-      on_connect(std::move(*c));
-    } else {
-      // The first packet must be CONNECT (spec 3.1): no CONNACK, just close.
-      STRATA_INFO("client") << stream_->remote_address() << ": first packet is not CONNECT";
-      close(false);
-    }
+    // process_input() let only a CONNECT through.
+    on_connect(std::move(std::get<protocol::Connect>(packet)));
     return;
   }
   std::visit(
@@ -129,10 +140,8 @@ void Client::handle(protocol::Packet&& packet) {
           on_auth(std::move(p));
         } else if constexpr (std::is_same_v<T, protocol::Connect>) {
           fail(ReasonCode::protocol_error, "second CONNECT");
-        } else {
-          // CONNACK, SUBACK, UNSUBACK, PINGRESP only travel to clients.
-          fail(ReasonCode::protocol_error, "packet type not allowed from a client");
         }
+        // CONNACK, SUBACK, UNSUBACK, PINGRESP were refused by check_from_client.
       },
       std::move(packet));
 }
@@ -217,6 +226,7 @@ void Client::close_after_flush() {
 
 void Client::disconnect(ReasonCode reason, std::string_view text) {
   if (state_ >= State::closing) return;
+  auto self = shared_from_this();  // closing may drop the core's reference
   if (state_ == State::connected && version_ == Version::v5) {
     protocol::Disconnect d{reason, {}};
     if (!text.empty() && problem_info_) d.properties.reason_string = std::string(text);
@@ -237,6 +247,7 @@ void Client::disconnect(ReasonCode reason, std::string_view text) {
 
 void Client::taken_over() {
   if (state_ >= State::closing) return;
+  auto self = shared_from_this();  // closing may drop the core's reference
   STRATA_INFO("client") << client_id_ << ": session taken over by a new connection";
   if (version_ == Version::v5) send(protocol::Disconnect{ReasonCode::session_taken_over, {}});
   if (session_ != nullptr) {

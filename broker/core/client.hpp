@@ -35,7 +35,8 @@ class Core;
 
 class Client final : public session::Attachment, public std::enable_shared_from_this<Client> {
  public:
-  Client(Core& core, std::unique_ptr<transport::Stream> stream);
+  // `over_quota`: a connection limit was reached; CONNECT is refused.
+  Client(Core& core, std::unique_ptr<transport::Stream> stream, bool over_quota);
   ~Client() override;
 
   void start();
@@ -97,6 +98,7 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   Core& core_;
   std::unique_ptr<transport::Stream> stream_;
   State state_ = State::awaiting_connect;
+  const bool over_quota_;
   protocol::Version version_ = protocol::Version::v5;
 
   // Input: bytes [rpos_, rend_) of rbuf_ are received and not yet decoded.

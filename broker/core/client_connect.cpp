@@ -51,6 +51,10 @@ void Client::on_connect(protocol::Connect&& c) {
     problem_info_ = props.request_problem_information.value_or(1) == 1;
   }
 
+  if (over_quota_) {
+    return refuse_connect(ReasonCode::quota_exceeded, "connection limit reached");
+  }
+
   // Client identifier (spec 3.1.3.1).
   bool assigned = false;
   if (c.client_id.empty()) {

@@ -34,9 +34,6 @@ void Client::on_publish(protocol::Publish&& p) {
   const config::Limits& limits = core_.broker().limits();
   core_.stats().add(core_.stats().messages_received);
 
-  if (!p.properties.subscription_identifiers.empty()) {
-    return fail(ReasonCode::protocol_error, "subscription identifier in PUBLISH from a client");
-  }
   // Topic alias, client to broker (spec 3.3.2.3.4).
   if (auto alias = p.properties.topic_alias) {
     if (*alias == 0 || *alias > limits.topic_alias_maximum) {

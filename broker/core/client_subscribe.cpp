@@ -48,10 +48,6 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
       ack.reasons.push_back(ReasonCode::topic_filter_invalid);
       continue;
     }
-    if (shared && e.options.no_local) {
-      // Spec 3.8.3.1: No Local on a shared subscription is a protocol error.
-      return fail(ReasonCode::protocol_error, "no local on a shared subscription");
-    }
     if (shared && !limits.shared_subscriptions) {
       ack.reasons.push_back(ReasonCode::shared_subscriptions_not_supported);
       continue;

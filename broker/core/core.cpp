@@ -31,26 +31,48 @@ void Core::run() {
 
 void Core::stop() { io_.stop(); }
 
-void Core::accept(std::unique_ptr<transport::Stream> stream) {
-  if (!broker_.admit_connection()) {
-    STRATA_WARN("core") << "refusing " << stream->remote_address() << ": max_connections reached";
-    stream->close();
-    return;
+void Core::accept(std::unique_ptr<transport::Stream> stream, ConnectionQuota& quota) {
+  ConnectionQuota& total = broker_.connections();
+  ConnectionQuota* counted = nullptr;
+  if (total.admit()) {
+    if (quota.admit()) {
+      counted = &quota;
+    } else {
+      total.release();
+    }
   }
-  auto client = std::make_shared<Client>(*this, std::move(stream));
-  clients_.emplace(client.get(), client);
+  if (counted == nullptr) {
+    // Over a connection limit. A few such clients are still read up to
+    // their CONNECT so they learn why (CONNACK 0x97 quota exceeded, 3.1.1:
+    // server unavailable); beyond that the socket is simply closed.
+    if (refusing_ >= max_refusing) {
+      stream->close();
+      return;
+    }
+    ++refusing_;
+  }
+  auto client = std::make_shared<Client>(*this, std::move(stream), counted == nullptr);
+  clients_.emplace(client.get(), Connection{client, counted});
   client->start();
 }
 
 void Core::forget(Client* client) {
-  if (clients_.erase(client) > 0) broker_.release_connection();
+  auto it = clients_.find(client);
+  if (it == clients_.end()) return;
+  if (it->second.listener_quota != nullptr) {
+    it->second.listener_quota->release();
+    broker_.connections().release();
+  } else {
+    --refusing_;
+  }
+  clients_.erase(it);
 }
 
 void Core::disconnect_all() {
   // Copy: disconnect() ends in forget(), which erases from clients_.
   std::vector<std::shared_ptr<Client>> all;
   all.reserve(clients_.size());
-  for (auto& [p, c] : clients_) all.push_back(c);
+  for (auto& [p, c] : clients_) all.push_back(c.client);
   for (auto& c : all) c->disconnect(protocol::ReasonCode::server_shutting_down, "server shutting down");
 }
 

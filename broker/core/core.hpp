@@ -25,6 +25,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "broker/core/connection_quota.hpp"
 #include "broker/core/stats.hpp"
 #include "broker/router/retained_index.hpp"
 #include "broker/router/topic_trie.hpp"
@@ -54,8 +55,8 @@ class Core {
   void run();
   void stop();
 
-  // A new connection accepted on this core.
-  void accept(std::unique_ptr<transport::Stream> stream);
+  // A new connection accepted on this core by a listener with `quota`.
+  void accept(std::unique_ptr<transport::Stream> stream, ConnectionQuota& quota);
   void forget(Client* client);  // the connection closed
   // Sends DISCONNECT 0x8B to every client and closes them (shutdown).
   void disconnect_all();
@@ -116,7 +117,13 @@ class Core {
   Stats stats_;
   router::TopicTrie trie_;
   router::RetainedIndex retained_;
-  std::unordered_map<Client*, std::shared_ptr<Client>> clients_;
+  struct Connection {
+    std::shared_ptr<Client> client;
+    ConnectionQuota* listener_quota;  // nullptr: over the limits, being refused
+  };
+  static constexpr unsigned max_refusing = 64;
+  unsigned refusing_ = 0;
+  std::unordered_map<Client*, Connection> clients_;
   std::unordered_map<const session::SessionHandle*, LocalSession> sessions_;
   // Deliveries for sessions on their way to this core (see header comment).
   std::unordered_map<const session::SessionHandle*, std::vector<RemoteDelivery>> pending_;
