@@ -119,9 +119,10 @@ def test_second_connect_is_protocol_error(broker, version):
     {"topic_alias_maximum": 1, "request_problem_information": 2},
 ], ids=["receive_max_0", "max_packet_size_0", "duplicate_property", "request_problem_info_2"])
 def test_v5_bad_connect_properties_refused(broker, props):
+    # MQTT 5.0 3.1.2.11: each of these is a Protocol Error
     c = broker.raw(V5)
     c.send(raw.connect("props", version=V5, props=props))
-    expect_refused_connect(c, [0x81, 0x82], required=STRICT)
+    expect_refused_connect(c, [0x82], required=STRICT)
 
 
 def test_v5_property_not_allowed_in_connect_refused(broker):
@@ -129,6 +130,23 @@ def test_v5_property_not_allowed_in_connect_refused(broker):
     c = broker.raw(V5)
     c.send(raw.connect("props", version=V5, props={"topic_alias": 1}))
     expect_refused_connect(c, [0x81, 0x82], required=STRICT)
+
+
+@pytest.mark.strata_only
+@pytest.mark.broker_config(limits={"max_connections": 3})
+def test_max_connections(broker):
+    held = [broker.raw_connect("held%d" % i) for i in range(3)]
+    c5 = broker.raw(V5)
+    c5.send(raw.connect("one-too-many"))
+    # refused: CONNACK Quota exceeded / Server busy, or closed before CONNACK
+    expect_refused_connect(c5, [0x97, 0x89], required=False)
+    c3 = broker.raw(V311)
+    c3.send(raw.connect("one-too-many-3", version=V311))
+    got = c3.recv_until_closed()
+    assert [p.raw for p in got] in ([], [b"\x20\x02\x00\x03"]), got
+    held[0].disconnect()
+    again = broker.raw(V5)
+    assert again.connect("after-one-left").rc == 0
 
 
 # --- client identifiers ---------------------------------------------------------
