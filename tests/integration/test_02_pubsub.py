@@ -427,3 +427,75 @@ def test_v311_persistent_session_receives_after_reconnect_from_v5_publisher(brok
     assert (m.topic, m.payload, m.qos) == ("mix/t", b"from v5", 1)
     # a 3.1.1 PUBLISH has no properties: topic, packet id, payload only
     assert m.raw[2:] == b"\x00\x05mix/t" + m.pid.to_bytes(2, "big") + b"from v5"
+
+
+# --- many clients, many cores ----------------------------------------------------------------
+
+def _drain_publishes(c, n, timeout=20.0):
+    """Receives n PUBLISHes, acknowledging QoS 1/2; returns them."""
+    out = []
+    deadline = time.monotonic() + timeout
+    while len(out) < n:
+        m = c.recv(max(0.01, deadline - time.monotonic()))
+        if m.type == raw.PUBREL:
+            c.send(raw.pubcomp(m.pid, version=c.version))
+            continue
+        assert m.type == raw.PUBLISH, m
+        out.append(m)
+        if m.qos == 1:
+            c.send(raw.puback(m.pid, version=c.version))
+        elif m.qos == 2:
+            c.send(raw.pubrec(m.pid, version=c.version))
+    return out
+
+
+def test_fan_out_and_fan_in_keep_per_publisher_order(broker, paho):
+    subs = [_sub(broker, "fan-sub%d" % i, "fan/#", 1, V5 if i % 2 else V311) for i in range(12)]
+    pubs = []
+    for i in range(3):
+        p = paho("fan-pub%d" % i)
+        p.connect()
+        pubs.append(p)
+    n = 150
+    infos = []
+    for k in range(n):
+        for i, p in enumerate(pubs):
+            infos.append(p.publish("fan/p%d" % i, b"%d:%d" % (i, k), qos=1, wait=False))
+    for s in subs:
+        got = _drain_publishes(s, 3 * n)
+        per = {}
+        for m in got:
+            i, k = m.payload.split(b":")
+            per.setdefault(int(i), []).append(int(k))
+            assert m.topic == "fan/p%d" % int(i)
+        assert per == {i: list(range(n)) for i in range(3)}
+        s.expect_nothing(0.1)
+    for info in infos[-3:]:
+        info.wait_for_publish(5)
+        assert info.is_published()
+
+
+def test_no_loss_across_repeated_takeovers(broker, paho):
+    props = {"session_expiry_interval": 60}
+    s = broker.raw_connect("hopper", clean=True, props=props)
+    s.subscribe(("hop/t", 1), expect=[1])
+    pub = paho("hop-pub")
+    pub.connect()
+    n, received = 300, set()
+    sent = 0
+    for round_ in range(5):
+        for _ in range(n // 5):
+            pub.publish("hop/t", b"%d" % sent, qos=1, wait=False)
+            sent += 1
+        # take some, then a new connection takes the session over
+        for m in _drain_publishes(s, 10):
+            received.add(int(m.payload))
+        s = broker.raw_connect("hopper", clean=False, props=props)
+        assert s.connack.session_present
+    pub.publish("hop/t", b"end", qos=1)
+    while True:
+        m = _drain_publishes(s, 1)[0]
+        if m.payload == b"end":
+            break
+        received.add(int(m.payload))
+    assert received == set(range(sent)), sorted(set(range(sent)) - received)[:20]

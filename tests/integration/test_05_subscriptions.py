@@ -369,3 +369,38 @@ def test_topic_limits_on_publish(broker, topic):
     # either refused with PUBACK 0x90 (Topic Name invalid), or disconnected with 0x90
     assert (p.type, p.rc) in ((raw.PUBACK, 0x90), (raw.DISCONNECT, 0x90)), p
     sub.expect_nothing(0.3)
+
+
+@pytest.mark.mosquitto_deviation("sends retained messages to new shared subscriptions")
+def test_retained_not_sent_to_new_shared_subscription(broker):
+    # MQTT 5.0 3.3.1.3: retained messages go to new non-shared subscriptions
+    p = broker.raw_connect("p")
+    p.publish("shret/t", b"stored", qos=1, retain=True)
+    m = broker.raw_connect("member")
+    m.subscribe(("$share/g/shret/t", 1), expect=[1])
+    m.expect_nothing(0.4)
+    p.publish("shret/t", b"live", qos=1, pid=2)
+    got = m.expect(raw.PUBLISH)
+    assert (got.payload, got.retain) == (b"live", False)
+
+
+def test_one_subscribe_with_many_filters(broker):
+    c = broker.raw_connect("many")
+    filters = [("many/%d/+" % i, i % 3) for i in range(500)]
+    ack = c.subscribe(filters)
+    assert ack.rcs == [i % 3 for i in range(500)]
+    p = broker.raw_connect("p")
+    p.publish("many/321/x", b"hit", qos=2, pid=1)
+    m = c.expect(raw.PUBLISH)
+    assert (m.topic, m.qos) == ("many/321/x", 0)
+    p.publish("many/500/x", b"miss", qos=1, pid=2)
+    c.expect_nothing(0.3)
+
+
+def test_own_message_via_overlapping_subscription_without_no_local(broker):
+    c = broker.raw_connect("ovnl")
+    c.subscribe([("ovnl/t", sub_opts(qos=0, nl=True)), ("ovnl/+", sub_opts(qos=0))], expect=[0, 0])
+    c.publish("ovnl/t", b"mine")
+    got = _collect(c)
+    assert [m.payload for m in got] == [b"mine"]  # once, through the subscription without No Local
+

@@ -320,3 +320,45 @@ def test_broker_aliases_reset_on_reconnect(broker):
     m = again.expect(raw.PUBLISH)
     # a new connection starts with no aliases: the topic must be sent in full
     assert m.topic == "rst/t" and m.payload == b"3"
+
+
+def test_reason_string_never_makes_packet_exceed_client_maximum(broker):
+    # MQTT 5.0 3.14.2.2.2: no Reason String if it would exceed Maximum Packet Size
+    c = broker.raw(V5)
+    c.connect("tiny", props={"maximum_packet_size": 16})
+    c.send(raw.connect("tiny"))  # protocol error
+    got = c.recv_until_closed()
+    assert all(len(p.raw) <= 16 for p in got), got
+
+
+def test_subscription_identifier_on_retained_delivery(broker):
+    p = broker.raw_connect("p")
+    p.publish("sidret/t", b"stored", qos=1, retain=True)
+    c = broker.raw_connect("c")
+    c.subscribe(("sidret/+", 1), props={"subscription_identifier": 77}, expect=[1])
+    m = c.expect(raw.PUBLISH)
+    assert (m.payload, m.retain, m.props.all("subscription_identifier")) == (b"stored", True, [77])
+
+
+@pytest.mark.strata_only
+def test_payload_not_matching_format_indicator_refused_0x99(broker):
+    s = broker.raw_connect("s")
+    s.subscribe(("pfi/#", 1), expect=[1])
+    c = broker.raw_connect("c")
+    c.send(raw.publish("pfi/bad", b"\xff\xfe not utf-8", qos=1, pid=1,
+                       props={"payload_format_indicator": 1}))
+    p = c.recv()
+    assert (p.type, p.rc) in ((raw.PUBACK, 0x99), (raw.DISCONNECT, 0x99)), p
+    s.expect_nothing(0.3)
+
+
+def test_topic_with_bom_and_non_ascii_kept_exactly(broker):
+    # MQTT-1.5.4-3: U+FEFF must not be skipped or stripped
+    topic = "\ufeffbom/\u00e9t\u00e9/\U0001f600"
+    s = broker.raw_connect("s")
+    s.subscribe([(topic, 0), ("bom/#", 0)], expect=[0, 0])
+    p = broker.raw_connect("p")
+    p.publish(topic, b"x")
+    m = s.expect(raw.PUBLISH)
+    assert m.topic == topic
+    s.expect_nothing(0.3)  # "bom/#" does not match: U+FEFF is part of the level

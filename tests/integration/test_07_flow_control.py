@@ -242,3 +242,34 @@ def test_max_queued_messages_per_offline_session(broker):
     # the first messages are kept, later ones dropped; 5 queued (+1 in flight at most)
     assert 5 <= len(got) <= 6, got
     assert got == [b"%d" % i for i in range(len(got))]
+
+
+def test_acks_in_any_order(broker):
+    s = broker.raw_connect("s", props={"receive_maximum": 5})
+    s.subscribe(("ooo/t", 1), expect=[1])
+    p = broker.raw_connect("p")
+    for i in range(10):
+        p.publish("ooo/t", b"%d" % i, qos=1, pid=i + 1)
+    first = _publishes(s)
+    assert [m.payload for m in first] == [b"0", b"1", b"2", b"3", b"4"]
+    for m in reversed(first):
+        s.send(raw.puback(m.pid))
+    second = _publishes(s)
+    assert [m.payload for m in second] == [b"5", b"6", b"7", b"8", b"9"]
+    assert len({m.pid for m in first + second}) >= 5
+
+
+@pytest.mark.mosquitto_deviation("refills more than one slot per PUBACK and exceeds the client's Receive Maximum")
+def test_queued_messages_respect_receive_maximum_of_new_connection(broker):
+    props = {"session_expiry_interval": 60}
+    s = broker.raw_connect("q", clean=True, props=dict(props, receive_maximum=50))
+    s.subscribe(("rq/t", 1), expect=[1])
+    s.disconnect()
+    p = broker.raw_connect("p")
+    for i in range(8):
+        p.publish("rq/t", b"%d" % i, qos=1, pid=i + 1)
+    again = broker.raw_connect("q", clean=False, props=dict(props, receive_maximum=2))
+    first = _publishes(again)
+    assert [m.payload for m in first] == [b"0", b"1"]
+    again.send(raw.puback(first[0].pid))
+    assert [m.payload for m in _publishes(again)] == [b"2"]
