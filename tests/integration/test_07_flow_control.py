@@ -1,6 +1,7 @@
 """Flow control: receive maximum both ways, maximum packet size both ways,
 inflight and queue limits."""
 
+import socket
 import time
 
 import pytest
@@ -273,3 +274,54 @@ def test_queued_messages_respect_receive_maximum_of_new_connection(broker):
     assert [m.payload for m in first] == [b"0", b"1"]
     again.send(raw.puback(first[0].pid))
     assert [m.payload for m in _publishes(again)] == [b"2"]
+
+
+# --- slow consumers and many clients ---------------------------------------------------------------
+
+def test_slow_consumer_does_not_stall_others(broker):
+    slow = broker.raw_connect("slow")
+    slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.subscribe(("flood/t", 0), expect=[0])
+    fast = broker.raw_connect("fast")
+    fast.subscribe(("flood/t", 0), expect=[0])
+    pub = broker.raw_connect("pub")
+    payload = b"f" * 4000
+    n = 3000  # ~12 MB; the slow subscriber reads none of it
+    batch = b"".join(raw.publish("flood/t", payload) for _ in range(100))
+    t0 = time.monotonic()
+    got = 0
+    for _ in range(n // 100):
+        pub.send(batch)  # raises if the broker stops reading the publisher for 5 s
+        # the fast subscriber keeps up while the slow one is stuck
+        while True:
+            try:
+                m = fast.recv(0.001)
+            except raw.Timeout:
+                break
+            assert m.payload == payload
+            got += 1
+    pub.ping(timeout=5.0)  # the publisher is still served
+    while got < n:
+        m = fast.recv(10.0)
+        assert m.payload == payload
+        got += 1
+    assert got == n
+    assert time.monotonic() - t0 < 30
+    other = broker.raw_connect("other")
+    other.ping()
+
+
+def test_many_concurrent_clients(broker):
+    clients = []
+    for i in range(200):
+        c = broker.raw_connect("many-%d" % i, version=V5 if i % 2 else V311)
+        c.send(raw.subscribe(1, [("crowd/t", 1)], version=c.version))
+        clients.append(c)
+    for c in clients:
+        assert c.expect(raw.SUBACK).rcs == [1]
+    pub = broker.raw_connect("crowd-pub")
+    pub.publish("crowd/t", b"to everyone", qos=1)
+    for c in clients:
+        m = c.expect(raw.PUBLISH)
+        assert (m.topic, m.payload, m.qos) == ("crowd/t", b"to everyone", 1)
+        c.send(raw.puback(m.pid, version=c.version))
