@@ -32,12 +32,13 @@ skipped_names=()
 stage() {
   local name=$1
   shift
+  local start=$SECONDS
   echo "=== $name"
   if "$@"; then
-    echo "=== $name: passed"
+    echo "=== $name: passed ($((SECONDS - start)) s)"
     passed=$((passed + 1))
   else
-    echo "=== $name: FAILED"
+    echo "=== $name: FAILED ($((SECONDS - start)) s)"
     failed=$((failed + 1))
     failed_names+=("$name")
   fi
@@ -61,9 +62,13 @@ build() {
   shift
   local targets=()
   [ $# -gt 0 ] && targets=(--target "$@")
+  local start=$SECONDS
   echo "=== build $preset"
   cmake --preset "$preset" -DSTRATA_WERROR="$werror" >/dev/null &&
     cmake --build --preset "$preset" --parallel "$jobs" "${targets[@]}"
+  local rc=$?
+  echo "=== build $preset: $([ $rc -eq 0 ] && echo done || echo FAILED) ($((SECONDS - start)) s)"
+  return $rc
 }
 
 have_integration_tests() {
@@ -142,6 +147,7 @@ else
 fi
 
 echo
+echo "total time: $((SECONDS / 60)) min $((SECONDS % 60)) s"
 if [ ${#skipped_names[@]} -gt 0 ]; then echo "skipped: ${skipped_names[*]}"; fi
 if [ ${#failed_names[@]} -gt 0 ]; then echo "failed: ${failed_names[*]}"; fi
 echo "$passed passed, $failed failed"
