@@ -51,6 +51,7 @@ def _expired(cwd):
                 "serial = serial\ndefault_md = sha256\npolicy = p\ncopy_extensions = copy\n"
                 "[p]\ncommonName = supplied\n")
     _run("ca", "-batch", "-config", "ca.cnf", "-cert", "ca.crt", "-keyfile", "ca.key", "-in", "server.csr",
+         "-extfile", "server.ext",
          "-out", "expired.crt", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-notext",
          cwd=cwd)
 
