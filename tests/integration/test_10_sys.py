@@ -9,7 +9,6 @@ import pytest
 
 import brokerproc
 import raw
-from raw import V5
 
 pytestmark = [pytest.mark.strata_only, pytest.mark.broker_config(sys={"interval": 1})]
 
