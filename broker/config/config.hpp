@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,6 +37,13 @@ struct Listener {
   CertUsername cert_username = CertUsername::none;
   std::string ciphers;            // OpenSSL cipher list for TLS 1.2; empty: OpenSSL's default
   std::string tls_min_version = "1.2";  // "1.2" or "1.3"
+  // Clients without a username (or certificate identity) may connect.
+  // Unset: only on loopback listeners (127.0.0.0/8, ::1, localhost).
+  std::optional<bool> allow_anonymous;
+  bool anonymous_allowed() const {
+    if (allow_anonymous) return *allow_anonymous;
+    return host == "localhost" || host == "::1" || host.starts_with("127.");
+  }
   bool tls() const { return scheme == "tls" || scheme == "wss"; }
   bool websocket() const { return scheme == "ws" || scheme == "wss"; }
   std::string name() const {
@@ -68,6 +76,14 @@ struct Limits {
   bool operator==(const Limits&) const = default;
 };
 
+struct Auth {
+  std::string password_file;  // empty: no password file
+  std::string acl_file;       // empty: no ACL, everything allowed
+  std::uint32_t max_failed_logins = 10;           // per address per window; 0: no limit
+  std::chrono::seconds failed_login_window{60};
+  bool operator==(const Auth&) const = default;
+};
+
 struct Sys {
   std::chrono::seconds interval{10};  // $SYS update period; 0 disables
   bool operator==(const Sys&) const = default;
@@ -80,6 +96,7 @@ struct Config {
   LogLevel log_level = LogLevel::info;
   unsigned threads = 0;  // 0: one per core
   Limits limits;
+  Auth auth;
   Sys sys;
   bool operator==(const Config&) const = default;
 };
