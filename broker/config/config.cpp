@@ -35,7 +35,7 @@ constexpr std::string_view kLimitsKeys[] = {
     "max_topic_length",      "max_topic_levels",       "maximum_qos",
     "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
-    "connect_timeout"};
+    "connect_timeout", "max_outgoing_bytes", "max_outgoing_messages"};
 constexpr std::string_view kSysKeys[] = {"interval"};
 constexpr std::string_view kAuthKeys[] = {"password_file", "acl_file", "max_failed_logins", "failed_login_window"};
 
@@ -302,6 +302,8 @@ void read_limits(const std::string& file, const toml::table& root, Limits& l) {
   r.integer("max_client_id_length", 23, u16, l.max_client_id_length);
   r.boolean("allow_empty_client_id", l.allow_empty_client_id);
   r.integer("connect_timeout", 1, 3600, l.connect_timeout);
+  r.integer("max_outgoing_bytes", 1024, u32, l.max_outgoing_bytes);
+  r.integer("max_outgoing_messages", 1, u32, l.max_outgoing_messages);
 }
 
 void read_auth(const std::string& file, const toml::table& root, Auth& a) {

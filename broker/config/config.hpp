@@ -73,6 +73,10 @@ struct Limits {
   std::uint16_t max_client_id_length = 256;
   bool allow_empty_client_id = true;               // assign one (v5 always; 3.1.1 with clean session)
   std::chrono::seconds connect_timeout{10};        // time to send CONNECT after accept
+  // Per connection, output not yet taken by the socket: when full, QoS 0
+  // messages for it are dropped (and counted). Bounds a slow consumer.
+  std::uint32_t max_outgoing_bytes = 4 * 1024 * 1024;
+  std::uint32_t max_outgoing_messages = 10000;
   bool operator==(const Limits&) const = default;
 };
 

@@ -183,11 +183,14 @@ void Client::flush() {
   if (writing_ || wpending_.empty() || state_ == State::closed) return;
   std::swap(wactive_, wpending_);
   wpending_.clear();
+  active_publishes_ = pending_publishes_;
+  pending_publishes_ = 0;
   writing_ = true;
   core_.stats().add(core_.stats().bytes_sent, wactive_.size());
   stream_->async_write(asio::buffer(wactive_),
                        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                          self->writing_ = false;
+                         self->active_publishes_ = 0;
                          if (self->wactive_.capacity() > keep_write_capacity) {
                            std::string().swap(self->wactive_);
                          } else {

@@ -111,6 +111,9 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   std::string wpending_;
   std::string wactive_;
   bool writing_ = false;
+  // PUBLISH packets in wpending_ / wactive_ (limits.max_outgoing_messages).
+  std::uint32_t pending_publishes_ = 0;
+  std::uint32_t active_publishes_ = 0;
 
   boost::asio::steady_timer timer_;  // connect timeout, then keep-alive
   std::chrono::steady_clock::time_point last_rx_;

@@ -189,6 +189,14 @@ void Client::deliver(Delivery&& d) {
 
 void Client::send_delivery(Delivery&& d) {
   if (d.qos == QoS::at_most_once) {
+    // A slow consumer: its socket has not taken what was sent before.
+    // QoS 0 may be lost, so it goes first and memory stays bounded.
+    const config::Limits& limits = core_.broker().limits();
+    if (wpending_.size() + wactive_.size() >= limits.max_outgoing_bytes ||
+        pending_publishes_ + active_publishes_ >= limits.max_outgoing_messages) {
+      core_.stats().add(core_.stats().messages_dropped);
+      return;
+    }
     send_publish(d, 0, false);
     return;
   }
@@ -295,6 +303,7 @@ void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) 
   }
   if (new_alias) out_aliases_.emplace(m.topic, *p.properties.topic_alias);
   core_.stats().add(core_.stats().messages_sent);
+  ++pending_publishes_;
   flush();
 }
 

@@ -131,6 +131,8 @@ subscription_identifiers = false
 max_client_id_length = 23
 allow_empty_client_id = false
 connect_timeout = 30
+max_outgoing_bytes = 65536
+max_outgoing_messages = 100
 
 [sys]
 interval = 0
@@ -187,6 +189,8 @@ failed_login_window = 600
   EXPECT_EQ(l.max_client_id_length, 23);
   EXPECT_FALSE(l.allow_empty_client_id);
   EXPECT_EQ(l.connect_timeout, 30s);
+  EXPECT_EQ(l.max_outgoing_bytes, 65536u);
+  EXPECT_EQ(l.max_outgoing_messages, 100u);
   EXPECT_EQ(c.sys.interval, 0s);
 }
 
