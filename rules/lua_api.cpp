@@ -103,9 +103,10 @@ int api_log(lua_State* L) {
   lua_Debug ar;
   std::string where;
   if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-    where = std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": ";
+    where = RuleVm::expand_path(std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": ",
+                                vm->current_path());
   }
-  log::Line(level, "rules").stream() << where << "[" << vm->current_rule() << "] " << text;
+  log::Line(level, "rules").stream() << where << text << " [rule " << vm->current_rule() << "]";
   return 0;
 }
 
@@ -158,7 +159,10 @@ int api_xpcall(lua_State* L) {
 // getmetatable that honours __metatable and hides the string metatable.
 int api_getmetatable(lua_State* L) {
   luaL_checkany(L, 1);
-  if (lua_type(L, 1) == LUA_TSTRING) return 0;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    lua_pushboolean(L, 0);  // as if locked with __metatable = false
+    return 1;
+  }
   if (!lua_getmetatable(L, 1)) return 0;
   lua_getfield(L, -1, "__metatable");
   if (!lua_isnil(L, -1)) return 1;

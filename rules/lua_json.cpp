@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <lua.hpp>
 #include <rapidjson/document.h>
@@ -122,28 +124,44 @@ bool write_value(lua_State* L, int index, Writer& w, int depth, std::string& err
         w.EndArray();
         return true;
       }
-      w.StartObject();
+      // Keys sorted: the same table always encodes to the same text.
+      struct Key {
+        std::string text;
+        bool number;
+        lua_Number value;
+      };
+      std::vector<Key> keys;
       lua_pushnil(L);
       while (lua_next(L, index) != 0) {
-        // Copy the key: lua_tolstring on a number key would confuse lua_next.
-        lua_pushvalue(L, -2);
-        std::size_t len = 0;
-        const char* key = nullptr;
+        lua_pop(L, 1);
         int kt = lua_type(L, -1);
-        if (kt == LUA_TSTRING || kt == LUA_TNUMBER) key = lua_tolstring(L, -1, &len);
-        if (key == nullptr) {
-          lua_pop(L, 3);
+        if (kt == LUA_TSTRING) {
+          std::size_t len = 0;
+          const char* k = lua_tolstring(L, -1, &len);
+          keys.push_back({std::string(k, len), false, 0});
+        } else if (kt == LUA_TNUMBER) {
+          lua_pushvalue(L, -1);  // tolstring on the copy: lua_next needs the number
+          keys.push_back({lua_tostring(L, -1), true, lua_tonumber(L, -2)});
+          lua_pop(L, 1);
+        } else {
+          lua_pop(L, 1);
           error = std::string("cannot encode to JSON: a table key is a ") + lua_typename(L, kt);
           return false;
         }
-        w.Key(key, static_cast<rapidjson::SizeType>(len));
-        lua_pop(L, 1);
+      }
+      std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.text < b.text; });
+      w.StartObject();
+      for (const Key& k : keys) {
+        w.Key(k.text.data(), static_cast<rapidjson::SizeType>(k.text.size()));
+        if (k.number) {
+          lua_pushnumber(L, k.value);
+        } else {
+          lua_pushlstring(L, k.text.data(), k.text.size());
+        }
+        lua_rawget(L, index);
         bool ok = write_value(L, -1, w, depth + 1, error);
         lua_pop(L, 1);
-        if (!ok) {
-          lua_pop(L, 1);
-          return false;
-        }
+        if (!ok) return false;
       }
       w.EndObject();
       return true;

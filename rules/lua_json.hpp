@@ -4,7 +4,7 @@
 // Lua numbers (doubles), null is the light userdata `json.null` (so arrays
 // keep their length). Encoding: a table whose keys are exactly 1..n is an
 // array, any other table an object (keys converted with tostring); an empty
-// table is `{}`. Integral numbers are written without a fraction; NaN and
+// table is `{}`; object keys are written sorted (stable output). Integral numbers are written without a fraction; NaN and
 // infinities, functions, cycles and nesting deeper than kMaxDepth are errors.
 #pragma once
 

@@ -69,6 +69,7 @@ RuleEngine::~RuleEngine() = default;
 void RuleEngine::start() {
   // The cores do not run yet: load into every VM from this thread.
   RuleDir::Scan scan = dir_.scan();
+  scan.contexts_changed = false;  // nothing was cached yet
   for (unsigned i = 0; i < cores_.size(); ++i) apply(i, scan);
   if (config_.reload_interval.count() > 0) schedule_scan();
   for (unsigned i = 0; i < cores_.size(); ++i) schedule_tick(i);

@@ -134,9 +134,8 @@ bool RuleVm::protected_call(int nargs, int nresults, const std::string& path, st
   } else {
     std::size_t len = 0;
     const char* msg = lua_tolstring(L_, -1, &len);
-    error = msg != nullptr ? std::string(msg, len) : std::string("error");
-    // Lua shortens long chunk names to "...tail": either way the file is named.
-    if (!error.starts_with(path) && !error.starts_with("...")) error = path + ": " + error;
+    error = expand_path(msg != nullptr ? std::string(msg, len) : std::string("error"), path);
+    if (!error.starts_with(path)) error = path + ": " + error;
   }
   lua_settop(L_, fn - 1);
   if (budget) lua_gc(L_, LUA_GCCOLLECT, 0);  // give back what a runaway call took
@@ -188,6 +187,17 @@ RuleVm::~RuleVm() {
   if (L_ != nullptr) lua_close(L_);
 }
 
+std::string RuleVm::expand_path(const std::string& message, const std::string& path) {
+  if (!message.starts_with("...")) return message;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    std::size_t n = path.size() - i;
+    if (message.size() > 3 + n && message.compare(3, n, path, i, n) == 0 && message[3 + n] == ':') {
+      return path + message.substr(3 + n);
+    }
+  }
+  return message;
+}
+
 std::string RuleVm::check_syntax(const std::string& path, const std::string& source) {
   lua_State* L = luaL_newstate();
   if (L == nullptr) return path + ": cannot create a Lua VM";
@@ -196,7 +206,7 @@ std::string RuleVm::check_syntax(const std::string& path, const std::string& sou
   if (source.starts_with("\x1bLua") || source.starts_with("\x1bLJ")) {
     error = path + ": precompiled bytecode is not accepted; give the Lua source";
   } else if (luaL_loadbuffer(L, source.data(), source.size(), chunk.c_str()) != 0) {
-    error = lua_tostring(L, -1);
+    error = expand_path(lua_tostring(L, -1), path);
   }
   lua_close(L);
   return error;
@@ -229,7 +239,7 @@ std::string RuleVm::load(const std::string& name, const std::string& path, const
     return e;
   };
   if (luaL_loadbuffer(L_, source.data(), source.size(), chunk.c_str()) != 0) {
-    return fail(lua_tostring(L_, -1));
+    return fail(expand_path(lua_tostring(L_, -1), path));
   }
   int fn = lua_gettop(L_);
 
@@ -269,6 +279,7 @@ std::string RuleVm::load(const std::string& name, const std::string& path, const
   lua_call(L_, 0, 0);
   std::string saved_name = current_name_;
   current_name_ = name;
+  current_path_ = path;
   current_hops_ = 0;
   pending_.clear();
   lua_pushvalue(L_, fn);
@@ -394,6 +405,7 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
     RuleCounters::add(c.matched);
     auto started = std::chrono::steady_clock::now();
     current_name_ = rule.name;
+    current_path_ = rule.path;
     current_hops_ = msg->hops;
     pending_.clear();
     lua_rawgeti(L_, LUA_REGISTRYINDEX, rule.on_message_ref);
@@ -454,6 +466,7 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
 
 void RuleVm::run_tick(Rule& rule, Outcome& out) {
   current_name_ = rule.name;
+  current_path_ = rule.path;
   current_hops_ = 0;
   pending_.clear();
   lua_rawgeti(L_, LUA_REGISTRYINDEX, rule.api_ref);

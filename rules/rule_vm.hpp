@@ -71,6 +71,10 @@ class RuleVm {
   RuleVm(const RuleVm&) = delete;
   RuleVm& operator=(const RuleVm&) = delete;
 
+  // Lua shortens long chunk names in messages to "...tail"; this puts the
+  // whole `path` back when `message` starts with such a tail of it.
+  static std::string expand_path(const std::string& message, const std::string& path);
+
   // Compiles `source` without running it; "" or "path:line: message".
   static std::string check_syntax(const std::string& path, const std::string& source);
 
@@ -97,6 +101,7 @@ class RuleVm {
   // --- for the Lua API (lua_api.cpp), during a call --------------------
   void add_action(Action a);
   const std::string& current_rule() const noexcept { return current_name_; }
+  const std::string& current_path() const noexcept { return current_path_; }
   unsigned current_hops() const noexcept { return current_hops_; }
   const Budgets& budgets() const noexcept { return budgets_; }
   const EmitTargets* targets() const noexcept { return targets_; }
@@ -142,6 +147,7 @@ class RuleVm {
   int base_ref_ = 0;             // the sandbox's globals, copied into each rule's env
 
   std::string current_name_;
+  std::string current_path_;
   unsigned current_hops_ = 0;
   std::vector<Action> pending_;  // actions of the current call
   std::vector<std::unique_ptr<Rule>> rules_;  // sorted by (order, name)
