@@ -48,11 +48,16 @@ int add_position(lua_State* L) {
   }
   std::size_t len = 0;
   const char* msg = lua_tolstring(L, 1, &len);
+  std::string_view text(msg, len);
+  // Already "chunk:line: ..." (error() in Lua, luaL_error with a caller)?
+  if (auto colon = text.find(':'); colon != std::string_view::npos && colon + 1 < text.size()) {
+    std::size_t digits = colon + 1;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits > colon + 1 && digits < text.size() && text[digits] == ':') return 1;
+  }
   lua_Debug ar;
   for (int level = 1; lua_getstack(L, level, &ar); ++level) {
     if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
-    std::string prefix = std::string(ar.short_src) + ":";
-    if (std::string_view(msg, len).starts_with(prefix)) return 1;  // has its position
     lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
     return 1;
   }
@@ -157,7 +162,7 @@ RuleVm::RuleVm(Budgets budgets, std::string context_dir, const EmitTargets* targ
   luaL_openlibs(L_);
   // The count hook is not checked inside compiled traces (no
   // LUAJIT_ENABLE_CHECKHOOK in distribution builds): run interpreted.
-  luaJIT_setmode(L_, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+  if (!budgets_.jit) luaJIT_setmode(L_, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
   lua_sethook(L_, count_hook, LUA_MASKCOUNT, kHookEvery);
 
   // Strings share one metatable whose __index is the real string library:

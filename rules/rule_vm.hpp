@@ -48,6 +48,10 @@ struct Budgets {
   unsigned fault_limit = 5;
   std::uint64_t fault_window_ms = 60000;
   unsigned hop_limit = 8;
+  // Keep LuaJIT's JIT compiler on. Only for measuring what running
+  // interpreted costs (the benchmark): with it, the instruction budget
+  // cannot stop a loop once it is compiled.
+  bool jit = false;
 };
 
 struct Action {
