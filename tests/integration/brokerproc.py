@@ -137,7 +137,7 @@ class BrokerError(Exception):
 class Broker:
     host = "127.0.0.1"
 
-    def __init__(self, workdir, config=None, kind=KIND, extra_args=(), log_level=None):
+    def __init__(self, workdir, config=None, kind=KIND, extra_args=(), log_level=None, config_listeners=False):
         self.kind = kind
         self.config = dict(config or {})
         self.workdir = str(workdir)
@@ -152,6 +152,10 @@ class Broker:
         self.exits = []         # (returncode, expected) per finished run
         self.clients = []       # things with close() to clean up
         self.conf_path = None
+        # True: the test's TCP listener is added to config["listener"]
+        # (extra tls/ws/wss listeners) instead of given with --listen,
+        # which would replace them.
+        self.config_listeners = config_listeners
 
     # -- process ---------------------------------------------------------
     def command(self):
@@ -164,10 +168,14 @@ class Broker:
         if not binary:
             raise BrokerError("no strata binary: set STRATA_BIN or build one")
         self.conf_path = os.path.join(self.workdir, "strata.toml")
+        config = dict(self.config)
+        listen = ["--listen", "tcp://%s:%d" % (self.host, self.port)]
+        if self.config_listeners:
+            config["listener"] = [{"url": "tcp://%s:%d" % (self.host, self.port)}] + list(config.get("listener", []))
+            listen = []
         with open(self.conf_path, "w") as f:
-            f.write(to_toml(self.config))
-        return [binary, "-c", self.conf_path,
-                "--listen", "tcp://%s:%d" % (self.host, self.port),
+            f.write(to_toml(config))
+        return [binary, "-c", self.conf_path] + listen + [
                 "--data-dir", self.data_dir,
                 "--log-level", self.log_level] + self.extra_args
 
@@ -220,6 +228,24 @@ class Broker:
         else:
             self._finish(expected=False)
         return self.exits[-1][0]
+
+    def begin_stop(self, sig=signal.SIGTERM):
+        """Sends `sig` without waiting; finish_stop() collects the exit."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def finish_stop(self, timeout=10.0):
+        """Waits for a stop begun with begin_stop(); returns the problems."""
+        problems = []
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+                problems.append("%s did not exit within %.0fs of SIGTERM" % (self.kind, timeout))
+            self._finish(expected=True)
+        return problems + self.health_problems()
 
     def kill(self):
         return self.stop(sig=signal.SIGKILL, timeout=5.0)
