@@ -5,6 +5,7 @@
 //   [[listener]]  url, max_connections, TLS settings (one table per listener)
 //   [limits]      one key per field of Limits; durations in integer seconds
 //   [sys]         interval
+//   [rules]       enabled, dir, budgets of the Lua rule engine
 //   [auth]        password_file, acl_file, failed-login limits
 // Every error names the file, line and column of the offending key or value,
 // what was wrong and what was expected.
@@ -37,6 +38,9 @@ constexpr std::string_view kLimitsKeys[] = {
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
     "connect_timeout", "max_outgoing_bytes", "max_outgoing_messages"};
 constexpr std::string_view kSysKeys[] = {"interval"};
+constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
+                                           "instruction_limit", "memory_limit_kb", "fault_limit",
+                                           "fault_window",    "hop_limit"};
 constexpr std::string_view kAuthKeys[] = {"password_file", "acl_file", "max_failed_logins", "failed_login_window"};
 
 struct Section {
@@ -45,7 +49,7 @@ struct Section {
 };
 constexpr Section kSections[] = {
     {"broker", kBrokerKeys}, {"listener", kListenerKeys}, {"limits", kLimitsKeys}, {"sys", kSysKeys},
-    {"auth", kAuthKeys}};
+    {"rules", kRulesKeys}, {"auth", kAuthKeys}};
 
 std::string position(const std::string& file, const toml::source_region& where) {
   return file + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
@@ -308,7 +312,7 @@ void read_limits(const std::string& file, const toml::table& root, Limits& l) {
 
 void read_auth(const std::string& file, const toml::table& root, Auth& a) {
   TableReader r(file, section_table(file, root, "auth"), "auth.");
-  r.reject_unknown_keys(kSections[4]);
+  r.reject_unknown_keys(kSections[5]);
   for (auto [key, out] : {std::pair{"password_file", &a.password_file}, std::pair{"acl_file", &a.acl_file}}) {
     if (const auto* v = r.string(key)) *out = v->get();  // empty: none
   }
@@ -320,6 +324,22 @@ void read_sys(const std::string& file, const toml::table& root, Sys& s) {
   TableReader r(file, section_table(file, root, "sys"), "sys.");
   r.reject_unknown_keys(kSections[3]);
   r.integer("interval", 0, 86400, s.interval);
+}
+
+void read_rules(const std::string& file, const toml::table& root, Rules& rules) {
+  TableReader r(file, section_table(file, root, "rules"), "rules.");
+  r.reject_unknown_keys(kSections[4]);
+  r.boolean("enabled", rules.enabled);
+  if (const auto* dir = r.string("dir")) {
+    if (dir->get().empty()) r.fail(dir->source(), "rules.dir is empty; expected a directory path");
+    rules.dir = dir->get();
+  }
+  r.integer("reload_interval", 0, 3600, rules.reload_interval);
+  r.integer("instruction_limit", 1000, 1000000000, rules.instruction_limit);
+  r.integer("memory_limit_kb", 64, 4194304, rules.memory_limit_kb);
+  r.integer("fault_limit", 1, 1000000, rules.fault_limit);
+  r.integer("fault_window", 1, 86400, rules.fault_window);
+  r.integer("hop_limit", 1, 64, rules.hop_limit);
 }
 
 bool valid_host_name(std::string_view host) {
@@ -415,7 +435,7 @@ Config load_string(const std::string& text, const std::string& name) {
                              [&](const Section& s) { return s.name == key.str(); });
     if (!known) {
       throw ConfigError(position(name, key.source()) + ": unknown key '" + std::string(key.str()) +
-                        "' at top level; expected the tables [broker], [[listener]], [limits], [sys], [auth]");
+                        "' at top level; expected the tables [broker], [[listener]], [limits], [sys], [rules], [auth]");
     }
   }
   Config config;
@@ -423,6 +443,7 @@ Config load_string(const std::string& text, const std::string& name) {
   read_listeners(name, root, config);
   read_limits(name, root, config.limits);
   read_sys(name, root, config.sys);
+  read_rules(name, root, config.rules);
   read_auth(name, root, config.auth);
   return config;
 }
