@@ -36,7 +36,8 @@ constexpr std::string_view kLimitsKeys[] = {
     "max_topic_length",      "max_topic_levels",       "maximum_qos",
     "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
-    "connect_timeout", "max_outgoing_bytes", "max_outgoing_messages"};
+    "connect_timeout", "max_outgoing_bytes", "max_outgoing_messages", "max_publish_rate",
+    "max_publish_bytes_rate"};
 constexpr std::string_view kSysKeys[] = {"interval"};
 constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
                                            "instruction_limit", "memory_limit_kb", "fault_limit",
@@ -308,6 +309,8 @@ void read_limits(const std::string& file, const toml::table& root, Limits& l) {
   r.integer("connect_timeout", 1, 3600, l.connect_timeout);
   r.integer("max_outgoing_bytes", 1024, u32, l.max_outgoing_bytes);
   r.integer("max_outgoing_messages", 1, u32, l.max_outgoing_messages);
+  r.integer("max_publish_rate", 0, u32, l.max_publish_rate);
+  r.integer("max_publish_bytes_rate", 0, u32, l.max_publish_bytes_rate);
 }
 
 void read_auth(const std::string& file, const toml::table& root, Auth& a) {

@@ -77,6 +77,12 @@ struct Limits {
   // messages for it are dropped (and counted). Bounds a slow consumer.
   std::uint32_t max_outgoing_bytes = 4 * 1024 * 1024;
   std::uint32_t max_outgoing_messages = 10000;
+  // Per client, PUBLISH packets and bytes (topic + payload) per second it
+  // may send, with a burst of one second's worth; beyond, the broker stops
+  // reading its socket until it is within budget (TCP back-pressure, no
+  // loss). 0: no limit.
+  std::uint32_t max_publish_rate = 0;
+  std::uint32_t max_publish_bytes_rate = 0;
   bool operator==(const Limits&) const = default;
 };
 

@@ -33,6 +33,7 @@ using session::Outgoing;
 void Client::on_publish(protocol::Publish&& p) {
   const config::Limits& limits = core_.broker().limits();
   core_.stats().add(core_.stats().messages_received);
+  charge_publish(p.topic.size() + p.payload.size());
 
   // Topic alias, client to broker (spec 3.3.2.3.4).
   if (auto alias = p.properties.topic_alias) {

@@ -133,6 +133,8 @@ allow_empty_client_id = false
 connect_timeout = 30
 max_outgoing_bytes = 65536
 max_outgoing_messages = 100
+max_publish_rate = 500
+max_publish_bytes_rate = 100000
 
 [sys]
 interval = 0
@@ -191,6 +193,8 @@ failed_login_window = 600
   EXPECT_EQ(l.connect_timeout, 30s);
   EXPECT_EQ(l.max_outgoing_bytes, 65536u);
   EXPECT_EQ(l.max_outgoing_messages, 100u);
+  EXPECT_EQ(l.max_publish_rate, 500u);
+  EXPECT_EQ(l.max_publish_bytes_rate, 100000u);
   EXPECT_EQ(c.sys.interval, 0s);
 }
 
