@@ -258,7 +258,7 @@ def _time_to_close(c, limit):
 def test_keep_alive_timeout_closes_after_one_and_a_half_times(broker, version):
     c = broker.raw_connect("ka%d" % version, version=version, keepalive=1)
     elapsed, got = _time_to_close(c, 4.0)
-    assert 1.4 <= elapsed <= 2.6, "closed after %.2fs, expected ~1.5s" % elapsed
+    assert 1.4 <= elapsed <= 3.0, "closed after %.2fs, expected ~1.5s" % elapsed
     if version == V5:
         assert [(p.type, p.rc) for p in got] == [(raw.DISCONNECT, 0x8D)], got
     else:
@@ -300,7 +300,7 @@ def test_server_keep_alive_is_enforced(broker):
     c = broker.raw(V5)
     assert c.connect("ska", keepalive=60).props.get("server_keep_alive") == 1
     elapsed, got = _time_to_close(c, 4.0)
-    assert 1.4 <= elapsed <= 2.6, elapsed
+    assert 1.4 <= elapsed <= 3.0, elapsed
     assert [(p.type, p.rc) for p in got] == [(raw.DISCONNECT, 0x8D)]
 
 
@@ -430,3 +430,15 @@ def test_v5_connack_has_property_length(broker):
     r.u8(), r.u8()
     plen = r.varint()
     assert r.remaining() == plen
+
+
+@pytest.mark.parametrize("version", [V311, V5])
+@pytest.mark.parametrize("topic", ["will/+", "will/#", ""])
+def test_invalid_will_topic_refused(broker, version, topic):
+    c = broker.raw(version)
+    c.send(raw.connect("badwill", version=version, will_topic=topic, will_payload=b"x"))
+    if version == V311:
+        # no 3.1.1 return code applies: close without CONNACK (MQTT-3.2.2-6)
+        expect_refused_connect(c, [])
+    else:
+        expect_refused_connect(c, [0x90, 0x81, 0x82], required=STRICT)
