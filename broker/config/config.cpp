@@ -5,6 +5,7 @@
 //   [[listener]]  url, max_connections, TLS settings (one table per listener)
 //   [limits]      one key per field of Limits; durations in integer seconds
 //   [sys]         interval
+//   [rules]       enabled, dir, budgets of the Lua rule engine
 // Every error names the file, line and column of the offending key or value,
 // what was wrong and what was expected.
 #include "broker/config/config.hpp"
@@ -36,13 +37,17 @@ constexpr std::string_view kLimitsKeys[] = {
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
     "connect_timeout"};
 constexpr std::string_view kSysKeys[] = {"interval"};
+constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
+                                           "instruction_limit", "memory_limit_kb", "fault_limit",
+                                           "fault_window",    "hop_limit"};
 
 struct Section {
   std::string_view name;  // as written in the file: "broker", "listener", ...
   std::span<const std::string_view> keys;
 };
 constexpr Section kSections[] = {
-    {"broker", kBrokerKeys}, {"listener", kListenerKeys}, {"limits", kLimitsKeys}, {"sys", kSysKeys}};
+    {"broker", kBrokerKeys}, {"listener", kListenerKeys}, {"limits", kLimitsKeys}, {"sys", kSysKeys},
+    {"rules", kRulesKeys}};
 
 std::string position(const std::string& file, const toml::source_region& where) {
   return file + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
@@ -302,6 +307,22 @@ void read_sys(const std::string& file, const toml::table& root, Sys& s) {
   r.integer("interval", 0, 86400, s.interval);
 }
 
+void read_rules(const std::string& file, const toml::table& root, Rules& rules) {
+  TableReader r(file, section_table(file, root, "rules"), "rules.");
+  r.reject_unknown_keys(kSections[4]);
+  r.boolean("enabled", rules.enabled);
+  if (const auto* dir = r.string("dir")) {
+    if (dir->get().empty()) r.fail(dir->source(), "rules.dir is empty; expected a directory path");
+    rules.dir = dir->get();
+  }
+  r.integer("reload_interval", 0, 3600, rules.reload_interval);
+  r.integer("instruction_limit", 1000, 1000000000, rules.instruction_limit);
+  r.integer("memory_limit_kb", 64, 4194304, rules.memory_limit_kb);
+  r.integer("fault_limit", 1, 1000000, rules.fault_limit);
+  r.integer("fault_window", 1, 86400, rules.fault_window);
+  r.integer("hop_limit", 1, 64, rules.hop_limit);
+}
+
 bool valid_host_name(std::string_view host) {
   return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -395,7 +416,7 @@ Config load_string(const std::string& text, const std::string& name) {
                              [&](const Section& s) { return s.name == key.str(); });
     if (!known) {
       throw ConfigError(position(name, key.source()) + ": unknown key '" + std::string(key.str()) +
-                        "' at top level; expected the tables [broker], [[listener]], [limits], [sys]");
+                        "' at top level; expected the tables [broker], [[listener]], [limits], [sys], [rules]");
     }
   }
   Config config;
@@ -403,6 +424,7 @@ Config load_string(const std::string& text, const std::string& name) {
   read_listeners(name, root, config);
   read_limits(name, root, config.limits);
   read_sys(name, root, config.sys);
+  read_rules(name, root, config.rules);
   return config;
 }
 
