@@ -87,7 +87,7 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   // Sends `ack` now, or (durability sync) once what it acknowledges is on
   // disk, in the order of the calls.
   void ack_when_durable(protocol::Ack&& ack);
-  void ack_durable(std::uint64_t ticket);
+  void ack_durable(std::uint64_t ticket, bool stored);
   // Removes an inflight message (acknowledged or discarded) and its record.
   void finish_inflight(std::uint16_t packet_id);
   void send_delivery(session::Delivery&& d);

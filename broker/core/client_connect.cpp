@@ -156,7 +156,7 @@ void Client::on_connect(protocol::Connect&& c) {
     Core* me = &core_;
     asio::post(o.io(), [&o, me, old, here, weak] {
       o.take_session(old, true, here);
-      o.broker().store().after_commit(o.index(), [me, weak] {
+      o.broker().store().after_commit(o.index(), [me, weak](bool) {
         asio::post(me->io(), [weak] {
           if (auto client = weak.lock()) client->resume(nullptr);
         });
@@ -180,7 +180,7 @@ void Client::on_connect(protocol::Connect&& c) {
   session::SessionRef h = handle_;
   asio::post(o.io(), [&o, me, h, here, weak] {
     auto owned = std::make_shared<std::unique_ptr<Session>>(o.take_session(h, false, here));
-    auto hand_over = [me, weak, owned] {
+    auto hand_over = [me, weak, owned](bool) {
       asio::post(me->io(), [me, weak, owned] {
         if (auto client = weak.lock()) {
           client->resume(std::move(*owned));
@@ -196,7 +196,7 @@ void Client::on_connect(protocol::Connect&& c) {
     if (*owned && (*owned)->stored) {
       o.broker().store().after_commit(o.index(), hand_over);
     } else {
-      hand_over();
+      hand_over(true);
     }
   });
 }

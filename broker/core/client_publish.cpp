@@ -163,14 +163,20 @@ void Client::ack_when_durable(protocol::Ack&& ack) {
   std::uint64_t ticket = acks_base_ + acks_.size();
   acks_.push_back(PendingAck{std::move(ack), false});
   std::weak_ptr<Client> weak = shared_from_this();
-  core_.after_durable([weak, ticket] {
-    if (auto self = weak.lock()) self->ack_durable(ticket);
+  core_.after_durable([weak, ticket](bool stored) {
+    if (auto self = weak.lock()) self->ack_durable(ticket, stored);
   });
 }
 
-void Client::ack_durable(std::uint64_t ticket) {
+void Client::ack_durable(std::uint64_t ticket, bool stored) {
   if (ticket < acks_base_ || ticket - acks_base_ >= acks_.size()) return;
-  acks_[ticket - acks_base_].ready = true;
+  PendingAck& pending = acks_[ticket - acks_base_];
+  pending.ready = true;
+  if (!stored) {
+    // The store was full and dropped the message's writes: not accepted.
+    if (version_ == Version::v311) return close(false);
+    pending.ack.reason = ReasonCode::quota_exceeded;
+  }
   while (!acks_.empty() && acks_.front().ready) {
     if (state_ == State::connected) send(acks_.front().ack);
     acks_.pop_front();

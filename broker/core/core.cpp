@@ -161,7 +161,7 @@ bool Core::enqueue(Session& s, Delivery&& d) {
   return true;
 }
 
-void Core::after_durable(std::function<void()> fn) {
+void Core::after_durable(std::function<void(bool)> fn) {
   if (flush_scheduled_) {
     durable_waiters_.push_back(std::move(fn));  // completed by flush_outbox
     return;
@@ -185,21 +185,23 @@ void Core::flush_outbox() {
   // queue and that of every core receiving a batch now have committed.
   struct Countdown {
     std::atomic<unsigned> left{1};
-    std::vector<std::function<void()>> waiters;
+    std::atomic<bool> stored{true};
+    std::vector<std::function<void(bool)>> waiters;
     Core* origin = nullptr;
   };
   std::shared_ptr<Countdown> countdown;
-  std::function<void()> arrive;
+  std::function<void(bool)> arrive;
   if (!durable_waiters_.empty()) {
     countdown = std::make_shared<Countdown>();
     countdown->waiters = std::move(durable_waiters_);
     durable_waiters_.clear();
     countdown->origin = this;
     for (auto& box : outbox_) countdown->left += box.empty() ? 0 : 1;
-    arrive = [countdown] {
+    arrive = [countdown](bool stored) {
+      if (!stored) countdown->stored.store(false, std::memory_order_relaxed);
       if (countdown->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
       asio::post(countdown->origin->io_, [countdown] {
-        for (auto& fn : countdown->waiters) fn();
+        for (auto& fn : countdown->waiters) fn(countdown->stored.load(std::memory_order_relaxed));
       });
     };
   }

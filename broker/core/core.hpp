@@ -74,7 +74,7 @@ class Core {
   // Runs `fn` on this core once everything routed so far on this core —
   // including deliveries to sessions on other cores — is in the store
   // (durability sync: fsynced). For acknowledgements that wait for disk.
-  void after_durable(std::function<void()> fn);
+  void after_durable(std::function<void(bool stored)> fn);
 
   // --- sessions (this core's thread) -------------------------------------
   session::Session* adopt(std::unique_ptr<session::Session> s);
@@ -147,7 +147,7 @@ class Core {
   std::vector<std::vector<RemoteDelivery>> outbox_;  // per destination core
   bool flush_scheduled_ = false;
   // after_durable() callbacks waiting for this turn's outbox flush.
-  std::vector<std::function<void()>> durable_waiters_;
+  std::vector<std::function<void(bool)>> durable_waiters_;
   std::vector<router::Match> match_scratch_;  // reused by publish()
 };
 

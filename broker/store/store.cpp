@@ -181,7 +181,7 @@ void Store::save_retained(unsigned core, const router::Message& m) {
   }
 }
 
-void Store::after_commit(unsigned core, std::function<void()> fn) {
+void Store::after_commit(unsigned core, std::function<void(bool)> fn) {
   writer_.push(core, Op{Op::Kind::done, 0, 0, {}, {}, std::move(fn)});
 }
 

@@ -82,8 +82,9 @@ class Store {
   // Stores `m` as its topic's retained message; an empty payload deletes it.
   void save_retained(unsigned core, const router::Message& m);
   // Runs `fn` on `core` once everything `core` pushed so far is committed
-  // (and, with durability sync, fsynced).
-  void after_commit(unsigned core, std::function<void()> fn);
+  // (and, with durability sync, fsynced); `stored` is false when the store
+  // was full and writes were dropped.
+  void after_commit(unsigned core, std::function<void(bool stored)> fn);
 
   // QoS 1/2 acknowledgements wait for after_commit (durability sync).
   bool sync_acks() const noexcept { return sync_acks_; }

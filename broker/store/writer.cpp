@@ -69,13 +69,16 @@ void Writer::run() {
       for (Op& op : taken) batch.push_back(std::move(op));
       taken.clear();
     }
-    if (!batch.empty() && apply(batch)) {
+    bool stored = true;
+    if (!batch.empty() && apply(batch, stored)) {
       if (settings_.durability == config::Durability::batch && !dirty) {
         dirty = true;
         oldest_unsynced = Clock::now();
       }
       for (Op& op : batch) {
-        if (op.kind == Op::Kind::done && op.done) post_(op.core, std::move(op.done));
+        if (op.kind == Op::Kind::done && op.done) {
+          post_(op.core, [fn = std::move(op.done), stored] { fn(stored); });
+        }
       }
       batch.clear();
     }
@@ -94,7 +97,7 @@ void Writer::run() {
   mdb_env_sync(env_.env(), 1);
 }
 
-bool Writer::apply(std::vector<Op>& batch) {
+bool Writer::apply(std::vector<Op>& batch, bool& stored) {
   for (;;) {
     int rc = write(batch);
     if (rc == MDB_SUCCESS) {
@@ -105,12 +108,13 @@ bool Writer::apply(std::vector<Op>& batch) {
       return true;
     }
     if (rc == MDB_MAP_FULL && env_.grow()) continue;
-    if (!full_.exchange(true)) {
-      STRATA_ERROR("store") << "STORE FULL: cannot commit " << batch.size() << " writes to " << env_.path() << ": "
-                            << mdb_strerror(rc) << " (map " << env_.map_size()
-                            << " bytes); refusing QoS 1/2 messages until space is freed";
-    }
-    return false;
+    full_.store(true);
+    auto puts = std::erase_if(batch, [](const Op& op) { return op.kind == Op::Kind::put; });
+    if (puts == 0) return false;  // deletes alone failed: retry later
+    stored = false;
+    STRATA_ERROR("store") << "STORE FULL: cannot commit to " << env_.path() << ": " << mdb_strerror(rc) << " (map "
+                          << env_.map_size() << " bytes, max_map_size reached or disk full); " << puts
+                          << " writes LOST; refusing QoS 1/2 messages until space is freed";
   }
 }
 

@@ -18,10 +18,13 @@
 // Callbacks of one core run in push order.
 //
 // Full map or disk: when a commit fails with MDB_MAP_FULL the map is
-// doubled (up to max_map_size) and the batch retried; when it cannot grow,
-// or the disk is full, the writer logs an error, sets full() (cores then
-// refuse new QoS 1/2 messages) and keeps the failed batch, retrying it
-// every second and with each new batch; the first success clears full().
+// doubled (up to max_map_size) and the batch retried. When it cannot grow,
+// or the disk is full, the writer logs an error, sets full() (the cores
+// then refuse new QoS 1/2 messages), drops the batch's puts — counted and
+// logged: they are lost — and commits the rest (deletes free space; `done`
+// callbacks learn stored = false). A batch that still fails is kept and
+// retried every second and with each new batch. The first successful
+// commit clears full().
 #pragma once
 
 #include <atomic>
@@ -46,7 +49,7 @@ struct Op {
   unsigned core = 0;  // set by push()
   std::string key;
   std::string value;
-  std::function<void()> done;  // Kind::done
+  std::function<void(bool stored)> done;  // Kind::done
 };
 
 class Writer {
@@ -74,7 +77,9 @@ class Writer {
     std::vector<Op> ops;
   };
   void run();
-  bool apply(std::vector<Op>& batch);  // false: not committed (kept for retry)
+  // Commits `batch`; false: not committed (kept for retry). `stored` is
+  // false when puts had to be dropped.
+  bool apply(std::vector<Op>& batch, bool& stored);
   int write(std::vector<Op>& batch);   // one transaction; LMDB/errno result
 
   LmdbEnv& env_;
