@@ -5,7 +5,7 @@
 # CI=true or STRATA_ASAN=1 also the same two on the asan build (ASan+UBSan)
 # and, when clang is installed, each libFuzzer target in tests/fuzz for
 # 60 seconds over a copy of its seed corpus. The last line reads
-# "N passed, N failed", counting stages.
+# "total: N passed, N failed", counting tests over all stages.
 #
 # On CI (CI=true) warnings are errors (-DSTRATA_WERROR=ON).
 # STRATA_JOBS sets build parallelism (default: the number of cores);
@@ -25,6 +25,8 @@ jobs=${STRATA_JOBS:-$(nproc)}
 
 passed=0
 failed=0
+tests_passed=0
+tests_failed=0
 failed_names=()
 skipped_names=()
 
@@ -32,21 +34,58 @@ skipped_names=()
 stage() {
   local name=$1
   shift
+  local start=$SECONDS out rc p f
+  out=$(mktemp)
   echo "=== $name"
-  if "$@"; then
-    echo "=== $name: passed"
+  "$@" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  read -r p f < <(count_tests "$out")
+  rm -f "$out"
+  # A stage that failed without reporting a failed test (a crash, a build
+  # step) still counts as one failure.
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ "$rc" -eq 0 ] && [ "$p" -eq 0 ]; then p=1; fi
+  tests_passed=$((tests_passed + p))
+  tests_failed=$((tests_failed + f))
+  if [ "$rc" -eq 0 ]; then
+    echo "=== $name: passed, $p tests ($((SECONDS - start)) s)"
     passed=$((passed + 1))
   else
-    echo "=== $name: FAILED"
+    echo "=== $name: FAILED, $f of $((p + f)) tests failed ($((SECONDS - start)) s)"
     failed=$((failed + 1))
     failed_names+=("$name")
   fi
+}
+
+# count_tests LOG: prints "PASSED FAILED" from a ctest or pytest summary
+# (0 0 when the log has neither, e.g. a fuzz run).
+count_tests() {
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$1" | tail -n 1)
+  if [ -n "$line" ]; then
+    local f total
+    f=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+    echo "$((total - f)) $f"
+    return
+  fi
+  line=$(grep -E '^=*[ ]*([0-9]+ (passed|failed|errors?|skipped)(, )?)+.* in [0-9.]+s' "$1" | tail -n 1)
+  if [ -n "$line" ]; then
+    local p=0 f=0 e=0
+    [[ $line =~ ([0-9]+)\ passed ]] && p=${BASH_REMATCH[1]}
+    [[ $line =~ ([0-9]+)\ failed ]] && f=${BASH_REMATCH[1]}
+    [[ $line =~ ([0-9]+)\ error ]] && e=${BASH_REMATCH[1]}
+    echo "$p $((f + e))"
+    return
+  fi
+  echo "0 0"
 }
 
 # not_run NAME WHY: a stage that could not run counts as failed.
 not_run() {
   echo "=== $1: FAILED ($2)"
   failed=$((failed + 1))
+  tests_failed=$((tests_failed + 1))
   failed_names+=("$1")
 }
 
@@ -61,9 +100,13 @@ build() {
   shift
   local targets=()
   [ $# -gt 0 ] && targets=(--target "$@")
+  local start=$SECONDS
   echo "=== build $preset"
   cmake --preset "$preset" -DSTRATA_WERROR="$werror" >/dev/null &&
     cmake --build --preset "$preset" --parallel "$jobs" "${targets[@]}"
+  local rc=$?
+  echo "=== build $preset: $([ $rc -eq 0 ] && echo done || echo FAILED) ($((SECONDS - start)) s)"
+  return $rc
 }
 
 have_integration_tests() {
@@ -142,7 +185,11 @@ else
 fi
 
 echo
+echo "total time: $((SECONDS / 60)) min $((SECONDS % 60)) s"
 if [ ${#skipped_names[@]} -gt 0 ]; then echo "skipped: ${skipped_names[*]}"; fi
 if [ ${#failed_names[@]} -gt 0 ]; then echo "failed: ${failed_names[*]}"; fi
-echo "$passed passed, $failed failed"
+echo "stages: $passed passed, $failed failed"
+# The closing line counts tests: unit and integration tests as ctest and
+# pytest report them, one per fuzz run.
+echo "total: $tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ]

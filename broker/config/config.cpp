@@ -367,7 +367,8 @@ Config load_string(const std::string& text, const std::string& name) {
   } catch (const toml::parse_error& e) {
     throw ConfigError(position(name, e.source()) + ": TOML syntax error: " + std::string(e.description()));
   }
-  for (auto&& [key, value] : root) {
+  for (auto&& entry : root) {
+    const toml::key& key = entry.first;  // a named reference: lambdas may capture it (clang 14)
     bool known = std::any_of(std::begin(kSections), std::end(kSections),
                              [&](const Section& s) { return s.name == key.str(); });
     if (!known) {

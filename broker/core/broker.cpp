@@ -41,15 +41,16 @@ void Broker::open_listeners() {
         listener = std::make_unique<transport::TcpListener>(
             c->io(), ep, [c, quota](std::unique_ptr<transport::Stream> s) { c->accept(std::move(s), *quota); });
       } catch (const boost::system::system_error& e) {
-        throw std::runtime_error("cannot listen on " + l.scheme + "://" + l.host + ":" +
-                                 std::to_string(ep.port()) + ": " + e.code().message());
+        throw std::runtime_error("cannot listen on " + l.name() + ": " + e.code().message());
       }
       // Port 0 asks the kernel for a port: the other cores join the one
       // the first core got.
       if (ep.port() == 0) ep.port(listener->port());
       listeners_[c->index()].push_back(std::move(listener));
     }
-    STRATA_INFO("broker") << "listening on " << l.scheme << "://" << l.host << ":" << ep.port();
+    config::Listener bound = l;
+    bound.port = ep.port();  // the kernel's choice when the config said 0
+    STRATA_INFO("broker") << "listening on " << bound.name();
   }
 }
 

@@ -221,6 +221,24 @@ class Broker:
             self._finish(expected=False)
         return self.exits[-1][0]
 
+    def begin_stop(self, sig=signal.SIGTERM):
+        """Sends `sig` without waiting; finish_stop() collects the exit."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def finish_stop(self, timeout=10.0):
+        """Waits for a stop begun with begin_stop(); returns the problems."""
+        problems = []
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+                problems.append("%s did not exit within %.0fs of SIGTERM" % (self.kind, timeout))
+            self._finish(expected=True)
+        return problems + self.health_problems()
+
     def kill(self):
         return self.stop(sig=signal.SIGKILL, timeout=5.0)
 

@@ -63,21 +63,54 @@ def _merged_config(request):
     return config
 
 
+# Brokers told to stop but not yet reaped: stopping takes a moment (Strata
+# drains its connections), so tests do not wait for it one by one. Problems
+# found when they are reaped (a crash or sanitizer report during shutdown,
+# no exit) are reported at the end and fail the run.
+_STOPPING = []
+_SHUTDOWN_PROBLEMS = []
+_MAX_STOPPING = 8
+
+
+def _reap(limit):
+    while len(_STOPPING) > limit:
+        nodeid, b = _STOPPING.pop(0)
+        problems = b.finish_stop()
+        if problems:
+            _SHUTDOWN_PROBLEMS.append("%s: %s\n--- broker log tail ---\n%s" % (
+                nodeid, "; ".join(problems), b.log_tail(40)))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _reap(0)
+    if _SHUTDOWN_PROBLEMS and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SHUTDOWN_PROBLEMS:
+        terminalreporter.section("broker problems during shutdown", red=True)
+        for p in _SHUTDOWN_PROBLEMS:
+            terminalreporter.line(p)
+
+
 @pytest.fixture
 def broker(request, tmp_path):
     b = brokerproc.Broker(tmp_path, _merged_config(request))
     b.start()
     yield b
     b.close_clients()
-    problems = []
-    try:
-        b.stop()
-    except brokerproc.BrokerError as e:
-        problems.append(str(e))
-    problems += b.health_problems()
+    problems = b.health_problems()  # crashed or reported errors during the test
     if problems:
+        try:
+            b.kill()
+        except brokerproc.BrokerError as e:
+            problems.append(str(e))
         pytest.fail("broker problems:\n  " + "\n  ".join(problems) + "\n--- broker log tail ---\n"
                     + b.log_tail(80), pytrace=False)
+    b.begin_stop()
+    _STOPPING.append((request.node.nodeid, b))
+    _reap(_MAX_STOPPING)
 
 
 @pytest.fixture

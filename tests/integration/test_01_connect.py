@@ -430,3 +430,15 @@ def test_v5_connack_has_property_length(broker):
     r.u8(), r.u8()
     plen = r.varint()
     assert r.remaining() == plen
+
+
+@pytest.mark.parametrize("version", [V311, V5])
+@pytest.mark.parametrize("topic", ["will/+", "will/#", ""])
+def test_invalid_will_topic_refused(broker, version, topic):
+    c = broker.raw(version)
+    c.send(raw.connect("badwill", version=version, will_topic=topic, will_payload=b"x"))
+    if version == V311:
+        # no 3.1.1 return code applies: close without CONNACK (MQTT-3.2.2-6)
+        expect_refused_connect(c, [])
+    else:
+        expect_refused_connect(c, [0x90, 0x81, 0x82], required=STRICT)

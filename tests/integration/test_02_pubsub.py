@@ -499,3 +499,45 @@ def test_no_loss_across_repeated_takeovers(broker, paho):
             break
         received.add(int(m.payload))
     assert received == set(range(sent)), sorted(set(range(sent)) - received)[:20]
+
+
+def test_disconnect_can_lengthen_session_expiry(broker):
+    c = broker.raw(V5)
+    c.connect("longer", clean=True, props={"session_expiry_interval": 1})
+    c.subscribe(("longer/t", 1), expect=[1])
+    c.disconnect(0x00, {"session_expiry_interval": 60})
+    time.sleep(2.2)
+    again = broker.raw(V5)
+    assert again.connect("longer", clean=False, props={"session_expiry_interval": 60}).session_present
+
+
+@pytest.mark.mosquitto_deviation("drops an unacknowledged in-flight message once it expires")
+def test_inflight_message_redelivered_even_after_its_expiry(broker):
+    # Onward delivery had started: the unacknowledged PUBLISH is resent on
+    # reconnect (MQTT 5.0 4.4) even though its expiry interval has passed.
+    s = broker.raw(V5)
+    s.connect("late-ack", clean=True, props={"session_expiry_interval": 60})
+    s.subscribe(("inexp/t", 1), expect=[1])
+    p = broker.raw_connect("p")
+    p.publish("inexp/t", b"started", qos=1, props={"message_expiry_interval": 1})
+    first = s.expect(raw.PUBLISH)
+    s.abort()
+    time.sleep(2.1)
+    again = broker.raw(V5)
+    assert again.connect("late-ack", clean=False, props={"session_expiry_interval": 60}).session_present
+    m = again.expect(raw.PUBLISH)
+    assert (m.payload, m.pid, m.dup) == (b"started", first.pid, True)
+
+
+@pytest.mark.parametrize("version", [V311, V5])
+def test_very_long_topic(broker, version):
+    topic = "long/" + "/".join("level%05d" % i for i in range(100)) + "/" + "x" * 50000
+    s = broker.raw_connect("s", version=version)
+    s.subscribe((topic, 1), expect=[1])
+    s2 = broker.raw_connect("s2", version=version)
+    s2.subscribe(("long/#", 0), expect=[0])
+    p = broker.raw_connect("p", version=version)
+    p.publish(topic, b"deep", qos=1)
+    m = s.expect(raw.PUBLISH)
+    assert (m.topic, m.payload) == (topic, b"deep")
+    assert s2.expect(raw.PUBLISH).topic == topic

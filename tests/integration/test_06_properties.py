@@ -362,3 +362,18 @@ def test_topic_with_bom_and_non_ascii_kept_exactly(broker):
     m = s.expect(raw.PUBLISH)
     assert m.topic == topic
     s.expect_nothing(0.3)  # "bom/#" does not match: U+FEFF is part of the level
+
+
+@pytest.mark.strata_only
+def test_request_problem_information_0_on_error_acks(broker):
+    c = broker.raw(V5)
+    c.connect("rpi0e", props={"request_problem_information": 0})
+    ack = c.subscribe([("ok/t", 0), ("bad/#/x", 0)])
+    assert ack.rcs == [0, 0x8F]
+    assert "reason_string" not in ack.props and "user_property" not in ack.props
+    c.send(raw.publish("pfi/bad", b"\xff", qos=1, pid=5, props={"payload_format_indicator": 1}))
+    p = c.recv()
+    if p.type == raw.PUBACK:
+        assert p.rc == 0x99
+        assert "reason_string" not in p.props and "user_property" not in p.props
+

@@ -37,10 +37,10 @@ TEST(CommandLine, NoArguments) {
 
 TEST(CommandLine, EveryOptionWithSeparateValue) {
   CommandLine cmd = parse({"-c", "etc/strata.toml", "--listen", "tcp://127.0.0.1:1884", "--listen",
-                           "tcp://[::1]:1885", "--data-dir", "/tmp/d", "--log-level", "debug"});
+                           "tcp://[::1]:1885", "--data-dir", "run/data", "--log-level", "debug"});
   EXPECT_EQ(cmd.config_file, "etc/strata.toml");
   EXPECT_EQ(cmd.listen, (std::vector<std::string>{"tcp://127.0.0.1:1884", "tcp://[::1]:1885"}));
-  EXPECT_EQ(cmd.data_dir, "/tmp/d");
+  EXPECT_EQ(cmd.data_dir, "run/data");
   EXPECT_EQ(cmd.log_level, log::Level::debug);
 }
 
