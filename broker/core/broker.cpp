@@ -55,8 +55,9 @@ void Broker::open_listeners() {
 }
 
 int Broker::run() {
-  open_listeners();
+  // State first: a client that can connect finds its session.
   restore();
+  open_listeners();
   store_->start([this](unsigned core, std::function<void()> fn) { asio::post(cores_[core]->io(), std::move(fn)); });
   for (auto& per_core : listeners_) {
     for (auto& l : per_core) l->start();

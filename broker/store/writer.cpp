@@ -1,5 +1,6 @@
 #include "broker/store/writer.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "broker/util/log.hpp"
@@ -102,7 +103,10 @@ bool Writer::apply(std::vector<Op>& batch, bool& stored) {
     int rc = write(batch);
     if (rc == MDB_SUCCESS) {
       commits_.fetch_add(1, std::memory_order_relaxed);
-      if (full_.exchange(false)) {
+      // Space is back once a batch that writes or frees pages commits
+      // whole (not the remainder of one whose puts were dropped).
+      bool changes = std::any_of(batch.begin(), batch.end(), [](const Op& op) { return op.kind != Op::Kind::done; });
+      if (stored && changes && full_.exchange(false)) {
         STRATA_WARN("store") << "store writable again; accepting QoS 1/2 messages";
       }
       return true;
