@@ -52,7 +52,6 @@ def expect_server_disconnect(c, rc, required=True, timeout=5.0):
     """v5 after CONNACK: expect DISCONNECT `rc` then close (the DISCONNECT is
     optional when not `required`). v3: expect just the close."""
     got = c.recv_until_closed(timeout)
-    others = [p for p in got if p.type != raw.DISCONNECT]
     discs = [p for p in got if p.type == raw.DISCONNECT]
     if c.version != raw.V5:
         assert not discs, "3.1.1 client got a DISCONNECT: %r" % (got,)

@@ -258,7 +258,7 @@ def _time_to_close(c, limit):
 def test_keep_alive_timeout_closes_after_one_and_a_half_times(broker, version):
     c = broker.raw_connect("ka%d" % version, version=version, keepalive=1)
     elapsed, got = _time_to_close(c, 4.0)
-    assert 1.4 <= elapsed <= 2.6, "closed after %.2fs, expected ~1.5s" % elapsed
+    assert 1.4 <= elapsed <= 3.0, "closed after %.2fs, expected ~1.5s" % elapsed
     if version == V5:
         assert [(p.type, p.rc) for p in got] == [(raw.DISCONNECT, 0x8D)], got
     else:
@@ -300,7 +300,7 @@ def test_server_keep_alive_is_enforced(broker):
     c = broker.raw(V5)
     assert c.connect("ska", keepalive=60).props.get("server_keep_alive") == 1
     elapsed, got = _time_to_close(c, 4.0)
-    assert 1.4 <= elapsed <= 2.6, elapsed
+    assert 1.4 <= elapsed <= 3.0, elapsed
     assert [(p.type, p.rc) for p in got] == [(raw.DISCONNECT, 0x8D)]
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 import raw
-from common import MOSQUITTO, STRICT, expect_server_disconnect
+from common import STRICT, expect_server_disconnect
 from raw import V311, V5
 
 

@@ -9,7 +9,6 @@ import pytest
 
 import brokerproc
 import raw
-from raw import V5
 
 pytestmark = [pytest.mark.strata_only, pytest.mark.broker_config(sys={"interval": 1})]
 
@@ -101,7 +100,7 @@ def test_sys_updated_every_interval(sysmon):
     times = [t for t, _ in sysmon.updates.get("$SYS/broker/uptime", [])]
     assert len(times) >= 3, times
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert all(0.6 <= g <= 1.6 for g in gaps), gaps
+    assert all(0.5 <= g <= 2.0 for g in gaps), gaps
     values = [int(re.match(r"\s*(\d+)", v).group(1)) for _, v in sysmon.updates["$SYS/broker/uptime"]]
     assert values == sorted(values) and values[-1] > values[0]
 

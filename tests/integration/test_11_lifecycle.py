@@ -10,7 +10,7 @@ import pytest
 
 import brokerproc
 import raw
-from raw import V311, V5
+from raw import V311
 
 pytestmark = pytest.mark.strata_only
 
