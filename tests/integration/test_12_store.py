@@ -489,3 +489,52 @@ def test_full_store_refuses_qos1_with_quota_exceeded_and_recovers(broker):
     assert broker.wait_log("store writable again", 10)
     ack = pub.publish("full/ok", b"small", qos=1, pid=500)
     assert ack.rc == 0
+
+
+def test_read_only_data_dir_is_refused(tmp_path):
+    import shutil
+    import subprocess
+    import tempfile
+    binary = brokerproc.strata_bin()
+    base = tempfile.mkdtemp(prefix="strata-ro-")
+    try:
+        os.chmod(base, 0o755)
+        data = os.path.join(base, "data")
+        os.makedirs(data)
+        os.chmod(data, 0o555)
+        cmd = [binary, "--listen", "tcp://127.0.0.1:%d" % brokerproc.free_port(), "--data-dir", data]
+        if os.geteuid() == 0:  # root ignores permissions: run as nobody
+            if not shutil.which("setpriv"):
+                pytest.skip("running as root without setpriv")
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        err = r.stderr.decode("utf-8", "replace")
+        assert r.returncode == 1, err
+        assert "cannot create the store directory %s/store: Permission denied" % data in err, err
+        for marker in brokerproc.SANITIZER_MARKERS:
+            assert marker not in err
+    finally:
+        os.chmod(os.path.join(base, "data"), 0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.broker_config(limits={"max_queued_bytes": 100, "queue_qos0_offline": True})
+def test_queue_bounded_by_bytes_drops_qos0_first_then_refuses(broker):
+    sub, _ = persistent_subscriber(broker, "bytes-sub", ["b/#"])
+    sub.disconnect()
+    pub = broker.raw()
+    pub.connect("bytes-pub")
+    # Each message is 3 topic + 30 payload = 33 bytes: three fit in 100.
+    pub.publish("b/0", b"a" * 30, qos=0)
+    pub.publish("b/1", b"b" * 30, qos=1, pid=1)
+    pub.publish("b/2", b"c" * 30, qos=1, pid=2)
+    pub.publish("b/3", b"d" * 30, qos=1, pid=3)  # evicts the QoS 0 one
+    pub.publish("b/4", b"e" * 30, qos=1, pid=4)  # no QoS 0 left: not queued
+    pub.publish("b/5", b"f" * 30, qos=0)         # QoS 0 into a full queue: dropped
+    pub.disconnect()
+    broker.restart()
+    sub = broker.raw()
+    assert sub.connect("bytes-sub", clean=False, props=EXPIRY).session_present
+    got = receive_all(sub, 3)
+    sub.expect_nothing(0.3)
+    assert [p.topic for p in got] == ["b/1", "b/2", "b/3"]
