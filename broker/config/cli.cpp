@@ -90,7 +90,8 @@ std::string usage_text() {
          "Options:\n"
          "  -c, --config FILE       read the configuration from FILE (TOML); without it\n"
          "                          the built-in defaults apply (see etc/strata.toml)\n"
-         "      --listen URL        listen on URL, tcp://host:port (IPv6: tcp://[::]:1883);\n"
+         "      --listen URL        listen on URL, tcp://host:port (IPv6: tcp://[::]:1883)\n"
+         "                          or ws://host:port/path;\n"
          "                          may repeat; replaces the listeners of the config file\n"
          "      --data-dir DIR      keep persistent data under DIR\n"
          "      --log-level LEVEL   trace, debug, info, warn or error\n"
@@ -107,6 +108,10 @@ Config resolve(const CommandLine& cmd) {
     config.listeners.clear();
     for (const std::string& url : cmd.listen) {
       Listener listener = parse_listen_url(url, "--listen");
+      if (listener.tls()) {
+        throw ConfigError("--listen: " + listener.name() +
+                          " needs cert_file and key_file; define TLS listeners in a [[listener]] table");
+      }
       for (const Listener& other : config.listeners) {
         if (other.host == listener.host && other.port == listener.port) {
           throw ConfigError("--listen: listener " + listener.name() + " is given twice");

@@ -2,7 +2,7 @@
 //
 // Layout (etc/strata.toml documents every key):
 //   [broker]      threads, data_dir, log_level
-//   [[listener]]  url, max_connections        (one table per listener)
+//   [[listener]]  url, max_connections, TLS settings (one table per listener)
 //   [limits]      one key per field of Limits; durations in integer seconds
 //   [sys]         interval
 //   [store]       durability, flush_interval (ms), map_size, max_map_size
@@ -25,7 +25,9 @@ namespace strata::config {
 namespace {
 
 constexpr std::string_view kBrokerKeys[] = {"threads", "data_dir", "log_level"};
-constexpr std::string_view kListenerKeys[] = {"url", "max_connections"};
+constexpr std::string_view kListenerKeys[] = {
+    "url",          "max_connections", "cert_file", "key_file",       "ca_file",
+    "client_certs", "cert_username",   "ciphers",   "tls_min_version"};
 constexpr std::string_view kLimitsKeys[] = {
     "max_connections",       "max_packet_size",        "receive_maximum",
     "topic_alias_maximum",   "max_keep_alive",         "session_expiry_max",
@@ -177,6 +179,60 @@ void read_broker(const std::string& file, const toml::table& root, Config& confi
   }
 }
 
+// One of `names` (a string key), as its index; `fallback` when absent.
+template <typename E, std::size_t N>
+E choice(const TableReader& r, std::string_view key, const std::string_view (&names)[N], E fallback) {
+  const auto* v = r.string(key);
+  if (!v) return fallback;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (v->get() == names[i]) return static_cast<E>(i);
+  }
+  std::string expected;
+  for (std::size_t i = 0; i < N; ++i) expected += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(names[i]);
+  r.fail(v->source(), "listener." + std::string(key) + " '" + v->get() + "' is not valid; expected " + expected);
+}
+
+// The TLS keys of a [[listener]]: only on tls:// and wss://, where
+// cert_file and key_file are required. Whether the files load is checked
+// when the listener opens (the broker refuses to start).
+void read_listener_tls(const TableReader& r, const toml::table& t, Listener& l) {
+  constexpr std::string_view tls_keys[] = {"cert_file", "key_file", "ca_file", "client_certs",
+                                           "cert_username", "ciphers", "tls_min_version"};
+  if (!l.tls()) {
+    for (auto key : tls_keys) {
+      if (const toml::node* n = t.get(key)) {
+        r.fail(n->source(), "listener." + std::string(key) + " is only for tls:// and wss:// listeners");
+      }
+    }
+    return;
+  }
+  auto file = [&](std::string_view key, std::string& out) {
+    if (const auto* v = r.string(key)) {
+      if (v->get().empty()) r.fail(v->source(), "listener." + std::string(key) + " is empty; expected a file path");
+      out = v->get();
+    }
+  };
+  file("cert_file", l.cert_file);
+  file("key_file", l.key_file);
+  file("ca_file", l.ca_file);
+  if (l.cert_file.empty() || l.key_file.empty()) {
+    r.fail(t.source(), "listener " + l.name() + " needs cert_file and key_file");
+  }
+  constexpr std::string_view policies[] = {"none", "optional", "required"};
+  l.client_certs = choice(r, "client_certs", policies, ClientCerts::none);
+  constexpr std::string_view usernames[] = {"none", "cn", "san"};
+  l.cert_username = choice(r, "cert_username", usernames, CertUsername::none);
+  if (l.client_certs != ClientCerts::none && l.ca_file.empty()) {
+    r.fail(t.get("client_certs")->source(), "listener.client_certs needs ca_file to verify them");
+  }
+  if (l.cert_username != CertUsername::none && l.client_certs == ClientCerts::none) {
+    r.fail(t.get("cert_username")->source(), "listener.cert_username needs client_certs optional or required");
+  }
+  if (const auto* v = r.string("ciphers")) l.ciphers = v->get();
+  constexpr std::string_view versions[] = {"1.2", "1.3"};
+  l.tls_min_version = versions[static_cast<int>(choice(r, "tls_min_version", versions, 0))];
+}
+
 void read_listeners(const std::string& file, const toml::table& root, Config& config) {
   const toml::node* node = root.get("listener");
   if (!node) return;  // keep the default listener
@@ -203,6 +259,7 @@ void read_listeners(const std::string& file, const toml::table& root, Config& co
     if (!url) r.fail(t->source(), "[[listener]] has no url; expected url = \"tcp://host:port\"");
     Listener listener = parse_listen_url(url->get(), position(file, url->source()));
     r.integer("max_connections", 0, std::numeric_limits<std::uint32_t>::max(), listener.max_connections);
+    read_listener_tls(r, *t, listener);
     for (std::size_t i = 0; i < config.listeners.size(); ++i) {
       const Listener& other = config.listeners[i];
       if (other.host == listener.host && other.port == listener.port) {
@@ -316,20 +373,30 @@ std::vector<std::string> known_keys() {
 
 Listener parse_listen_url(const std::string& url, const std::string& where) {
   auto fail = [&](const std::string& what) -> ConfigError {
-    return ConfigError(where + ": invalid listener URL '" + url + "': " + what + "; expected tcp://host:port");
+    return ConfigError(where + ": invalid listener URL '" + url + "': " + what +
+                       "; expected tcp://host:port (or tls://, ws://, wss://)");
   };
   auto sep = url.find("://");
   if (sep == std::string::npos) throw fail("no scheme");
   std::string scheme = url.substr(0, sep);
-  if (scheme == "tls" || scheme == "ws" || scheme == "wss") {
-    throw fail("scheme '" + scheme + "' is not supported yet");
+  if (scheme != "tcp" && scheme != "tls" && scheme != "ws" && scheme != "wss") {
+    throw fail("unknown scheme '" + scheme + "'");
   }
-  if (scheme != "tcp") throw fail("unknown scheme '" + scheme + "'");
 
   std::string_view rest(url);
   rest.remove_prefix(sep + 3);
   Listener listener;
   listener.scheme = scheme;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    if (!listener.websocket()) throw fail("a path is only for ws:// and wss://");
+    listener.path = std::string(rest.substr(slash));
+    rest = rest.substr(0, slash);
+    bool ok = std::all_of(listener.path.begin(), listener.path.end(),
+                          [](char c) { return c > ' ' && c < 0x7f && c != '?' && c != '#'; });
+    if (!ok) throw fail("path '" + listener.path + "' has characters a URL path cannot hold");
+  } else if (listener.websocket()) {
+    listener.path = "/mqtt";
+  }
   std::string_view host;
   std::string_view port;
   if (rest.starts_with('[')) {

@@ -17,14 +17,30 @@ namespace strata::config {
 
 using LogLevel = log::Level;
 
+// Client certificates on a tls:// or wss:// listener.
+enum class ClientCerts : std::uint8_t { none, optional, required };
+// Which part of a verified client certificate becomes the MQTT username.
+enum class CertUsername : std::uint8_t { none, cn, san };
+
 struct Listener {
-  std::string scheme = "tcp";  // tcp (tls, ws, wss come later)
+  std::string scheme = "tcp";  // tcp, tls, ws, wss
   std::string host = "127.0.0.1";
   std::uint16_t port = 1883;
+  std::string path;  // ws, wss: the HTTP path of the upgrade ("/mqtt")
   std::uint32_t max_connections = 0;  // 0: only the broker-wide limit applies
+  // TLS (tls, wss). Files are PEM.
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;  // CAs that client certificates must chain to
+  ClientCerts client_certs = ClientCerts::none;
+  CertUsername cert_username = CertUsername::none;
+  std::string ciphers;            // OpenSSL cipher list for TLS 1.2; empty: OpenSSL's default
+  std::string tls_min_version = "1.2";  // "1.2" or "1.3"
+  bool tls() const { return scheme == "tls" || scheme == "wss"; }
+  bool websocket() const { return scheme == "ws" || scheme == "wss"; }
   std::string name() const {
     bool v6 = host.find(':') != std::string::npos;  // an IPv6 literal is bracketed
-    return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + path;
   }
   bool operator==(const Listener&) const = default;
 };
@@ -96,7 +112,9 @@ Config load_file(const std::string& path);
 // Validates TOML text (`name` is used as the file name in errors).
 Config load_string(const std::string& text, const std::string& name);
 
-// Parses "tcp://host:port" into a Listener; throws ConfigError naming `where`.
+// Parses "tcp://host:port", "tls://host:port", "ws://host:port/path" or
+// "wss://host:port/path" (path default "/mqtt") into a Listener; throws
+// ConfigError naming `where`.
 // The host is a name, an IPv4 address or a bracketed IPv6 address
 // ("tcp://[::1]:1883"; Listener::host holds it without brackets).
 Listener parse_listen_url(const std::string& url, const std::string& where);

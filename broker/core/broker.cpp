@@ -34,12 +34,15 @@ void Broker::open_listeners() {
   for (const config::Listener& l : config_.listeners) {
     asio::ip::tcp::endpoint ep(asio::ip::make_address(l.host), l.port);
     ConnectionQuota* quota = listener_quotas_.emplace_back(std::make_unique<ConnectionQuota>(l.max_connections)).get();
+    auto factory = stream_factories_.emplace_back(std::make_shared<transport::StreamFactory>(l));
     for (auto& core : cores_) {
       Core* c = core.get();
       std::unique_ptr<transport::TcpListener> listener;
       try {
         listener = std::make_unique<transport::TcpListener>(
-            c->io(), ep, [c, quota](std::unique_ptr<transport::Stream> s) { c->accept(std::move(s), *quota); });
+            c->io(), ep, [c, quota, factory](asio::ip::tcp::socket s) {
+              c->accept(factory->make(std::move(s)), *quota);
+            });
       } catch (const boost::system::system_error& e) {
         throw std::runtime_error("cannot listen on " + l.name() + ": " + e.code().message());
       }
@@ -123,6 +126,9 @@ void Broker::reload() {
     STRATA_ERROR("broker") << "SIGHUP: reload failed, keeping the running configuration: " << e.what();
     return;
   }
+  // TLS certificates: new connections get the new ones, existing ones keep
+  // theirs. A listener whose files fail to load keeps its running ones.
+  for (auto& f : stream_factories_) f->reload();
   // What is safe to change while cores run: the log level and $SYS period.
   log::set_level(fresh.log_level);
   config_.log_level = fresh.log_level;

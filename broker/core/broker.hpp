@@ -23,6 +23,7 @@
 #include "broker/core/publish_hook.hpp"
 #include "broker/session/session_handle.hpp"
 #include "broker/store/store.hpp"
+#include "broker/transport/stream_factory.hpp"
 #include "broker/transport/tcp_listener.hpp"
 
 namespace strata::core {
@@ -100,6 +101,7 @@ class Broker {
 
   ConnectionQuota connections_;
   std::vector<std::unique_ptr<ConnectionQuota>> listener_quotas_;  // one per configured listener
+  std::vector<std::shared_ptr<transport::StreamFactory>> stream_factories_;  // one per configured listener
   std::atomic<bool> stopping_{false};
 };
 

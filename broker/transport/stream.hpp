@@ -1,7 +1,11 @@
-// A byte stream to one client, whatever carries it. TCP is the first
-// implementation; TLS and WebSocket streams will implement the same
-// interface, so the MQTT connection logic (broker/core/client.hpp) never
-// knows which transport it runs on.
+// A byte stream to one client, whatever carries it: TCP, TLS, WebSocket or
+// WebSocket over TLS all implement this interface, so the MQTT connection
+// logic (broker/core/client.hpp) never knows which transport it runs on.
+//
+// A transport's handshake (TLS, the WebSocket upgrade) runs inside the
+// first async_read_some: it completes with an error when the handshake
+// fails, and the Client's connect timeout, which closes the stream, bounds
+// it. The Client writes nothing before its first read completed.
 //
 // All calls and completions happen on the owning core's thread. At most one
 // read and one write are outstanding at a time.
@@ -28,6 +32,13 @@ class Stream {
   virtual void close() noexcept = 0;
   // "127.0.0.1:50432", for logs and per-address limits.
   virtual const std::string& remote_address() const noexcept = 0;
+  // The verified client certificate's identity when the listener uses it
+  // as the username (listener.cert_username); empty otherwise. Known once
+  // the first read completed.
+  virtual const std::string& peer_identity() const noexcept {
+    static const std::string none;
+    return none;
+  }
 };
 
 }  // namespace strata::transport

@@ -4,7 +4,6 @@
 
 #include <boost/asio/socket_base.hpp>
 
-#include "broker/transport/tcp_stream.hpp"
 #include "broker/util/log.hpp"
 
 namespace strata::transport {
@@ -52,7 +51,7 @@ void TcpListener::accept_next() {
       });
       return;
     }
-    on_accept_(std::make_unique<TcpStream>(std::move(socket)));
+    on_accept_(std::move(socket));
     accept_next();
   });
 }

@@ -1,6 +1,8 @@
 // Accepts TCP connections on one core. Every core opens its own acceptor on
 // the same address with SO_REUSEPORT, so the kernel spreads new connections
-// over the cores and no accept is handed between threads.
+// over the cores and no accept is handed between threads. The accepted
+// socket goes to the handler, which wraps it in the listener's Stream
+// (see stream_factory.hpp).
 #pragma once
 
 #include <functional>
@@ -17,7 +19,7 @@ namespace strata::transport {
 
 class TcpListener {
  public:
-  using AcceptHandler = std::function<void(std::unique_ptr<Stream>)>;
+  using AcceptHandler = std::function<void(boost::asio::ip::tcp::socket)>;
 
   // Binds and listens; throws boost::system::system_error on failure.
   TcpListener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,

@@ -11,8 +11,16 @@ TcpStream::TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) 
   // MQTT packets are small and latency matters more than segment count;
   // writes are already batched per connection (see Client::flush).
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  auto ep = socket_.remote_endpoint(ec);
-  remote_ = ec ? std::string("unknown") : ep.address().to_string() + ":" + std::to_string(ep.port());
+  remote_ = remote_of(socket_);
+}
+
+std::string remote_of(const asio::ip::tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  std::string host = ep.address().to_string();
+  if (ep.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(ep.port());
 }
 
 void TcpStream::async_read_some(asio::mutable_buffer buffer, Handler handler) {

@@ -7,6 +7,9 @@
 
 namespace strata::transport {
 
+// "address:port" of the socket's peer, or "unknown".
+std::string remote_of(const boost::asio::ip::tcp::socket& socket);
+
 class TcpStream final : public Stream {
  public:
   explicit TcpStream(boost::asio::ip::tcp::socket socket);

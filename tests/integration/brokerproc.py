@@ -137,7 +137,7 @@ class BrokerError(Exception):
 class Broker:
     host = "127.0.0.1"
 
-    def __init__(self, workdir, config=None, kind=KIND, extra_args=(), log_level=None):
+    def __init__(self, workdir, config=None, kind=KIND, extra_args=(), log_level=None, config_listeners=False):
         self.kind = kind
         self.config = dict(config or {})
         self.workdir = str(workdir)
@@ -152,6 +152,10 @@ class Broker:
         self.exits = []         # (returncode, expected) per finished run
         self.clients = []       # things with close() to clean up
         self.conf_path = None
+        # True: the test's TCP listener is added to config["listener"]
+        # (extra tls/ws/wss listeners) instead of given with --listen,
+        # which would replace them.
+        self.config_listeners = config_listeners
 
     # -- process ---------------------------------------------------------
     def command(self):
@@ -164,10 +168,14 @@ class Broker:
         if not binary:
             raise BrokerError("no strata binary: set STRATA_BIN or build one")
         self.conf_path = os.path.join(self.workdir, "strata.toml")
+        config = dict(self.config)
+        listen = ["--listen", "tcp://%s:%d" % (self.host, self.port)]
+        if self.config_listeners:
+            config["listener"] = [{"url": "tcp://%s:%d" % (self.host, self.port)}] + list(config.get("listener", []))
+            listen = []
         with open(self.conf_path, "w") as f:
-            f.write(to_toml(self.config))
-        return [binary, "-c", self.conf_path,
-                "--listen", "tcp://%s:%d" % (self.host, self.port),
+            f.write(to_toml(config))
+        return [binary, "-c", self.conf_path] + listen + [
                 "--data-dir", self.data_dir,
                 "--log-level", self.log_level] + self.extra_args
 

@@ -45,11 +45,11 @@ class Received:
 
 
 class PahoClient:
-    def __init__(self, host, port, client_id="", version=V5, clean=True):
+    def __init__(self, host, port, client_id="", version=V5, clean=True, transport="tcp"):
         self.host, self.port = host, port
         self.version = version
         self.clean = clean
-        kwargs = {"client_id": client_id, "protocol": version}
+        kwargs = {"client_id": client_id, "protocol": version, "transport": transport}
         if version != V5:
             kwargs["clean_session"] = clean
         self.client = mqtt.Client(**kwargs)

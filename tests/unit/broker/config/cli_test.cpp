@@ -105,12 +105,11 @@ TEST(Resolve, FileThenOverrides) {
 
 TEST(Resolve, BadListenUrlOrFile) {
   try {
-    resolve(parse({"--listen", "ws://h:80"}));
+    resolve(parse({"--listen", "tls://h:80"}));
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "--listen: invalid listener URL 'ws://h:80': scheme 'ws' is not supported yet; expected "
-              "tcp://host:port");
+              "--listen: tls://h:80 needs cert_file and key_file; define TLS listeners in a [[listener]] table");
   }
   try {
     resolve(parse({"--listen", "tcp://h:80", "--listen", "tcp://h:80"}));

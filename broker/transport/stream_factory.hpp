@@ -1,0 +1,31 @@
+// Turns a socket accepted by a listener into that listener's Stream: TCP,
+// TLS, WebSocket or WebSocket over TLS. One factory per configured
+// listener, shared by the acceptors of all cores (make() is const and
+// thread-safe; the TLS context is swapped atomically by reload()).
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "broker/config/config.hpp"
+#include "broker/transport/stream.hpp"
+#include "broker/transport/tls_context.hpp"
+
+namespace strata::transport {
+
+class StreamFactory {
+ public:
+  // Loads the TLS files of a tls/wss listener; throws std::runtime_error.
+  explicit StreamFactory(const config::Listener& listener);
+  std::unique_ptr<Stream> make(boost::asio::ip::tcp::socket socket) const;
+  // Re-reads the TLS files (SIGHUP); false when they failed to load and
+  // the running ones stay. True for listeners without TLS.
+  bool reload();
+
+ private:
+  config::Listener listener_;
+  std::shared_ptr<TlsContext> tls_;
+};
+
+}  // namespace strata::transport
