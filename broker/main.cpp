@@ -4,6 +4,8 @@
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
 #include "broker/util/log.hpp"
+#include "rules/rule_engine.hpp"
+#include "rules/rules_test.hpp"
 
 int main(int argc, char** argv) {
   using namespace strata;
@@ -32,6 +34,15 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (cmd.rules_test) {
+    try {
+      config::Config budgets = config::resolve(cmd);  // [rules] budgets of -c FILE, if given
+      return rules::run_rules_test(*cmd.rules_test, cmd.messages, budgets.rules, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      std::cerr << "strata: " << e.what() << "\n";
+      return 1;
+    }
+  }
   config::Config cfg;
   try {
     cfg = config::resolve(cmd);
@@ -42,6 +53,13 @@ int main(int argc, char** argv) {
   log::set_level(cfg.log_level);
   try {
     core::Broker broker(std::move(cfg), cmd.config_file);
+    rules::EmitTargets targets;  // bridges will register theirs here
+    std::unique_ptr<rules::RuleEngine> engine;
+    if (broker.config().rules.enabled) {
+      engine = std::make_unique<rules::RuleEngine>(broker, targets);
+      broker.add_hook(engine.get());
+      engine->start();
+    }
     return broker.run();
   } catch (const std::exception& e) {
     STRATA_ERROR("broker") << "cannot start: " << e.what();

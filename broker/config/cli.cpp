@@ -5,7 +5,7 @@
 namespace strata::config {
 namespace {
 
-enum class Takes { nothing, value };
+enum class Takes { nothing, value, two_values };
 
 struct Option {
   std::string_view long_name;
@@ -17,7 +17,8 @@ constexpr Option kOptions[] = {
     {"--config", "-c", Takes::value},     {"--listen", "", Takes::value},
     {"--data-dir", "", Takes::value},     {"--log-level", "", Takes::value},
     {"--check-config", "", Takes::value}, {"--version", "", Takes::nothing},
-    {"--help", "-h", Takes::nothing},
+    {"--help", "-h", Takes::nothing},     {"--rules-test", "", Takes::value},
+    {"--message", "", Takes::two_values},
 };
 
 const Option* find_option(std::string_view name) {
@@ -46,6 +47,15 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       if (arg.starts_with('-')) throw UsageError("unknown option '" + std::string(name) + "'");
       throw UsageError("unexpected argument '" + std::string(arg) + "'");
     }
+    if (option->takes == Takes::two_values) {
+      // --message TOPIC PAYLOAD: the payload may be empty or start with '-'.
+      if (value) throw UsageError(std::string(name) + " takes two values: TOPIC PAYLOAD");
+      if (i + 2 >= argc) throw UsageError(std::string(name) + " needs two values: TOPIC PAYLOAD");
+      if (std::string_view(argv[i + 1]).empty()) throw UsageError(std::string(name) + " needs a non-empty TOPIC");
+      cmd.messages.emplace_back(argv[i + 1], argv[i + 2]);
+      i += 2;
+      continue;
+    }
     if (option->takes == Takes::nothing) {
       if (value) throw UsageError(std::string(name) + " takes no value");
     } else if (!value) {
@@ -71,6 +81,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       }
     } else if (n == "--check-config") {
       cmd.check_config = *value;
+    } else if (n == "--rules-test") {
+      cmd.rules_test = *value;
     } else if (n == "--version") {
       cmd.show_version = true;
     } else if (n == "--help") {
@@ -83,6 +95,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 std::string usage_text() {
   return "Usage: strata [-c FILE] [--listen URL]... [--data-dir DIR] [--log-level LEVEL]\n"
          "       strata --check-config FILE\n"
+         "       strata --rules-test FILE [--message TOPIC PAYLOAD]...\n"
          "       strata --version | --help\n"
          "\n"
          "Strata is an MQTT 3.1.1 and 5.0 broker.\n"
@@ -96,6 +109,10 @@ std::string usage_text() {
          "      --data-dir DIR      keep persistent data under DIR\n"
          "      --log-level LEVEL   trace, debug, info, warn or error\n"
          "      --check-config FILE validate FILE, print what is wrong, and exit\n"
+         "      --rules-test FILE   run the Lua rule FILE on the --message samples and\n"
+         "                          print what it would pass, drop, publish and emit\n"
+         "      --message TOPIC PAYLOAD\n"
+         "                          a sample message for --rules-test; may repeat\n"
          "      --version           print the version and exit\n"
          "  -h, --help              print this help and exit\n"
          "\n"

@@ -2,6 +2,7 @@
 //
 //   strata [-c FILE] [--listen URL]... [--data-dir DIR] [--log-level LEVEL]
 //   strata --check-config FILE | --version | --help
+//   strata --rules-test FILE [--message TOPIC PAYLOAD]...
 //
 // Options take their value as the next argument or after '=' (--listen=URL).
 // parse_command_line() only reads the arguments; resolve() turns them into a
@@ -26,6 +27,8 @@ struct CommandLine {
   bool show_version = false;               // --version
   bool show_help = false;                  // -h/--help
   std::optional<std::string> check_config; // --check-config FILE: validate and exit
+  std::optional<std::string> rules_test;   // --rules-test FILE: dry-run a rule and exit
+  std::vector<std::pair<std::string, std::string>> messages;  // --message TOPIC PAYLOAD
 };
 
 // An unknown option, a missing or unexpected value; the message says which.

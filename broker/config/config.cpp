@@ -6,6 +6,7 @@
 //   [limits]      one key per field of Limits; durations in integer seconds
 //   [sys]         interval
 //   [store]       durability, flush_interval (ms), map_size, max_map_size
+//   [rules]       enabled, dir, budgets of the Lua rule engine
 // Every error names the file, line and column of the offending key or value,
 // what was wrong and what was expected.
 #include "broker/config/config.hpp"
@@ -38,6 +39,9 @@ constexpr std::string_view kLimitsKeys[] = {
     "connect_timeout"};
 constexpr std::string_view kSysKeys[] = {"interval"};
 constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_size", "max_map_size"};
+constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
+                                           "instruction_limit", "memory_limit_kb", "fault_limit",
+                                           "fault_window",    "hop_limit"};
 
 struct Section {
   std::string_view name;  // as written in the file: "broker", "listener", ...
@@ -45,7 +49,7 @@ struct Section {
 };
 constexpr Section kSections[] = {
     {"broker", kBrokerKeys}, {"listener", kListenerKeys}, {"limits", kLimitsKeys}, {"sys", kSysKeys},
-    {"store", kStoreKeys}};
+    {"store", kStoreKeys}, {"rules", kRulesKeys}};
 
 std::string position(const std::string& file, const toml::source_region& where) {
   return file + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
@@ -336,6 +340,22 @@ void read_store(const std::string& file, const toml::table& root, Store& s) {
   }
 }
 
+void read_rules(const std::string& file, const toml::table& root, Rules& rules) {
+  TableReader r(file, section_table(file, root, "rules"), "rules.");
+  r.reject_unknown_keys(kSections[5]);
+  r.boolean("enabled", rules.enabled);
+  if (const auto* dir = r.string("dir")) {
+    if (dir->get().empty()) r.fail(dir->source(), "rules.dir is empty; expected a directory path");
+    rules.dir = dir->get();
+  }
+  r.integer("reload_interval", 0, 3600, rules.reload_interval);
+  r.integer("instruction_limit", 1000, 1000000000, rules.instruction_limit);
+  r.integer("memory_limit_kb", 64, 4194304, rules.memory_limit_kb);
+  r.integer("fault_limit", 1, 1000000, rules.fault_limit);
+  r.integer("fault_window", 1, 86400, rules.fault_window);
+  r.integer("hop_limit", 1, 64, rules.hop_limit);
+}
+
 bool valid_host_name(std::string_view host) {
   return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -449,6 +469,7 @@ Config load_string(const std::string& text, const std::string& name) {
   read_limits(name, root, config.limits);
   read_sys(name, root, config.sys);
   read_store(name, root, config.store);
+  read_rules(name, root, config.rules);
   return config;
 }
 

@@ -89,6 +89,19 @@ struct Store {
   bool operator==(const Store&) const = default;
 };
 
+// [rules]: the Lua rule engine (rules/, docs/rules.md).
+struct Rules {
+  bool enabled = true;
+  std::string dir = "etc/rules";                 // *.lua rules and their context files
+  std::chrono::seconds reload_interval{1};       // rescan period of `dir`; 0: load once
+  std::uint32_t instruction_limit = 1000000;     // Lua VM instructions per call of a rule
+  std::uint32_t memory_limit_kb = 16384;         // memory one call of a rule may allocate
+  std::uint32_t fault_limit = 5;                 // faults within fault_window disable a rule
+  std::chrono::seconds fault_window{60};
+  std::uint32_t hop_limit = 8;                   // republish depth before a loop is stopped
+  bool operator==(const Rules&) const = default;
+};
+
 struct Config {
   std::string source;  // file it was loaded from, empty for defaults
   std::vector<Listener> listeners{Listener{}};
@@ -98,6 +111,7 @@ struct Config {
   Limits limits;
   Sys sys;
   Store store;
+  Rules rules;
   bool operator==(const Config&) const = default;
 };
 

@@ -145,6 +145,9 @@ void Broker::reload() {
       fresh.threads != config_.threads) {
     STRATA_WARN("broker") << "SIGHUP: listener, data_dir and threads changes need a restart";
   }
+  if (!(fresh.rules == config_.rules)) {
+    STRATA_WARN("broker") << "SIGHUP: [rules] changes need a restart (rule files reload by themselves)";
+  }
   STRATA_INFO("broker") << "SIGHUP: reloaded log level and [sys]; other changes need a restart";
 }
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,6 +54,14 @@ class Broker {
   std::chrono::steady_clock::time_point started() const noexcept { return started_; }
   store::Store& store() noexcept { return *store_; }
 
+  // More $SYS topics (e.g. $SYS/rules/...): each source is called on core 0
+  // at every $SYS update with a function that publishes (topic, value).
+  // Add sources before run().
+  using SysPublish = std::function<void(const std::string& topic, const std::string& value)>;
+  using SysSource = std::function<void(const SysPublish&)>;
+  void add_sys_source(SysSource source) { sys_sources_.push_back(std::move(source)); }
+  const std::vector<SysSource>& sys_sources() const noexcept { return sys_sources_; }
+
   // Posts `fn` to every core but `except` (pass core_count() for all).
   template <class Fn>
   void post_to_cores(unsigned except, const Fn& fn);
@@ -93,6 +102,7 @@ class Broker {
   std::unique_ptr<auth::Authorizer> authorizer_;
   std::unique_ptr<store::Store> store_;
   std::vector<PublishHook*> hooks_;
+  std::vector<SysSource> sys_sources_;
   std::unique_ptr<SysTopics> sys_;
 
   std::mutex registry_mutex_;

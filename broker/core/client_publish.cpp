@@ -142,6 +142,7 @@ void Client::route(protocol::Publish&& p) {
   msg->qos = p.qos;
   msg->retain = p.retain;
   msg->publisher = client_id_;
+  msg->username = username_;
   protocol::Properties& in = p.properties;
   if (in.message_expiry_interval) {
     msg->expires_at_ms = now_ms() + std::uint64_t{*in.message_expiry_interval} * 1000;

@@ -60,6 +60,10 @@ void SysTopics::publish_all() {
   publish("$SYS/broker/subscriptions/count", std::to_string(c0.trie().subscription_count()));
   // Counted before this round's own $SYS messages are stored.
   publish("$SYS/broker/retained messages/count", std::to_string(c0.retained().size()));
+  const Broker::SysPublish extra = [this](const std::string& topic, const std::string& value) {
+    publish(topic, value);
+  };
+  for (const Broker::SysSource& source : broker_.sys_sources()) source(extra);
 }
 
 }  // namespace strata::core

@@ -1,6 +1,7 @@
 // $SYS/broker/... : the broker's counters as retained messages, published
 // every `[sys] interval` seconds from core 0 through the normal publish
 // path, so subscribers on any core receive them like any other message.
+// Other modules add their own topics with Broker::add_sys_source.
 #pragma once
 
 #include <chrono>

@@ -23,6 +23,10 @@ struct Message {
   protocol::Properties properties;
   std::uint64_t expires_at_ms = 0;  // unix time in ms; 0 = never expires
   std::string publisher;            // client id of the publisher, for logs
+  std::string username;             // of the publisher, if it gave one (rules read it)
+  // How many times a rule republished to get here: 0 for a client's
+  // message. The rule engine stops a chain at its hop limit (loop guard).
+  std::uint8_t hops = 0;
 };
 
 using MessagePtr = std::shared_ptr<const Message>;

@@ -75,6 +75,18 @@ TEST(CommandLine, Errors) {
             "--log-level: unknown level 'loud'; expected trace, debug, info, warn or error");
 }
 
+TEST(CommandLine, RulesTestWithMessages) {
+  CommandLine cmd = parse({"--rules-test", "r.lua", "--message", "a/b", "", "--message", "c", "-5"});
+  ASSERT_TRUE(cmd.rules_test);
+  EXPECT_EQ(*cmd.rules_test, "r.lua");
+  ASSERT_EQ(cmd.messages.size(), 2u);
+  EXPECT_EQ(cmd.messages[0], std::make_pair(std::string("a/b"), std::string("")));
+  EXPECT_EQ(cmd.messages[1], std::make_pair(std::string("c"), std::string("-5")));
+  EXPECT_EQ(usage_error_of({"--message", "a"}), "--message needs two values: TOPIC PAYLOAD");
+  EXPECT_EQ(usage_error_of({"--message=a", "b"}), "--message takes two values: TOPIC PAYLOAD");
+  EXPECT_EQ(usage_error_of({"--message", "", "b"}), "--message needs a non-empty TOPIC");
+}
+
 TEST(CommandLine, UsageMentionsEveryOption) {
   std::string text = usage_text();
   for (const char* option : {"-c, --config FILE", "--listen URL", "--data-dir DIR", "--log-level LEVEL",

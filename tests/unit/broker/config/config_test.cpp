@@ -207,10 +207,10 @@ TEST(ConfigErrors, SyntaxErrorHasFileAndLine) {
 TEST(ConfigErrors, UnknownTopLevelKey) {
   EXPECT_EQ(error_of("\nthreads = 4\n"),
             "t.toml:2:1: unknown key 'threads' at top level; expected the tables [broker], [[listener]], "
-            "[limits], [sys], [store]");
+            "[limits], [sys], [store], [rules]");
   EXPECT_EQ(error_of("[broker]\n[limit]\n"),
             "t.toml:2:2: unknown key 'limit' at top level; expected the tables [broker], [[listener]], "
-            "[limits], [sys], [store]");
+            "[limits], [sys], [store], [rules]");
 }
 
 TEST(ConfigErrors, UnknownKeyNamesItAndTheTable) {
@@ -365,6 +365,52 @@ TEST(ListenUrl, RejectsBadHostsAndPorts) {
   EXPECT_EQ(reason("tcp://[host]:1"), "'host' is not an IPv6 address");
   EXPECT_EQ(reason("tcp://user@h:1"), "'user@h' is not a host name or address");
   EXPECT_EQ(reason("tcp://h h:1"), "'h h' is not a host name or address");
+}
+
+}  // namespace
+}  // namespace strata::config
+
+namespace strata::config {
+namespace {
+
+TEST(ConfigRules, EveryKeyIsRead) {
+  Config c = load_string(R"([rules]
+enabled = false
+dir = "/srv/rules"
+reload_interval = 0
+instruction_limit = 5000
+memory_limit_kb = 1024
+fault_limit = 2
+fault_window = 10
+hop_limit = 3
+)",
+                         "t.toml");
+  EXPECT_FALSE(c.rules.enabled);
+  EXPECT_EQ(c.rules.dir, "/srv/rules");
+  EXPECT_EQ(c.rules.reload_interval, std::chrono::seconds(0));
+  EXPECT_EQ(c.rules.instruction_limit, 5000u);
+  EXPECT_EQ(c.rules.memory_limit_kb, 1024u);
+  EXPECT_EQ(c.rules.fault_limit, 2u);
+  EXPECT_EQ(c.rules.fault_window, std::chrono::seconds(10));
+  EXPECT_EQ(c.rules.hop_limit, 3u);
+}
+
+TEST(ConfigRules, Errors) {
+  auto error_of = [](const std::string& text) {
+    try {
+      load_string(text, "t.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error_of("[rules]\nhop_limit = 0\n"),
+            "t.toml:2:13: rules.hop_limit = 0 is out of range; expected an integer in 1..64");
+  EXPECT_EQ(error_of("[rules]\ndir = \"\"\n"), "t.toml:2:7: rules.dir is empty; expected a directory path");
+  EXPECT_EQ(error_of("[rules]\nenabled = 1\n"), "t.toml:2:11: rules.enabled must be true or false, got an integer");
+  EXPECT_EQ(error_of("[rules]\nwatch = true\n"),
+            "t.toml:2:1: unknown key 'watch' in [rules]; expected one of: enabled, dir, reload_interval, "
+            "instruction_limit, memory_limit_kb, fault_limit, fault_window, hop_limit");
 }
 
 }  // namespace

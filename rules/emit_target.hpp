@@ -1,0 +1,40 @@
+// Named outputs a rule can `emit(target, msg)` to. A target is anything that
+// accepts a message: today the built-in "local" target (publish on a local
+// topic); bridges (mqtt, kafka, influx) register theirs under their names,
+// and rules that emit to them need no change.
+//
+// Threading: targets are registered before the broker's cores start and the
+// registry is read-only afterwards. emit() is called on the core that ran
+// the rule, with that core's index; a target that is not thread-safe keeps
+// per-core state, like a PublishHook.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "broker/router/message.hpp"
+
+namespace strata::rules {
+
+class EmitTarget {
+ public:
+  virtual ~EmitTarget() = default;
+  virtual void emit(router::MessagePtr msg, unsigned core) = 0;
+};
+
+class EmitTargets {
+ public:
+  // `target` must outlive the registry. A second target with the same name replaces the first.
+  void add(const std::string& name, EmitTarget* target) { targets_[name] = target; }
+  EmitTarget* find(std::string_view name) const {
+    auto it = targets_.find(name);
+    return it == targets_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::map<std::string, EmitTarget*, std::less<>> targets_;
+};
+
+}  // namespace strata::rules

@@ -1,0 +1,167 @@
+#include "rules/rule_engine.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "broker/core/broker.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::rules {
+
+namespace asio = boost::asio;
+
+Budgets budgets_of(const config::Rules& cfg) {
+  Budgets b;
+  b.instructions = cfg.instruction_limit;
+  b.memory_bytes = std::size_t{cfg.memory_limit_kb} * 1024;
+  b.fault_limit = cfg.fault_limit;
+  b.fault_window_ms = static_cast<std::uint64_t>(cfg.fault_window.count()) * 1000;
+  b.hop_limit = cfg.hop_limit;
+  return b;
+}
+
+class RuleEngine::LocalTarget final : public EmitTarget {
+ public:
+  explicit LocalTarget(core::Broker& broker) : broker_(broker) {}
+  void emit(router::MessagePtr msg, unsigned core) override { broker_.core(core).publish(std::move(msg), nullptr); }
+
+ private:
+  core::Broker& broker_;
+};
+
+RuleEngine::RuleEngine(core::Broker& broker, EmitTargets& targets)
+    : broker_(broker),
+      config_(broker.config().rules),
+      targets_(targets),
+      local_(std::make_unique<LocalTarget>(broker)),
+      stats_(broker.core_count()),
+      dir_(config_.dir) {
+  targets_.add("local", local_.get());
+  Budgets budgets = budgets_of(config_);
+  for (unsigned i = 0; i < broker.core_count(); ++i) {
+    PerCore pc;
+    pc.vm = std::make_unique<RuleVm>(budgets, config_.dir, &targets_, stats_, i, [] { return core::now_ms(); });
+    pc.tick = std::make_unique<asio::steady_timer>(broker.core(i).io());
+    cores_.push_back(std::move(pc));
+  }
+  scan_timer_ = std::make_unique<asio::steady_timer>(broker.core(0).io());
+
+  // $SYS/rules/<name>/...: published with the broker's $SYS topics.
+  broker.add_sys_source([this](const core::Broker::SysPublish& publish) {
+    for (const auto& [name, counters] : stats_.snapshot()) {
+      RuleTotals t = counters->totals();
+      std::string prefix = "$SYS/rules/" + name + "/";
+      publish(prefix + "matched", std::to_string(t.matched));
+      publish(prefix + "passed", std::to_string(t.passed));
+      publish(prefix + "dropped", std::to_string(t.dropped));
+      publish(prefix + "published", std::to_string(t.published));
+      publish(prefix + "emitted", std::to_string(t.emitted));
+      publish(prefix + "errors", std::to_string(t.errors));
+      publish(prefix + "p50_us", std::to_string(t.p50_us));
+      publish(prefix + "p99_us", std::to_string(t.p99_us));
+      publish(prefix + "state", t.disabled ? "disabled" : "enabled");
+    }
+  });
+}
+
+RuleEngine::~RuleEngine() = default;
+
+void RuleEngine::start() {
+  // The cores do not run yet: load into every VM from this thread.
+  RuleDir::Scan scan = dir_.scan();
+  scan.contexts_changed = false;  // nothing was cached yet
+  for (unsigned i = 0; i < cores_.size(); ++i) apply(i, scan);
+  if (config_.reload_interval.count() > 0) schedule_scan();
+  for (unsigned i = 0; i < cores_.size(); ++i) schedule_tick(i);
+}
+
+void RuleEngine::schedule_scan() {
+  scan_timer_->expires_after(config_.reload_interval);
+  scan_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    scan_now();
+    schedule_scan();
+  });
+}
+
+void RuleEngine::scan_now() {
+  RuleDir::Scan scan = dir_.scan();
+  // A file with a syntax error is reported once, here, and not sent to the
+  // cores: the previous version of the rule keeps running.
+  std::erase_if(scan.changes, [](const RuleDir::Change& c) {
+    if (!c.source) return false;
+    std::string error = RuleVm::check_syntax(c.path, *c.source);
+    if (error.empty()) return false;
+    STRATA_ERROR("rules") << error << " (rule " << c.name << " not reloaded; the previous version keeps running)";
+    return true;
+  });
+  if (scan.changes.empty() && !scan.contexts_changed) return;
+  auto shared = std::make_shared<const RuleDir::Scan>(std::move(scan));
+  for (unsigned i = 0; i < cores_.size(); ++i) {
+    asio::post(broker_.core(i).io(), [this, i, shared] { apply(i, *shared); });
+  }
+}
+
+void RuleEngine::apply(unsigned core, const RuleDir::Scan& scan) {
+  RuleVm& vm = *cores_[core].vm;
+  bool report = core == 0;  // every core loads the same text: log once
+  if (scan.contexts_changed) {
+    vm.clear_context_cache();
+    if (report) {
+      STRATA_INFO("rules") << "context files in " << dir_.dir() << " changed; rules will re-read them";
+    }
+  }
+  for (const RuleDir::Change& c : scan.changes) {
+    if (!c.source) {
+      if (vm.remove(c.name) && report) {
+        stats_.remove(c.name);
+        STRATA_INFO("rules") << "removed rule " << c.name << " (" << c.path << " deleted)";
+      }
+      continue;
+    }
+    bool had = false;
+    for (const auto& n : vm.names()) had = had || n == c.name;
+    std::string error = vm.load(c.name, c.path, *c.source);
+    if (!report) continue;
+    if (!error.empty()) {
+      STRATA_ERROR("rules") << error << (had ? " (the previous version of rule " + c.name + " keeps running)"
+                                             : " (rule " + c.name + " not loaded)");
+    } else {
+      STRATA_INFO("rules") << (had ? "reloaded rule " : "loaded rule ") << c.name << " from " << c.path;
+    }
+  }
+}
+
+void RuleEngine::schedule_tick(unsigned core) {
+  PerCore& pc = cores_[core];
+  pc.tick->expires_after(kTick);
+  pc.tick->async_wait([this, core](const boost::system::error_code& ec) {
+    if (ec) return;
+    RuleVm& vm = *cores_[core].vm;
+    if (!vm.empty()) {
+      RuleVm::Outcome out = vm.tick();
+      carry_out(core, out.actions);
+    }
+    schedule_tick(core);
+  });
+}
+
+void RuleEngine::carry_out(unsigned core, std::vector<Action>& actions) {
+  for (Action& a : actions) {
+    if (a.kind == Action::Kind::publish) {
+      broker_.core(core).publish(std::move(a.msg), nullptr);
+    } else if (EmitTarget* t = targets_.find(a.target)) {
+      t->emit(std::move(a.msg), core);
+    }
+  }
+}
+
+core::HookVerdict RuleEngine::on_publish(router::MessagePtr& msg, unsigned core) {
+  RuleVm& vm = *cores_[core].vm;
+  if (vm.empty()) return core::HookVerdict::pass;
+  RuleVm::Outcome out = vm.run(msg);
+  carry_out(core, out.actions);
+  return out.drop ? core::HookVerdict::drop : core::HookVerdict::pass;
+}
+
+}  // namespace strata::rules

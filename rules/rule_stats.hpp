@@ -1,0 +1,86 @@
+// Per-rule counters for $SYS/rules/<name>/...: matched, passed, dropped,
+// published, emitted, errors, and the time spent per call (p50/p99 in µs).
+//
+// Threading: each core writes only its own PerCore slot (cache-line aligned,
+// relaxed atomics: no lock, no contention on the publish path); the $SYS
+// timer on core 0 sums the slots. Faults are rare, so their sliding window
+// is kept under a mutex. The registry maps rule names to counters; it is
+// locked only when a rule is loaded or removed and by the $SYS timer.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace strata::rules {
+
+// Log-linear histogram of call times: exact below 8 µs, then 4 buckets per
+// power of two (quantiles are within 25%).
+class LatencyHistogram {
+ public:
+  static constexpr std::size_t kBuckets = 100;
+  void record(std::uint64_t ns) noexcept;
+  void add_to(std::array<std::uint64_t, kBuckets>& sum) const noexcept;
+  // The upper bound, in µs, of the bucket holding quantile q of `counts`.
+  static std::uint64_t quantile_us(const std::array<std::uint64_t, kBuckets>& counts, double q) noexcept;
+  static std::size_t bucket_of(std::uint64_t us) noexcept;
+  static std::uint64_t upper_bound_us(std::size_t bucket) noexcept;
+
+ private:
+  std::array<std::atomic<std::uint32_t>, kBuckets> buckets_{};
+};
+
+struct RuleTotals {
+  std::uint64_t matched = 0, passed = 0, dropped = 0, published = 0, emitted = 0, errors = 0;
+  std::uint64_t p50_us = 0, p99_us = 0;
+  bool disabled = false;
+};
+
+class RuleCounters {
+ public:
+  struct alignas(64) PerCore {
+    std::atomic<std::uint64_t> matched{0}, passed{0}, dropped{0}, published{0}, emitted{0}, errors{0};
+    LatencyHistogram latency;
+  };
+
+  explicit RuleCounters(unsigned cores) : cores_(cores) {}
+  PerCore& core(unsigned i) noexcept { return cores_[i]; }
+  static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
+  bool disabled() const noexcept { return disabled_.load(std::memory_order_relaxed); }
+  // Records a fault at `now_ms`; true when it is the `limit`-th within
+  // `window_ms`, which disables the rule (on every core).
+  bool fault(std::uint64_t now_ms, unsigned limit, std::uint64_t window_ms);
+  // A new version of the rule was loaded: it runs again, with a clean slate.
+  void enable();
+  RuleTotals totals() const;
+
+ private:
+  std::vector<PerCore> cores_;
+  std::atomic<bool> disabled_{false};
+  mutable std::mutex fault_mutex_;
+  std::deque<std::uint64_t> faults_;  // times of recent faults, guarded by fault_mutex_
+};
+
+class RuleStatsRegistry {
+ public:
+  explicit RuleStatsRegistry(unsigned cores) : cores_(cores) {}
+  std::shared_ptr<RuleCounters> get(const std::string& name);
+  void remove(const std::string& name);
+  std::vector<std::pair<std::string, std::shared_ptr<RuleCounters>>> snapshot() const;
+
+ private:
+  unsigned cores_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<RuleCounters>> rules_;
+};
+
+}  // namespace strata::rules
