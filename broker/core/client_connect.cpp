@@ -81,6 +81,11 @@ void Client::on_connect(protocol::Connect&& c) {
     const protocol::Will& w = *c.will;
     if (!router::is_valid_topic_name(w.topic) || w.topic.size() > limits.max_topic_length ||
         router::topic_levels(w.topic) > limits.max_topic_levels) {
+      if (version_ == Version::v311) {
+        // No 3.1.1 return code applies: close without CONNACK (MQTT-3.2.2-6).
+        STRATA_INFO("client") << stream_->remote_address() << ": CONNECT refused: invalid will topic";
+        return close_after_flush();
+      }
       return refuse_connect(ReasonCode::topic_name_invalid, "invalid will topic");
     }
     if (static_cast<std::uint8_t>(w.qos) > limits.maximum_qos) {

@@ -26,6 +26,7 @@
 #include "broker/core/clock.hpp"
 #include "broker/core/core.hpp"
 #include "broker/protocol/codec.hpp"
+#include "broker/protocol/publish_view.hpp"
 #include "broker/protocol/wire.hpp"
 #include "broker/router/topic.hpp"
 #include "broker/util/log.hpp"
@@ -316,52 +317,47 @@ void Client::resend_inflight() {
 }
 
 void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) {
+  // Encoded straight from the shared Message (protocol/publish_view.hpp):
+  // no copy of topic, payload or properties per delivery.
   const router::Message& m = *d.msg;
-  protocol::Publish p;
+  protocol::PublishView p;
   p.qos = d.qos;
   p.retain = d.retain;
   p.dup = dup;
   p.packet_id = packet_id;
   p.payload = m.payload;
+  p.topic = m.topic;
   bool new_alias = false;
   if (version_ == Version::v5) {
-    p.properties = m.properties;
-    p.properties.subscription_identifiers = d.identifiers;
+    p.properties = &m.properties;
+    p.subscription_identifiers = d.identifiers;
     if (m.expires_at_ms != 0) {
       std::uint64_t now = now_ms();
       std::uint64_t left = m.expires_at_ms > now ? (m.expires_at_ms - now + 999) / 1000 : 0;
-      p.properties.message_expiry_interval = static_cast<std::uint32_t>(std::max<std::uint64_t>(left, 1));
+      p.message_expiry_interval = static_cast<std::uint32_t>(std::max<std::uint64_t>(left, 1));
     }
     // Topic alias, broker to client: the first message on a topic carries
     // topic and alias, later ones only the alias (spec 3.3.2.3.4).
     if (client_alias_max_ > 0) {
       auto it = out_aliases_.find(m.topic);
       if (it != out_aliases_.end()) {
-        p.properties.topic_alias = it->second;
+        p.topic_alias = it->second;
+        p.topic = {};  // the alias names it
       } else if (out_aliases_.size() < client_alias_max_) {
-        p.properties.topic_alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
+        p.topic_alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
         new_alias = true;
       }
     }
-    if (p.properties.topic_alias && !new_alias) {
-      // topic stays empty: the alias names it
-    } else {
-      p.topic = m.topic;
-    }
-  } else {
-    p.topic = m.topic;
   }
 
-  std::size_t before = wpending_.size();
-  protocol::encode(p, version_, wpending_);
-  if (client_max_packet_ != 0 && wpending_.size() - before > client_max_packet_) {
+  if (client_max_packet_ != 0 && protocol::encoded_publish_size(p, version_) > client_max_packet_) {
     // Larger than the client accepts: discard as if delivered (spec 3.1.2.11.4).
-    wpending_.resize(before);
     core_.stats().add(core_.stats().messages_dropped);
     if (packet_id != 0) finish_inflight(packet_id);
     return;
   }
-  if (new_alias) out_aliases_.emplace(m.topic, *p.properties.topic_alias);
+  protocol::encode_publish(p, version_, wpending_);
+  if (new_alias) out_aliases_.emplace(m.topic, *p.topic_alias);
   core_.stats().add(core_.stats().messages_sent);
   flush();
 }
