@@ -41,16 +41,26 @@ std::optional<Outgoing> Session::take_inflight(std::uint16_t packet_id) {
 }
 
 Session::Enqueue Session::enqueue(Delivery d, std::size_t max_messages) {
+  const bool qos0 = d.qos == protocol::QoS::at_most_once;
   if (queue_.size() < max_messages) {
     queue_.push_back(std::move(d));
+    if (qos0) ++queued_qos0_;
     return Enqueue::queued;
   }
-  if (d.qos == protocol::QoS::at_most_once) return Enqueue::dropped_qos0;
-  auto oldest_qos0 = std::find_if(queue_.begin(), queue_.end(), [](const Delivery& q) {
-    return q.qos == protocol::QoS::at_most_once;
-  });
-  if (oldest_qos0 == queue_.end()) return Enqueue::dropped_full;
+  if (qos0) return Enqueue::dropped_qos0;
+  // queued_qos0_ never under-counts (the connection pops the queue without
+  // telling us), so zero means there is nothing to drop: no scan of a full
+  // queue for every refused message.
+  auto oldest_qos0 = queued_qos0_ == 0 ? queue_.end()
+                                       : std::find_if(queue_.begin(), queue_.end(), [](const Delivery& q) {
+                                           return q.qos == protocol::QoS::at_most_once;
+                                         });
+  if (oldest_qos0 == queue_.end()) {
+    queued_qos0_ = 0;
+    return Enqueue::dropped_full;
+  }
   queue_.erase(oldest_qos0);
+  --queued_qos0_;
   queue_.push_back(std::move(d));
   return Enqueue::dropped_qos0;
 }

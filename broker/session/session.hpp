@@ -104,6 +104,7 @@ class Session {
   std::list<Outgoing> inflight_;
   std::unordered_map<std::uint16_t, std::list<Outgoing>::iterator> inflight_index_;
   std::deque<Delivery> queue_;
+  std::size_t queued_qos0_ = 0;  // QoS 0 entries in queue_, or more (see enqueue)
   std::uint16_t last_packet_id_ = 0;
 };
 
