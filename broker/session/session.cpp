@@ -40,28 +40,61 @@ std::optional<Outgoing> Session::take_inflight(std::uint16_t packet_id) {
   return out;
 }
 
-Session::Enqueue Session::enqueue(Delivery d, std::size_t max_messages) {
-  const bool qos0 = d.qos == protocol::QoS::at_most_once;
-  if (queue_.size() < max_messages) {
-    queue_.push_back(std::move(d));
-    if (qos0) ++queued_qos0_;
+std::uint64_t Session::size_of(const Delivery& d) noexcept {
+  return d.msg ? d.msg->topic.size() + d.msg->payload.size() : 0;
+}
+
+Delivery Session::pop_queue() {
+  Delivery d = std::move(queue_.front());
+  queue_.pop_front();
+  queued_bytes_ -= size_of(d);
+  if (d.qos == protocol::QoS::at_most_once) --queued_qos0_;
+  return d;
+}
+
+void Session::restore_queued(Delivery d) {
+  queued_bytes_ += size_of(d);
+  if (d.qos == protocol::QoS::at_most_once) ++queued_qos0_;
+  queue_.push_back(std::move(d));
+}
+
+Session::Enqueue Session::enqueue(Delivery d, std::size_t max_messages, std::uint64_t max_bytes,
+                                  std::vector<Delivery>* evicted) {
+  const std::uint64_t size = size_of(d);
+  auto fits = [&] {
+    return queue_.size() < max_messages && (max_bytes == 0 || queued_bytes_ + size <= max_bytes);
+  };
+  if (fits()) {
+    restore_queued(std::move(d));
     return Enqueue::queued;
   }
-  if (qos0) return Enqueue::dropped_qos0;
-  // queued_qos0_ never under-counts (the connection pops the queue without
-  // telling us), so zero means there is nothing to drop: no scan of a full
-  // queue for every refused message.
-  auto oldest_qos0 = queued_qos0_ == 0 ? queue_.end()
-                                       : std::find_if(queue_.begin(), queue_.end(), [](const Delivery& q) {
-                                           return q.qos == protocol::QoS::at_most_once;
-                                         });
-  if (oldest_qos0 == queue_.end()) {
-    queued_qos0_ = 0;
-    return Enqueue::dropped_full;
+  if (d.qos == protocol::QoS::at_most_once) return Enqueue::dropped_qos0;
+  // Nothing to drop: refuse without scanning a full queue for every
+  // message (under QoS 1 overload that scan took the whole core).
+  if (queued_qos0_ == 0) return Enqueue::dropped_full;
+  // Make room by dropping the oldest QoS 0 messages; if that is not
+  // enough, nothing is dropped and the new message is refused.
+  std::uint64_t freeable = 0;
+  std::size_t count = 0;
+  for (const Delivery& q : queue_) {
+    if (q.qos != protocol::QoS::at_most_once) continue;
+    freeable += size_of(q);
+    ++count;
   }
-  queue_.erase(oldest_qos0);
-  --queued_qos0_;
-  queue_.push_back(std::move(d));
+  bool count_ok = queue_.size() - count < max_messages;
+  bool bytes_ok = max_bytes == 0 || queued_bytes_ - freeable + size <= max_bytes;
+  if (count == 0 || !count_ok || !bytes_ok) return Enqueue::dropped_full;
+  for (auto it = queue_.begin(); it != queue_.end() && !fits();) {
+    if (it->qos != protocol::QoS::at_most_once) {
+      ++it;
+      continue;
+    }
+    queued_bytes_ -= size_of(*it);
+    --queued_qos0_;
+    if (evicted != nullptr) evicted->push_back(std::move(*it));
+    it = queue_.erase(it);
+  }
+  restore_queued(std::move(d));
   return Enqueue::dropped_qos0;
 }
 
