@@ -5,6 +5,7 @@
 //   [[listener]]  url, max_connections, TLS settings (one table per listener)
 //   [limits]      one key per field of Limits; durations in integer seconds
 //   [sys]         interval
+//   [store]       durability, flush_interval (ms), map_size, max_map_size
 //   [rules]       enabled, dir, budgets of the Lua rule engine
 // Every error names the file, line and column of the offending key or value,
 // what was wrong and what was expected.
@@ -31,12 +32,13 @@ constexpr std::string_view kListenerKeys[] = {
 constexpr std::string_view kLimitsKeys[] = {
     "max_connections",       "max_packet_size",        "receive_maximum",
     "topic_alias_maximum",   "max_keep_alive",         "session_expiry_max",
-    "max_inflight_messages", "max_queued_messages",    "queue_qos0_offline",
+    "max_inflight_messages", "max_queued_messages",    "max_queued_bytes", "queue_qos0_offline",
     "max_topic_length",      "max_topic_levels",       "maximum_qos",
     "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
     "connect_timeout"};
 constexpr std::string_view kSysKeys[] = {"interval"};
+constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_size", "max_map_size"};
 constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
                                            "instruction_limit", "memory_limit_kb", "fault_limit",
                                            "fault_window",    "hop_limit"};
@@ -47,7 +49,7 @@ struct Section {
 };
 constexpr Section kSections[] = {
     {"broker", kBrokerKeys}, {"listener", kListenerKeys}, {"limits", kLimitsKeys}, {"sys", kSysKeys},
-    {"rules", kRulesKeys}};
+    {"store", kStoreKeys}, {"rules", kRulesKeys}};
 
 std::string position(const std::string& file, const toml::source_region& where) {
   return file + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
@@ -287,6 +289,7 @@ void read_limits(const std::string& file, const toml::table& root, Limits& l) {
   r.integer("session_expiry_max", 0, u32, l.session_expiry_max);
   r.integer("max_inflight_messages", 1, u16, l.max_inflight_messages);
   r.integer("max_queued_messages", 0, u32, l.max_queued_messages);
+  r.integer("max_queued_bytes", 0, std::numeric_limits<std::int64_t>::max(), l.max_queued_bytes);
   r.boolean("queue_qos0_offline", l.queue_qos0_offline);
   r.integer("max_topic_length", 1, u16, l.max_topic_length);
   r.integer("max_topic_levels", 1, u16, l.max_topic_levels);
@@ -307,9 +310,39 @@ void read_sys(const std::string& file, const toml::table& root, Sys& s) {
   r.integer("interval", 0, 86400, s.interval);
 }
 
+void read_store(const std::string& file, const toml::table& root, Store& s) {
+  TableReader r(file, section_table(file, root, "store"), "store.");
+  r.reject_unknown_keys(kSections[4]);
+  if (const auto* d = r.string("durability")) {
+    if (d->get() == "sync") {
+      s.durability = Durability::sync;
+    } else if (d->get() == "batch") {
+      s.durability = Durability::batch;
+    } else if (d->get() == "none") {
+      s.durability = Durability::none;
+    } else {
+      r.fail(d->source(), "store.durability '" + d->get() + "' is not a durability; expected sync, batch or none");
+    }
+  }
+  long long interval = s.flush_interval.count();
+  r.integer("flush_interval", 1, 60000, interval);
+  s.flush_interval = std::chrono::milliseconds(interval);
+  // LMDB needs at least a few pages; 1 TiB is far beyond any broker's state.
+  constexpr long long min_map = 1 << 20, max_map = 1ll << 40;
+  r.integer("map_size", min_map, max_map, s.map_size);
+  r.integer("max_map_size", min_map, max_map, s.max_map_size);
+  if (s.max_map_size < s.map_size) {
+    const toml::node* n = r.find("max_map_size");
+    if (n == nullptr) n = r.find("map_size");
+    r.fail(n->source(), "store.max_map_size (" + std::to_string(s.max_map_size) +
+                            ") is smaller than store.map_size (" + std::to_string(s.map_size) +
+                            "); expected max_map_size >= map_size");
+  }
+}
+
 void read_rules(const std::string& file, const toml::table& root, Rules& rules) {
   TableReader r(file, section_table(file, root, "rules"), "rules.");
-  r.reject_unknown_keys(kSections[4]);
+  r.reject_unknown_keys(kSections[5]);
   r.boolean("enabled", rules.enabled);
   if (const auto* dir = r.string("dir")) {
     if (dir->get().empty()) r.fail(dir->source(), "rules.dir is empty; expected a directory path");
@@ -335,6 +368,17 @@ bool valid_ipv6_literal(std::string_view host) {
     return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' ||
            c == '.';
   });
+}
+
+// "[broker], [[listener]], [limits], ..." from kSections.
+std::string section_names() {
+  std::string out;
+  for (const Section& s : kSections) {
+    if (!out.empty()) out += ", ";
+    bool array = s.name == "listener";
+    out += (array ? "[[" : "[") + std::string(s.name) + (array ? "]]" : "]");
+  }
+  return out;
 }
 
 }  // namespace
@@ -416,7 +460,7 @@ Config load_string(const std::string& text, const std::string& name) {
                              [&](const Section& s) { return s.name == key.str(); });
     if (!known) {
       throw ConfigError(position(name, key.source()) + ": unknown key '" + std::string(key.str()) +
-                        "' at top level; expected the tables [broker], [[listener]], [limits], [sys], [rules]");
+                        "' at top level; expected the tables " + section_names());
     }
   }
   Config config;
@@ -424,6 +468,7 @@ Config load_string(const std::string& text, const std::string& name) {
   read_listeners(name, root, config);
   read_limits(name, root, config.limits);
   read_sys(name, root, config.sys);
+  read_store(name, root, config.store);
   read_rules(name, root, config.rules);
   return config;
 }

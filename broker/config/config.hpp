@@ -54,6 +54,7 @@ struct Limits {
   std::uint32_t session_expiry_max = 7 * 24 * 3600;  // seconds; cap on what clients ask
   std::uint16_t max_inflight_messages = 64;        // unacknowledged QoS 1/2 we send per session
   std::uint32_t max_queued_messages = 10000;       // per session, beyond inflight
+  std::uint64_t max_queued_bytes = 0;              // per session, topic + payload bytes; 0: no limit
   bool queue_qos0_offline = false;                 // queue QoS 0 for offline persistent sessions
   std::uint32_t max_topic_length = 65535;          // bytes
   std::uint32_t max_topic_levels = 128;
@@ -71,6 +72,21 @@ struct Limits {
 struct Sys {
   std::chrono::seconds interval{10};  // $SYS update period; 0 disables
   bool operator==(const Sys&) const = default;
+};
+
+// [store]: the LMDB environment under data_dir (broker/store).
+enum class Durability : std::uint8_t {
+  sync,   // each write transaction is fsynced before QoS 1/2 is acknowledged
+  batch,  // fsync at most every flush_interval
+  none,   // never fsync while running (the OS writes back when it likes)
+};
+
+struct Store {
+  Durability durability = Durability::batch;
+  std::chrono::milliseconds flush_interval{100};  // batch: longest time between fsyncs
+  std::uint64_t map_size = 64ull << 20;           // initial LMDB map size, bytes
+  std::uint64_t max_map_size = 16ull << 30;       // the map doubles up to this, bytes
+  bool operator==(const Store&) const = default;
 };
 
 // [rules]: the Lua rule engine (rules/, docs/rules.md).
@@ -94,6 +110,7 @@ struct Config {
   unsigned threads = 0;  // 0: one per core
   Limits limits;
   Sys sys;
+  Store store;
   Rules rules;
   bool operator==(const Config&) const = default;
 };

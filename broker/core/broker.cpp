@@ -21,6 +21,7 @@ Broker::Broker(config::Config config, std::string config_path)
       connections_(config_.limits.max_connections) {
   unsigned n = config_.threads != 0 ? config_.threads : std::thread::hardware_concurrency();
   if (n == 0) n = 1;
+  store_ = std::make_unique<store::Store>(config_, n);
   cores_.reserve(n);
   for (unsigned i = 0; i < n; ++i) cores_.push_back(std::make_unique<Core>(*this, i, n));
   listeners_.resize(n);
@@ -57,7 +58,10 @@ void Broker::open_listeners() {
 }
 
 int Broker::run() {
+  // State first: a client that can connect finds its session.
+  restore();
   open_listeners();
+  store_->start([this](unsigned core, std::function<void()> fn) { asio::post(cores_[core]->io(), std::move(fn)); });
   for (auto& per_core : listeners_) {
     for (auto& l : per_core) l->start();
   }
@@ -70,6 +74,7 @@ int Broker::run() {
   for (unsigned i = 1; i < cores_.size(); ++i) threads.emplace_back([this, i] { cores_[i]->run(); });
   cores_[0]->run();
   for (auto& t : threads) t.join();
+  store_->stop();
   STRATA_INFO("broker") << "stopped";
   return 0;
 }

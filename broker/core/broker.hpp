@@ -23,6 +23,7 @@
 #include "broker/core/core.hpp"
 #include "broker/core/publish_hook.hpp"
 #include "broker/session/session_handle.hpp"
+#include "broker/store/store.hpp"
 #include "broker/transport/stream_factory.hpp"
 #include "broker/transport/tcp_listener.hpp"
 
@@ -51,6 +52,7 @@ class Broker {
   const std::vector<PublishHook*>& hooks() const noexcept { return hooks_; }
   void add_hook(PublishHook* hook) { hooks_.push_back(hook); }
   std::chrono::steady_clock::time_point started() const noexcept { return started_; }
+  store::Store& store() noexcept { return *store_; }
 
   // More $SYS topics (e.g. $SYS/rules/...): each source is called on core 0
   // at every $SYS update with a function that publishes (topic, value).
@@ -85,6 +87,9 @@ class Broker {
 
  private:
   void open_listeners();
+  // restore.cpp: rebuilds sessions and retained messages from the store
+  // (before the cores run).
+  void restore();
   void handle_signals();
   void reload();
 
@@ -95,6 +100,7 @@ class Broker {
   // listeners_[i]: the acceptors run by core i (one per configured listener).
   std::vector<std::vector<std::unique_ptr<transport::TcpListener>>> listeners_;
   std::unique_ptr<auth::Authorizer> authorizer_;
+  std::unique_ptr<store::Store> store_;
   std::vector<PublishHook*> hooks_;
   std::vector<SysSource> sys_sources_;
   std::unique_ptr<SysTopics> sys_;

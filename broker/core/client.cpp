@@ -230,6 +230,10 @@ void Client::disconnect(ReasonCode reason, std::string_view text) {
   if (state_ == State::connected && version_ == Version::v5) {
     protocol::Disconnect d{reason, {}};
     if (!text.empty() && problem_info_) d.properties.reason_string = std::string(text);
+    // No reason string if it would exceed the client's Maximum Packet Size (spec 3.14.2.2.2).
+    if (client_max_packet_ != 0 && protocol::encoded_size(d, version_) > client_max_packet_) {
+      d.properties.reason_string.reset();
+    }
     send(d);
   }
   // Wills are due when the server closes for an error, not on shutdown.

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,6 +84,12 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void on_publish(protocol::Publish&& p);
   void on_ack(protocol::Ack&& a);
   void route(protocol::Publish&& p);
+  // Sends `ack` now, or (durability sync) once what it acknowledges is on
+  // disk, in the order of the calls.
+  void ack_when_durable(protocol::Ack&& ack);
+  void ack_durable(std::uint64_t ticket, bool stored);
+  // Removes an inflight message (acknowledged or discarded) and its record.
+  void finish_inflight(std::uint16_t packet_id);
   void send_delivery(session::Delivery&& d);
   void send_publish(const session::Delivery& d, std::uint16_t packet_id, bool dup);
   void pump_queue();
@@ -132,6 +139,15 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   std::uint32_t client_max_packet_ = 0;  // 0: no limit
   std::uint16_t client_alias_max_ = 0;
   bool problem_info_ = true;  // Request Problem Information
+
+  // Acknowledgements waiting for the store (durability sync); acks_base_
+  // is the ticket of acks_.front().
+  struct PendingAck {
+    protocol::Ack ack;
+    bool ready = false;
+  };
+  std::deque<PendingAck> acks_;
+  std::uint64_t acks_base_ = 0;
 
   // Topic aliases: client->broker (alias -> topic), broker->client.
   std::unordered_map<std::uint16_t, std::string> in_aliases_;

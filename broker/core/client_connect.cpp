@@ -81,6 +81,11 @@ void Client::on_connect(protocol::Connect&& c) {
     const protocol::Will& w = *c.will;
     if (!router::is_valid_topic_name(w.topic) || w.topic.size() > limits.max_topic_length ||
         router::topic_levels(w.topic) > limits.max_topic_levels) {
+      if (version_ == Version::v311) {
+        // No 3.1.1 return code applies: close without CONNACK (MQTT-3.2.2-6).
+        STRATA_INFO("client") << stream_->remote_address() << ": CONNECT refused: invalid will topic";
+        return close_after_flush();
+      }
       return refuse_connect(ReasonCode::topic_name_invalid, "invalid will topic");
     }
     if (static_cast<std::uint8_t>(w.qos) > limits.maximum_qos) {
@@ -146,11 +151,22 @@ void Client::on_connect(protocol::Connect&& c) {
     unsigned owner = old->core.load(std::memory_order_acquire);
     if (owner == here) {
       core_.take_session(old, true, here);
-    } else {
-      Core& o = broker.core(owner);
-      asio::post(o.io(), [&o, old, here] { o.take_session(old, true, here); });
+      attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+      return;
     }
-    attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+    // The new session starts once the old one's removal is in the store:
+    // that core's store writes and ours must not overtake each other.
+    Core& o = broker.core(owner);
+    std::weak_ptr<Client> weak = shared_from_this();
+    Core* me = &core_;
+    asio::post(o.io(), [&o, me, old, here, weak] {
+      o.take_session(old, true, here);
+      o.broker().store().after_commit(o.index(), [me, weak](bool) {
+        asio::post(me->io(), [weak] {
+          if (auto client = weak.lock()) client->resume(nullptr);
+        });
+      });
+    });
     return;
   }
   if (!claim.previous) {
@@ -168,16 +184,25 @@ void Client::on_connect(protocol::Connect&& c) {
   Core* me = &core_;
   session::SessionRef h = handle_;
   asio::post(o.io(), [&o, me, h, here, weak] {
-    std::unique_ptr<Session> s = o.take_session(h, false, here);
-    asio::post(me->io(), [me, weak, owned = std::move(s)]() mutable {
-      if (auto client = weak.lock()) {
-        client->resume(std::move(owned));
-      } else if (owned) {
-        // The new connection went away meanwhile: keep the session offline.
-        Session* adopted = me->adopt(std::move(owned));
-        me->session_disconnected(*adopted, false);
-      }
-    });
+    auto owned = std::make_shared<std::unique_ptr<Session>>(o.take_session(h, false, here));
+    auto hand_over = [me, weak, owned](bool) {
+      asio::post(me->io(), [me, weak, owned] {
+        if (auto client = weak.lock()) {
+          client->resume(std::move(*owned));
+        } else if (*owned) {
+          // The new connection went away meanwhile: keep the session offline.
+          Session* adopted = me->adopt(std::move(*owned));
+          me->session_disconnected(*adopted, false);
+        }
+      });
+    };
+    // A stored session moves once the old core's writes for it are in the
+    // store, so they cannot land after the new core's.
+    if (*owned && (*owned)->stored) {
+      o.broker().store().after_commit(o.index(), hand_over);
+    } else {
+      hand_over(true);
+    }
   });
 }
 
@@ -207,6 +232,14 @@ void Client::attach(Session* s, bool session_present) {
   s->expiry_interval = pending_expiry_;
   s->will = std::move(pending_will_);
   s->username = username_;
+  s->deadline_ms = 0;
+  // Persistent sessions are stored; one that stops being persistent is
+  // removed from the store.
+  if (pending_expiry_ != 0) {
+    core_.broker().store().save_session(core_.index(), *s);
+  } else {
+    core_.broker().store().drop_session(core_.index(), *s);
+  }
   handle_->online.store(true, std::memory_order_release);
   state_ = State::connected;
   core_.stats().clients_connected.fetch_add(1, std::memory_order_relaxed);

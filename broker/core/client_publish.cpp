@@ -6,6 +6,15 @@
 // but not routed twice. Ids awaiting PUBREL count against our Receive
 // Maximum; a client exceeding it is disconnected with 0x93.
 //
+// Persistent sessions: every change of an inflight or queued delivery and
+// of the QoS 2 ids is written to the store (broker/store/store.hpp) as it
+// happens. With durability "sync" the PUBACK/PUBREC of a QoS 1/2 PUBLISH
+// waits until the message is committed and fsynced (Core::after_durable);
+// the read loop goes on meanwhile, and acks_ keeps acknowledgements in the
+// order of their PUBLISHes. When the store is full, QoS 1/2 PUBLISHes are
+// refused: MQTT 5 with 0x97 (quota exceeded), MQTT 3.1.1 — which cannot
+// refuse — by closing the connection without acknowledging.
+//
 // Outgoing: QoS 1/2 messages occupy the session's inflight window (the
 // smaller of the client's Receive Maximum and max_inflight_messages); the
 // rest wait in the session queue and are sent as acknowledgements free
@@ -17,6 +26,7 @@
 #include "broker/core/clock.hpp"
 #include "broker/core/core.hpp"
 #include "broker/protocol/codec.hpp"
+#include "broker/protocol/publish_view.hpp"
 #include "broker/protocol/wire.hpp"
 #include "broker/router/topic.hpp"
 #include "broker/util/log.hpp"
@@ -74,6 +84,12 @@ void Client::on_publish(protocol::Publish&& p) {
     outcome = ReasonCode::payload_format_invalid;
   }
   if (version_ == Version::v311) outcome = ReasonCode::success;  // 3.1.1 cannot say no
+  store::Store& store = core_.broker().store();
+  if (p.qos != QoS::at_most_once && store.full() && !session_->qos2_received.contains(p.packet_id)) {
+    if (version_ == Version::v311) return close(false);
+    allowed = false;
+    outcome = ReasonCode::quota_exceeded;
+  }
 
   switch (p.qos) {
     case QoS::at_most_once:
@@ -82,6 +98,12 @@ void Client::on_publish(protocol::Publish&& p) {
     case QoS::at_least_once: {
       // The acknowledgement goes out before the copies routing produces, so
       // a client subscribed to its own topic sees PUBACK first.
+      if (store.sync_acks() && allowed) {
+        std::uint16_t id = p.packet_id;
+        route(std::move(p));
+        ack_when_durable(protocol::Ack{PacketType::puback, id, outcome, {}});
+        break;
+      }
       send(protocol::Ack{PacketType::puback, p.packet_id, outcome, {}});
       if (allowed) route(std::move(p));
       break;
@@ -90,17 +112,25 @@ void Client::on_publish(protocol::Publish&& p) {
       std::uint16_t id = p.packet_id;
       auto& received = session_->qos2_received;
       if (received.contains(id)) {  // a resent duplicate: acknowledge, do not route
-        send(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+        ack_when_durable(protocol::Ack{PacketType::pubrec, id, ReasonCode::success, {}});
         break;
       }
       if (received.size() >= limits.receive_maximum) {
         return fail(ReasonCode::receive_maximum_exceeded, "receive maximum exceeded");
       }
-      send(protocol::Ack{PacketType::pubrec, id, outcome, {}});
-      if (allowed) {
-        received.insert(id);
-        route(std::move(p));
+      if (!allowed) {
+        send(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+        break;
       }
+      received.insert(id);
+      store.save_qos2(core_.index(), *session_, id);
+      if (store.sync_acks()) {
+        route(std::move(p));
+        ack_when_durable(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+        break;
+      }
+      send(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+      route(std::move(p));
       break;
     }
   }
@@ -127,12 +157,47 @@ void Client::route(protocol::Publish&& p) {
   core_.publish(std::move(msg), handle_.get());
 }
 
+void Client::ack_when_durable(protocol::Ack&& ack) {
+  if (!core_.broker().store().sync_acks()) {
+    send(ack);
+    return;
+  }
+  std::uint64_t ticket = acks_base_ + acks_.size();
+  acks_.push_back(PendingAck{std::move(ack), false});
+  std::weak_ptr<Client> weak = shared_from_this();
+  core_.after_durable([weak, ticket](bool stored) {
+    if (auto self = weak.lock()) self->ack_durable(ticket, stored);
+  });
+}
+
+void Client::ack_durable(std::uint64_t ticket, bool stored) {
+  if (ticket < acks_base_ || ticket - acks_base_ >= acks_.size()) return;
+  PendingAck& pending = acks_[ticket - acks_base_];
+  pending.ready = true;
+  if (!stored) {
+    // The store was full and dropped the message's writes: not accepted.
+    if (version_ == Version::v311) return close(false);
+    pending.ack.reason = ReasonCode::quota_exceeded;
+  }
+  while (!acks_.empty() && acks_.front().ready) {
+    if (state_ == State::connected) send(acks_.front().ack);
+    acks_.pop_front();
+    ++acks_base_;
+  }
+}
+
+void Client::finish_inflight(std::uint16_t packet_id) {
+  if (auto done = session_->take_inflight(packet_id)) {
+    core_.broker().store().drop_delivery(core_.index(), *session_, done->delivery);
+  }
+}
+
 void Client::on_ack(protocol::Ack&& a) {
   switch (a.type) {
     case PacketType::puback: {
       Outgoing* o = session_->find_inflight(a.packet_id);
       if (o != nullptr && o->state == Outgoing::State::await_puback) {
-        session_->take_inflight(a.packet_id);
+        finish_inflight(a.packet_id);
         pump_queue();
       }
       break;
@@ -146,12 +211,14 @@ void Client::on_ack(protocol::Ack&& a) {
       }
       if (protocol::is_error(a.reason)) {
         // The receiver refused the message: the exchange ends here.
-        session_->take_inflight(a.packet_id);
+        finish_inflight(a.packet_id);
         pump_queue();
         break;
       }
       if (o->state == Outgoing::State::await_pubrec) {
         o->state = Outgoing::State::await_pubcomp;
+        core_.broker().store().save_delivery(core_.index(), *session_, o->delivery,
+                                             store::DeliveryState::await_pubcomp, a.packet_id);
         o->delivery.msg.reset();  // only the id is needed from now on
       }
       send(protocol::Ack{PacketType::pubrel, a.packet_id, ReasonCode::success, {}});
@@ -159,6 +226,7 @@ void Client::on_ack(protocol::Ack&& a) {
     }
     case PacketType::pubrel: {
       bool known = session_->qos2_received.erase(a.packet_id) > 0;
+      if (known) core_.broker().store().drop_qos2(core_.index(), *session_, a.packet_id);
       send(protocol::Ack{PacketType::pubcomp, a.packet_id,
                          known ? ReasonCode::success : ReasonCode::packet_identifier_not_found, {}});
       break;
@@ -166,7 +234,7 @@ void Client::on_ack(protocol::Ack&& a) {
     case PacketType::pubcomp: {
       Outgoing* o = session_->find_inflight(a.packet_id);
       if (o != nullptr && o->state == Outgoing::State::await_pubcomp) {
-        session_->take_inflight(a.packet_id);
+        finish_inflight(a.packet_id);
         pump_queue();
       }
       break;
@@ -194,39 +262,39 @@ void Client::send_delivery(Delivery&& d) {
     return;
   }
   // Keep order behind what is already queued.
-  if (session_->queue().empty() && session_->inflight_count() < send_window()) {
+  if (session_->queue_empty() && session_->inflight_count() < send_window()) {
     if (auto id = session_->next_packet_id()) {
       Outgoing& o = session_->add_inflight(*id, std::move(d));
+      core_.broker().store().save_delivery(core_.index(), *session_, o.delivery, store::state_of(o), *id);
       send_publish(o.delivery, *id, false);
       return;
     }
   }
-  if (session_->enqueue(std::move(d), core_.broker().limits().max_queued_messages) !=
-      session::Session::Enqueue::queued) {
-    core_.stats().add(core_.stats().messages_dropped);
-  }
+  core_.enqueue(*session_, std::move(d));
 }
 
 void Client::pump_queue() {
-  auto& queue = session_->queue();
+  store::Store& store = core_.broker().store();
   const std::uint64_t now = now_ms();
-  while (!queue.empty() && state_ == State::connected) {
-    Delivery& front = queue.front();
+  while (!session_->queue_empty() && state_ == State::connected) {
+    Delivery& front = session_->queue_front();
     if (front.msg->expires_at_ms != 0 && front.msg->expires_at_ms <= now) {
       core_.stats().add(core_.stats().messages_dropped);
-      queue.pop_front();
+      store.drop_delivery(core_.index(), *session_, front);
+      session_->pop_queue();
       continue;
     }
     if (front.qos == QoS::at_most_once) {
       send_publish(front, 0, false);
-      queue.pop_front();
+      store.drop_delivery(core_.index(), *session_, front);
+      session_->pop_queue();
       continue;
     }
     if (session_->inflight_count() >= send_window()) break;
     auto id = session_->next_packet_id();
     if (!id) break;
-    Outgoing& o = session_->add_inflight(*id, std::move(front));
-    queue.pop_front();
+    Outgoing& o = session_->add_inflight(*id, session_->pop_queue());
+    store.save_delivery(core_.index(), *session_, o.delivery, store::state_of(o), *id);
     send_publish(o.delivery, *id, false);
   }
 }
@@ -249,52 +317,47 @@ void Client::resend_inflight() {
 }
 
 void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) {
+  // Encoded straight from the shared Message (protocol/publish_view.hpp):
+  // no copy of topic, payload or properties per delivery.
   const router::Message& m = *d.msg;
-  protocol::Publish p;
+  protocol::PublishView p;
   p.qos = d.qos;
   p.retain = d.retain;
   p.dup = dup;
   p.packet_id = packet_id;
   p.payload = m.payload;
+  p.topic = m.topic;
   bool new_alias = false;
   if (version_ == Version::v5) {
-    p.properties = m.properties;
-    p.properties.subscription_identifiers = d.identifiers;
+    p.properties = &m.properties;
+    p.subscription_identifiers = d.identifiers;
     if (m.expires_at_ms != 0) {
       std::uint64_t now = now_ms();
       std::uint64_t left = m.expires_at_ms > now ? (m.expires_at_ms - now + 999) / 1000 : 0;
-      p.properties.message_expiry_interval = static_cast<std::uint32_t>(std::max<std::uint64_t>(left, 1));
+      p.message_expiry_interval = static_cast<std::uint32_t>(std::max<std::uint64_t>(left, 1));
     }
     // Topic alias, broker to client: the first message on a topic carries
     // topic and alias, later ones only the alias (spec 3.3.2.3.4).
     if (client_alias_max_ > 0) {
       auto it = out_aliases_.find(m.topic);
       if (it != out_aliases_.end()) {
-        p.properties.topic_alias = it->second;
+        p.topic_alias = it->second;
+        p.topic = {};  // the alias names it
       } else if (out_aliases_.size() < client_alias_max_) {
-        p.properties.topic_alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
+        p.topic_alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
         new_alias = true;
       }
     }
-    if (p.properties.topic_alias && !new_alias) {
-      // topic stays empty: the alias names it
-    } else {
-      p.topic = m.topic;
-    }
-  } else {
-    p.topic = m.topic;
   }
 
-  std::size_t before = wpending_.size();
-  protocol::encode(p, version_, wpending_);
-  if (client_max_packet_ != 0 && wpending_.size() - before > client_max_packet_) {
+  if (client_max_packet_ != 0 && protocol::encoded_publish_size(p, version_) > client_max_packet_) {
     // Larger than the client accepts: discard as if delivered (spec 3.1.2.11.4).
-    wpending_.resize(before);
     core_.stats().add(core_.stats().messages_dropped);
-    if (packet_id != 0) session_->take_inflight(packet_id);
+    if (packet_id != 0) finish_inflight(packet_id);
     return;
   }
-  if (new_alias) out_aliases_.emplace(m.topic, *p.properties.topic_alias);
+  protocol::encode_publish(p, version_, wpending_);
+  if (new_alias) out_aliases_.emplace(m.topic, *p.topic_alias);
   core_.stats().add(core_.stats().messages_sent);
   flush();
 }

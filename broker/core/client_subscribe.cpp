@@ -73,6 +73,7 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
       retained.push_back({e.filter, options});
     }
   }
+  if (session_->stored) core_.broker().store().save_session(core_.index(), *session_);
   strip_diagnostics(ack.properties);
   send(ack);
   for (const RetainedToSend& r : retained) send_retained(r.filter, r.options, identifier);
@@ -106,6 +107,7 @@ void Client::on_unsubscribe(protocol::Unsubscribe&& u) {
     core_.unsubscribe_everywhere(filter, handle_, existed);
     ack.reasons.push_back(ReasonCode::success);
   }
+  if (session_->stored) core_.broker().store().save_session(core_.index(), *session_);
   strip_diagnostics(ack.properties);
   send(ack);
 }

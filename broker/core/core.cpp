@@ -1,5 +1,6 @@
 #include "broker/core/core.hpp"
 
+#include <atomic>
 #include <chrono>
 
 #include <boost/asio/post.hpp>
@@ -86,6 +87,8 @@ void Core::publish(router::MessagePtr msg, const SessionHandle* publisher) {
 
   if (msg->retain) {
     retained_.set(msg);
+    // $SYS values are published afresh by every broker run.
+    if (msg->topic.rfind("$SYS/", 0) != 0) broker_.store().save_retained(index_, *msg);
     broker_.post_to_cores(index_, [msg](Core& c) { c.retained_.set(msg); });
   }
 
@@ -136,9 +139,34 @@ void Core::deliver_local(Session& s, Delivery&& d) {
     stats_.add(stats_.messages_dropped);
     return;
   }
-  if (s.enqueue(std::move(d), broker_.limits().max_queued_messages) != Session::Enqueue::queued) {
+  enqueue(s, std::move(d));
+}
+
+bool Core::enqueue(Session& s, Delivery&& d) {
+  const config::Limits& limits = broker_.limits();
+  std::vector<Delivery> evicted;
+  const bool qos0 = d.qos == QoS::at_most_once;
+  Session::Enqueue r = s.enqueue(std::move(d), limits.max_queued_messages, limits.max_queued_bytes, &evicted);
+  store::Store& store = broker_.store();
+  for (const Delivery& e : evicted) {
+    store.drop_delivery(index_, s, e);
     stats_.add(stats_.messages_dropped);
   }
+  bool queued = r == Session::Enqueue::queued || (r == Session::Enqueue::dropped_qos0 && !qos0);
+  if (!queued) {
+    stats_.add(stats_.messages_dropped);
+    return false;
+  }
+  store.save_delivery(index_, s, s.queue_back(), store::DeliveryState::queued, 0);
+  return true;
+}
+
+void Core::after_durable(std::function<void(bool)> fn) {
+  if (flush_scheduled_) {
+    durable_waiters_.push_back(std::move(fn));  // completed by flush_outbox
+    return;
+  }
+  broker_.store().after_commit(index_, std::move(fn));
 }
 
 void Core::post_remote(unsigned core, const SessionRef& to, Delivery&& d) {
@@ -153,14 +181,40 @@ void Core::post_remote(unsigned core, const SessionRef& to, Delivery&& d) {
 
 void Core::flush_outbox() {
   flush_scheduled_ = false;
+  // after_durable() waiters of this turn complete when this core's store
+  // queue and that of every core receiving a batch now have committed.
+  struct Countdown {
+    std::atomic<unsigned> left{1};
+    std::atomic<bool> stored{true};
+    std::vector<std::function<void(bool)>> waiters;
+    Core* origin = nullptr;
+  };
+  std::shared_ptr<Countdown> countdown;
+  std::function<void(bool)> arrive;
+  if (!durable_waiters_.empty()) {
+    countdown = std::make_shared<Countdown>();
+    countdown->waiters = std::move(durable_waiters_);
+    durable_waiters_.clear();
+    countdown->origin = this;
+    for (auto& box : outbox_) countdown->left += box.empty() ? 0 : 1;
+    arrive = [countdown](bool stored) {
+      if (!stored) countdown->stored.store(false, std::memory_order_relaxed);
+      if (countdown->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+      asio::post(countdown->origin->io_, [countdown] {
+        for (auto& fn : countdown->waiters) fn(countdown->stored.load(std::memory_order_relaxed));
+      });
+    };
+  }
   for (unsigned i = 0; i < outbox_.size(); ++i) {
     if (outbox_[i].empty()) continue;
     Core& dest = broker_.core(i);
-    asio::post(dest.io_, [&dest, batch = std::move(outbox_[i])]() mutable {
+    asio::post(dest.io_, [&dest, arrive, batch = std::move(outbox_[i])]() mutable {
       for (RemoteDelivery& r : batch) dest.deliver(r.to, std::move(r.delivery));
+      if (arrive) dest.broker_.store().after_commit(dest.index_, arrive);
     });
     outbox_[i] = {};
   }
+  if (arrive) broker_.store().after_commit(index_, arrive);
 }
 
 // ---------------------------------------------------------------------------
@@ -227,8 +281,29 @@ void Core::session_disconnected(Session& s, bool will_due) {
     end_session(s);  // publishes the will, if any
     return;
   }
+  std::uint32_t will_delay = 0;
   if (s.will) {
-    std::uint32_t delay = s.will->properties.will_delay_interval.value_or(0);
+    will_delay = s.will->properties.will_delay_interval.value_or(0);
+    if (will_delay == 0) publish_will(s);
+  }
+  s.deadline_ms = now_ms() + std::uint64_t{s.expiry_interval} * 1000;
+  arm_offline(ls, s, will_delay);
+  if (s.stored) broker_.store().save_session(index_, s);
+}
+
+void Core::restore_offline(Session& s) {
+  auto it = sessions_.find(s.handle().get());
+  if (it == sessions_.end()) return;
+  // A session stored while online (the broker stopped without closing it)
+  // starts its expiry now.
+  if (s.deadline_ms == 0) s.deadline_ms = now_ms() + std::uint64_t{s.expiry_interval} * 1000;
+  std::uint32_t will_delay = s.will ? s.will->properties.will_delay_interval.value_or(0) : 0;
+  arm_offline(it->second, s, will_delay);
+}
+
+void Core::arm_offline(LocalSession& ls, Session& s, std::uint32_t will_delay) {
+  if (s.will) {
+    std::uint32_t delay = will_delay;
     if (delay == 0) {
       publish_will(s);
     } else {
@@ -236,13 +311,17 @@ void Core::session_disconnected(Session& s, bool will_due) {
       SessionRef h = s.handle();
       ls.will_timer->async_wait([this, h](const boost::system::error_code& ec) {
         if (ec) return;
-        if (Session* live = find(h.get())) publish_will(*live);
+        if (Session* live = find(h.get())) {
+          publish_will(*live);
+          if (live->stored) broker_.store().save_session(index_, *live);  // without the will now
+        }
       });
     }
   }
   if (s.expiry_interval != Session::never_expires) {
-    ls.expiry_timer =
-        std::make_unique<asio::steady_timer>(io_, std::chrono::seconds(s.expiry_interval));
+    std::uint64_t now = now_ms();
+    std::uint64_t left = s.deadline_ms > now ? s.deadline_ms - now : 0;
+    ls.expiry_timer = std::make_unique<asio::steady_timer>(io_, std::chrono::milliseconds(left));
     SessionRef h = s.handle();
     ls.expiry_timer->async_wait([this, h](const boost::system::error_code& ec) {
       if (ec) return;
@@ -296,7 +375,11 @@ void Core::end_session(Session& s) {
   for (session::Outgoing& o : s.inflight()) {
     if (o.state != session::Outgoing::State::await_pubcomp) hand_on(o.delivery);
   }
-  for (Delivery& d : s.queue()) hand_on(d);
+  while (!s.queue_empty()) {
+    Delivery d = s.pop_queue();
+    hand_on(d);
+  }
+  broker_.store().drop_session(index_, s);
   remove_session(h.get());
 }
 
@@ -315,13 +398,20 @@ void Core::remove_session(SessionHandle* h) {
 void Core::subscribe_everywhere(const std::string& filter, const SessionRef& h,
                                 const protocol::SubscribeOptions& options, std::uint32_t identifier,
                                 bool& was_new) {
+  was_new = subscribe_here(filter, h, options, identifier);
+  broker_.post_to_cores(index_, [filter, h, options, identifier](Core& c) {
+    c.subscribe_here(filter, h, options, identifier);
+  });
+}
+
+bool Core::subscribe_here(const std::string& filter, const SessionRef& h, const protocol::SubscribeOptions& options,
+                          std::uint32_t identifier) {
   bool valid = true;
   auto shared = router::parse_shared_filter(filter, valid);
+  if (!valid) return false;
   std::string group = shared ? std::string(shared->group) : std::string();
   std::string plain = shared ? std::string(shared->filter) : filter;
-  router::Subscription sub{h, options, identifier};
-  was_new = trie_.subscribe(plain, group, sub);
-  broker_.post_to_cores(index_, [plain, group, sub](Core& c) { c.trie_.subscribe(plain, group, sub); });
+  return trie_.subscribe(plain, group, router::Subscription{h, options, identifier});
 }
 
 void Core::unsubscribe_everywhere(const std::string& filter, const SessionRef& h, bool& existed) {

@@ -16,6 +16,7 @@
 // forwarded or held in pending_ until the session arrives.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -67,6 +68,13 @@ class Core {
   void publish(router::MessagePtr msg, const session::SessionHandle* publisher);
   // Delivers to a session that lives here, or forwards it to its core.
   void deliver(const session::SessionRef& to, session::Delivery&& d);
+  // Queues `d` for session `s` (which lives here) within the queue limits,
+  // storing it when the session is persistent. False: dropped (counted).
+  bool enqueue(session::Session& s, session::Delivery&& d);
+  // Runs `fn` on this core once everything routed so far on this core —
+  // including deliveries to sessions on other cores — is in the store
+  // (durability sync: fsynced). For acknowledgements that wait for disk.
+  void after_durable(std::function<void(bool stored)> fn);
 
   // --- sessions (this core's thread) -------------------------------------
   session::Session* adopt(std::unique_ptr<session::Session> s);
@@ -81,6 +89,9 @@ class Core {
   // The session's connection went away. `publish_will`: the will is due
   // (now, or after its delay).
   void session_disconnected(session::Session& s, bool publish_will);
+  // A session restored from the store at start-up, offline: arms its
+  // expiry (from s.deadline_ms) and its will timers.
+  void restore_offline(session::Session& s);
   // Ends a session: its subscriptions everywhere, the registry entry, its
   // unacknowledged shared-subscription messages go to other members.
   void end_session(session::Session& s);
@@ -93,6 +104,9 @@ class Core {
                             const protocol::SubscribeOptions& options, std::uint32_t identifier,
                             bool& was_new);
   void unsubscribe_everywhere(const std::string& filter, const session::SessionRef& h, bool& existed);
+  // Applies to this core's trie only (start-up, and the posts above).
+  bool subscribe_here(const std::string& filter, const session::SessionRef& h,
+                      const protocol::SubscribeOptions& options, std::uint32_t identifier);
 
  private:
   struct LocalSession {
@@ -109,6 +123,9 @@ class Core {
   void post_remote(unsigned core, const session::SessionRef& to, session::Delivery&& d);
   void flush_outbox();
   void cancel_timers(LocalSession& ls);
+  // Arms the will timer (delay `will_delay_s`) and the expiry timer (at
+  // s.deadline_ms) of an offline session.
+  void arm_offline(LocalSession& ls, session::Session& s, std::uint32_t will_delay_s);
   void remove_session(session::SessionHandle* h);
 
   Broker& broker_;
@@ -129,6 +146,8 @@ class Core {
   std::unordered_map<const session::SessionHandle*, std::vector<RemoteDelivery>> pending_;
   std::vector<std::vector<RemoteDelivery>> outbox_;  // per destination core
   bool flush_scheduled_ = false;
+  // after_durable() callbacks waiting for this turn's outbox flush.
+  std::vector<std::function<void(bool)>> durable_waiters_;
   std::vector<router::Match> match_scratch_;  // reused by publish()
 };
 

@@ -40,18 +40,55 @@ std::optional<Outgoing> Session::take_inflight(std::uint16_t packet_id) {
   return out;
 }
 
-Session::Enqueue Session::enqueue(Delivery d, std::size_t max_messages) {
-  if (queue_.size() < max_messages) {
-    queue_.push_back(std::move(d));
+std::uint64_t Session::size_of(const Delivery& d) noexcept {
+  return d.msg ? d.msg->topic.size() + d.msg->payload.size() : 0;
+}
+
+Delivery Session::pop_queue() {
+  Delivery d = std::move(queue_.front());
+  queue_.pop_front();
+  queued_bytes_ -= size_of(d);
+  return d;
+}
+
+void Session::restore_queued(Delivery d) {
+  queued_bytes_ += size_of(d);
+  queue_.push_back(std::move(d));
+}
+
+Session::Enqueue Session::enqueue(Delivery d, std::size_t max_messages, std::uint64_t max_bytes,
+                                  std::vector<Delivery>* evicted) {
+  const std::uint64_t size = size_of(d);
+  auto fits = [&] {
+    return queue_.size() < max_messages && (max_bytes == 0 || queued_bytes_ + size <= max_bytes);
+  };
+  if (fits()) {
+    restore_queued(std::move(d));
     return Enqueue::queued;
   }
   if (d.qos == protocol::QoS::at_most_once) return Enqueue::dropped_qos0;
-  auto oldest_qos0 = std::find_if(queue_.begin(), queue_.end(), [](const Delivery& q) {
-    return q.qos == protocol::QoS::at_most_once;
-  });
-  if (oldest_qos0 == queue_.end()) return Enqueue::dropped_full;
-  queue_.erase(oldest_qos0);
-  queue_.push_back(std::move(d));
+  // Make room by dropping the oldest QoS 0 messages; if that is not
+  // enough, nothing is dropped and the new message is refused.
+  std::uint64_t freeable = 0;
+  std::size_t count = 0;
+  for (const Delivery& q : queue_) {
+    if (q.qos != protocol::QoS::at_most_once) continue;
+    freeable += size_of(q);
+    ++count;
+  }
+  bool count_ok = queue_.size() - count < max_messages;
+  bool bytes_ok = max_bytes == 0 || queued_bytes_ - freeable + size <= max_bytes;
+  if (count == 0 || !count_ok || !bytes_ok) return Enqueue::dropped_full;
+  for (auto it = queue_.begin(); it != queue_.end() && !fits();) {
+    if (it->qos != protocol::QoS::at_most_once) {
+      ++it;
+      continue;
+    }
+    queued_bytes_ -= size_of(*it);
+    if (evicted != nullptr) evicted->push_back(std::move(*it));
+    it = queue_.erase(it);
+  }
+  restore_queued(std::move(d));
   return Enqueue::dropped_qos0;
 }
 

@@ -33,6 +33,7 @@ struct Delivery {
   std::vector<std::uint32_t> identifiers;             // subscription identifiers
   std::string share_group;   // set when delivered through $share/group/filter,
   std::string share_filter;  // so it can be handed to another member
+  std::uint64_t seq = 0;     // key of its record in the store (0: not stored)
 };
 
 // An outgoing QoS 1/2 message waiting for its acknowledgement.
@@ -69,6 +70,12 @@ class Session {
   std::string username;
   std::optional<protocol::Will> will;
   Attachment* attachment = nullptr;  // the live connection, if any
+  // The store holds this session (it is persistent); its queued and
+  // inflight deliveries are written there with keys from next_seq.
+  bool stored = false;
+  std::uint64_t next_seq = 1;
+  // While offline: when the session expires (unix ms); 0 while online.
+  std::uint64_t deadline_ms = 0;
 
   // Subscriptions keyed by the filter as the client sent it ("$share/g/f"
   // included), so UNSUBSCRIBE and session end find them.
@@ -88,11 +95,23 @@ class Session {
   // --- queue -------------------------------------------------------------
   enum class Enqueue : std::uint8_t { queued, dropped_qos0, dropped_full };
   // Queues a delivery that cannot be sent now. When the queue holds
-  // `max_messages`, a QoS 0 message is dropped first (the new one if it is
-  // QoS 0, else the oldest QoS 0 queued); with none to drop the new message
-  // is refused (dropped_full).
-  Enqueue enqueue(Delivery d, std::size_t max_messages);
-  std::deque<Delivery>& queue() noexcept { return queue_; }
+  // `max_messages`, or `max_bytes` (topic + payload; 0: no limit) would be
+  // exceeded, QoS 0 messages are dropped first (the new one if it is QoS
+  // 0, else the oldest QoS 0 queued); with none to drop the new message is
+  // refused (dropped_full). Dropped queued messages are appended to
+  // `evicted` (when given) so their store records can be removed.
+  Enqueue enqueue(Delivery d, std::size_t max_messages, std::uint64_t max_bytes = 0,
+                  std::vector<Delivery>* evicted = nullptr);
+  const std::deque<Delivery>& queue() const noexcept { return queue_; }
+  Delivery& queue_front() noexcept { return queue_.front(); }
+  Delivery& queue_back() noexcept { return queue_.back(); }
+  bool queue_empty() const noexcept { return queue_.empty(); }
+  // Removes the front of the queue and returns it.
+  Delivery pop_queue();
+  // Appends without limits (restoring a stored queue).
+  void restore_queued(Delivery d);
+  std::uint64_t queued_bytes() const noexcept { return queued_bytes_; }
+  static std::uint64_t size_of(const Delivery& d) noexcept;
 
   // --- incoming QoS 2 ------------------------------------------------------
   // Ids of QoS 2 PUBLISHes received and answered with PUBREC, not yet
@@ -104,6 +123,7 @@ class Session {
   std::list<Outgoing> inflight_;
   std::unordered_map<std::uint16_t, std::list<Outgoing>::iterator> inflight_index_;
   std::deque<Delivery> queue_;
+  std::uint64_t queued_bytes_ = 0;
   std::uint16_t last_packet_id_ = 0;
 };
 

@@ -207,10 +207,10 @@ TEST(ConfigErrors, SyntaxErrorHasFileAndLine) {
 TEST(ConfigErrors, UnknownTopLevelKey) {
   EXPECT_EQ(error_of("\nthreads = 4\n"),
             "t.toml:2:1: unknown key 'threads' at top level; expected the tables [broker], [[listener]], "
-            "[limits], [sys], [rules]");
+            "[limits], [sys], [store], [rules]");
   EXPECT_EQ(error_of("[broker]\n[limit]\n"),
             "t.toml:2:2: unknown key 'limit' at top level; expected the tables [broker], [[listener]], "
-            "[limits], [sys], [rules]");
+            "[limits], [sys], [store], [rules]");
 }
 
 TEST(ConfigErrors, UnknownKeyNamesItAndTheTable) {

@@ -1,0 +1,64 @@
+// The LMDB environment of the store: <data_dir>/store/{data.mdb,lock.mdb},
+// guarded by <data_dir>/strata.pid, and its named databases (layouts in
+// records.hpp).
+//
+// Opening refuses, with a StoreError that says what and where:
+// - a data directory another strata process holds (flock on strata.pid,
+//   released by the kernel when that process dies, kill -9 included);
+// - a directory that cannot be created or written;
+// - a data.mdb that is not an LMDB file, or is shorter than its own meta
+//   pages say (truncated: reading it would fault);
+// - a store written by a newer format version.
+//
+// Threading: after start-up only the store's writer thread uses the
+// environment, so the map can be grown (mdb_env_set_mapsize needs no
+// transaction open in this process) when a write transaction hits
+// MDB_MAP_FULL.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include <lmdb.h>
+
+#include "broker/config/config.hpp"
+
+namespace strata::store {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws StoreError naming `what` when `rc` is not MDB_SUCCESS.
+void check(int rc, const std::string& what);
+
+class LmdbEnv {
+ public:
+  LmdbEnv(const std::string& data_dir, const config::Store& settings);
+  ~LmdbEnv();
+  LmdbEnv(const LmdbEnv&) = delete;
+  LmdbEnv& operator=(const LmdbEnv&) = delete;
+
+  MDB_env* env() const noexcept { return env_; }
+  const std::string& path() const noexcept { return path_; }
+  std::uint64_t map_size() const noexcept { return map_size_; }
+  // Doubles the map up to max_map_size; false when already there.
+  bool grow();
+
+  MDB_dbi meta = 0, sessions = 0, messages = 0, qos2 = 0, retained = 0;
+
+ private:
+  void lock_data_dir(const std::string& data_dir);
+  void check_file(const std::string& file);
+  void open_databases();
+
+  std::string path_;
+  int pid_fd_ = -1;
+  MDB_env* env_ = nullptr;
+  std::uint64_t map_size_ = 0;
+  std::uint64_t max_map_size_ = 0;
+};
+
+}  // namespace strata::store

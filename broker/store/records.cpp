@@ -1,0 +1,229 @@
+// Encoding and decoding of the store's records; layouts in records.hpp.
+// Decoding reads through protocol::wire::WireReader, which never reads past
+// its input and records the first error, so a damaged record is reported
+// as undecodable instead of being misread.
+#include "broker/store/records.hpp"
+
+#include "broker/protocol/properties_codec.hpp"
+#include "broker/protocol/wire.hpp"
+
+namespace strata::store {
+
+namespace wire = protocol::wire;
+using protocol::PropertyContext;
+using protocol::QoS;
+
+namespace {
+
+constexpr std::uint8_t record_version = 1;
+
+void put_u64(std::string& out, std::uint64_t v) {
+  wire::put_u32(out, static_cast<std::uint32_t>(v >> 32));
+  wire::put_u32(out, static_cast<std::uint32_t>(v));
+}
+
+void put_bytes(std::string& out, std::string_view s) {
+  wire::put_u32(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+std::uint64_t get_u64(wire::WireReader& r) {
+  std::uint64_t hi = r.u32();
+  return (hi << 32) | r.u32();
+}
+
+std::string get_bytes(wire::WireReader& r) {
+  std::uint32_t n = r.u32();
+  if (!r.ok()) return {};
+  if (n > r.remaining()) {
+    r.fail(protocol::ReasonCode::malformed_packet, "length beyond record");
+    return {};
+  }
+  return r.sub(n).rest();
+}
+
+wire::WireReader reader(std::string_view v) {
+  return wire::WireReader({reinterpret_cast<const std::uint8_t*>(v.data()), v.size()});
+}
+
+std::uint8_t options_byte(const protocol::SubscribeOptions& o) {
+  return static_cast<std::uint8_t>(static_cast<std::uint8_t>(o.max_qos) | (o.no_local ? 4 : 0) |
+                                   (o.retain_as_published ? 8 : 0) | (o.retain_handling << 4));
+}
+
+void append_message(std::string& out, const router::Message& m) {
+  put_bytes(out, m.topic);
+  put_bytes(out, m.payload);
+  wire::put_u8(out, static_cast<std::uint8_t>(m.qos));
+  wire::put_u8(out, m.retain ? 1 : 0);
+  put_u64(out, m.expires_at_ms);
+  put_bytes(out, m.publisher);
+  protocol::encode_properties(m.properties, PropertyContext::publish, out);
+}
+
+bool read_message(wire::WireReader& r, router::Message& m) {
+  m.topic = get_bytes(r);
+  m.payload = get_bytes(r);
+  std::uint8_t qos = r.u8();
+  m.qos = static_cast<QoS>(qos > 2 ? 0 : qos);
+  m.retain = r.u8() != 0;
+  m.expires_at_ms = get_u64(r);
+  m.publisher = get_bytes(r);
+  protocol::decode_properties(r, PropertyContext::publish, m.properties);
+  return r.ok() && qos <= 2;
+}
+
+std::string key_with(std::string_view client_id, std::size_t tail) {
+  std::string k;
+  k.reserve(client_id.size() + 1 + tail);
+  k.append(client_id);
+  k.push_back('\0');
+  return k;
+}
+
+}  // namespace
+
+std::uint64_t read_u64(std::string_view bytes) {
+  std::uint64_t v = 0;
+  for (unsigned char c : bytes) v = (v << 8) | c;
+  return v;
+}
+
+std::string session_prefix(std::string_view client_id) { return key_with(client_id, 0); }
+
+std::string message_key(std::string_view client_id, std::uint64_t seq) {
+  std::string k = key_with(client_id, 8);
+  put_u64(k, seq);
+  return k;
+}
+
+std::string qos2_key(std::string_view client_id, std::uint16_t packet_id) {
+  std::string k = key_with(client_id, 2);
+  wire::put_u16(k, packet_id);
+  return k;
+}
+
+bool split_key(std::string_view key, std::string_view& client_id, std::string_view& tail) {
+  auto zero = key.find('\0');
+  if (zero == std::string_view::npos) return false;
+  client_id = key.substr(0, zero);
+  tail = key.substr(zero + 1);
+  return tail.size() == 8 || tail.size() == 2;
+}
+
+std::string encode_session(const session::Session& s, std::uint64_t deadline_ms) {
+  std::string out;
+  wire::put_u8(out, record_version);
+  wire::put_u8(out, static_cast<std::uint8_t>(s.version));
+  wire::put_u32(out, s.expiry_interval);
+  put_u64(out, deadline_ms);
+  put_bytes(out, s.username);
+  wire::put_u8(out, s.will ? 1 : 0);
+  if (s.will) {
+    put_bytes(out, s.will->topic);
+    put_bytes(out, s.will->payload);
+    wire::put_u8(out, static_cast<std::uint8_t>(s.will->qos));
+    wire::put_u8(out, s.will->retain ? 1 : 0);
+    protocol::encode_properties(s.will->properties, PropertyContext::will, out);
+  }
+  wire::put_u32(out, static_cast<std::uint32_t>(s.subscriptions.size()));
+  for (const auto& [filter, sub] : s.subscriptions) {
+    put_bytes(out, filter);
+    wire::put_u8(out, options_byte(sub.options));
+    wire::put_u32(out, sub.identifier);
+  }
+  return out;
+}
+
+bool decode_session(std::string_view key, std::string_view value, SessionRecord& out) {
+  auto r = reader(value);
+  if (r.u8() != record_version) return false;
+  out.client_id = std::string(key);
+  std::uint8_t v = r.u8();
+  if (v != 4 && v != 5) return false;
+  out.version = static_cast<protocol::Version>(v);
+  out.expiry_interval = r.u32();
+  out.deadline_ms = get_u64(r);
+  out.username = get_bytes(r);
+  if (r.u8() != 0) {
+    protocol::Will w;
+    w.topic = get_bytes(r);
+    w.payload = get_bytes(r);
+    std::uint8_t qos = r.u8();
+    if (qos > 2) return false;
+    w.qos = static_cast<QoS>(qos);
+    w.retain = r.u8() != 0;
+    protocol::decode_properties(r, PropertyContext::will, w.properties);
+    out.will = std::move(w);
+  }
+  std::uint32_t n = r.u32();
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string filter = get_bytes(r);
+    std::uint8_t o = r.u8();
+    session::StoredSubscription sub;
+    if ((o & 3) > 2) return false;
+    sub.options.max_qos = static_cast<QoS>(o & 3);
+    sub.options.no_local = (o & 4) != 0;
+    sub.options.retain_as_published = (o & 8) != 0;
+    sub.options.retain_handling = static_cast<std::uint8_t>((o >> 4) & 3);
+    sub.identifier = r.u32();
+    out.subscriptions.emplace_back(std::move(filter), sub);
+  }
+  return r.ok() && r.at_end();
+}
+
+std::string encode_delivery(const session::Delivery& d, std::uint8_t state, std::uint16_t packet_id) {
+  std::string out;
+  wire::put_u8(out, record_version);
+  wire::put_u8(out, state);
+  wire::put_u16(out, packet_id);
+  wire::put_u8(out, static_cast<std::uint8_t>(d.qos));
+  wire::put_u8(out, d.retain ? 1 : 0);
+  wire::put_u32(out, static_cast<std::uint32_t>(d.identifiers.size()));
+  for (std::uint32_t id : d.identifiers) wire::put_u32(out, id);
+  put_bytes(out, d.share_group);
+  put_bytes(out, d.share_filter);
+  bool with_message = d.msg != nullptr && state != 3;
+  wire::put_u8(out, with_message ? 1 : 0);
+  if (with_message) append_message(out, *d.msg);
+  return out;
+}
+
+bool decode_delivery(std::string_view value, DeliveryRecord& out) {
+  auto r = reader(value);
+  if (r.u8() != record_version) return false;
+  out.state = r.u8();
+  out.packet_id = r.u16();
+  std::uint8_t qos = r.u8();
+  if (out.state > 3 || qos > 2) return false;
+  session::Delivery& d = out.delivery;
+  d.qos = static_cast<QoS>(qos);
+  d.retain = r.u8() != 0;
+  std::uint32_t n = r.u32();
+  if (n > r.remaining() / 4) return false;
+  for (std::uint32_t i = 0; i < n; ++i) d.identifiers.push_back(r.u32());
+  d.share_group = get_bytes(r);
+  d.share_filter = get_bytes(r);
+  if (r.u8() != 0) {
+    auto m = std::make_shared<router::Message>();
+    if (!read_message(r, *m)) return false;
+    d.msg = std::move(m);
+  } else if (out.state != 3) {
+    return false;  // only a message awaiting PUBCOMP may lack its message
+  }
+  d.seq = out.seq;
+  return r.ok() && r.at_end();
+}
+
+std::string encode_message(const router::Message& m) {
+  std::string out;
+  append_message(out, m);
+  return out;
+}
+
+bool decode_message(std::string_view value, router::Message& out) {
+  auto r = reader(value);
+  return read_message(r, out) && r.at_end();
+}
+
+}  // namespace strata::store

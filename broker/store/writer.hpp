@@ -1,0 +1,98 @@
+// The store's one writer thread: group commit.
+//
+// Each core appends operations to its own queue (a vector behind a mutex
+// that only that core and the writer take, held for a push or a swap). The
+// writer wakes when a queue turns non-empty, takes every core's queue, and
+// applies all of it in one LMDB write transaction: whatever arrived while
+// the previous transaction was being written and synced rides in the next
+// one. Operations of one core are applied in the order it pushed them.
+//
+// Durability (config::Durability): `sync` opens LMDB with fsync on every
+// commit; `batch` opens it with MDB_NOSYNC and calls mdb_env_sync when the
+// oldest unsynced commit is flush_interval old; `none` never syncs while
+// running. Every mode syncs on stop().
+//
+// A `done` operation carries a callback that the writer hands to `post`
+// (which runs it on the core that pushed it) once the transaction holding
+// everything pushed before it is committed — and, under `sync`, fsynced.
+// Callbacks of one core run in push order.
+//
+// Full map or disk: when a commit fails with MDB_MAP_FULL the map is
+// doubled (up to max_map_size) and the batch retried. When it cannot grow,
+// or the disk is full, the writer logs an error, sets full() (the cores
+// then refuse new QoS 1/2 messages), drops the batch's puts — counted and
+// logged: they are lost — and commits the rest (deletes free space; `done`
+// callbacks learn stored = false). A batch that still fails is kept and
+// retried every second and with each new batch. The first successful
+// commit clears full().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/config/config.hpp"
+#include "broker/store/lmdb_env.hpp"
+
+namespace strata::store {
+
+struct Op {
+  enum class Kind : std::uint8_t { put, del, del_prefix, done };
+  Kind kind = Kind::put;
+  MDB_dbi dbi = 0;
+  unsigned core = 0;  // set by push()
+  std::string key;
+  std::string value;
+  std::function<void(bool stored)> done;  // Kind::done
+};
+
+class Writer {
+ public:
+  using Post = std::function<void(unsigned core, std::function<void()>)>;
+
+  Writer(LmdbEnv& env, const config::Store& settings, unsigned cores);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void start(Post post);
+  // Applies what is queued, syncs and joins the thread.
+  void stop();
+
+  void push(unsigned core, Op&& op);
+  bool full() const noexcept { return full_.load(std::memory_order_relaxed); }
+
+  // Counters for tests and metrics.
+  std::uint64_t commits() const noexcept { return commits_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Queue {
+    std::mutex mutex;
+    std::vector<Op> ops;
+  };
+  void run();
+  // Commits `batch`; false: not committed (kept for retry). `stored` is
+  // false when puts had to be dropped.
+  bool apply(std::vector<Op>& batch, bool& stored);
+  int write(std::vector<Op>& batch);   // one transaction; LMDB/errno result
+
+  LmdbEnv& env_;
+  const config::Store settings_;
+  std::vector<Queue> queues_;
+  Post post_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> signalled_{false};
+  bool stopping_ = false;  // guarded by mutex_
+  std::atomic<bool> full_{false};
+  std::atomic<std::uint64_t> commits_{0};
+};
+
+}  // namespace strata::store

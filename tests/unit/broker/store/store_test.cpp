@@ -1,0 +1,293 @@
+// The store behind its interface, on a temporary directory: what is saved
+// is loaded back after a reopen, drops and expiry remove it, after_commit
+// callbacks run, and bad directories are refused with clear errors.
+#include "broker/store/store.hpp"
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace strata::store {
+namespace {
+
+namespace fs = std::filesystem;
+using protocol::QoS;
+using ::testing::HasSubstr;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/strata-store-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    config_.data_dir = dir_;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Store> open() {
+    auto s = std::make_unique<Store>(config_, 1);
+    return s;
+  }
+  // Starts the writer with callbacks run on the writer's post (no cores here).
+  void start(Store& s) {
+    s.start([this](unsigned, std::function<void()> fn) {
+      fn();
+      std::lock_guard lock(mutex_);
+      ++posted_;
+      cv_.notify_all();
+    });
+  }
+  void wait_posted(int n) {
+    std::unique_lock lock(mutex_);
+    ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(10), [&] { return posted_ >= n; }));
+  }
+  struct Loaded {
+    std::vector<LoadedSession> sessions;
+    std::vector<router::MessagePtr> retained;
+    LoadStats stats;
+  };
+  Loaded load(Store& s, std::uint64_t now = 1000) {
+    Loaded l;
+    l.stats = s.load(
+        now, [&](LoadedSession&& ls) { l.sessions.push_back(std::move(ls)); },
+        [&](router::MessagePtr m) { l.retained.push_back(std::move(m)); });
+    return l;
+  }
+
+  static router::MessagePtr msg(std::string topic, std::string payload, std::uint64_t expires = 0) {
+    auto m = std::make_shared<router::Message>();
+    m->topic = std::move(topic);
+    m->payload = std::move(payload);
+    m->qos = QoS::at_least_once;
+    m->expires_at_ms = expires;
+    return m;
+  }
+
+  std::string dir_;
+  config::Config config_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int posted_ = 0;
+};
+
+TEST_F(StoreTest, SessionWithQueueInflightAndQos2SurvivesReopen) {
+  auto h = std::make_shared<session::SessionHandle>("dev-1", 1, 0);
+  session::Session s(h, protocol::Version::v5);
+  s.expiry_interval = 600;
+  s.subscriptions["a/#"] = session::StoredSubscription{{QoS::exactly_once, false, false, 0}, 5};
+  {
+    auto store = open();
+    load(*store);
+    start(*store);
+    store->save_session(0, s);
+    EXPECT_TRUE(s.stored);
+    session::Delivery q1{msg("a/1", "one"), QoS::at_least_once, false, {}, {}, {}, 0};
+    session::Delivery q2{msg("a/2", "two"), QoS::exactly_once, false, {5}, {}, {}, 0};
+    session::Delivery gone{msg("a/3", "acked"), QoS::at_least_once, false, {}, {}, {}, 0};
+    store->save_delivery(0, s, gone, DeliveryState::await_puback, 1);
+    store->save_delivery(0, s, q1, DeliveryState::await_pubrec, 2);
+    store->save_delivery(0, s, q2, DeliveryState::queued, 0);
+    store->drop_delivery(0, s, gone);
+    EXPECT_EQ(gone.seq, 1u);
+    EXPECT_EQ(q2.seq, 3u);
+    store->save_qos2(0, s, 9);
+    store->save_qos2(0, s, 10);
+    store->drop_qos2(0, s, 9);
+    store->save_retained(0, *msg("r/1", "kept"));
+    store->save_retained(0, *msg("r/2", "deleted"));
+    store->save_retained(0, *msg("r/2", ""));
+    bool stored = false;
+    store->after_commit(0, [&](bool ok) { stored = ok; });
+    wait_posted(1);
+    EXPECT_TRUE(stored);
+    store->stop();
+  }
+  auto store = open();
+  Loaded l = load(*store);
+  ASSERT_EQ(l.sessions.size(), 1u);
+  const LoadedSession& ls = l.sessions[0];
+  EXPECT_EQ(ls.record.client_id, "dev-1");
+  EXPECT_EQ(ls.record.expiry_interval, 600u);
+  ASSERT_EQ(ls.record.subscriptions.size(), 1u);
+  EXPECT_EQ(ls.record.subscriptions[0].second.identifier, 5u);
+  ASSERT_EQ(ls.deliveries.size(), 2u);
+  EXPECT_EQ(ls.deliveries[0].seq, 2u);
+  EXPECT_EQ(ls.deliveries[0].state, static_cast<std::uint8_t>(DeliveryState::await_pubrec));
+  EXPECT_EQ(ls.deliveries[0].packet_id, 2);
+  EXPECT_EQ(ls.deliveries[0].delivery.msg->payload, "one");
+  EXPECT_EQ(ls.deliveries[1].seq, 3u);
+  EXPECT_EQ(ls.deliveries[1].state, 0);
+  EXPECT_EQ(ls.deliveries[1].delivery.identifiers, std::vector<std::uint32_t>{5});
+  EXPECT_EQ(ls.qos2_received, std::vector<std::uint16_t>{10});
+  ASSERT_EQ(l.retained.size(), 1u);
+  EXPECT_EQ(l.retained[0]->topic, "r/1");
+  EXPECT_EQ(l.retained[0]->payload, "kept");
+}
+
+TEST_F(StoreTest, DropSessionRemovesEverythingOfThatSessionOnly) {
+  auto ha = std::make_shared<session::SessionHandle>("a", 1, 0);
+  auto hab = std::make_shared<session::SessionHandle>("ab", 2, 0);
+  session::Session a(ha, protocol::Version::v5), ab(hab, protocol::Version::v5);
+  a.expiry_interval = ab.expiry_interval = 60;
+  {
+    auto store = open();
+    load(*store);
+    start(*store);
+    for (session::Session* s : {&a, &ab}) {
+      store->save_session(0, *s);
+      session::Delivery d{msg("t", "x"), QoS::at_least_once, false, {}, {}, {}, 0};
+      store->save_delivery(0, *s, d, DeliveryState::queued, 0);
+      store->save_qos2(0, *s, 1);
+    }
+    store->drop_session(0, a);
+    EXPECT_FALSE(a.stored);
+    store->stop();
+  }
+  auto store = open();
+  Loaded l = load(*store);
+  ASSERT_EQ(l.sessions.size(), 1u);
+  EXPECT_EQ(l.sessions[0].record.client_id, "ab");
+  EXPECT_EQ(l.sessions[0].deliveries.size(), 1u);
+  EXPECT_EQ(l.sessions[0].qos2_received.size(), 1u);
+}
+
+TEST_F(StoreTest, ExpiredSessionsAndMessagesAreDeletedAtLoad) {
+  auto h = std::make_shared<session::SessionHandle>("old", 1, 0);
+  session::Session s(h, protocol::Version::v5);
+  s.expiry_interval = 10;
+  s.deadline_ms = 5000;
+  {
+    auto store = open();
+    load(*store);
+    start(*store);
+    store->save_session(0, s);
+    store->save_retained(0, *msg("r/expiring", "x", 5000));
+    store->save_retained(0, *msg("r/forever", "y"));
+    store->stop();
+  }
+  {
+    auto store = open();
+    Loaded l = load(*store, 4999);  // before the deadline: all there
+    EXPECT_EQ(l.sessions.size(), 1u);
+    EXPECT_EQ(l.retained.size(), 2u);
+  }
+  {
+    auto store = open();
+    Loaded l = load(*store, 5000);
+    EXPECT_EQ(l.sessions.size(), 0u);
+    EXPECT_EQ(l.stats.expired_sessions, 1u);
+    EXPECT_EQ(l.stats.expired_messages, 1u);
+    ASSERT_EQ(l.retained.size(), 1u);
+    start(*store);  // applies the deletions
+    store->stop();
+  }
+  auto store = open();
+  Loaded l = load(*store, 0);  // even "before" the deadline: they are gone
+  EXPECT_EQ(l.sessions.size(), 0u);
+  EXPECT_EQ(l.retained.size(), 1u);
+}
+
+TEST_F(StoreTest, SecondOpenOfTheSameDirectoryIsRefused) {
+  auto first = open();
+  try {
+    auto second = open();
+    FAIL() << "second open succeeded";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is in use by another strata process (pid " + std::to_string(::getpid()) + ")"));
+  }
+  first.reset();
+  EXPECT_NO_THROW(open());  // released with the first
+}
+
+TEST_F(StoreTest, NewerFormatIsRefused) {
+  open().reset();  // creates the store with format 1
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  mdb_env_set_maxdbs(env, 8);
+  ASSERT_EQ(mdb_env_open(env, (dir_ + "/store").c_str(), 0, 0640), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi meta;
+  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  MDB_val key{6, const_cast<char*>("format")};
+  char two[4] = {0, 0, 0, 2};
+  MDB_val val{4, two};
+  ASSERT_EQ(mdb_put(txn, meta, &key, &val, 0), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+  try {
+    open();
+    FAIL() << "a format 2 store was opened";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("was written in store format 2; this strata reads format 1"));
+  }
+}
+
+TEST_F(StoreTest, UndecodableRecordsAreSkippedAndDeleted) {
+  {
+    auto store = open();
+    load(*store);
+    start(*store);
+    store->save_retained(0, *msg("r/good", "ok"));
+    store->stop();
+  }
+  {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    ASSERT_EQ(mdb_env_open(env, (dir_ + "/store").c_str(), 0, 0640), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi dbi;
+    ASSERT_EQ(mdb_dbi_open(txn, "retained", 0, &dbi), 0);
+    MDB_val key{5, const_cast<char*>("r/bad")};
+    MDB_val val{3, const_cast<char*>("\x01\x02\x03")};
+    ASSERT_EQ(mdb_put(txn, dbi, &key, &val, 0), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, "sessions", 0, &dbi), 0);
+    MDB_val skey{3, const_cast<char*>("bad")};
+    MDB_val sval{1, const_cast<char*>("\x09")};
+    ASSERT_EQ(mdb_put(txn, dbi, &skey, &sval, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  }
+  auto store = open();
+  Loaded l = load(*store);
+  EXPECT_EQ(l.stats.undecodable, 2u);
+  ASSERT_EQ(l.retained.size(), 1u);
+  EXPECT_EQ(l.retained[0]->topic, "r/good");
+  EXPECT_TRUE(l.sessions.empty());
+}
+
+TEST_F(StoreTest, FullMapDropsPutsReportsUnstoredAndRecovers) {
+  config_.store.map_size = config_.store.max_map_size = 1 << 20;
+  auto store = open();
+  load(*store);
+  start(*store);
+  int posted = 0;
+  bool last = true;
+  for (int i = 0; i < 40 && !store->full(); ++i) {
+    store->save_retained(0, *msg("big/" + std::to_string(i), std::string(100000, 'b')));
+    store->after_commit(0, [&](bool ok) { last = ok; });
+    wait_posted(++posted);
+  }
+  EXPECT_TRUE(store->full());
+  EXPECT_FALSE(last);
+  for (int i = 0; i < 40; ++i) store->save_retained(0, *msg("big/" + std::to_string(i), ""));
+  store->after_commit(0, [&](bool ok) { last = ok; });
+  wait_posted(++posted);
+  EXPECT_TRUE(last);
+  EXPECT_FALSE(store->full());
+  store->save_retained(0, *msg("small", "s"));
+  store->after_commit(0, [&](bool ok) { last = ok; });
+  wait_posted(++posted);
+  EXPECT_TRUE(last);
+}
+
+}  // namespace
+}  // namespace strata::store

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: the same strata-bench scenarios against Strata and
+# against Debian's Mosquitto, in the same run (see docs/benchmarks.md).
+#
+# Each broker runs pinned to core 0 (taskset), the generator to core 1, on
+# loopback ports of its own; every run starts a fresh broker so no run sees
+# the memory or the sessions of the one before. Each figure is repeated
+# (--repeat, default 3) and reported as median, min-max and the ratio
+# Strata/Mosquitto. Raw results (one JSON line per run) go to --out.
+#
+# usage: tools/bench.sh [--preset release] [--repeat 3] [--duration 5]
+#                       [--only NAME[,NAME...]] [--out DIR] [--brokers strata,mosquitto]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+preset=release
+repeat=3
+duration=5
+only=""
+out=""
+brokers="strata,mosquitto"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --preset) preset=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --brokers) brokers=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+strata=build/$preset/bin/strata
+bench=build/$preset/bin/strata-bench
+for f in "$strata" "$bench"; do
+  [ -x "$f" ] || { echo "bench.sh: $f missing; build it: cmake --preset $preset && cmake --build --preset $preset" >&2; exit 1; }
+done
+command -v mosquitto >/dev/null || { echo "bench.sh: mosquitto missing (tools/setup.sh installs it)" >&2; exit 1; }
+out=${out:-$(mktemp -d)}
+mkdir -p "$out"
+results=$out/results.jsonl
+: > "$results"
+work=$(mktemp -d)
+broker_pid=""
+cleanup() {
+  if [ -n "$broker_pid" ]; then kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cores=$(nproc)
+broker_cpus=0
+gen_cpus=1
+if [ "$cores" -lt 2 ]; then gen_cpus=0; fi
+# Idle connections need descriptors on both sides.
+ulimit -n 20000 2>/dev/null || true
+
+strata_port=18830
+mosq_port=18831
+
+# The brokers' settings, made equivalent: one thread, no persistence, the
+# same inflight window and queue length, no $SYS traffic during a run.
+cat > "$work/strata.toml" <<TOML
+[broker]
+threads = 1
+log_level = "warn"
+[limits]
+receive_maximum = 1024
+max_inflight_messages = 64
+max_queued_messages = 10000
+[sys]
+interval = 0
+TOML
+cat > "$work/mosquitto.conf" <<CONF
+per_listener_settings false
+user $(id -un)
+persistence false
+allow_anonymous true
+log_dest stderr
+log_type error
+log_type warning
+max_inflight_messages 64
+max_queued_messages 10000
+sys_interval 0
+set_tcp_nodelay true
+listener $mosq_port 127.0.0.1
+CONF
+
+start_broker() {  # start_broker strata|mosquitto -> sets broker_pid, port
+  if [ "$1" = strata ]; then
+    port=$strata_port
+    taskset -c $broker_cpus "$strata" -c "$work/strata.toml" --listen "tcp://127.0.0.1:$port" \
+      --data-dir "$work/data" 2>"$work/strata.log" &
+  else
+    port=$mosq_port
+    taskset -c $broker_cpus mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
+  fi
+  broker_pid=$!
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "bench.sh: $1 did not start" >&2
+  exit 1
+}
+
+stop_broker() {
+  kill "$broker_pid" 2>/dev/null || true
+  wait "$broker_pid" 2>/dev/null || true
+  broker_pid=""
+}
+
+# Scenarios: name|strata-bench arguments. Closed loop uses a window of 64,
+# the inflight limit both brokers are given.
+common="--duration $duration --warmup 1 --drain 5"
+scenarios=(
+  "fanin_q0|fanin --pubs 20 --subs 1 --qos 0 --size 64 --window 64 $common"
+  "fanin_q1|fanin --pubs 20 --subs 1 --qos 1 --size 64 --window 64 $common"
+  "fanout_q0|fanout --pubs 1 --subs 100 --qos 0 --size 64 --window 64 $common"
+  "latency_10k|fanin --pubs 1 --subs 1 --qos 0 --size 64 --rate 10000 $common"
+  "cpu_100k|fanin --pubs 20 --subs 1 --qos 0 --size 64 --rate 100000 $common"
+  "conn_10k|conn --conns 10000 --conn-window 200 --duration 1"
+)
+
+selected() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
+
+for entry in "${scenarios[@]}"; do
+  name=${entry%%|*}
+  args=${entry#*|}
+  selected "$name" || continue
+  for b in ${brokers//,/ }; do
+    for r in $(seq "$repeat"); do
+      start_broker "$b"
+      # shellcheck disable=SC2086
+      line=$(taskset -c $gen_cpus "$bench" $args --url "tcp://127.0.0.1:$port" --broker-pid "$broker_pid" \
+               2>"$work/bench.err" | tail -n 1) || true
+      stop_broker
+      if [[ "$line" != "{"* ]]; then
+        echo "bench.sh: $name on $b run $r gave no result: $(tail -n 3 "$work/bench.err")" >&2
+        continue
+      fi
+      echo "{\"name\":\"$name\",\"broker\":\"$b\",\"run\":$r,\"result\":$line}" >> "$results"
+      echo "$name $b #$r: $line" >&2
+    done
+  done
+done
+
+/usr/bin/python3 - "$results" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+# name -> (metric, unit, what is better)
+metrics = [
+    ("fanin_q0", "recv_rate", "msg/s received", "higher"),
+    ("fanin_q1", "recv_rate", "msg/s received", "higher"),
+    ("fanin_q1", "lost", "messages lost", "lower"),
+    ("fanout_q0", "recv_rate", "msg/s received", "higher"),
+    ("latency_10k", "lat_p50_us", "p50 latency, us", "lower"),
+    ("latency_10k", "lat_p99_us", "p99 latency, us", "lower"),
+    ("cpu_100k", "recv_rate", "msg/s received", "higher"),
+    ("cpu_100k", "broker_cpu_us_per_msg", "broker CPU us per delivered msg", "lower"),
+    ("conn_10k", "conn_rate", "connections/s", "higher"),
+    ("conn_10k", "rss_per_conn_bytes", "broker RSS bytes per idle connection", "lower"),
+]
+def fmt(v):
+    return "%.3g" % v if abs(v) < 100 else "%.0f" % v
+def cell(name, broker, key):
+    vals = [r["result"][key] for r in rows if r["name"] == name and r["broker"] == broker and key in r["result"]]
+    if not vals:
+        return None, "-"
+    m = statistics.median(vals)
+    return m, "%s (%s–%s)" % (fmt(m), fmt(min(vals)), fmt(max(vals)))
+print("| scenario | figure | Strata median (min–max) | Mosquitto median (min–max) | Strata/Mosquitto |")
+print("|---|---|---|---|---|")
+for name, key, label, better in metrics:
+    s, sc = cell(name, "strata", key)
+    m, mc = cell(name, "mosquitto", key)
+    if sc == "-" and mc == "-":
+        continue
+    ratio = "%.2f" % (s / m) if s is not None and m not in (None, 0) else "-"
+    print("| %s | %s (%s is better) | %s | %s | %s |" % (name, label, better, sc, mc, ratio))
+gen = {}
+for r in rows:
+    gen.setdefault((r["name"], r["broker"]), []).append(r["result"].get("gen_cpu_s", -1))
+print()
+print("generator CPU seconds per run (median): " + ", ".join(
+    "%s/%s %.2f" % (n, b, statistics.median(v)) for (n, b), v in sorted(gen.items()) if min(v) >= 0))
+PY
+echo "raw results: $results" >&2
