@@ -80,7 +80,12 @@ def test_slow_consumer_memory_bounded_and_others_flow(broker):
           % (batches * per_batch * len(payload) >> 20, elapsed, base, peak, growth_mib))
     # Bound: 1 MiB of output for the slow consumer; the margin covers the
     # allocator and the normal clients' buffers. Unbounded it would be ~120 MiB.
-    assert growth_mib < 48, growth_mib
+    # Under AddressSanitizer freed memory sits in its quarantine (256 MiB by
+    # default), so RSS says nothing about what the broker holds: not asserted.
+    with open("/proc/%d/maps" % broker.proc.pid) as f:
+        asan = "libasan" in f.read()
+    if not asan:
+        assert growth_mib < 48, growth_mib
     # the slow consumer is still connected: its socket is readable, not closed
     assert slow.sock.recv(1, socket.MSG_PEEK) != b""
 
