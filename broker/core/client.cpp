@@ -17,7 +17,10 @@ using protocol::ReasonCode;
 using protocol::Version;
 
 namespace {
-constexpr std::size_t initial_read_buffer = 4096;
+// Read buffers start small, double while reads fill them (a busy
+// connection reads in large chunks) and shrink back once reads are small
+// again: most connections are idle, and theirs is the memory that scales.
+constexpr std::size_t initial_read_buffer = 256;
 constexpr std::size_t max_read_chunk = 64 * 1024;
 // Output buffers above this are released once written, so a burst does not
 // pin memory on an idle connection.
@@ -76,8 +79,14 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
   }
   core_.stats().add(core_.stats().bytes_received, n);
   rend_ += n;
+  const bool filled = rend_ == rbuf_.size();
   last_rx_ = std::chrono::steady_clock::now();
   process_input();
+  if (filled && rbuf_.size() < max_read_chunk) {
+    rbuf_.resize(rbuf_.size() * 2);
+  } else if (rpos_ == rend_ && n < initial_read_buffer && rbuf_.size() > initial_read_buffer) {
+    std::vector<std::uint8_t>(initial_read_buffer).swap(rbuf_);
+  }
   read_next();
 }
 

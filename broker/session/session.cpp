@@ -48,11 +48,13 @@ Delivery Session::pop_queue() {
   Delivery d = std::move(queue_.front());
   queue_.pop_front();
   queued_bytes_ -= size_of(d);
+  if (d.qos == protocol::QoS::at_most_once) --queued_qos0_;
   return d;
 }
 
 void Session::restore_queued(Delivery d) {
   queued_bytes_ += size_of(d);
+  if (d.qos == protocol::QoS::at_most_once) ++queued_qos0_;
   queue_.push_back(std::move(d));
 }
 
@@ -67,6 +69,9 @@ Session::Enqueue Session::enqueue(Delivery d, std::size_t max_messages, std::uin
     return Enqueue::queued;
   }
   if (d.qos == protocol::QoS::at_most_once) return Enqueue::dropped_qos0;
+  // Nothing to drop: refuse without scanning a full queue for every
+  // message (under QoS 1 overload that scan took the whole core).
+  if (queued_qos0_ == 0) return Enqueue::dropped_full;
   // Make room by dropping the oldest QoS 0 messages; if that is not
   // enough, nothing is dropped and the new message is refused.
   std::uint64_t freeable = 0;
@@ -85,6 +90,7 @@ Session::Enqueue Session::enqueue(Delivery d, std::size_t max_messages, std::uin
       continue;
     }
     queued_bytes_ -= size_of(*it);
+    --queued_qos0_;
     if (evicted != nullptr) evicted->push_back(std::move(*it));
     it = queue_.erase(it);
   }

@@ -124,6 +124,7 @@ class Session {
   std::unordered_map<std::uint16_t, std::list<Outgoing>::iterator> inflight_index_;
   std::deque<Delivery> queue_;
   std::uint64_t queued_bytes_ = 0;
+  std::size_t queued_qos0_ = 0;  // QoS 0 entries in queue_
   std::uint16_t last_packet_id_ = 0;
 };
 

@@ -18,15 +18,18 @@ bool parse_uint(std::string_view s, std::uint64_t max, std::uint64_t& out) {
   return true;
 }
 
-bool parse_seconds(const std::string& s, double& out) {
+bool parse_number(const std::string& s, double max, double& out) {
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < 0 || v > 86400) {
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < 0 || v > max) {
     return false;
   }
   out = v;
   return true;
 }
+
+bool parse_seconds(const std::string& s, double& out) { return parse_number(s, 86400, out); }
+bool parse_rate(const std::string& s, double& out) { return parse_number(s, 1e9, out); }
 
 // tcp://host:port; the other schemes are the seam for TLS and WebSocket.
 bool parse_url(const std::string& url, Options& o, std::string& error) {
@@ -185,7 +188,7 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       if (!parse_uint(value, 16 * 1024 * 1024, n) || n < 20) return bad("20..16777216");
       o.size = static_cast<std::uint32_t>(n);
     } else if (flag == "--rate") {
-      if (!parse_seconds(value, o.rate)) return bad("a rate >= 0");
+      if (!parse_rate(value, o.rate)) return bad("a rate >= 0");
       if (o.rate > 0 && o.rate < 1) return bad("0 or at least 1 msg/s");
     } else if (flag == "--window") {
       if (!parse_uint(value, 65535, n) || n == 0) return bad("1..65535");
@@ -200,7 +203,7 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       if (!parse_uint(value, 1000000, n) || n == 0) return bad("1..1000000");
       o.conns = static_cast<std::uint32_t>(n);
     } else if (flag == "--conn-rate") {
-      if (!parse_seconds(value, o.conn_rate)) return bad("a rate >= 0");
+      if (!parse_rate(value, o.conn_rate)) return bad("a rate >= 0");
     } else if (flag == "--conn-window") {
       if (!parse_uint(value, 100000, n) || n == 0) return bad("1..100000");
       o.conn_window = static_cast<std::uint32_t>(n);
