@@ -3,9 +3,11 @@
 // Mapping: objects and arrays become tables (arrays 1-based), numbers are
 // Lua numbers (doubles), null is the light userdata `json.null` (so arrays
 // keep their length). Encoding: a table whose keys are exactly 1..n is an
-// array, any other table an object (keys converted with tostring); an empty
-// table is `{}`; object keys are written sorted (stable output). Integral numbers are written without a fraction; NaN and
-// infinities, functions, cycles and nesting deeper than kMaxDepth are errors.
+// array, any other table an object (keys converted with tostring, written
+// sorted so the same table always gives the same text); an empty table is
+// `{}`. Integral numbers are written without a fraction; NaN and
+// infinities, functions, cycles and nesting deeper than kMaxJsonDepth are
+// errors.
 #pragma once
 
 #include <string>

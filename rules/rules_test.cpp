@@ -76,7 +76,9 @@ int run_rules_test(const std::string& file, const std::vector<std::pair<std::str
     std::uint64_t errors_before = counters->totals().errors;
     RuleVm::Outcome outcome = vm.run(m);
     print_actions(out, outcome.actions);
-    if (counters->totals().errors != errors_before) out << "  fault (see the error above); the message passes unchanged\n";
+    if (counters->totals().errors != errors_before) {
+      out << "  fault (see the error above); the message passes unchanged\n";
+    }
     if (outcome.drop) {
       out << "  drop\n";
     } else {

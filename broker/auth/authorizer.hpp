@@ -1,7 +1,11 @@
 // The authentication and authorization seam. The broker asks an Authorizer
 // at CONNECT, before accepting a PUBLISH (including a will) and before
-// granting each SUBSCRIBE entry. AllowAll is what runs until password files
-// and ACLs exist; they will implement this same interface.
+// granting each SUBSCRIBE entry. FileAuthorizer (password file, ACL file,
+// failed-login limits) is what the broker runs; AllowAll is for tests and
+// embedding.
+//
+// Threading: every call may come from any core at once; implementations
+// take no lock on can_publish / can_subscribe (the publish path).
 #pragma once
 
 #include <string>
@@ -17,19 +21,27 @@ struct ClientInfo {
   std::string_view remote_address;
 };
 
+// What the transport and the listener know about a connecting client.
+struct ConnectContext {
+  std::string_view remote_address;  // "address:port"
+  // The verified client certificate's identity (listener.cert_username);
+  // when set it is the username, and the certificate is the credential.
+  std::string_view cert_identity;
+  bool allow_anonymous = true;  // the listener's setting
+};
+
 class Authorizer {
  public:
   virtual ~Authorizer() = default;
   // success, or the CONNACK reason code to refuse with.
-  virtual protocol::ReasonCode authenticate(const protocol::Connect& connect,
-                                            std::string_view remote_address) = 0;
+  virtual protocol::ReasonCode authenticate(const protocol::Connect& connect, const ConnectContext& context) = 0;
   virtual bool can_publish(const ClientInfo& client, std::string_view topic) = 0;
   virtual bool can_subscribe(const ClientInfo& client, std::string_view filter) = 0;
 };
 
 class AllowAll final : public Authorizer {
  public:
-  protocol::ReasonCode authenticate(const protocol::Connect&, std::string_view) override {
+  protocol::ReasonCode authenticate(const protocol::Connect&, const ConnectContext&) override {
     return protocol::ReasonCode::success;
   }
   bool can_publish(const ClientInfo&, std::string_view) override { return true; }

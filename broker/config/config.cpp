@@ -7,6 +7,7 @@
 //   [sys]         interval
 //   [store]       durability, flush_interval (ms), map_size, max_map_size
 //   [rules]       enabled, dir, budgets of the Lua rule engine
+//   [auth]        password_file, acl_file, failed-login limits
 // Every error names the file, line and column of the offending key or value,
 // what was wrong and what was expected.
 #include "broker/config/config.hpp"
@@ -28,7 +29,7 @@ namespace {
 constexpr std::string_view kBrokerKeys[] = {"threads", "data_dir", "log_level"};
 constexpr std::string_view kListenerKeys[] = {
     "url",          "max_connections", "cert_file", "key_file",       "ca_file",
-    "client_certs", "cert_username",   "ciphers",   "tls_min_version"};
+    "client_certs", "cert_username",   "ciphers",   "tls_min_version", "allow_anonymous"};
 constexpr std::string_view kLimitsKeys[] = {
     "max_connections",       "max_packet_size",        "receive_maximum",
     "topic_alias_maximum",   "max_keep_alive",         "session_expiry_max",
@@ -36,12 +37,14 @@ constexpr std::string_view kLimitsKeys[] = {
     "max_topic_length",      "max_topic_levels",       "maximum_qos",
     "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
-    "connect_timeout"};
+    "connect_timeout", "max_outgoing_bytes", "max_outgoing_messages", "max_publish_rate",
+    "max_publish_bytes_rate"};
 constexpr std::string_view kSysKeys[] = {"interval"};
 constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_size", "max_map_size"};
 constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
                                            "instruction_limit", "memory_limit_kb", "fault_limit",
                                            "fault_window",    "hop_limit"};
+constexpr std::string_view kAuthKeys[] = {"password_file", "acl_file", "max_failed_logins", "failed_login_window"};
 
 struct Section {
   std::string_view name;  // as written in the file: "broker", "listener", ...
@@ -49,7 +52,7 @@ struct Section {
 };
 constexpr Section kSections[] = {
     {"broker", kBrokerKeys}, {"listener", kListenerKeys}, {"limits", kLimitsKeys}, {"sys", kSysKeys},
-    {"store", kStoreKeys}, {"rules", kRulesKeys}};
+    {"store", kStoreKeys}, {"rules", kRulesKeys}, {"auth", kAuthKeys}};
 
 std::string position(const std::string& file, const toml::source_region& where) {
   return file + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
@@ -264,6 +267,11 @@ void read_listeners(const std::string& file, const toml::table& root, Config& co
     Listener listener = parse_listen_url(url->get(), position(file, url->source()));
     r.integer("max_connections", 0, std::numeric_limits<std::uint32_t>::max(), listener.max_connections);
     read_listener_tls(r, *t, listener);
+    if (t->get("allow_anonymous")) {
+      bool anonymous = false;
+      r.boolean("allow_anonymous", anonymous);
+      listener.allow_anonymous = anonymous;
+    }
     for (std::size_t i = 0; i < config.listeners.size(); ++i) {
       const Listener& other = config.listeners[i];
       if (other.host == listener.host && other.port == listener.port) {
@@ -302,6 +310,20 @@ void read_limits(const std::string& file, const toml::table& root, Limits& l) {
   r.integer("max_client_id_length", 23, u16, l.max_client_id_length);
   r.boolean("allow_empty_client_id", l.allow_empty_client_id);
   r.integer("connect_timeout", 1, 3600, l.connect_timeout);
+  r.integer("max_outgoing_bytes", 1024, u32, l.max_outgoing_bytes);
+  r.integer("max_outgoing_messages", 1, u32, l.max_outgoing_messages);
+  r.integer("max_publish_rate", 0, u32, l.max_publish_rate);
+  r.integer("max_publish_bytes_rate", 0, u32, l.max_publish_bytes_rate);
+}
+
+void read_auth(const std::string& file, const toml::table& root, Auth& a) {
+  TableReader r(file, section_table(file, root, "auth"), "auth.");
+  r.reject_unknown_keys(kSections[6]);
+  for (auto [key, out] : {std::pair{"password_file", &a.password_file}, std::pair{"acl_file", &a.acl_file}}) {
+    if (const auto* v = r.string(key)) *out = v->get();  // empty: none
+  }
+  r.integer("max_failed_logins", 0, 1000000, a.max_failed_logins);
+  r.integer("failed_login_window", 1, 86400, a.failed_login_window);
 }
 
 void read_sys(const std::string& file, const toml::table& root, Sys& s) {
@@ -470,6 +492,7 @@ Config load_string(const std::string& text, const std::string& name) {
   read_sys(name, root, config.sys);
   read_store(name, root, config.store);
   read_rules(name, root, config.rules);
+  read_auth(name, root, config.auth);
   return config;
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,6 +37,13 @@ struct Listener {
   CertUsername cert_username = CertUsername::none;
   std::string ciphers;            // OpenSSL cipher list for TLS 1.2; empty: OpenSSL's default
   std::string tls_min_version = "1.2";  // "1.2" or "1.3"
+  // Clients without a username (or certificate identity) may connect.
+  // Unset: only on loopback listeners (127.0.0.0/8, ::1, localhost).
+  std::optional<bool> allow_anonymous;
+  bool anonymous_allowed() const {
+    if (allow_anonymous) return *allow_anonymous;
+    return host == "localhost" || host == "::1" || host.starts_with("127.");
+  }
   bool tls() const { return scheme == "tls" || scheme == "wss"; }
   bool websocket() const { return scheme == "ws" || scheme == "wss"; }
   std::string name() const {
@@ -66,7 +74,25 @@ struct Limits {
   std::uint16_t max_client_id_length = 256;
   bool allow_empty_client_id = true;               // assign one (v5 always; 3.1.1 with clean session)
   std::chrono::seconds connect_timeout{10};        // time to send CONNECT after accept
+  // Per connection, output not yet taken by the socket: when full, QoS 0
+  // messages for it are dropped (and counted). Bounds a slow consumer.
+  std::uint32_t max_outgoing_bytes = 4 * 1024 * 1024;
+  std::uint32_t max_outgoing_messages = 10000;
+  // Per client, PUBLISH packets and bytes (topic + payload) per second it
+  // may send, with a burst of one second's worth; beyond, the broker stops
+  // reading its socket until it is within budget (TCP back-pressure, no
+  // loss). 0: no limit.
+  std::uint32_t max_publish_rate = 0;
+  std::uint32_t max_publish_bytes_rate = 0;
   bool operator==(const Limits&) const = default;
+};
+
+struct Auth {
+  std::string password_file;  // empty: no password file
+  std::string acl_file;       // empty: no ACL, everything allowed
+  std::uint32_t max_failed_logins = 10;           // per address per window; 0: no limit
+  std::chrono::seconds failed_login_window{60};
+  bool operator==(const Auth&) const = default;
 };
 
 struct Sys {
@@ -109,6 +135,7 @@ struct Config {
   LogLevel log_level = LogLevel::info;
   unsigned threads = 0;  // 0: one per core
   Limits limits;
+  Auth auth;
   Sys sys;
   Store store;
   Rules rules;

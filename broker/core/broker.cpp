@@ -17,7 +17,7 @@ Broker::Broker(config::Config config, std::string config_path)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
       started_(std::chrono::steady_clock::now()),
-      authorizer_(std::make_unique<auth::AllowAll>()),
+      authorizer_(std::make_unique<auth::FileAuthorizer>(config_.auth)),
       connections_(config_.limits.max_connections) {
   unsigned n = config_.threads != 0 ? config_.threads : std::thread::hardware_concurrency();
   if (n == 0) n = 1;
@@ -25,6 +25,7 @@ Broker::Broker(config::Config config, std::string config_path)
   cores_.reserve(n);
   for (unsigned i = 0; i < n; ++i) cores_.push_back(std::make_unique<Core>(*this, i, n));
   listeners_.resize(n);
+  file_authorizer_ = static_cast<auth::FileAuthorizer*>(authorizer_.get());
   sys_ = std::make_unique<SysTopics>(*this);
 }
 
@@ -129,6 +130,8 @@ void Broker::reload() {
   // TLS certificates: new connections get the new ones, existing ones keep
   // theirs. A listener whose files fail to load keeps its running ones.
   for (auto& f : stream_factories_) f->reload();
+  // Password and ACL files (the paths of the running [auth]).
+  file_authorizer_->reload();
   // What is safe to change while cores run: the log level and $SYS period.
   log::set_level(fresh.log_level);
   config_.log_level = fresh.log_level;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "broker/auth/authorizer.hpp"
+#include "broker/auth/file_authorizer.hpp"
 #include "broker/config/config.hpp"
 #include "broker/core/connection_quota.hpp"
 #include "broker/core/core.hpp"
@@ -100,6 +101,7 @@ class Broker {
   // listeners_[i]: the acceptors run by core i (one per configured listener).
   std::vector<std::vector<std::unique_ptr<transport::TcpListener>>> listeners_;
   std::unique_ptr<auth::Authorizer> authorizer_;
+  auth::FileAuthorizer* file_authorizer_ = nullptr;  // authorizer_, reloaded on SIGHUP
   std::unique_ptr<store::Store> store_;
   std::vector<PublishHook*> hooks_;
   std::vector<SysSource> sys_sources_;

@@ -45,7 +45,7 @@ void Client::start() {
 // Input
 
 void Client::read_next() {
-  if (reading_ || state_ >= State::closing || state_ == State::connecting) return;
+  if (reading_ || throttled_ || state_ >= State::closing || state_ == State::connecting) return;
   if (rpos_ == rend_) {
     rpos_ = rend_ = 0;
   } else if (rpos_ > 0 && rbuf_.size() - rend_ < 1024) {
@@ -87,13 +87,52 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
   } else if (rpos_ == rend_ && n < initial_read_buffer && rbuf_.size() > initial_read_buffer) {
     std::vector<std::uint8_t>(initial_read_buffer).swap(rbuf_);
   }
+  if (throttle()) return;
   read_next();
+}
+
+void Client::charge_publish(std::size_t bytes) {
+  const config::Limits& limits = core_.broker().limits();
+  auto now = std::chrono::steady_clock::now();
+  if (limits.max_publish_rate != 0) {
+    rate_clock_ = std::max(rate_clock_, now) + std::chrono::nanoseconds(1'000'000'000 / limits.max_publish_rate);
+  }
+  if (limits.max_publish_bytes_rate != 0) {
+    bytes_clock_ = std::max(bytes_clock_, now) +
+                   std::chrono::nanoseconds(bytes * 1'000'000'000 / limits.max_publish_bytes_rate);
+  }
+}
+
+bool Client::over_budget() const {
+  const config::Limits& limits = core_.broker().limits();
+  if (limits.max_publish_rate == 0 && limits.max_publish_bytes_rate == 0) return false;
+  // Ahead of now by more than the one-second burst.
+  return std::max(rate_clock_, bytes_clock_) - std::chrono::seconds(1) > std::chrono::steady_clock::now();
+}
+
+bool Client::throttle() {
+  if (state_ != State::connected || !over_budget()) return false;
+  auto resume = std::max(rate_clock_, bytes_clock_) - std::chrono::seconds(1);
+  // Over budget: stop reading; TCP flow control slows the sender, and
+  // nothing it sent is dropped.
+  if (!throttle_timer_) throttle_timer_ = std::make_unique<asio::steady_timer>(core_.io());
+  throttled_ = true;
+  throttle_timer_->expires_at(resume);
+  throttle_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->throttled_ = false;
+    if (ec || self->state_ != State::connected) return;
+    // Packets received before the pause come first.
+    self->process_input();
+    if (!self->throttle()) self->read_next();
+  });
+  return true;
 }
 
 void Client::process_input() {
   auto self = shared_from_this();  // a handler may end in close()
   const std::uint32_t max_size = core_.broker().limits().max_packet_size;
   while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::connected)) {
+    if (state_ == State::connected && over_budget()) break;  // the rest waits (throttle)
     if (state_ == State::awaiting_connect &&
         (rbuf_[rpos_] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
       // The first packet must be CONNECT (spec 3.1): the first byte says it
@@ -192,11 +231,14 @@ void Client::flush() {
   if (writing_ || wpending_.empty() || state_ == State::closed) return;
   std::swap(wactive_, wpending_);
   wpending_.clear();
+  active_publishes_ = pending_publishes_;
+  pending_publishes_ = 0;
   writing_ = true;
   core_.stats().add(core_.stats().bytes_sent, wactive_.size());
   stream_->async_write(asio::buffer(wactive_),
                        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                          self->writing_ = false;
+                         self->active_publishes_ = 0;
                          if (self->wactive_.capacity() > keep_write_capacity) {
                            std::string().swap(self->wactive_);
                          } else {

@@ -59,6 +59,9 @@ class Client final : public session::Attachment, public std::enable_shared_from_
 
   // client.cpp
   void read_next();
+  void charge_publish(std::size_t bytes);
+  bool over_budget() const;
+  bool throttle();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void process_input();
   void handle(protocol::Packet&& packet);
@@ -113,11 +116,22 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   std::size_t rpos_ = 0;
   std::size_t rend_ = 0;
   bool reading_ = false;
+  // Publish rate limits (limits.max_publish_rate, max_publish_bytes_rate):
+  // the time at which the client's sending would be within budget again
+  // (a virtual clock advanced by each PUBLISH); reading pauses while it is
+  // more than the one-second burst ahead of now.
+  std::chrono::steady_clock::time_point rate_clock_{};
+  std::chrono::steady_clock::time_point bytes_clock_{};
+  std::unique_ptr<boost::asio::steady_timer> throttle_timer_;  // made on first use
+  bool throttled_ = false;
 
   // Output: packets are encoded into wpending_; wactive_ is being written.
   std::string wpending_;
   std::string wactive_;
   bool writing_ = false;
+  // PUBLISH packets in wpending_ / wactive_ (limits.max_outgoing_messages).
+  std::uint32_t pending_publishes_ = 0;
+  std::uint32_t active_publishes_ = 0;
 
   boost::asio::steady_timer timer_;  // connect timeout, then keep-alive
   std::chrono::steady_clock::time_point last_rx_;

@@ -74,8 +74,13 @@ void Client::on_connect(protocol::Connect&& c) {
     return refuse_connect(ReasonCode::bad_authentication_method,
                           "authentication method not supported");
   }
-  ReasonCode auth = core_.broker().authorizer().authenticate(c, stream_->remote_address());
-  if (auth != ReasonCode::success) return refuse_connect(auth, "not authorized");
+  // A verified certificate identity (listener.cert_username) is the username.
+  const std::string& identity = stream_->peer_identity();
+  const config::Listener* listener = stream_->listener();
+  auth::ConnectContext context{stream_->remote_address(), identity,
+                               listener == nullptr || listener->anonymous_allowed()};
+  ReasonCode auth = core_.broker().authorizer().authenticate(c, context);
+  if (auth != ReasonCode::success) return refuse_connect(auth, protocol::to_string(auth));
 
   if (c.will) {
     const protocol::Will& w = *c.will;
@@ -97,7 +102,7 @@ void Client::on_connect(protocol::Connect&& c) {
   }
 
   client_id_ = std::move(c.client_id);
-  username_ = c.username.value_or(std::string());
+  username_ = identity.empty() ? c.username.value_or(std::string()) : identity;
   clean_start_ = c.clean_start;
 
   // Keep alive, with the server's cap (Server Keep Alive, spec 3.2.2.3.14).

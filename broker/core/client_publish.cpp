@@ -43,6 +43,7 @@ using session::Outgoing;
 void Client::on_publish(protocol::Publish&& p) {
   const config::Limits& limits = core_.broker().limits();
   core_.stats().add(core_.stats().messages_received);
+  charge_publish(p.topic.size() + p.payload.size());
 
   // Topic alias, client to broker (spec 3.3.2.3.4).
   if (auto alias = p.properties.topic_alias) {
@@ -258,6 +259,14 @@ void Client::deliver(Delivery&& d) {
 
 void Client::send_delivery(Delivery&& d) {
   if (d.qos == QoS::at_most_once) {
+    // A slow consumer: its socket has not taken what was sent before.
+    // QoS 0 may be lost, so it goes first and memory stays bounded.
+    const config::Limits& limits = core_.broker().limits();
+    if (wpending_.size() + wactive_.size() >= limits.max_outgoing_bytes ||
+        pending_publishes_ + active_publishes_ >= limits.max_outgoing_messages) {
+      core_.stats().add(core_.stats().messages_dropped);
+      return;
+    }
     send_publish(d, 0, false);
     return;
   }
@@ -359,6 +368,7 @@ void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) 
   protocol::encode_publish(p, version_, wpending_);
   if (new_alias) out_aliases_.emplace(m.topic, *p.topic_alias);
   core_.stats().add(core_.stats().messages_sent);
+  ++pending_publishes_;
   flush();
 }
 

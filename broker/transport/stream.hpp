@@ -13,10 +13,13 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
+
+#include "broker/config/config.hpp"
 
 namespace strata::transport {
 
@@ -39,6 +42,13 @@ class Stream {
     static const std::string none;
     return none;
   }
+  // The settings of the listener that accepted this connection (anonymous
+  // access, ...); null for a stream made outside a listener.
+  const config::Listener* listener() const noexcept { return listener_.get(); }
+  void set_listener(std::shared_ptr<const config::Listener> listener) { listener_ = std::move(listener); }
+
+ private:
+  std::shared_ptr<const config::Listener> listener_;
 };
 
 }  // namespace strata::transport

@@ -24,7 +24,7 @@ class StreamFactory {
   bool reload();
 
  private:
-  config::Listener listener_;
+  std::shared_ptr<const config::Listener> listener_;
   std::shared_ptr<TlsContext> tls_;
 };
 

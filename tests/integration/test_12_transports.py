@@ -244,7 +244,7 @@ def test_certificate_reload_on_sighup(sb, pki, tmp_path):
     keep.subscribe("r/t", qos=1)
     shutil.copy(pki["expired.crt"], crt)
     b.proc.send_signal(signal.SIGHUP)
-    assert b.wait_log("certificates reloaded")
+    assert b.wait_log("listener tls://127.0.0.1:%d: certificates reloaded" % p)
     assert pub(ep, "r/t", "after", tls_args(pki)).returncode != 0
     assert pub(Endpoint(b, b.port), "r/t", "still here").returncode == 0
     assert keep.wait_message().payload == b"still here"
@@ -252,7 +252,7 @@ def test_certificate_reload_on_sighup(sb, pki, tmp_path):
     with open(crt, "w") as f:
         f.write("not a certificate\n")
     b.proc.send_signal(signal.SIGHUP)
-    assert b.wait_log("reload failed, keeping the running certificates")
+    assert b.wait_log("keeping the running certificates: listener tls://127.0.0.1:%d: cannot load cert_file" % p)
     with pytest.raises(ssl.SSLCertVerificationError):
         with socket.create_connection(("127.0.0.1", p), timeout=5) as s:
             client_ssl(pki).wrap_socket(s, server_hostname="127.0.0.1")

@@ -533,3 +533,31 @@ end
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr.strip() == "%s:4: unexpected symbol near 'end'" % syntax
     assert r.stderr.strip() == "%s:4: unexpected symbol near 'end'" % syntax
+
+
+def test_shipped_example_rules(tmp_path):
+    """etc/rules: the examples load, and act only on example/... topics."""
+    b = brokerproc.Broker(tmp_path, {"rules": {"dir": os.path.join(brokerproc.REPO, "etc", "rules")}})
+    b.start()
+    try:
+        assert b.wait_log("loaded rule example_threshold"), b.log_tail()
+        sub = pahoc.PahoClient(b.host, b.port, "", pahoc.V5, True)
+        b.clients.append(sub)
+        sub.connect()
+        sub.subscribe("example/#", qos=1)
+        sub.subscribe("plant/#", qos=1)
+        mosquitto_pub(b, "example/furnace/f1/temp", "20")
+        mosquitto_pub(b, "example/furnace/f1/temp", "85")
+        mosquitto_pub(b, "example/devices/dev-17/temp", "72.5")
+        mosquitto_pub(b, "example/sensors/s1/temperature", "21")
+        mosquitto_pub(b, "plant/line1/temp", "20")
+        got = payloads(sub.wait_messages(3))
+        assert got == [("example/furnace/f1/temp", "85"),
+                       ("example/uns/acme/berlin/press/line1/cell2/temperature",
+                        '{"device":"dev-17","unit":"degC","value":22.5}'),
+                       ("plant/line1/temp", "20")]
+        assert "ERROR" not in b.log and "WARN" not in b.log, b.log_tail()
+    finally:
+        b.close_clients()
+        b.stop()
+    assert not b.health_problems(), b.health_problems()

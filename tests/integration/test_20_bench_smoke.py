@@ -52,6 +52,14 @@ def test_fanin_qos1_v5_fixed_rate(broker):
     assert r["broker_cpu_s"] >= 0
 
 
+@pytest.mark.parametrize("mqtt", ["5", "3.1.1"])
+def test_persistent_sessions_qos1(broker, mqtt):
+    # Persistent sessions go through the store (when the broker has one).
+    r = bench(broker, "fanin", "--pubs", 2, "--subs", 1, "--qos", 1, "--mqtt", mqtt,
+              "--session-expiry", 60, "--rate", 1000, *SHORT)
+    assert_nothing_lost(r, copies=1)
+
+
 def test_fanout_qos0_v311(broker):
     r = bench(broker, "fanout", "--pubs", 1, "--subs", 5, "--qos", 0, "--mqtt", "3.1.1",
               "--size", 200, "--window", 20, *SHORT)

@@ -117,6 +117,9 @@ options:
   --conn-rate N           conn: connections per second; 0 = as fast as possible
   --conn-window N         conn: connects in flight (default 100)
   --keepalive S           keep alive of every connection (default 60)
+  --session-expiry S      persistent sessions that live S seconds after
+                          disconnect (3.1.1: clean session 0); each run starts
+                          them clean (default 0: clean, non-persistent)
   --source A[,B...]       local addresses to bind, round robin (e.g. 127.0.0.2)
   --topic PREFIX          topic prefix (default strata-bench)
   --broker-pid PID        also report the broker's CPU time and VmRSS
@@ -210,6 +213,9 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
     } else if (flag == "--keepalive") {
       if (!parse_uint(value, 65535, n)) return bad("0..65535");
       o.keepalive = static_cast<std::uint16_t>(n);
+    } else if (flag == "--session-expiry") {
+      if (!parse_uint(value, 0xFFFFFFFF, n)) return bad("seconds 0..4294967295");
+      o.session_expiry = static_cast<std::uint32_t>(n);
     } else if (flag == "--source") {
       o.sources = split_commas(value);
       if (o.sources.empty()) return bad("addresses separated by commas");

@@ -35,6 +35,7 @@ struct Options {
   double conn_rate = 0;             // conn: connections/s; 0 = as fast as conn_window allows
   std::uint32_t conn_window = 100;  // conn: connects in flight at once
   std::uint16_t keepalive = 60;
+  std::uint32_t session_expiry = 0;  // > 0: persistent sessions (3.1.1: clean session 0)
   std::vector<std::string> sources;  // local addresses to bind, round robin
   std::string topic = "strata-bench";
   std::optional<int> broker_pid;     // read the broker's CPU time and VmRSS

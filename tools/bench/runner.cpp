@@ -70,8 +70,13 @@ BenchConnection& Runner::open(std::uint32_t index, std::size_t read_buffer, prot
   auto& conn = *conns_.back();
   const std::string source = o_.sources.empty() ? std::string() : o_.sources[index % o_.sources.size()];
   c.keep_alive = o_.keepalive;
-  c.clean_start = true;
-  if (o_.version == protocol::Version::v5) c.properties.receive_maximum = 65535;
+  // Clean start always (client ids are new per run); with --session-expiry
+  // the session is persistent, so a broker with a store keeps it durably.
+  c.clean_start = o_.version == protocol::Version::v5 || o_.session_expiry == 0;
+  if (o_.version == protocol::Version::v5) {
+    c.properties.receive_maximum = 65535;
+    if (o_.session_expiry != 0) c.properties.session_expiry_interval = o_.session_expiry;
+  }
   if (connect_sent_ns_.size() <= index) connect_sent_ns_.resize(index + 1);
   connect_sent_ns_[index] = now_ns();
   conn.start(broker_, source, std::move(c));

@@ -59,6 +59,9 @@ TEST(ConfigDefaults, ShippedFileEqualsBuiltInDefaults) {
   EXPECT_EQ(loaded.listeners[0].host, "0.0.0.0");  // the one intended difference
   loaded.source.clear();
   loaded.listeners[0].host = Listener{}.host;
+  // and it allows anonymous clients explicitly (its comment says why)
+  EXPECT_EQ(loaded.listeners[0].allow_anonymous, true);
+  loaded.listeners[0].allow_anonymous.reset();
   EXPECT_EQ(loaded, Config{});
 }
 
@@ -106,6 +109,7 @@ client_certs = "required"
 cert_username = "san"
 ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256"
 tls_min_version = "1.3"
+allow_anonymous = false
 
 [limits]
 max_connections = 5000
@@ -127,9 +131,19 @@ subscription_identifiers = false
 max_client_id_length = 23
 allow_empty_client_id = false
 connect_timeout = 30
+max_outgoing_bytes = 65536
+max_outgoing_messages = 100
+max_publish_rate = 500
+max_publish_bytes_rate = 100000
 
 [sys]
 interval = 0
+
+[auth]
+password_file = "/etc/strata/passwd"
+acl_file = "/etc/strata/acl"
+max_failed_logins = 3
+failed_login_window = 600
 )",
                          "t.toml");
   EXPECT_EQ(c.threads, 4u);
@@ -145,6 +159,13 @@ interval = 0
   EXPECT_EQ(wss.cert_username, CertUsername::san);
   EXPECT_EQ(wss.ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256");
   EXPECT_EQ(wss.tls_min_version, "1.3");
+  EXPECT_EQ(wss.allow_anonymous, false);
+  EXPECT_FALSE(wss.anonymous_allowed());
+  EXPECT_TRUE(c.listeners[0].anonymous_allowed());  // unset on 127.0.0.1
+  EXPECT_EQ(c.auth.password_file, "/etc/strata/passwd");
+  EXPECT_EQ(c.auth.acl_file, "/etc/strata/acl");
+  EXPECT_EQ(c.auth.max_failed_logins, 3u);
+  EXPECT_EQ(c.auth.failed_login_window, std::chrono::seconds(600));
   EXPECT_EQ(c.listeners[0].name(), "tcp://127.0.0.1:1884");
   EXPECT_EQ(c.listeners[0].max_connections, 10u);
   EXPECT_EQ(c.listeners[1].host, "::1");
@@ -170,6 +191,10 @@ interval = 0
   EXPECT_EQ(l.max_client_id_length, 23);
   EXPECT_FALSE(l.allow_empty_client_id);
   EXPECT_EQ(l.connect_timeout, 30s);
+  EXPECT_EQ(l.max_outgoing_bytes, 65536u);
+  EXPECT_EQ(l.max_outgoing_messages, 100u);
+  EXPECT_EQ(l.max_publish_rate, 500u);
+  EXPECT_EQ(l.max_publish_bytes_rate, 100000u);
   EXPECT_EQ(c.sys.interval, 0s);
 }
 
@@ -207,10 +232,10 @@ TEST(ConfigErrors, SyntaxErrorHasFileAndLine) {
 TEST(ConfigErrors, UnknownTopLevelKey) {
   EXPECT_EQ(error_of("\nthreads = 4\n"),
             "t.toml:2:1: unknown key 'threads' at top level; expected the tables [broker], [[listener]], "
-            "[limits], [sys], [store], [rules]");
+            "[limits], [sys], [store], [rules], [auth]");
   EXPECT_EQ(error_of("[broker]\n[limit]\n"),
             "t.toml:2:2: unknown key 'limit' at top level; expected the tables [broker], [[listener]], "
-            "[limits], [sys], [store], [rules]");
+            "[limits], [sys], [store], [rules], [auth]");
 }
 
 TEST(ConfigErrors, UnknownKeyNamesItAndTheTable) {
@@ -223,7 +248,7 @@ TEST(ConfigErrors, UnknownKeyNamesItAndTheTable) {
       << e;
   EXPECT_EQ(error_of("[[listener]]\nurl = \"tcp://h:1\"\nport = 1\n"),
             "t.toml:3:1: unknown key 'port' in [[listener]]; expected one of: url, max_connections, cert_file, "
-            "key_file, ca_file, client_certs, cert_username, ciphers, tls_min_version");
+            "key_file, ca_file, client_certs, cert_username, ciphers, tls_min_version, allow_anonymous");
   EXPECT_EQ(error_of("[sys]\ninterval = 5\nenabled = true\n"),
             "t.toml:3:1: unknown key 'enabled' in [sys]; expected one of: interval");
 }

@@ -1,0 +1,247 @@
+"""Authentication and authorization: password file written by strata-passwd,
+anonymous access per listener, the ACL file (default, user and client rules,
+%u/%c, deny over allow), certificate identities as usernames, SIGHUP reload,
+and the failed-login limiter. Real clients: raw packets, paho, mosquitto_pub.
+"""
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+import brokerproc
+import certs
+import pahoc
+import raw
+
+pytestmark = pytest.mark.strata_only
+
+
+def passwd_bin():
+    return os.path.join(os.path.dirname(brokerproc.strata_bin()), "strata-passwd")
+
+
+def passwd(*args, stdin=None):
+    return subprocess.run([passwd_bin()] + list(args), input=stdin, capture_output=True, text=True, timeout=30)
+
+
+ACL = """\
+# defaults
+allow read $SYS/#
+allow readwrite home/%u/#
+allow write status/%c
+deny readwrite home/+/private
+
+user alice
+allow readwrite plant/#
+deny write plant/+/setpoint
+
+user bob
+allow read plant/line1/#
+
+client gateway-7
+allow write plant/line7/#
+"""
+
+
+@pytest.fixture
+def auth_broker(tmp_path):
+    """A broker with a password file (alice/wonderland, bob/builder), the ACL
+    above, and a second loopback listener with anonymous access off."""
+    pw = str(tmp_path / "passwd")
+    acl = str(tmp_path / "acl")
+    assert passwd("-c", "-b", pw, "alice", "wonderland").returncode == 0
+    assert passwd("-b", pw, "bob", "builder").returncode == 0
+    with open(acl, "w") as f:
+        f.write(ACL)
+    closed = brokerproc.free_port()
+    b = brokerproc.Broker(tmp_path, {
+        "listener": [{"url": "tcp://127.0.0.1:%d" % closed, "allow_anonymous": False}],
+        "auth": {"password_file": pw, "acl_file": acl, "max_failed_logins": 4, "failed_login_window": 60},
+    }, config_listeners=True)
+    b.closed_port, b.pw, b.acl = closed, pw, acl
+    b.start()
+    yield b
+    b.close_clients()
+    b.stop()
+    assert not b.health_problems(), b.health_problems()
+
+
+def login(b, user=None, password=None, port=None, version=raw.V5, client_id="c", expect_rc=0):
+    c = raw.RawClient(b.host, port or b.port, version=version)
+    b.clients.append(c)
+    kw = {}
+    if user is not None:
+        kw["username"] = user
+    if password is not None:
+        kw["password"] = password.encode()
+    c.connect(client_id, expect_rc=expect_rc, **kw)
+    return c
+
+
+def test_strata_passwd_round_trip(tmp_path):
+    pw = str(tmp_path / "pw")
+    assert passwd("-b", pw, "u", "p").returncode == 1  # no file without -c
+    assert passwd("-c", "-b", pw, "alice", "one").returncode == 0
+    r = passwd(pw, "bob", stdin="from stdin\n")  # password read from stdin
+    assert r.returncode == 0, r.stderr
+    assert passwd("-b", pw, "alice", "two").returncode == 0  # change
+    lines = open(pw).read().splitlines()
+    assert [l.split(":")[0] for l in lines] == ["alice", "bob"]
+    assert all(l.split(":", 1)[1].startswith("$pbkdf2-sha512$10000$") for l in lines)
+    assert oct(os.stat(pw).st_mode & 0o777) == "0o600"
+    assert passwd("-D", pw, "bob").returncode == 0
+    assert [l.split(":")[0] for l in open(pw).read().splitlines()] == ["alice"]
+    r = passwd("-D", pw, "bob")
+    assert r.returncode == 1 and "no user 'bob'" in r.stderr
+    assert passwd("-b", pw, "bad:name", "x").returncode == 1
+    assert passwd("-b", "-i", "5", pw, "x", "y").returncode == 2
+
+
+def test_passwords_checked(auth_broker):
+    b = auth_broker
+    login(b, "alice", "wonderland")
+    login(b, "bob", "builder", client_id="c2")
+    login(b, "alice", "Wonderland", client_id="c3", expect_rc=0x86)
+    login(b, "carol", "anything", client_id="c4", expect_rc=0x86)
+    login(b, "alice", None, client_id="c5", expect_rc=0x86)
+    # MQTT 3.1.1: CONNACK return code 4, bad user name or password
+    login(b, "alice", "nope", version=raw.V311, client_id="c6", expect_rc=4)
+    assert b.wait_log("user 'alice': wrong password")
+    assert b.wait_log("user 'carol': unknown user")
+
+
+def test_anonymous_per_listener(auth_broker):
+    b = auth_broker
+    login(b)  # the loopback listener allows anonymous clients by default
+    login(b, port=b.closed_port, client_id="anon", expect_rc=0x87)
+    login(b, port=b.closed_port, version=raw.V311, client_id="anon3", expect_rc=5)
+    login(b, "alice", "wonderland", port=b.closed_port, client_id="alice-closed")
+    # without a password file, an unverified username cannot pass a closed listener
+    assert b.wait_log("anonymous clients not allowed")
+
+
+def test_acl_rules(auth_broker):
+    b = auth_broker
+    watcher = login(b, "alice", "wonderland", client_id="watcher")
+    watcher.subscribe([("plant/#", 1)], expect=[1])
+    alice = login(b, "alice", "wonderland", client_id="a1")
+    # user rule allows; a deny rule in the same section overrides it
+    assert alice.publish("plant/line1/temp", b"21", qos=1).rc == 0
+    assert alice.publish("plant/line1/setpoint", b"99", qos=1).rc == 0x87
+    m = watcher.expect(raw.PUBLISH)
+    assert (m.topic, m.payload) == ("plant/line1/temp", b"21")
+    watcher.send(raw.puback(m.pid))
+    # bob may read plant/line1 only and write nothing there
+    bob = login(b, "bob", "builder", client_id="b1")
+    ack = bob.subscribe([("plant/line1/#", 0), ("plant/#", 0), ("$SYS/strata-test/none", 0)])
+    assert ack.rcs == [0, 0x87, 0]
+    assert bob.publish("plant/line1/temp", b"x", qos=1).rc == 0x87
+    bob.publish("plant/line1/temp", b"qos0 dropped")  # QoS 0: silently dropped
+    # client-id section: anyone connecting as gateway-7
+    gw = login(b, "bob", "builder", client_id="gateway-7")
+    assert gw.publish("plant/line7/flow", b"7", qos=1).rc == 0
+    m = watcher.expect(raw.PUBLISH)
+    assert (m.topic, m.payload) == ("plant/line7/flow", b"7")  # not the dropped QoS 0
+    watcher.send(raw.puback(m.pid))
+    # %u and %c in default rules
+    assert bob.publish("home/bob/lamp", b"on", qos=1).rc == 0
+    assert bob.publish("home/alice/lamp", b"on", qos=1).rc == 0x87
+    assert bob.publish("home/bob/private", b"x", qos=1).rc == 0x87  # default deny
+    assert bob.subscribe([("home/bob/lamp", 1)], pid=2).rcs == [1]
+    # a filter that could match home/bob/private is refused as a whole
+    assert bob.subscribe([("home/bob/+", 1), ("home/bob/#", 1)], pid=3).rcs == [0x87, 0x87]
+    assert bob.publish("status/b1", b"up", qos=1).rc == 0
+    assert bob.publish("status/b2", b"up", qos=1).rc == 0x87
+    watcher.expect_nothing(0.3)
+
+
+def test_acl_v311_subscribe_failure_and_denied_will(auth_broker):
+    b = auth_broker
+    c = login(b, "bob", "builder", version=raw.V311, client_id="old")
+    assert c.subscribe([("plant/line1/a", 1), ("plant/line2/a", 1)]).rcs == [1, 0x80]
+    watcher = login(b, "alice", "wonderland", client_id="w")
+    watcher.subscribe([("plant/#", 0)], expect=[0])
+    # bob's will on a topic he may not write is not published; alice's is
+    for user, pw, topic in (("bob", "builder", "plant/line1/will"), ("alice", "wonderland", "plant/a/will")):
+        d = raw.RawClient(b.host, b.port)
+        b.clients.append(d)
+        d.connect("will-" + user, username=user, password=pw.encode(), will_topic=topic, will_payload=b"gone")
+        d.sock.close()
+    m = watcher.expect(raw.PUBLISH)
+    assert (m.topic, m.payload) == ("plant/a/will", b"gone")
+    watcher.expect_nothing(0.3)
+
+
+def test_reload_on_sighup(auth_broker):
+    b = auth_broker
+    bob = login(b, "bob", "builder", client_id="b")
+    assert bob.publish("plant/line1/x", b"1", qos=1).rc == 0x87
+    with open(b.acl, "a") as f:
+        f.write("\nuser bob\nallow write plant/line1/#\n")
+    assert passwd("-b", b.pw, "carol", "c4r0l").returncode == 0
+    b.proc.send_signal(signal.SIGHUP)
+    assert b.wait_log("auth: reloaded: 3 users, 9 ACL rules")
+    assert bob.publish("plant/line1/x", b"2", qos=1, pid=2).rc == 0  # the same connection, new rules
+    login(b, "carol", "c4r0l", client_id="carol")
+    # a broken ACL file: the reload fails, the running rules stay
+    with open(b.acl, "a") as f:
+        f.write("allow sometimes plant/#\n")
+    b.proc.send_signal(signal.SIGHUP)
+    assert b.wait_log("reload failed, keeping the running password and ACL rules")
+    assert "acl:19: access 'sometimes' is not read, write or readwrite" in b.log
+    assert bob.publish("plant/line1/x", b"3", qos=1, pid=3).rc == 0
+    login(b, "carol", "c4r0l", client_id="carol2")
+
+
+def test_failed_logins_rate_limited(auth_broker):
+    b = auth_broker
+    for i in range(4):
+        login(b, "alice", "guess%d" % i, client_id="g%d" % i, expect_rc=0x86)
+    # blocked now, even with the right password, and without checking it
+    login(b, "alice", "wonderland", client_id="g-right", expect_rc=0x8A)
+    login(b, version=raw.V311, client_id="g-311", expect_rc=5)
+    assert b.wait_log("blocking logins from 127.0.0.1 for up to 60 s after 4 failures")
+
+
+def test_certificate_cn_as_username_with_acl(tmp_path):
+    pki = certs.make_pki(tmp_path / "pki")
+    acl = str(tmp_path / "acl")
+    with open(acl, "w") as f:
+        f.write("allow readwrite certs/%u/#\n")
+    port = brokerproc.free_port()
+    b = brokerproc.Broker(tmp_path, {
+        "listener": [{"url": "tls://127.0.0.1:%d" % port, "cert_file": pki["server.crt"],
+                      "key_file": pki["server.key"], "ca_file": pki["ca.crt"], "client_certs": "optional",
+                      "cert_username": "cn", "allow_anonymous": False}],
+        "auth": {"acl_file": acl},
+    }, config_listeners=True)
+    b.start()
+    try:
+        import time
+        deadline = time.monotonic() + 5
+        c = None
+        while c is None:
+            try:
+                c = pahoc.PahoClient("127.0.0.1", port, "cert-client")
+                c.client.tls_set(ca_certs=pki["ca.crt"], certfile=pki["alice.crt"], keyfile=pki["alice.key"])
+                c.connect()
+            except (ConnectionRefusedError, AssertionError):
+                c = None
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        b.clients.append(c)
+        c.subscribe("certs/alice/#", qos=1)
+        c.publish("certs/alice/t", b"mine", qos=1)
+        assert c.wait_message().payload == b"mine"
+        # without a certificate: no username, and anonymous is off
+        n = pahoc.PahoClient("127.0.0.1", port, "no-cert")
+        b.clients.append(n)
+        n.client.tls_set(ca_certs=pki["ca.crt"])
+        n.connect(expect_rc=0x87)
+    finally:
+        b.close_clients()
+        b.stop()
+    assert not b.health_problems()
