@@ -99,9 +99,9 @@ void Client::on_publish(protocol::Publish&& p) {
     case QoS::at_least_once: {
       // The acknowledgement goes out before the copies routing produces, so
       // a client subscribed to its own topic sees PUBACK first.
-      if (store.sync_acks() && allowed) {
+      if (store.sync_acks()) {  // every ack in line, refusals included
         std::uint16_t id = p.packet_id;
-        route(std::move(p));
+        if (allowed) route(std::move(p));
         ack_when_durable(protocol::Ack{PacketType::puback, id, outcome, {}});
         break;
       }
@@ -120,7 +120,7 @@ void Client::on_publish(protocol::Publish&& p) {
         return fail(ReasonCode::receive_maximum_exceeded, "receive maximum exceeded");
       }
       if (!allowed) {
-        send(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+        ack_when_durable(protocol::Ack{PacketType::pubrec, id, outcome, {}});
         break;
       }
       received.insert(id);

@@ -10,7 +10,7 @@ namespace strata::store {
 using Clock = std::chrono::steady_clock;
 
 Writer::Writer(LmdbEnv& env, const config::Store& settings, unsigned cores)
-    : env_(env), settings_(settings), queues_(cores) {}
+    : env_(env), settings_(settings), queues_(cores), lost_(cores, 0) {}
 
 Writer::~Writer() { stop(); }
 
@@ -70,7 +70,7 @@ void Writer::run() {
       for (Op& op : taken) batch.push_back(std::move(op));
       taken.clear();
     }
-    bool stored = true;
+    bool stored = true;  // (per batch; lost_ carries it to later batches)
     if (!batch.empty() && apply(batch, stored)) {
       if (settings_.durability == config::Durability::batch && !dirty) {
         dirty = true;
@@ -78,8 +78,11 @@ void Writer::run() {
       }
       for (Op& op : batch) {
         if (op.kind == Op::Kind::done && op.done) {
-          post_(op.core, [fn = std::move(op.done), stored] { fn(stored); });
+          post_(op.core, [fn = std::move(op.done), ok = lost_[op.core] == 0] { fn(ok); });
         }
+      }
+      for (Op& op : batch) {
+        if (op.kind == Op::Kind::done) lost_[op.core] = 0;
       }
       batch.clear();
     }
@@ -113,7 +116,11 @@ bool Writer::apply(std::vector<Op>& batch, bool& stored) {
     }
     if (rc == MDB_MAP_FULL && env_.grow()) continue;
     full_.store(true);
-    auto puts = std::erase_if(batch, [](const Op& op) { return op.kind == Op::Kind::put; });
+    auto puts = std::erase_if(batch, [this](const Op& op) {
+      if (op.kind != Op::Kind::put) return false;
+      lost_[op.core] = 1;
+      return true;
+    });
     if (puts == 0) return false;  // deletes alone failed: retry later
     stored = false;
     STRATA_ERROR("store") << "STORE FULL: cannot commit to " << env_.path() << ": " << mdb_strerror(rc) << " (map "

@@ -85,6 +85,9 @@ class Writer {
   LmdbEnv& env_;
   const config::Store settings_;
   std::vector<Queue> queues_;
+  // Per core: puts were dropped (store full) since that core's last `done`
+  // was posted; the next `done` reports stored = false. Writer thread only.
+  std::vector<char> lost_;
   Post post_;
   std::thread thread_;
   std::mutex mutex_;
