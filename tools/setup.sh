@@ -18,9 +18,10 @@ apt_packages=(
   nodejs
 )
 
-# One dpkg-query for all of them; unknown packages print nothing on stdout.
+# One dpkg-query for all of them; unknown packages print nothing on stdout
+# and make it exit 1, which must not end the script (set -e, pipefail).
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${apt_packages[@]}" 2>/dev/null |
-  awk '$2 == "ii" { print $1 }')
+  awk '$2 == "ii" { print $1 }' || true)
 missing=()
 for p in "${apt_packages[@]}"; do
   grep -qx "$p" <<<"$installed" || missing+=("$p")
