@@ -38,7 +38,7 @@ constexpr std::string_view kLimitsKeys[] = {
     "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
     "connect_timeout", "max_outgoing_bytes", "max_outgoing_messages", "max_publish_rate",
-    "max_publish_bytes_rate"};
+    "max_publish_bytes_rate", "backpressure_timeout"};
 constexpr std::string_view kSysKeys[] = {"interval"};
 constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_size", "max_map_size"};
 constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
@@ -314,6 +314,7 @@ void read_limits(const std::string& file, const toml::table& root, Limits& l) {
   r.integer("max_outgoing_messages", 1, u32, l.max_outgoing_messages);
   r.integer("max_publish_rate", 0, u32, l.max_publish_rate);
   r.integer("max_publish_bytes_rate", 0, u32, l.max_publish_bytes_rate);
+  r.integer("backpressure_timeout", 0, 3600, l.backpressure_timeout);
 }
 
 void read_auth(const std::string& file, const toml::table& root, Auth& a) {

@@ -84,6 +84,11 @@ struct Limits {
   // loss). 0: no limit.
   std::uint32_t max_publish_rate = 0;
   std::uint32_t max_publish_bytes_rate = 0;
+  // Publisher back-pressure: a publisher whose QoS 1/2 messages fill an
+  // online subscriber's queue to half of max_queued_messages is not read
+  // until it drains to a quarter; a subscriber that takes nothing for this
+  // long no longer holds publishers. 0: off (a full queue drops).
+  std::chrono::seconds backpressure_timeout{10};
   bool operator==(const Limits&) const = default;
 };
 
