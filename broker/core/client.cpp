@@ -133,7 +133,8 @@ bool Client::throttle() {
 void Client::process_input() {
   auto self = shared_from_this();  // a handler may end in close()
   const std::uint32_t max_size = core_.broker().limits().max_packet_size;
-  while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::connected)) {
+  while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::authenticating ||
+                           state_ == State::connected)) {
     // The rest waits: for the rate budget (throttle) or for the
     // subscribers this client filled up (back-pressure).
     if (state_ == State::connected && (over_budget() || held())) break;
@@ -171,6 +172,17 @@ void Client::handle(protocol::Packet&& packet) {
   if (state_ == State::awaiting_connect) {
     // process_input() let only a CONNECT through.
     on_connect(std::move(std::get<protocol::Connect>(packet)));
+    return;
+  }
+  if (state_ == State::authenticating) {
+    // Spec 3.1.2.11.9: until CONNACK only AUTH and DISCONNECT.
+    if (auto* a = std::get_if<protocol::Auth>(&packet)) {
+      on_auth(std::move(*a));
+    } else if (std::holds_alternative<protocol::Disconnect>(packet)) {
+      close(false);
+    } else {
+      fail(ReasonCode::protocol_error, "only AUTH or DISCONNECT may come before CONNACK");
+    }
     return;
   }
   std::visit(
@@ -214,12 +226,6 @@ void Client::on_disconnect(protocol::Disconnect&& d) {
     }
   }
   close(d.reason == ReasonCode::disconnect_with_will);
-}
-
-void Client::on_auth(protocol::Auth&&) {
-  // No authentication method was accepted at CONNECT (none is supported
-  // yet), so any AUTH is out of place (spec 4.12).
-  fail(ReasonCode::protocol_error, "AUTH without an authentication method");
 }
 
 // ---------------------------------------------------------------------------
@@ -320,7 +326,7 @@ void Client::taken_over() {
 void Client::fail(ReasonCode reason, std::string_view text) {
   STRATA_INFO("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
                         << ": closing: " << protocol::to_string(reason) << " (" << text << ")";
-  if (state_ == State::awaiting_connect) {
+  if (state_ == State::awaiting_connect || state_ == State::authenticating) {
     // No CONNACK yet: a v5 client gets one with the reason (spec 3.2.2.2);
     // a 3.1.1 client only for an unsupported protocol level (3.1.1 3.1.2.2).
     if (version_ == Version::v5 || reason == ReasonCode::unsupported_protocol_version) {
@@ -365,8 +371,11 @@ void Client::arm_timer() {
 }
 
 void Client::on_timer() {
-  if (state_ == State::awaiting_connect) {
-    STRATA_INFO("client") << stream_->remote_address() << ": no CONNECT within the connect timeout";
+  if (state_ == State::awaiting_connect || state_ == State::authenticating) {
+    STRATA_INFO("client") << stream_->remote_address()
+                          << (state_ == State::awaiting_connect
+                                  ? ": no CONNECT within the connect timeout"
+                                  : ": enhanced authentication not finished within the connect timeout");
     close(false);
     return;
   }
