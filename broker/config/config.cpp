@@ -7,7 +7,7 @@
 //   [sys]         interval
 //   [store]       durability, flush_interval (ms), map_size, max_map_size
 //   [rules]       enabled, dir, budgets of the Lua rule engine
-//   [auth]        password_file, acl_file, failed-login limits
+//   [auth]        password_file, acl_file, failed-login limits, enhanced auth methods
 // Every error names the file, line and column of the offending key or value,
 // what was wrong and what was expected.
 #include "broker/config/config.hpp"
@@ -51,7 +51,8 @@ constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_
 constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
                                            "instruction_limit", "memory_limit_kb", "fault_limit",
                                            "fault_window",    "hop_limit"};
-constexpr std::string_view kAuthKeys[] = {"password_file", "acl_file", "max_failed_logins", "failed_login_window"};
+constexpr std::string_view kAuthKeys[] = {"password_file", "acl_file", "max_failed_logins", "failed_login_window",
+                                          "methods"};
 
 struct Section {
   std::string_view name;  // as written in the file: "broker", "listener", "listener.limits", ...
@@ -369,6 +370,23 @@ void read_auth(const std::string& file, const toml::table& root, Auth& a) {
   }
   r.integer("max_failed_logins", 0, 1000000, a.max_failed_logins);
   r.integer("failed_login_window", 1, 86400, a.failed_login_window);
+  if (const toml::node* node = r.find("methods")) {
+    const std::string expected = "expected an array of method names from: " + joined(auth_methods);
+    const toml::array* list = node->as_array();
+    if (!list) r.fail(node->source(), "auth.methods must be an array, got " + std::string(type_name(node->type())) + "; " + expected);
+    a.methods.clear();
+    for (const toml::node& item : *list) {
+      const auto* name = item.as_string();
+      if (!name) r.fail(item.source(), "auth.methods holds " + std::string(type_name(item.type())) + "; " + expected);
+      if (std::find(std::begin(auth_methods), std::end(auth_methods), name->get()) == std::end(auth_methods)) {
+        r.fail(item.source(), "auth.methods: unknown method '" + name->get() + "'; " + expected);
+      }
+      if (std::find(a.methods.begin(), a.methods.end(), name->get()) != a.methods.end()) {
+        r.fail(item.source(), "auth.methods lists '" + name->get() + "' twice");
+      }
+      a.methods.push_back(name->get());
+    }
+  }
 }
 
 void read_sys(const std::string& file, const toml::table& root, Sys& s) {

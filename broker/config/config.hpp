@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/util/log.hpp"
@@ -103,12 +104,18 @@ struct Listener {
   bool operator==(const Listener&) const = default;
 };
 
+// The MQTT 5 enhanced authentication methods Strata implements
+// (broker/auth: one Authenticator each).
+inline constexpr std::string_view auth_methods[] = {"SCRAM-SHA-256"};
 
 struct Auth {
   std::string password_file;  // empty: no password file
   std::string acl_file;       // empty: no ACL, everything allowed
   std::uint32_t max_failed_logins = 10;           // per address per window; 0: no limit
   std::chrono::seconds failed_login_window{60};
+  // Enhanced authentication methods a client may name in CONNECT; each one
+  // of auth_methods, no repeats. Empty: CONNECT with a method gets 0x8C.
+  std::vector<std::string> methods{"SCRAM-SHA-256"};
   bool operator==(const Auth&) const = default;
 };
 

@@ -154,7 +154,8 @@ bool Client::throttle() {
 void Client::process_input() {
   auto self = shared_from_this();  // a handler may end in close()
   const std::uint32_t max_size = limits_.max_packet_size;
-  while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::connected)) {
+  while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::authenticating ||
+                           state_ == State::connected)) {
     if (state_ == State::connected && over_budget()) break;  // the rest waits (throttle)
     if (state_ == State::awaiting_connect &&
         (rbuf_[rpos_] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
@@ -191,6 +192,17 @@ void Client::handle(protocol::Packet&& packet) {
   if (state_ == State::awaiting_connect) {
     // process_input() let only a CONNECT through.
     on_connect(std::move(std::get<protocol::Connect>(packet)));
+    return;
+  }
+  if (state_ == State::authenticating) {
+    // Spec 3.1.2.11.9: until CONNACK only AUTH and DISCONNECT.
+    if (auto* a = std::get_if<protocol::Auth>(&packet)) {
+      on_auth(std::move(*a));
+    } else if (std::holds_alternative<protocol::Disconnect>(packet)) {
+      close(false);
+    } else {
+      fail(ReasonCode::protocol_error, "only AUTH or DISCONNECT may come before CONNACK");
+    }
     return;
   }
   std::visit(
@@ -234,12 +246,6 @@ void Client::on_disconnect(protocol::Disconnect&& d) {
     }
   }
   close(d.reason == ReasonCode::disconnect_with_will);
-}
-
-void Client::on_auth(protocol::Auth&&) {
-  // No authentication method was accepted at CONNECT (none is supported
-  // yet), so any AUTH is out of place (spec 4.12).
-  fail(ReasonCode::protocol_error, "AUTH without an authentication method");
 }
 
 // ---------------------------------------------------------------------------
@@ -344,7 +350,7 @@ void Client::fail(ReasonCode reason, std::string_view text) {
   STRATA_INFO("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
                         << ": closing: " << protocol::to_string(reason) << " (" << text << ")";
   notice_ = notice_for(reason);
-  if (state_ == State::awaiting_connect) {
+  if (state_ == State::awaiting_connect || state_ == State::authenticating) {
     // No CONNACK yet: a v5 client gets one with the reason (spec 3.2.2.2);
     // a 3.1.1 client only for an unsupported protocol level (3.1.1 3.1.2.2).
     if (version_ == Version::v5 || reason == ReasonCode::unsupported_protocol_version) {
@@ -389,8 +395,11 @@ void Client::arm_timer() {
 }
 
 void Client::on_timer() {
-  if (state_ == State::awaiting_connect) {
-    STRATA_INFO("client") << stream_->remote_address() << ": no CONNECT within the connect timeout";
+  if (state_ == State::awaiting_connect || state_ == State::authenticating) {
+    STRATA_INFO("client") << stream_->remote_address()
+                          << (state_ == State::awaiting_connect
+                                  ? ": no CONNECT within the connect timeout"
+                                  : ": enhanced authentication not finished within the connect timeout");
     notice_ = transport::CloseNotice::policy_violation;
     close(false);
     return;

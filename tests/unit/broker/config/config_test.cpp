@@ -146,6 +146,7 @@ password_file = "/etc/strata/passwd"
 acl_file = "/etc/strata/acl"
 max_failed_logins = 3
 failed_login_window = 600
+methods = []
 )",
                          "t.toml");
   EXPECT_EQ(c.threads, 4u);
@@ -168,6 +169,7 @@ failed_login_window = 600
   EXPECT_EQ(c.auth.acl_file, "/etc/strata/acl");
   EXPECT_EQ(c.auth.max_failed_logins, 3u);
   EXPECT_EQ(c.auth.failed_login_window, std::chrono::seconds(600));
+  EXPECT_TRUE(c.auth.methods.empty());
   EXPECT_EQ(c.listeners[0].name(), "tcp://127.0.0.1:1884");
   EXPECT_EQ(c.listeners[0].max_connections, 10u);
   EXPECT_EQ(c.listeners[1].host, "::1");
@@ -358,6 +360,21 @@ TEST(ConfigErrors, BadValues) {
             "error");
   EXPECT_EQ(error_of("[broker]\ndata_dir = \"\"\n"),
             "t.toml:2:12: broker.data_dir is empty; expected a directory path");
+}
+
+TEST(ConfigErrors, AuthMethods) {
+  EXPECT_EQ(load_string("[auth]\nmethods = [\"SCRAM-SHA-256\"]\n", "t.toml").auth.methods,
+            std::vector<std::string>{"SCRAM-SHA-256"});
+  EXPECT_EQ(error_of("[auth]\nmethods = \"SCRAM-SHA-256\"\n"),
+            "t.toml:2:11: auth.methods must be an array, got a string; expected an array of method names from: "
+            "SCRAM-SHA-256");
+  EXPECT_EQ(error_of("[auth]\nmethods = [\"SCRAM-SHA-1\"]\n"),
+            "t.toml:2:12: auth.methods: unknown method 'SCRAM-SHA-1'; expected an array of method names from: "
+            "SCRAM-SHA-256");
+  EXPECT_EQ(error_of("[auth]\nmethods = [1]\n"),
+            "t.toml:2:12: auth.methods holds an integer; expected an array of method names from: SCRAM-SHA-256");
+  EXPECT_EQ(error_of("[auth]\nmethods = [\"SCRAM-SHA-256\", \"SCRAM-SHA-256\"]\n"),
+            "t.toml:2:29: auth.methods lists 'SCRAM-SHA-256' twice");
 }
 
 TEST(ConfigErrors, Listeners) {
