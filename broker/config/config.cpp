@@ -435,7 +435,7 @@ void read_rules(const std::string& file, const toml::table& root, Rules& rules) 
   }
   r.integer("reload_interval", 0, 3600, rules.reload_interval);
   r.integer("instruction_limit", 1000, 1000000000, rules.instruction_limit);
-  r.integer("memory_limit_kb", 64, 4194304, rules.memory_limit_kb);
+  r.integer("memory_limit_kb", 256, 4194304, rules.memory_limit_kb);
   r.integer("fault_limit", 1, 1000000, rules.fault_limit);
   r.integer("fault_window", 1, 86400, rules.fault_window);
   r.integer("hop_limit", 1, 64, rules.hop_limit);
