@@ -402,8 +402,7 @@ def test_tls_close_notify_when_the_broker_closes(sb, pki, how):
     sock = ctx.wrap_socket(socket.create_connection((b.host, b.ports["tls"]), timeout=5),
                            server_hostname="127.0.0.1", suppress_ragged_eofs=False)
     sock.sendall(raw.connect("tls-closer"))
-    c = raw.RawClient.__new__(raw.RawClient)
-    c.version, c.sock, c.buf, c.closed, c.received = raw.V5, sock, bytearray(), False, []
+    c = raw.RawClient.over(sock)
     assert c.expect(raw.CONNACK).rc == 0
     rc = None
     if how == "client DISCONNECT":
@@ -458,8 +457,7 @@ def tls_mqtt(port, ctx, client_id):
     """A raw MQTT 5 client over TLS; returns (client, negotiated version, cipher)."""
     sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
                            server_hostname="127.0.0.1")
-    c = raw.RawClient.__new__(raw.RawClient)
-    c.version, c.sock, c.buf, c.closed, c.received = raw.V5, sock, bytearray(), False, []
+    c = raw.RawClient.over(sock)
     return c, sock.version(), sock.cipher()[0]
 
 
