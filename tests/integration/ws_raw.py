@@ -68,10 +68,13 @@ def upgrade(sock, host, port, path, protocols, timeout):
 
 class WsRawClient(raw.RawClient):
     def __init__(self, host, port, path="/mqtt", version=raw.V5, timeout=5.0, protocols="mqtt",
-                 ssl_context=None):
+                 ssl_context=None, preamble=b""):
+        """`preamble`: bytes sent before TLS and the upgrade (a PROXY header)."""
         self.version = version
         sock = socket.create_connection((host, port), timeout=timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if preamble:
+            sock.sendall(preamble)
         if ssl_context is not None:
             sock = ssl_context.wrap_socket(sock, server_hostname=host)
         self.sock = sock
