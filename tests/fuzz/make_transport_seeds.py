@@ -9,8 +9,12 @@ Run from anywhere: /usr/bin/python3 tests/fuzz/make_transport_seeds.py
 import os
 import socket
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import ws_raw  # noqa: E402  (the tests' WebSocket client frames)
+
 OUT = os.path.join(HERE, "corpus", "transport")
 
 NONE, V1, V2, ANY = 0, 1, 2, 3
@@ -22,17 +26,9 @@ CONNECT = bytes([0x10, 0x10, 0x00, 0x04]) + b"MQTT" + bytes([0x05, 0x02, 0x00, 0
 PINGREQ = bytes([0xC0, 0x00])
 
 
-def frame(opcode, payload, fin=True, mask=b"\x01\x02\x03\x04"):
-    """A client frame: masked (RFC 6455 5.3)."""
-    head = bytes([(0x80 if fin else 0) | opcode])
-    n = len(payload)
-    if n < 126:
-        head += bytes([0x80 | n])
-    elif n < 65536:
-        head += bytes([0x80 | 126]) + struct.pack("!H", n)
-    else:
-        head += bytes([0x80 | 127]) + struct.pack("!Q", n)
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+def frame(opcode, payload, fin=True):
+    """A client frame with a fixed mask, so the seeds are reproducible."""
+    return ws_raw.frame(opcode, payload, fin, mask=b"\x01\x02\x03\x04")
 
 
 SIG = b"\r\n\r\n\x00\r\nQUIT\n"

@@ -94,25 +94,15 @@ def test_idle_connections_closed_after_connect_timeout(tmp_path):
     ports = {"tls": brokerproc.free_port(), "ws": brokerproc.free_port()}
     import certs
     pki = certs.make_pki(tmp_path / "pki")
-    b = brokerproc.Broker(tmp_path, {
+    b = started(tmp_path, {
         "limits": {"connect_timeout": 2},
         "listener": [
             {"url": "tls://127.0.0.1:%d" % ports["tls"], "cert_file": pki["server.crt"], "key_file": pki["server.key"]},
             {"url": "ws://127.0.0.1:%d/mqtt" % ports["ws"]},
-        ]}, config_listeners=True)
-    b.start()
+        ]})
     socks = []
     sel = selectors.DefaultSelector()
     try:
-        deadline = time.monotonic() + 10
-        for port in ports.values():
-            while True:
-                try:
-                    socket.create_connection((b.host, port), timeout=1).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline
-                    time.sleep(0.05)
         plan = [b.port] * 1400 + [ports["tls"]] * 300 + [ports["ws"]] * 300
         start = time.monotonic()
         for port in plan:
@@ -178,6 +168,7 @@ def test_flood_client_throttled_without_loss_while_others_flow(broker):
 # per-client subscription quota
 
 def started(tmp_path, config):
+    """A broker with the config's listeners, once all of them accept."""
     b = brokerproc.Broker(tmp_path, config, config_listeners=True)
     b.start()
     deadline = time.monotonic() + 10
@@ -218,8 +209,7 @@ def test_connect_rate_per_listener(tmp_path):
         socks = [socket.create_connection((b.host, limited), timeout=5) for _ in range(n)]
         accepted = refused = 0
         for s in socks:
-            c = raw.RawClient.__new__(raw.RawClient)
-            c.version, c.sock, c.buf, c.closed, c.received = raw.V5, s, bytearray(), False, []
+            c = raw.RawClient.over(s)
             try:
                 c.send(raw.connect("r%d" % accepted))
                 ack = c.expect(raw.CONNACK, timeout=5)

@@ -190,8 +190,7 @@ def test_proxy_header_before_tls_and_websocket(pb, pki):
     sock.sendall(v2_inet("198.51.100.77", 7777))
     ctx = ssl.create_default_context(cafile=pki["ca.crt"])
     tls = ctx.wrap_socket(sock, server_hostname="127.0.0.1")
-    c = raw.RawClient.__new__(raw.RawClient)
-    c.version, c.sock, c.buf, c.closed, c.received = raw.V5, tls, bytearray(), False, []
+    c = raw.RawClient.over(tls)
     b.clients.append(c)
     login(c, "wonderland", "tls-behind", 0)
     assert b.wait_log("tls-behind: connected from 198.51.100.77:7777")
@@ -266,8 +265,7 @@ def test_through_haproxy(pb, haproxy, kind):
         s.settimeout(5)
         s.connect(("127.0.0.1", haproxy[kind]))
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        c = raw.RawClient.__new__(raw.RawClient)
-        c.version, c.sock, c.buf, c.closed, c.received = raw.V5, s, bytearray(), False, []
+        c = raw.RawClient.over(s)
         b.clients.append(c)
         return c
 
