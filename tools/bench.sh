@@ -8,8 +8,16 @@
 # (--repeat, default 3) and reported as median, min-max and the ratio
 # Strata/Mosquitto. Raw results (one JSON line per run) go to --out.
 #
+# The latency row is also taken through `strata-bench relay`, a do-nothing
+# relay (the floor any broker is measured against), and the QoS 1 fan-in
+# row through Strata with persistent sessions and durability batch / sync
+# (the *_batch, *_sync rows; Strata only). --threads 2 --broker-cpus 0,1
+# --gen-cpus 0,1 gives Strata two cores (sharing them with the generator on
+# a 2-core machine) for the scaling rows.
+#
 # usage: tools/bench.sh [--preset release] [--repeat 3] [--duration 5]
-#                       [--only NAME[,NAME...]] [--out DIR] [--brokers strata,mosquitto]
+#                       [--only NAME[,NAME...]] [--out DIR] [--brokers strata,mosquitto,relay]
+#                       [--threads 1] [--broker-cpus 0] [--gen-cpus 1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +26,10 @@ repeat=3
 duration=5
 only=""
 out=""
-brokers="strata,mosquitto"
+brokers="strata,mosquitto,relay"
+threads=1
+broker_cpus=0
+gen_cpus=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --preset) preset=$2; shift 2 ;;
@@ -27,7 +38,10 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --brokers) brokers=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --threads) threads=$2; shift 2 ;;
+    --broker-cpus) broker_cpus=$2; shift 2 ;;
+    --gen-cpus) gen_cpus=$2; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -51,20 +65,20 @@ cleanup() {
 trap cleanup EXIT
 
 cores=$(nproc)
-broker_cpus=0
-gen_cpus=1
-if [ "$cores" -lt 2 ]; then gen_cpus=0; fi
+if [ "$cores" -lt 2 ]; then gen_cpus=0; broker_cpus=0; fi
 # Idle connections need descriptors on both sides.
 ulimit -n 20000 2>/dev/null || true
 
 strata_port=18830
 mosq_port=18831
+relay_port=18832
 
 # The brokers' settings, made equivalent: one thread, no persistence, the
 # same inflight window and queue length, no $SYS traffic during a run.
+write_strata_toml() {  # write_strata_toml DURABILITY
 cat > "$work/strata.toml" <<TOML
 [broker]
-threads = 1
+threads = $threads
 log_level = "warn"
 [limits]
 receive_maximum = 1024
@@ -72,7 +86,10 @@ max_inflight_messages = 64
 max_queued_messages = 10000
 [sys]
 interval = 0
+[store]
+durability = "$1"
 TOML
+}
 cat > "$work/mosquitto.conf" <<CONF
 per_listener_settings false
 user $(id -un)
@@ -91,8 +108,12 @@ CONF
 start_broker() {  # start_broker strata|mosquitto -> sets broker_pid, port
   if [ "$1" = strata ]; then
     port=$strata_port
+    rm -rf "$work/data"
     taskset -c $broker_cpus "$strata" -c "$work/strata.toml" --listen "tcp://127.0.0.1:$port" \
       --data-dir "$work/data" 2>"$work/strata.log" &
+  elif [ "$1" = relay ]; then
+    port=$relay_port
+    taskset -c $broker_cpus "$bench" relay --url "tcp://127.0.0.1:$port" --duration 600 2>"$work/relay.log" >/dev/null &
   else
     port=$mosq_port
     taskset -c $broker_cpus mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
@@ -113,11 +134,16 @@ stop_broker() {
 }
 
 # Scenarios: name|strata-bench arguments. Closed loop uses a window of 64,
-# the inflight limit both brokers are given.
+# the inflight limit both brokers are given. The relay serves only the
+# latency row; *_batch / *_sync rows run Strata only, with persistent
+# sessions so that every message goes through the store.
 common="--duration $duration --warmup 1 --drain 5"
+persistent="--session-expiry 300"
 scenarios=(
   "fanin_q0|fanin --pubs 20 --subs 1 --qos 0 --size 64 --window 64 $common"
   "fanin_q1|fanin --pubs 20 --subs 1 --qos 1 --size 64 --window 64 $common"
+  "fanin_q1_batch|fanin --pubs 20 --subs 1 --qos 1 --size 64 --window 64 $persistent $common"
+  "fanin_q1_sync|fanin --pubs 20 --subs 1 --qos 1 --size 64 --window 64 $persistent $common"
   "fanout_q0|fanout --pubs 1 --subs 100 --qos 0 --size 64 --window 64 $common"
   "latency_10k|fanin --pubs 1 --subs 1 --qos 0 --size 64 --rate 10000 $common"
   "cpu_100k|fanin --pubs 20 --subs 1 --qos 0 --size 64 --rate 100000 $common"
@@ -131,7 +157,15 @@ for entry in "${scenarios[@]}"; do
   args=${entry#*|}
   selected "$name" || continue
   for b in ${brokers//,/ }; do
+    if [ "$b" = relay ] && [ "$name" != latency_10k ]; then continue; fi
+    case "$name" in *_batch|*_sync) [ "$b" = strata ] || continue ;; esac
+    case "$name" in
+      *_sync) write_strata_toml sync ;;
+      *_batch) write_strata_toml batch ;;
+      *) write_strata_toml none ;;
+    esac
     for r in $(seq "$repeat"); do
+      uptime >> "$out/uptime.log"
       start_broker "$b"
       # shellcheck disable=SC2086
       line=$(taskset -c $gen_cpus "$bench" $args --url "tcp://127.0.0.1:$port" --broker-pid "$broker_pid" \
@@ -155,6 +189,10 @@ metrics = [
     ("fanin_q0", "recv_rate", "msg/s received", "higher"),
     ("fanin_q1", "recv_rate", "msg/s received", "higher"),
     ("fanin_q1", "lost", "messages lost", "lower"),
+    ("fanin_q1_batch", "recv_rate", "msg/s received, persistent, durability batch", "higher"),
+    ("fanin_q1_batch", "lost", "messages lost", "lower"),
+    ("fanin_q1_sync", "recv_rate", "msg/s received, persistent, durability sync", "higher"),
+    ("fanin_q1_sync", "lost", "messages lost", "lower"),
     ("fanout_q0", "recv_rate", "msg/s received", "higher"),
     ("latency_10k", "lat_p50_us", "p50 latency, us", "lower"),
     ("latency_10k", "lat_p99_us", "p99 latency, us", "lower"),
@@ -171,20 +209,27 @@ def cell(name, broker, key):
         return None, "-"
     m = statistics.median(vals)
     return m, "%s (%s–%s)" % (fmt(m), fmt(min(vals)), fmt(max(vals)))
-print("| scenario | figure | Strata median (min–max) | Mosquitto median (min–max) | Strata/Mosquitto |")
-print("|---|---|---|---|---|")
+print("| scenario | figure | Strata median (min–max) | Mosquitto median (min–max) | Strata/Mosquitto | do-nothing relay |")
+print("|---|---|---|---|---|---|")
 for name, key, label, better in metrics:
     s, sc = cell(name, "strata", key)
     m, mc = cell(name, "mosquitto", key)
+    _, rc = cell(name, "relay", key)
     if sc == "-" and mc == "-":
         continue
     ratio = "%.2f" % (s / m) if s is not None and m not in (None, 0) else "-"
-    print("| %s | %s (%s is better) | %s | %s | %s |" % (name, label, better, sc, mc, ratio))
+    print("| %s | %s (%s is better) | %s | %s | %s | %s |" % (name, label, better, sc, mc, ratio, rc))
 gen = {}
 for r in rows:
     gen.setdefault((r["name"], r["broker"]), []).append(r["result"].get("gen_cpu_s", -1))
 print()
 print("generator CPU seconds per run (median): " + ", ".join(
     "%s/%s %.2f" % (n, b, statistics.median(v)) for (n, b), v in sorted(gen.items()) if min(v) >= 0))
+brk = {}
+for r in rows:
+    if "broker_cpu_s" in r["result"] and r["result"]["broker_cpu_s"] >= 0:
+        brk.setdefault((r["name"], r["broker"]), []).append(r["result"]["broker_cpu_s"] / max(r["result"].get("duration_s", 1), 1e-9))
+print("broker CPU per second of run (median; 1.0 = one core busy): " + ", ".join(
+    "%s/%s %.2f" % (n, b, statistics.median(v)) for (n, b), v in sorted(brk.items())))
 PY
 echo "raw results: $results" >&2

@@ -5,7 +5,9 @@ tool but never asserted (see docs/benchmarks.md for the real benchmark)."""
 
 import json
 import os
+import socket
 import subprocess
+import time
 
 import pytest
 
@@ -109,6 +111,32 @@ def test_conn_holds_connections(broker):
     r = bench(broker, "conn", "--conns", 300, "--duration", "0.5")
     assert (r["connected"], r["still_connected"], r["errors"], r["refused"]) == (300, 300, 0, 0)
     assert r["broker_rss_after_kib"] > 0 and r["broker_rss_before_kib"] > 0
+
+
+def test_relay_passes_every_message():
+    # The do-nothing relay (the latency floor in docs/benchmarks.md) is a
+    # real MQTT peer for strata-bench: nothing lost, duplicated, reordered.
+    port = brokerproc.free_port()
+    relay = subprocess.Popen([bench_bin(), "relay", "--url", "tcp://127.0.0.1:%d" % port, "--duration", "30"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and relay.poll() is None, relay.stderr.read()
+                time.sleep(0.05)
+        for qos, mqtt in ((0, "5"), (1, "3.1.1")):
+            cmd = [bench_bin(), "fanin", "--url", "tcp://127.0.0.1:%d" % port, "--pubs", "2", "--subs", "1",
+                   "--qos", str(qos), "--mqtt", mqtt, "--rate", "2000"] + SHORT
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            assert r.returncode == 0, r.stderr
+            assert_nothing_lost(json.loads(r.stdout.strip().splitlines()[-1]), copies=1)
+    finally:
+        relay.terminate()
+        relay.wait(10)
 
 
 def test_bad_flag_is_refused(broker):

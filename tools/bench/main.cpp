@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "tools/bench/options.hpp"
+#include "tools/bench/relay.hpp"
 #include "tools/bench/runner.hpp"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,10 @@ int main(int argc, char** argv) {
     }
     std::cerr << "strata-bench: " << error << "\n" << strata::bench::usage();
     return 2;
+  }
+  if (options->scenario == strata::bench::Scenario::relay) {
+    strata::bench::Relay relay(*options);
+    return relay.run();
   }
   strata::bench::Runner runner(*options);
   return runner.run();

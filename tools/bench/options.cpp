@@ -83,6 +83,7 @@ const char* scenario_name(Scenario s) {
     case Scenario::sub: return "sub";
     case Scenario::fanin: return "fanin";
     case Scenario::fanout: return "fanout";
+    case Scenario::relay: return "relay";
   }
   return "?";
 }
@@ -98,6 +99,9 @@ scenarios:
   fanin    --pubs publishers on TOPIC/p<i> -> --subs subscribers on TOPIC/+
            (with --share GROUP each message goes to one of them)
   fanout   --pubs publishers on TOPIC/all -> --subs subscribers on it
+  relay    not a load: serve as a do-nothing MQTT relay on --url for
+           --duration seconds (every PUBLISH copied to every subscriber,
+           no matching), the latency floor to compare a broker with
 
 options:
   --url tcp://HOST:PORT   broker (default tcp://127.0.0.1:1883)
@@ -141,8 +145,9 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
   else if (scen == "sub") o.scenario = Scenario::sub;
   else if (scen == "fanin") o.scenario = Scenario::fanin;
   else if (scen == "fanout") o.scenario = Scenario::fanout;
+  else if (scen == "relay") o.scenario = Scenario::relay;
   else {
-    error = "unknown scenario " + scen + " (conn, pub, sub, fanin, fanout)";
+    error = "unknown scenario " + scen + " (conn, pub, sub, fanin, fanout, relay)";
     return std::nullopt;
   }
   for (int i = 2; i < argc; ++i) {

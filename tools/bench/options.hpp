@@ -14,7 +14,7 @@
 
 namespace strata::bench {
 
-enum class Scenario : std::uint8_t { conn, pub, sub, fanin, fanout };
+enum class Scenario : std::uint8_t { conn, pub, sub, fanin, fanout, relay };
 
 struct Options {
   Scenario scenario = Scenario::fanin;
