@@ -17,7 +17,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/container/deque.hpp>
 
 #include "broker/auth/authenticator.hpp"
 #include "broker/protocol/packet.hpp"
@@ -188,12 +188,19 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   // waiting for its outcome.
   std::string auth_method_;
   std::unique_ptr<auth::AuthExchange> auth_exchange_;
-  std::optional<protocol::Connect> pending_connect_;
+  // On the heap, like the state below: a CONNECT is large (its will and
+  // properties) and needed only until the session is attached, while idle
+  // connections are what memory scales with.
+  std::unique_ptr<protocol::Connect> pending_connect_;
   std::uint32_t requested_expiry_ = 0;  // from CONNECT, before any cap
-  // Decided by CONNECT, applied once the session is in place (attach).
-  protocol::Connack pending_connack_;
-  std::optional<protocol::Will> pending_will_;
-  std::uint32_t pending_expiry_ = 0;
+  // Decided by CONNECT, applied once the session is in place (attach),
+  // then freed.
+  struct PendingAttach {
+    protocol::Connack connack;
+    std::optional<protocol::Will> will;
+    std::uint32_t expiry = 0;
+  };
+  std::unique_ptr<PendingAttach> pending_attach_;
 
   // Limits the client announced in CONNECT (v5).
   std::uint16_t client_receive_max_ = 65535;
@@ -207,7 +214,7 @@ class Client final : public session::Attachment, public std::enable_shared_from_
     protocol::Ack ack;
     bool ready = false;
   };
-  std::deque<PendingAck> acks_;
+  boost::container::deque<PendingAck> acks_;  // allocates nothing while empty
   std::uint64_t acks_base_ = 0;
 
   // Topic aliases: client->broker (alias -> topic), broker->client.

@@ -37,7 +37,7 @@ void Client::begin_connect_auth(protocol::Connect&& c) {
                           "authentication method '" + auth_method_ + "' not supported");
   }
   std::string data = c.properties.authentication_data.value_or(std::string());
-  pending_connect_ = std::move(c);
+  pending_connect_ = std::make_unique<protocol::Connect>(std::move(c));
   state_ = State::authenticating;
   apply_auth_step(auth_exchange_->start(data));
 }

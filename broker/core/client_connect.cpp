@@ -153,9 +153,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
       if (!auth_data->empty()) p.authentication_data = std::move(*auth_data);
     }
   }
-  pending_connack_ = std::move(ack);
-  pending_will_ = std::move(c.will);
-  pending_expiry_ = expiry;
+  pending_attach_ = std::make_unique<PendingAttach>(PendingAttach{std::move(ack), std::move(c.will), expiry});
 
   // Claim the client id; take over or resume the previous session.
   Broker& broker = core_.broker();
@@ -247,13 +245,14 @@ void Client::attach(Session* s, bool session_present) {
   session_ = s;
   s->attachment = this;
   s->version = version_;
-  s->expiry_interval = pending_expiry_;
-  s->will = std::move(pending_will_);
+  std::unique_ptr<PendingAttach> pending = std::move(pending_attach_);
+  s->expiry_interval = pending->expiry;
+  s->will = std::move(pending->will);
   s->username = username_;
   s->deadline_ms = 0;
   // Persistent sessions are stored; one that stops being persistent is
   // removed from the store.
-  if (pending_expiry_ != 0) {
+  if (pending->expiry != 0) {
     core_.broker().store().save_session(core_.index(), *s);
   } else {
     core_.broker().store().drop_session(core_.index(), *s);
@@ -262,8 +261,8 @@ void Client::attach(Session* s, bool session_present) {
   state_ = State::connected;
   core_.stats().clients_connected.fetch_add(1, std::memory_order_relaxed);
 
-  pending_connack_.session_present = session_present;
-  send(pending_connack_);
+  pending->connack.session_present = session_present;
+  send(pending->connack);
   STRATA_DEBUG("client") << client_id_ << ": connected from " << stream_->remote_address()
                          << (version_ == Version::v5 ? " (MQTT 5.0" : " (MQTT 3.1.1")
                          << (session_present ? ", session resumed)" : ")");

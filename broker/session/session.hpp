@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <list>
 #include <map>
 #include <optional>
@@ -19,9 +18,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include <boost/container/deque.hpp>
+
 #include "broker/protocol/packet.hpp"
 #include "broker/router/message.hpp"
 #include "broker/session/session_handle.hpp"
+#include "broker/util/heap_optional.hpp"
 
 namespace strata::session {
 
@@ -71,7 +73,7 @@ class Session {
   protocol::Version version = protocol::Version::v5;
   std::uint32_t expiry_interval = 0;  // seconds after disconnect
   std::string username;
-  std::optional<protocol::Will> will;
+  util::HeapOptional<protocol::Will> will;  // most sessions have none
   Attachment* attachment = nullptr;  // the live connection, if any
   // The store holds this session (it is persistent); its queued and
   // inflight deliveries are written there with keys from next_seq.
@@ -106,7 +108,7 @@ class Session {
   // `evicted` (when given) so their store records can be removed.
   Enqueue enqueue(Delivery d, std::size_t max_messages, std::uint64_t max_bytes = 0,
                   std::vector<Delivery>* evicted = nullptr);
-  const std::deque<Delivery>& queue() const noexcept { return queue_; }
+  const boost::container::deque<Delivery>& queue() const noexcept { return queue_; }
   Delivery& queue_front() noexcept { return queue_.front(); }
   Delivery& queue_back() noexcept { return queue_.back(); }
   bool queue_empty() const noexcept { return queue_.empty(); }
@@ -126,7 +128,9 @@ class Session {
   SessionRef handle_;
   std::list<Outgoing> inflight_;
   std::unordered_map<std::uint16_t, std::list<Outgoing>::iterator> inflight_index_;
-  std::deque<Delivery> queue_;
+  // Boost's deque allocates nothing while empty (std::deque allocates
+  // about 1 KiB at construction), and most sessions' queues are empty.
+  boost::container::deque<Delivery> queue_;
   std::uint64_t queued_bytes_ = 0;
   std::size_t queued_qos0_ = 0;  // QoS 0 entries in queue_
   std::uint16_t last_packet_id_ = 0;
