@@ -450,6 +450,27 @@ def test_truncated_store_is_refused(broker):
     _start_fails(broker, "is truncated")
 
 
+@pytest.mark.parametrize("size,error", [
+    (0, "is empty (0 bytes)"),                   # LMDB alone would start afresh over it
+    (100, "is not a readable LMDB store"),       # inside the first meta page
+    (4096, "is not a readable LMDB store"),      # the first meta page only
+    (6000, "is truncated"),                      # both meta pages, no data pages
+])
+def test_store_truncated_into_its_header_is_refused(broker, size, error):
+    c = broker.raw()
+    c.connect("h", clean=False, props=EXPIRY)
+    c.subscribe("h/#")
+    pub = broker.raw()
+    pub.connect("h-pub")
+    publish_pipelined(pub, [("h/%d" % i, b"y" * 500, 1, True, None) for i in range(50)])
+    broker.stop()
+    with open(_data_file(broker), "r+b") as f:
+        f.truncate(size)
+    msg = _start_fails(broker, error)
+    assert _data_file(broker) in msg, msg
+    assert os.path.getsize(_data_file(broker)) == size  # left as found, for whoever recovers it
+
+
 def test_corrupt_store_header_is_refused(broker):
     c = broker.raw()
     c.connect("c", clean=False, props=EXPIRY)
