@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Start-up time of the broker on a given store: from exec to the first
 # CONNACK a client gets (what a reconnecting plant sees), plus the broker's
-# own "store: loaded ..." log line (read / indexes / sessions breakdown)
-# and its resident memory once serving. The store is copied first, so runs
+# own "store: loaded ..." log line (read / indexes / sessions breakdown),
+# the CPU time it used until then and its resident memory once serving. The store is copied first, so runs
 # are repeatable (start-up rewrites nothing the next run would miss, but
 # expired records would be deleted).
 #
@@ -37,10 +37,15 @@ try:
         except OSError:
             time.sleep(0.01)
     rss = open(f"/proc/{p.pid}/status").read().split("VmRSS:")[1].split()[0] if p.poll() is None else "?"
+    # CPU time so far (user + system, all threads): steadier than wall time
+    # on a shared machine.
+    fields = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split() if p.poll() is None else None
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else None
     line = next((l.split("store: ", 1)[1].strip() for l in open(log) if "store: loaded" in l), "no load line")
     load = open("/proc/loadavg").read().split()[:3]
-    print(f"first CONNACK after {connack * 1000:.0f} ms" if connack else "no CONNACK", f"| RSS {int(rss) // 1024} MB"
-          if rss != "?" else "", f"| load average {' '.join(load)}")
+    print(f"first CONNACK after {connack * 1000:.0f} ms" if connack else "no CONNACK",
+          f"| CPU {cpu:.2f} s" if cpu is not None else "", f"| RSS {int(rss) // 1024} MB" if rss != "?" else "",
+          f"| load average {' '.join(load)}")
     print("  " + line)
 finally:
     p.terminate()
