@@ -130,22 +130,20 @@ int api_json_decode(lua_State* L) {
 }
 
 // pcall/xpcall that cannot catch a budget fault.
-int finish_pcall(lua_State* L, RuleVm* vm, int status, int base) {
-  if (status != 0 && vm->aborting()) return lua_error(L);
+int finish_pcall(lua_State* L, int status, int base) {
+  if (status != 0 && RuleState::of(L)->aborting()) return lua_error(L);
   lua_pushboolean(L, status == 0);
   lua_insert(L, base);
   return lua_gettop(L) - base + 1;
 }
 
 int api_pcall(lua_State* L) {
-  RuleVm* vm = vm_of(L);
   luaL_checkany(L, 1);
   int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
-  return finish_pcall(L, vm, status, 1);
+  return finish_pcall(L, status, 1);
 }
 
 int api_xpcall(lua_State* L) {
-  RuleVm* vm = vm_of(L);
   luaL_checkany(L, 2);
   // Stack: f, handler, args... -> handler, f, args...
   lua_pushvalue(L, 1);
@@ -153,7 +151,7 @@ int api_xpcall(lua_State* L) {
   lua_replace(L, 1);
   lua_replace(L, 2);
   int status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 1);
-  return finish_pcall(L, vm, status, 2);
+  return finish_pcall(L, status, 2);
 }
 
 // getmetatable that honours __metatable and hides the string metatable.
@@ -245,9 +243,9 @@ void push_sandbox_base(lua_State* L, RuleVm* vm) {
     lua_getglobal(L, name);
     lua_setfield(L, base, name);
   }
-  push_vm_closure(L, vm, api_pcall);
+  lua_pushcfunction(L, api_pcall);
   lua_setfield(L, base, "pcall");
-  push_vm_closure(L, vm, api_xpcall);
+  lua_pushcfunction(L, api_xpcall);
   lua_setfield(L, base, "xpcall");
   lua_pushcfunction(L, api_getmetatable);
   lua_setfield(L, base, "getmetatable");

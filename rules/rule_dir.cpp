@@ -1,6 +1,5 @@
 #include "rules/rule_dir.hpp"
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -11,12 +10,6 @@
 namespace strata::rules {
 
 namespace fs = std::filesystem;
-
-bool RuleDir::valid_name(const std::string& name) {
-  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-}
 
 RuleDir::Scan RuleDir::scan() {
   Scan out;
@@ -55,11 +48,6 @@ RuleDir::Scan RuleDir::scan() {
       out.contexts_changed = true;
       continue;
     }
-    std::string name = p.stem().string();
-    if (!valid_name(name)) {
-      STRATA_WARN("rules") << p.string() << ": ignored: a rule's file name may use only letters, digits, '_' and '-'";
-      continue;
-    }
     std::ifstream in(p, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
@@ -68,15 +56,15 @@ RuleDir::Scan RuleDir::scan() {
       unreadable.insert(file);  // retried on the next scan
       continue;
     }
-    out.changes.push_back(Change{name, p.string(), text.str()});
+    out.changes.push_back(Change{p.string(), text.str()});
   }
   for (const auto& [file, stamp] : seen_) {
     if (now.contains(file)) continue;  // (an unreadable file is not reported deleted)
     fs::path p = fs::path(dir_) / file;
     if (p.extension() == ".json") {
       out.contexts_changed = true;
-    } else if (valid_name(p.stem().string())) {
-      out.changes.push_back(Change{p.stem().string(), p.string(), std::nullopt});
+    } else {
+      out.changes.push_back(Change{p.string(), std::nullopt});
     }
   }
   for (const std::string& file : unreadable) now.erase(file);

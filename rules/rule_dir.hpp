@@ -4,9 +4,9 @@
 // filesystem (bind mounts, NFS, container volumes), needs no extra file
 // descriptor or thread, and a one-second delay is fine for rule edits.
 //
-// *.lua files are rules, named by their file name without .lua (letters,
-// digits, '_' and '-': the name is a $SYS topic level). *.json files are
-// context tables; a change to any of them is reported as one flag.
+// *.lua files are rules (RuleVm reads the name a rule declares, or takes
+// the file name). *.json files are context tables; a change to any of them
+// is reported as one flag.
 //
 // Threading: used by one thread (core 0's timer, or start-up).
 #pragma once
@@ -24,7 +24,6 @@ class RuleDir {
   explicit RuleDir(std::string dir) : dir_(std::move(dir)) {}
 
   struct Change {
-    std::string name;                   // rule name (file name without .lua)
     std::string path;                   // dir/file
     std::optional<std::string> source;  // nullopt: the file was deleted
   };
@@ -34,9 +33,6 @@ class RuleDir {
   };
   Scan scan();
   const std::string& dir() const noexcept { return dir_; }
-
-  // A rule name may be used as a $SYS topic level and in logs.
-  static bool valid_name(const std::string& name);
 
  private:
   struct Stamp {

@@ -1,5 +1,7 @@
 #include "rules/rule_engine.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "broker/core/broker.hpp"
@@ -59,6 +61,7 @@ RuleEngine::RuleEngine(core::Broker& broker, EmitTargets& targets)
       publish(prefix + "errors", std::to_string(t.errors));
       publish(prefix + "p50_us", std::to_string(t.p50_us));
       publish(prefix + "p99_us", std::to_string(t.p99_us));
+      publish(prefix + "memory_kb", std::to_string((t.memory_bytes + 1023) / 1024));
       publish(prefix + "state", t.disabled ? "disabled" : "enabled");
     }
   });
@@ -87,12 +90,16 @@ void RuleEngine::schedule_scan() {
 void RuleEngine::scan_now() {
   RuleDir::Scan scan = dir_.scan();
   // A file with a syntax error is reported once, here, and not sent to the
-  // cores: the previous version of the rule keeps running.
-  std::erase_if(scan.changes, [](const RuleDir::Change& c) {
+  // cores: the previous version of the rule keeps running. (This runs on
+  // core 0, whose VM it may ask for the rule's name.)
+  std::erase_if(scan.changes, [this](const RuleDir::Change& c) {
     if (!c.source) return false;
     std::string error = RuleVm::check_syntax(c.path, *c.source);
     if (error.empty()) return false;
-    STRATA_ERROR("rules") << error << " (rule " << c.name << " not reloaded; the previous version keeps running)";
+    std::string name = cores_[0].vm->name_of(c.path);
+    STRATA_ERROR("rules") << error
+                          << (name.empty() ? std::string(" (not loaded)")
+                                           : " (rule " + name + " not reloaded; the previous version keeps running)");
     return true;
   });
   if (scan.changes.empty() && !scan.contexts_changed) return;
@@ -102,8 +109,28 @@ void RuleEngine::scan_now() {
   }
 }
 
+namespace {
+
+void report_load(const RuleVm::LoadResult& r, const std::string& path) {
+  if (!r.error.empty()) {
+    STRATA_ERROR("rules") << r.error
+                          << (!r.replaced.empty() ? " (the previous version of rule " + r.replaced + " keeps running)"
+                              : r.name_taken      ? std::string(" (not loaded; the rule that has the name keeps running)")
+                                                  : std::string(" (not loaded)"));
+  } else if (r.replaced.empty()) {
+    STRATA_INFO("rules") << "loaded rule " << r.name << " from " << path;
+  } else if (r.replaced == r.name) {
+    STRATA_INFO("rules") << "reloaded rule " << r.name << " from " << path;
+  } else {
+    STRATA_INFO("rules") << "reloaded rule " << r.name << " from " << path << " (renamed from " << r.replaced << ")";
+  }
+}
+
+}  // namespace
+
 void RuleEngine::apply(unsigned core, const RuleDir::Scan& scan) {
-  RuleVm& vm = *cores_[core].vm;
+  PerCore& pc = cores_[core];
+  RuleVm& vm = *pc.vm;
   bool report = core == 0;  // every core loads the same text: log once
   if (scan.contexts_changed) {
     vm.clear_context_cache();
@@ -111,23 +138,44 @@ void RuleEngine::apply(unsigned core, const RuleDir::Scan& scan) {
       STRATA_INFO("rules") << "context files in " << dir_.dir() << " changed; rules will re-read them";
     }
   }
+  // Deletions first: a file renamed within one scan (mv a.lua b.lua) then
+  // hands its rule's name and state to the new file instead of clashing.
+  std::vector<std::string> gone;  // names that may have no rule any more
   for (const RuleDir::Change& c : scan.changes) {
-    if (!c.source) {
-      if (vm.remove(c.name) && report) {
-        stats_.remove(c.name);
-        STRATA_INFO("rules") << "removed rule " << c.name << " (" << c.path << " deleted)";
-      }
-      continue;
+    if (c.source) continue;
+    pc.waiting.erase(c.path);
+    std::string name = vm.remove(c.path);
+    if (name.empty()) continue;
+    gone.push_back(name);
+    if (report) {
+      STRATA_INFO("rules") << "removed rule " << name << " (" << c.path << " deleted)";
     }
-    bool had = false;
-    for (const auto& n : vm.names()) had = had || n == c.name;
-    std::string error = vm.load(c.name, c.path, *c.source);
-    if (!report) continue;
-    if (!error.empty()) {
-      STRATA_ERROR("rules") << error << (had ? " (the previous version of rule " + c.name + " keeps running)"
-                                             : " (rule " + c.name + " not loaded)");
-    } else {
-      STRATA_INFO("rules") << (had ? "reloaded rule " : "loaded rule ") << c.name << " from " << c.path;
+  }
+  for (const RuleDir::Change& c : scan.changes) {
+    if (!c.source) continue;
+    pc.waiting.erase(c.path);
+    RuleVm::LoadResult r = vm.load(c.path, *c.source);
+    if (r.error.empty() && !r.replaced.empty() && r.replaced != r.name) gone.push_back(r.replaced);
+    if (r.name_taken) pc.waiting[c.path] = *c.source;
+    if (report) report_load(r, c.path);
+  }
+  // A file refused because its name was taken loads once the name is free.
+  if (!gone.empty()) {
+    for (auto it = pc.waiting.begin(); it != pc.waiting.end();) {
+      RuleVm::LoadResult r = vm.load(it->first, it->second);
+      if (r.name_taken) {
+        ++it;
+        continue;
+      }
+      if (report) report_load(r, it->first);
+      it = pc.waiting.erase(it);
+    }
+  }
+  vm.collect();
+  if (report) {
+    std::vector<std::string> loaded = vm.names();
+    for (const std::string& name : gone) {
+      if (std::find(loaded.begin(), loaded.end(), name) == loaded.end()) stats_.remove(name);
     }
   }
 }

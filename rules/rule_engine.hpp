@@ -6,7 +6,10 @@
 // every `reload_interval` (RuleDir) and posts each change to every core,
 // which loads it into its own VM between two messages — so a reload drops
 // no message, and a rule that fails to load leaves its previous version
-// running. Each core ticks its windows every kTick on its own io_context.
+// running. Within one change set deletions go first, so a renamed file
+// keeps its rule's name and state; a file refused because another file's
+// rule has its name waits (per core) and loads once the name is free.
+// Each core ticks its windows every kTick on its own io_context.
 //
 // Actions of a rule (publish, emit) are carried out after the rule
 // returned: published messages re-enter Core::publish (and so the rules,
@@ -18,7 +21,9 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -56,6 +61,7 @@ class RuleEngine final : public core::PublishHook {
   struct PerCore {
     std::unique_ptr<RuleVm> vm;
     std::unique_ptr<boost::asio::steady_timer> tick;
+    std::map<std::string, std::string> waiting;  // path -> source of files refused for a taken name
   };
 
   void scan_now();

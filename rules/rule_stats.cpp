@@ -41,11 +41,12 @@ std::uint64_t LatencyHistogram::quantile_us(const std::array<std::uint64_t, kBuc
   return upper_bound_us(kBuckets - 1);
 }
 
-bool RuleCounters::fault(std::uint64_t now_ms, unsigned limit, std::uint64_t window_ms) {
+bool RuleCounters::fault(std::uint64_t now_ms, unsigned limit, std::uint64_t window_ms, bool memory) {
   std::lock_guard lock(fault_mutex_);
   faults_.push_back(now_ms);
   while (!faults_.empty() && faults_.front() + window_ms <= now_ms) faults_.pop_front();
   if (faults_.size() >= limit && !disabled_.load(std::memory_order_relaxed)) {
+    unload_.store(memory, std::memory_order_relaxed);
     disabled_.store(true, std::memory_order_relaxed);
     return true;
   }
@@ -55,6 +56,7 @@ bool RuleCounters::fault(std::uint64_t now_ms, unsigned limit, std::uint64_t win
 void RuleCounters::enable() {
   std::lock_guard lock(fault_mutex_);
   faults_.clear();
+  unload_.store(false, std::memory_order_relaxed);
   disabled_.store(false, std::memory_order_relaxed);
 }
 
@@ -68,6 +70,7 @@ RuleTotals RuleCounters::totals() const {
     t.published += c.published.load(std::memory_order_relaxed);
     t.emitted += c.emitted.load(std::memory_order_relaxed);
     t.errors += c.errors.load(std::memory_order_relaxed);
+    t.memory_bytes += c.memory.load(std::memory_order_relaxed);
     c.latency.add_to(hist);
   }
   t.p50_us = LatencyHistogram::quantile_us(hist, 0.50);

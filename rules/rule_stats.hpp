@@ -39,6 +39,7 @@ class LatencyHistogram {
 struct RuleTotals {
   std::uint64_t matched = 0, passed = 0, dropped = 0, published = 0, emitted = 0, errors = 0;
   std::uint64_t p50_us = 0, p99_us = 0;
+  std::uint64_t memory_bytes = 0;  // held by the rule's Lua states, all cores
   bool disabled = false;
 };
 
@@ -46,6 +47,7 @@ class RuleCounters {
  public:
   struct alignas(64) PerCore {
     std::atomic<std::uint64_t> matched{0}, passed{0}, dropped{0}, published{0}, emitted{0}, errors{0};
+    std::atomic<std::uint64_t> memory{0};  // bytes the rule's state on this core holds (a level, not a sum)
     LatencyHistogram latency;
   };
 
@@ -56,9 +58,12 @@ class RuleCounters {
   }
 
   bool disabled() const noexcept { return disabled_.load(std::memory_order_relaxed); }
+  // Disabled by a memory fault: every core closes the rule's state.
+  bool unload() const noexcept { return unload_.load(std::memory_order_relaxed); }
   // Records a fault at `now_ms`; true when it is the `limit`-th within
-  // `window_ms`, which disables the rule (on every core).
-  bool fault(std::uint64_t now_ms, unsigned limit, std::uint64_t window_ms);
+  // `window_ms`, which disables the rule (on every core). `memory`: the
+  // fault was the memory cap.
+  bool fault(std::uint64_t now_ms, unsigned limit, std::uint64_t window_ms, bool memory = false);
   // A new version of the rule was loaded: it runs again, with a clean slate.
   void enable();
   RuleTotals totals() const;
@@ -66,6 +71,7 @@ class RuleCounters {
  private:
   std::vector<PerCore> cores_;
   std::atomic<bool> disabled_{false};
+  std::atomic<bool> unload_{false};
   mutable std::mutex fault_mutex_;
   std::deque<std::uint64_t> faults_;  // times of recent faults, guarded by fault_mutex_
 };

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
+#include <filesystem>
+#include <string_view>
 
 #include <lua.hpp>
 
@@ -10,18 +11,29 @@
 #include "broker/util/log.hpp"
 #include "rules/lua_api.hpp"
 #include "rules/lua_message.hpp"
-#include "rules/prelude.hpp"
 
 namespace strata::rules {
+
+// What one run of a rule file's chunk declared (refs into its state).
+struct RuleVm::Chunk {
+  std::string name;
+  std::vector<std::string> filters;
+  double order = 0;
+  int name_line = 0, topics_line = 0, order_line = 0;
+  int env_ref = LUA_NOREF;
+  int on_message_ref = LUA_NOREF;
+  int api_ref = LUA_NOREF;  // the prelude's api of this run (tick, windows)
+};
 
 struct RuleVm::Rule {
   std::string name;
   std::string path;
   std::vector<std::string> filters;
   double order = 0;
+  std::unique_ptr<RuleState> state;  // null once released (disabled for memory)
   int env_ref = LUA_NOREF;
   int on_message_ref = LUA_NOREF;
-  int api_ref = LUA_NOREF;  // the prelude's api of this rule (tick, windows)
+  int api_ref = LUA_NOREF;
   std::shared_ptr<RuleCounters> counters;
 
   bool matches(const std::string& topic) const {
@@ -32,122 +44,30 @@ struct RuleVm::Rule {
 
 namespace {
 
-RuleVm* vm_from(lua_State* L) {
-  void* ud = nullptr;
-  lua_getallocf(L, &ud);
-  return static_cast<RuleVm*>(ud);
-}
-
-// Message handler: prefixes "file:line: " of the innermost Lua frame when
-// the error does not carry a position (errors raised in C functions or the
-// count hook).
-int add_position(lua_State* L) {
-  if (lua_type(L, 1) != LUA_TSTRING) {
-    lua_pushfstring(L, "error object is a %s, not a string", luaL_typename(L, 1));
-    return 1;
-  }
-  std::size_t len = 0;
-  const char* msg = lua_tolstring(L, 1, &len);
-  std::string_view text(msg, len);
-  // Already "chunk:line: ..." (error() in Lua, luaL_error with a caller)?
-  if (auto colon = text.find(':'); colon != std::string_view::npos && colon + 1 < text.size()) {
-    std::size_t digits = colon + 1;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-    if (digits > colon + 1 && digits < text.size() && text[digits] == ':') return 1;
+// __newindex of a rule's environment while its chunk runs: remembers the
+// line where each global was first set, so a bad `name`, `topics` or
+// `order` is reported where it is written, and the declared name at once
+// (for log lines of the chunk itself).
+int record_declaration(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TSTRING && lua_type(L, 3) == LUA_TSTRING && std::string_view(lua_tostring(L, 2)) == "name") {
+    static_cast<RuleVm*>(lua_touserdata(L, lua_upvalueindex(2)))->name_declared(lua_tostring(L, 3));
   }
   lua_Debug ar;
-  for (int level = 1; lua_getstack(L, level, &ar); ++level) {
-    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
-    lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
-    return 1;
+  if (lua_type(L, 2) == LUA_TSTRING && lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar) && ar.currentline > 0) {
+    lua_pushvalue(L, 2);
+    lua_pushinteger(L, ar.currentline);
+    lua_rawset(L, lua_upvalueindex(1));
   }
-  return 1;
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  return 0;
+}
+
+std::string at(const std::string& path, int line) {
+  return line > 0 ? path + ":" + std::to_string(line) : path;
 }
 
 }  // namespace
-
-// --- allocation and budgets ---------------------------------------------
-
-void* RuleVm::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize) noexcept {
-  auto* vm = static_cast<RuleVm*>(ud);
-  if (nsize == 0) {
-    std::free(ptr);
-    vm->used_ -= osize;
-    return nullptr;
-  }
-  if (vm->in_call_ && nsize > osize && vm->used_ + (nsize - osize) > vm->call_limit_) {
-    vm->aborting_ = true;  // LuaJIT raises "not enough memory"
-    if (!vm->memory_exceeded_) {
-      vm->memory_exceeded_ = true;
-      // Remember the rule's line: the error itself carries no position.
-      // (getinfo "l" reads the frame without allocating.)
-      lua_Debug ar;
-      vm->memory_line_ = 0;
-      for (int level = 0; vm->memory_line_ <= 0 && lua_getstack(vm->L_, level, &ar); ++level) {
-        if (lua_getinfo(vm->L_, "l", &ar)) vm->memory_line_ = ar.currentline;
-      }
-    }
-    return nullptr;
-  }
-  void* p = std::realloc(ptr, nsize);
-  if (p == nullptr) return nullptr;
-  vm->used_ += nsize;
-  vm->used_ -= osize;
-  return p;
-}
-
-namespace {
-
-void count_hook(lua_State* L, lua_Debug*) {
-  RuleVm* vm = vm_from(L);
-  if (!vm->count_step()) return;
-  luaL_error(L, "instruction budget exceeded (%d instructions per call)",
-             static_cast<int>(vm->budgets().instructions));
-}
-
-}  // namespace
-
-bool RuleVm::count_step() noexcept {
-  if (!in_call_) return false;
-  steps_ += kHookEvery;
-  if (steps_ <= budgets_.instructions && !aborting_) return false;
-  aborting_ = true;
-  return true;
-}
-
-bool RuleVm::protected_call(int nargs, int nresults, const std::string& path, std::string& error) {
-  int fn = lua_gettop(L_) - nargs;
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, traceback_ref_);
-  lua_insert(L_, fn);
-  steps_ = 0;
-  aborting_ = false;
-  memory_exceeded_ = false;
-  call_limit_ = used_ + budgets_.memory_bytes;
-  in_call_ = true;
-  int status = lua_pcall(L_, nargs, nresults, fn);
-  in_call_ = false;
-  bool budget = aborting_;
-  aborting_ = false;
-  if (status == 0) {
-    lua_remove(L_, fn);
-    return true;
-  }
-  if (status == LUA_ERRMEM || memory_exceeded_) {
-    error = path + (memory_line_ > 0 ? ":" + std::to_string(memory_line_) : std::string()) +
-            ": memory limit exceeded (" + std::to_string(budgets_.memory_bytes / 1024) +
-            " KiB per call)";
-  } else {
-    std::size_t len = 0;
-    const char* msg = lua_tolstring(L_, -1, &len);
-    error = expand_path(msg != nullptr ? std::string(msg, len) : std::string("error"), path);
-    if (!error.starts_with(path)) error = path + ": " + error;
-  }
-  lua_settop(L_, fn - 1);
-  if (budget) lua_gc(L_, LUA_GCCOLLECT, 0);  // give back what a runaway call took
-  return false;
-}
-
-// --- construction ---------------------------------------------------------
 
 RuleVm::RuleVm(Budgets budgets, std::string context_dir, const EmitTargets* targets, RuleStatsRegistry& stats,
                unsigned core, Clock clock)
@@ -156,40 +76,14 @@ RuleVm::RuleVm(Budgets budgets, std::string context_dir, const EmitTargets* targ
       targets_(targets),
       stats_(stats),
       core_(core),
-      clock_(std::move(clock)) {
-  L_ = lua_newstate(&RuleVm::allocate, this);
-  if (L_ == nullptr) throw std::runtime_error("cannot create a Lua VM");
-  luaL_openlibs(L_);
-  // The count hook is not checked inside compiled traces (no
-  // LUAJIT_ENABLE_CHECKHOOK in distribution builds): run interpreted.
-  if (!budgets_.jit) luaJIT_setmode(L_, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
-  lua_sethook(L_, count_hook, LUA_MASKCOUNT, kHookEvery);
+      clock_(std::move(clock)) {}
 
-  // Strings share one metatable whose __index is the real string library:
-  // hide it from getmetatable so no rule can change it for the others.
-  lua_pushliteral(L_, "");
-  lua_getmetatable(L_, -1);
-  lua_pushboolean(L_, 0);
-  lua_setfield(L_, -2, "__metatable");
-  lua_pop(L_, 2);
+RuleVm::~RuleVm() = default;
 
-  register_message_metatable(L_);
-  lua_pushcfunction(L_, add_position);
-  traceback_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
-  if (luaL_loadbuffer(L_, kPrelude, kPreludeSize, "=prelude") != 0 || lua_pcall(L_, 0, 1, 0) != 0) {
-    std::string e = lua_tostring(L_, -1);
-    lua_close(L_);
-    throw std::runtime_error("rule prelude: " + e);
-  }
-  prelude_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
-  lua_newtable(L_);
-  persist_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
-  push_sandbox_base(L_, this);
-  base_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
-}
-
-RuleVm::~RuleVm() {
-  if (L_ != nullptr) lua_close(L_);
+bool RuleVm::valid_name(const std::string& name) {
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
 }
 
 std::string RuleVm::expand_path(const std::string& message, const std::string& path) {
@@ -223,6 +117,23 @@ std::vector<std::string> RuleVm::names() const {
   return out;
 }
 
+std::string RuleVm::name_of(const std::string& path) const {
+  for (const auto& r : rules_) {
+    if (r->path == path) return r->name;
+  }
+  return {};
+}
+
+RuleVm::Rule* RuleVm::find_path(const std::string& path) {
+  auto it = std::find_if(rules_.begin(), rules_.end(), [&](const auto& r) { return r->path == path; });
+  return it == rules_.end() ? nullptr : it->get();
+}
+
+RuleVm::Rule* RuleVm::find_name(const std::string& name) {
+  auto it = std::find_if(rules_.begin(), rules_.end(), [&](const auto& r) { return r->name == name; });
+  return it == rules_.end() ? nullptr : it->get();
+}
+
 void RuleVm::sort_rules() {
   std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
     return a->order != b->order ? a->order < b->order : a->name < b->name;
@@ -233,170 +144,300 @@ void RuleVm::clear_context_cache() { ++context_generation_; }
 
 void RuleVm::add_action(Action a) { pending_.push_back(std::move(a)); }
 
+std::unique_ptr<RuleState> RuleVm::new_state() const {
+  return std::make_unique<RuleState>(budgets_, const_cast<RuleVm*>(this));
+}
+
 // --- loading ----------------------------------------------------------------
 
-std::string RuleVm::load(const std::string& name, const std::string& path, const std::string& source) {
-  if (std::string e = check_syntax(path, source); !e.empty()) return e;
-  std::string chunk = "@" + path;
-  int top = lua_gettop(L_);
+std::string RuleVm::run_chunk(RuleState& state, const std::string& path, const std::string& source, Chunk& out) {
+  lua_State* L = state.lua();
+  std::string chunk_name = "@" + path;
+  int top = lua_gettop(L);
   auto fail = [&](std::string e) {
-    lua_settop(L_, top);
+    lua_settop(L, top);
     return e;
   };
-  if (luaL_loadbuffer(L_, source.data(), source.size(), chunk.c_str()) != 0) {
-    return fail(expand_path(lua_tostring(L_, -1), path));
+  if (luaL_loadbuffer(L, source.data(), source.size(), chunk_name.c_str()) != 0) {
+    return fail(expand_path(lua_tostring(L, -1), path));
   }
-  int fn = lua_gettop(L_);
+  int fn = lua_gettop(L);
 
-  // The rule's persist table (kept across reloads) and its api.
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, persist_ref_);
-  lua_getfield(L_, -1, name.c_str());
-  if (lua_isnil(L_, -1)) {
-    lua_pop(L_, 1);
-    lua_newtable(L_);
-    lua_pushvalue(L_, -1);
-    lua_setfield(L_, -3, name.c_str());
-  }
-  lua_remove(L_, -2);
-  int persist = lua_gettop(L_);
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, prelude_ref_);
-  lua_pushvalue(L_, persist);
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, base_ref_);
-  lua_getfield(L_, -1, "now");
-  lua_remove(L_, -2);
-  lua_call(L_, 2, 1);
-  int api = lua_gettop(L_);
+  // The api of this run over the state's persist table (kept across reloads).
+  lua_rawgeti(L, LUA_REGISTRYINDEX, state.persist_ref());
+  int persist = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, state.prelude_ref());
+  lua_pushvalue(L, persist);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, state.base_ref());
+  lua_getfield(L, -1, "now");
+  lua_remove(L, -2);
+  lua_call(L, 2, 1);
+  int api = lua_gettop(L);
+  lua_pushvalue(L, api);
+  out.api_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, base_ref_);
-  push_rule_env(L_, -1, this);
-  lua_remove(L_, -2);
-  int env = lua_gettop(L_);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, state.base_ref());
+  push_rule_env(L, -1, this);
+  lua_remove(L, -2);
+  int env = lua_gettop(L);
   for (const char* f : {"window", "deadband"}) {
-    lua_getfield(L_, api, f);
-    lua_setfield(L_, env, f);
+    lua_getfield(L, api, f);
+    lua_setfield(L, env, f);
   }
-  lua_getfield(L_, persist, "state");
-  lua_setfield(L_, env, "state");
-  lua_pushvalue(L_, env);
-  lua_setfenv(L_, fn);
+  lua_getfield(L, persist, "state");
+  lua_setfield(L, env, "state");
+  lua_newtable(L);
+  int lines = lua_gettop(L);
+  lua_newtable(L);
+  int recorder = lua_gettop(L);
+  lua_pushvalue(L, lines);
+  lua_pushlightuserdata(L, this);
+  lua_pushcclosure(L, record_declaration, 2);
+  lua_setfield(L, recorder, "__newindex");
+  lua_pushvalue(L, recorder);
+  lua_setmetatable(L, env);
+  lua_pushvalue(L, env);
+  lua_setfenv(L, fn);
 
-  lua_getfield(L_, api, "begin_load");
-  lua_call(L_, 0, 0);
+  lua_getfield(L, api, "begin_load");
+  lua_call(L, 0, 0);
   std::string saved_name = current_name_;
-  current_name_ = name;
+  current_name_ = std::filesystem::path(path).stem().string();
   current_path_ = path;
   current_hops_ = 0;
   pending_.clear();
-  lua_pushvalue(L_, fn);
+  lua_pushvalue(L, fn);
   std::string error;
-  bool ok = protected_call(0, 0, path, error);
+  bool memory = false;
+  bool ok = state.call(0, 0, path, error, memory);
   pending_.clear();  // a rule publishes from on_message, not while loading
   current_name_ = saved_name;
 
-  Rule rule;
-  rule.name = name;
-  rule.path = path;
-  if (ok) {
-    lua_getfield(L_, env, "on_message");
-    if (!lua_isfunction(L_, -1)) {
-      ok = false;
-      error = path + ": the rule defines no function on_message(msg)";
+  // Take the recorder off, unless the rule set a metatable of its own.
+  if (lua_getmetatable(L, env)) {
+    if (lua_rawequal(L, -1, recorder)) {
+      lua_pushnil(L);
+      lua_setmetatable(L, env);
     }
-    lua_pop(L_, 1);
+    lua_pop(L, 1);
   }
-  if (ok) {
-    lua_getfield(L_, env, "topics");
-    if (lua_type(L_, -1) == LUA_TSTRING) {
-      rule.filters.emplace_back(lua_tostring(L_, -1));
-    } else if (lua_type(L_, -1) == LUA_TTABLE) {
-      for (int i = 1;; ++i) {
-        lua_rawgeti(L_, -1, i);
-        if (lua_isnil(L_, -1)) {
-          lua_pop(L_, 1);
-          break;
-        }
-        if (lua_type(L_, -1) != LUA_TSTRING) {
-          ok = false;
-          error = path + ": topics[" + std::to_string(i) + "] is not a string";
-        } else {
-          rule.filters.emplace_back(lua_tostring(L_, -1));
-        }
-        lua_pop(L_, 1);
-      }
-    }
-    lua_pop(L_, 1);
-    if (ok && rule.filters.empty()) {
-      ok = false;
-      error = path + ": the rule sets no topics (topics = \"filter\" or {\"filter\", ...})";
-    }
-    for (const std::string& f : rule.filters) {
-      if (!ok) break;
-      if (f.starts_with("$share/") || !router::is_valid_topic_filter(f)) {
-        ok = false;
-        error = path + ": '" + f + "' is not a valid topic filter (wildcards + and #, no $share)";
-      }
-    }
-  }
-  if (ok) {
-    lua_getfield(L_, env, "order");
-    if (!lua_isnil(L_, -1)) {
-      if (lua_type(L_, -1) != LUA_TNUMBER) {
-        ok = false;
-        error = path + ": order must be a number";
-      }
-      rule.order = lua_tonumber(L_, -1);
-    }
-    lua_pop(L_, 1);
-  }
-  lua_getfield(L_, api, "end_load");
-  lua_pushboolean(L_, ok);
-  lua_call(L_, 1, 0);
+  auto line_of = [&](const char* key) {
+    lua_getfield(L, lines, key);
+    int line = static_cast<int>(lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    return line;
+  };
+  out.name_line = line_of("name");
+  out.topics_line = line_of("topics");
+  out.order_line = line_of("order");
   if (!ok) return fail(error);
 
-  lua_getfield(L_, env, "on_message");
-  rule.on_message_ref = luaL_ref(L_, LUA_REGISTRYINDEX);
-  lua_pushvalue(L_, api);
-  rule.api_ref = luaL_ref(L_, LUA_REGISTRYINDEX);
-  lua_pushvalue(L_, env);
-  rule.env_ref = luaL_ref(L_, LUA_REGISTRYINDEX);
-  rule.counters = stats_.get(name);
-  rule.counters->enable();
-  lua_settop(L_, top);
-
-  auto it = std::find_if(rules_.begin(), rules_.end(), [&](const auto& r) { return r->name == name; });
-  if (it != rules_.end()) {
-    for (int ref : {(*it)->env_ref, (*it)->on_message_ref, (*it)->api_ref}) luaL_unref(L_, LUA_REGISTRYINDEX, ref);
-    **it = std::move(rule);
+  lua_getfield(L, env, "name");
+  if (lua_isnil(L, -1)) {
+    out.name = std::filesystem::path(path).stem().string();
+    if (!valid_name(out.name)) {
+      return fail(path + ": the file name '" + out.name +
+                  "' is not a rule name (letters, digits, '_' and '-'); declare one: name = \"...\"");
+    }
+  } else if (lua_type(L, -1) != LUA_TSTRING || !valid_name(lua_tostring(L, -1))) {
+    return fail(at(path, out.name_line) + ": name must be a string of letters, digits, '_' and '-' (at most 128)");
   } else {
-    rules_.push_back(std::make_unique<Rule>(std::move(rule)));
+    out.name = lua_tostring(L, -1);
   }
-  sort_rules();
+  lua_pop(L, 1);
+
+  lua_getfield(L, env, "on_message");
+  if (!lua_isfunction(L, -1)) return fail(path + ": the rule defines no function on_message(msg)");
+  out.on_message_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  std::string topics_at = at(path, out.topics_line);
+  lua_getfield(L, env, "topics");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    out.filters.emplace_back(lua_tostring(L, -1));
+  } else if (lua_type(L, -1) == LUA_TTABLE) {
+    for (int i = 1;; ++i) {
+      lua_rawgeti(L, -1, i);
+      if (lua_isnil(L, -1)) break;
+      if (lua_type(L, -1) != LUA_TSTRING) return fail(topics_at + ": topics[" + std::to_string(i) + "] is not a string");
+      out.filters.emplace_back(lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+  }
+  if (out.filters.empty()) {
+    return fail(topics_at + ": the rule sets no topics (topics = \"filter\" or {\"filter\", ...})");
+  }
+  for (const std::string& f : out.filters) {
+    if (f.starts_with("$share/") || !router::is_valid_topic_filter(f)) {
+      return fail(topics_at + ": '" + f + "' is not a valid topic filter (wildcards + and #, no $share)");
+    }
+  }
+  lua_getfield(L, env, "order");
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER) return fail(at(path, out.order_line) + ": order must be a number");
+    out.order = lua_tonumber(L, -1);
+  }
+  lua_pushvalue(L, env);
+  out.env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_settop(L, top);
   return {};
 }
 
-bool RuleVm::remove(const std::string& name) {
-  auto it = std::find_if(rules_.begin(), rules_.end(), [&](const auto& r) { return r->name == name; });
-  if (it == rules_.end()) return false;
-  for (int ref : {(*it)->env_ref, (*it)->on_message_ref, (*it)->api_ref}) luaL_unref(L_, LUA_REGISTRYINDEX, ref);
-  rules_.erase(it);
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, persist_ref_);
-  lua_pushnil(L_);
-  lua_setfield(L_, -2, name.c_str());
-  lua_pop(L_, 1);
-  lua_gc(L_, LUA_GCCOLLECT, 0);
-  return true;
+void RuleVm::finish_load(RuleState& state, Chunk& chunk, bool keep) {
+  lua_State* L = state.lua();
+  if (chunk.api_ref != LUA_NOREF) {
+    // Keep the windows the new version declared, or give the old ones back.
+    lua_rawgeti(L, LUA_REGISTRYINDEX, chunk.api_ref);
+    lua_getfield(L, -1, "end_load");
+    lua_pushboolean(L, keep);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+  }
+  if (!keep) {
+    for (int ref : {chunk.env_ref, chunk.on_message_ref, chunk.api_ref}) luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    chunk.env_ref = chunk.on_message_ref = chunk.api_ref = LUA_NOREF;
+  }
 }
+
+void RuleVm::unref(Rule& rule) {
+  if (rule.state) {
+    for (int ref : {rule.env_ref, rule.on_message_ref, rule.api_ref}) {
+      luaL_unref(rule.state->lua(), LUA_REGISTRYINDEX, ref);
+    }
+  }
+  rule.env_ref = rule.on_message_ref = rule.api_ref = LUA_NOREF;
+}
+
+RuleVm::LoadResult RuleVm::load(const std::string& path, const std::string& source) {
+  LoadResult r;
+  if (r.error = check_syntax(path, source); !r.error.empty()) return r;
+  Rule* current = find_path(path);
+  if (current) r.replaced = current->name;
+
+  // Run the chunk in the state of the version this file has loaded (the
+  // usual reload), else in a new state; its name decides where it belongs.
+  std::unique_ptr<RuleState> fresh;
+  RuleState* state = current != nullptr ? current->state.get() : nullptr;
+  if (state == nullptr) {
+    fresh = new_state();
+    state = fresh.get();
+  }
+  Chunk chunk;
+  r.error = run_chunk(*state, path, source, chunk);
+  if (!r.error.empty()) {
+    finish_load(*state, chunk, false);
+    return r;
+  }
+  r.name = chunk.name;
+  if (Rule* other = find_name(chunk.name); other != nullptr && other != current) {
+    finish_load(*state, chunk, false);
+    r.error = at(path, chunk.name_line) + ": the rule name '" + chunk.name + "' is already used by " + other->path;
+    r.name_taken = true;
+    return r;
+  }
+
+  // A new name on a file that had a rule loaded: the name's own state is
+  // the one a removed rule of that name left (a renamed file), or a new
+  // one. Run the chunk again there, so `state` and windows are the name's.
+  std::unique_ptr<RuleState> home;
+  bool from_orphan = false;
+  if (current != nullptr && current->state && current->name != chunk.name) {
+    if (auto it = orphans_.find(chunk.name); it != orphans_.end()) {
+      home = std::move(it->second);
+      orphans_.erase(it);
+      from_orphan = true;
+    } else {
+      home = new_state();
+    }
+  } else if (fresh) {
+    if (auto it = orphans_.find(chunk.name); it != orphans_.end()) {
+      home = std::move(it->second);
+      orphans_.erase(it);
+      from_orphan = true;
+    }
+  }
+  if (home) {
+    finish_load(*state, chunk, false);
+    chunk = Chunk{};
+    state = home.get();
+    r.error = run_chunk(*state, path, source, chunk);
+    if (r.error.empty() && chunk.name != r.name) {
+      r.error = at(path, chunk.name_line) + ": the rule's name changed between two runs of its file";
+    }
+    if (!r.error.empty()) {
+      finish_load(*state, chunk, false);
+      if (from_orphan) orphans_[r.name] = std::move(home);
+      return r;
+    }
+    fresh = std::move(home);
+  }
+  finish_load(*state, chunk, true);
+
+  Rule* rule = current;
+  if (rule == nullptr) {
+    rules_.push_back(std::make_unique<Rule>());
+    rule = rules_.back().get();
+    rule->path = path;
+  } else {
+    unref(*rule);
+    if (fresh && rule->state) orphans_[rule->name] = std::move(rule->state);
+  }
+  if (fresh) rule->state = std::move(fresh);
+  rule->name = chunk.name;
+  rule->filters = std::move(chunk.filters);
+  rule->order = chunk.order;
+  rule->env_ref = chunk.env_ref;
+  rule->on_message_ref = chunk.on_message_ref;
+  rule->api_ref = chunk.api_ref;
+  rule->counters = stats_.get(rule->name);
+  rule->counters->enable();
+  rule->counters->core(core_).memory.store(rule->state->used(), std::memory_order_relaxed);
+  sort_rules();
+  return r;
+}
+
+std::string RuleVm::remove(const std::string& path) {
+  auto it = std::find_if(rules_.begin(), rules_.end(), [&](const auto& r) { return r->path == path; });
+  if (it == rules_.end()) return {};
+  Rule& rule = **it;
+  std::string name = rule.name;
+  unref(rule);
+  if (rule.state) orphans_[name] = std::move(rule.state);
+  rule.counters->core(core_).memory.store(0, std::memory_order_relaxed);
+  rules_.erase(it);
+  return name;
+}
+
+void RuleVm::collect() { orphans_.clear(); }
 
 // --- running ------------------------------------------------------------------
 
-void RuleVm::fault(Rule& rule, const std::string& error) {
+void RuleVm::fault(Rule& rule, const std::string& error, bool memory) {
   RuleCounters::add(rule.counters->core(core_).errors);
   STRATA_WARN("rules") << error << " [rule " << rule.name << "]";
-  if (rule.counters->fault(clock_(), budgets_.fault_limit, budgets_.fault_window_ms)) {
+  if (rule.counters->fault(clock_(), budgets_.fault_limit, budgets_.fault_window_ms, memory)) {
     STRATA_ERROR("rules") << rule.path << ": rule " << rule.name << " disabled after " << budgets_.fault_limit
-                          << " faults within " << budgets_.fault_window_ms / 1000
-                          << " s; it runs again when its file changes";
+                          << " faults within " << budgets_.fault_window_ms / 1000 << " s"
+                          << (memory ? "; its state is unloaded, giving its memory back" : "")
+                          << "; it runs again when its file changes";
   }
+  if (rule.counters->unload()) release(rule);
+}
+
+bool RuleVm::release(Rule& rule) {
+  if (!rule.state) return false;
+  unref(rule);
+  rule.state.reset();
+  rule.counters->core(core_).memory.store(0, std::memory_order_relaxed);
+  return true;
+}
+
+void RuleVm::take_actions(Rule& rule, Outcome& out) {
+  RuleCounters::PerCore& c = rule.counters->core(core_);
+  for (Action& a : pending_) {
+    RuleCounters::add(a.kind == Action::Kind::publish ? c.published : c.emitted);
+    out.actions.push_back(std::move(a));
+  }
+  pending_.clear();
 }
 
 RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
@@ -405,7 +446,11 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
   std::uint64_t received = clock_();
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& rule = *rules_[i];
-    if (rule.counters->disabled() || !rule.matches(msg->topic)) continue;
+    if (rule.counters->disabled()) {
+      if (rule.counters->unload()) release(rule);  // disabled on another core
+      continue;
+    }
+    if (!rule.state || !rule.matches(msg->topic)) continue;
     RuleCounters::PerCore& c = rule.counters->core(core_);
     RuleCounters::add(c.matched);
     auto started = std::chrono::steady_clock::now();
@@ -413,23 +458,25 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
     current_path_ = rule.path;
     current_hops_ = msg->hops;
     pending_.clear();
-    lua_rawgeti(L_, LUA_REGISTRYINDEX, rule.on_message_ref);
-    push_message(L_, *msg, received);
-    lua_pushvalue(L_, -1);
-    lua_insert(L_, -3);  // keep the message table below the call
+    lua_State* L = rule.state->lua();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rule.on_message_ref);
+    push_message(L, *msg, received);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -3);  // keep the message table below the call
     std::string error;
-    bool ok = protected_call(1, 1, rule.path, error);
+    bool memory = false;
+    bool ok = rule.state->call(1, 1, rule.path, error, memory);
     bool drop = false;
     router::MessagePtr replacement;
     if (ok) {
-      int result = lua_gettop(L_);
-      int type = lua_type(L_, result);
-      if (type == LUA_TBOOLEAN && lua_toboolean(L_, result) == 0) {
+      int result = lua_gettop(L);
+      int type = lua_type(L, result);
+      if (type == LUA_TBOOLEAN && lua_toboolean(L, result) == 0) {
         drop = true;
       } else if (type == LUA_TNIL || type == LUA_TBOOLEAN || type == LUA_TTABLE) {
         router::Message changed;
         int from = type == LUA_TTABLE ? result : result - 1;  // the returned table or msg
-        if (!read_message(L_, from, *msg, changed, error)) {
+        if (!read_message(L, from, *msg, changed, error)) {
           ok = false;
           error = rule.path + ": on_message result: " + error;
         } else if (changed.topic != msg->topic || changed.payload != msg->payload || changed.qos != msg->qos ||
@@ -438,26 +485,23 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
         }
       } else {
         ok = false;
-        error = rule.path + ": on_message returned a " + lua_typename(L_, type) +
+        error = rule.path + ": on_message returned a " + lua_typename(L, type) +
                 "; expected nothing, a message table or false";
       }
-      lua_pop(L_, 2);
+      lua_pop(L, 2);
     } else {
-      lua_pop(L_, 1);
+      lua_pop(L, 1);
     }
     current_name_.clear();
     auto took = std::chrono::steady_clock::now() - started;
     c.latency.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
+    c.memory.store(rule.state->used(), std::memory_order_relaxed);
     if (!ok) {
       pending_.clear();
-      fault(rule, error);
+      fault(rule, error, memory);
       continue;  // the message goes on unchanged
     }
-    for (Action& a : pending_) {
-      RuleCounters::add(a.kind == Action::Kind::publish ? c.published : c.emitted);
-      out.actions.push_back(std::move(a));
-    }
-    pending_.clear();
+    take_actions(rule, out);
     if (drop) {
       RuleCounters::add(c.dropped);
       out.drop = true;
@@ -470,41 +514,43 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
 }
 
 void RuleVm::run_tick(Rule& rule, Outcome& out) {
+  lua_State* L = rule.state->lua();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rule.api_ref);
+  lua_getfield(L, -1, "has_windows");
+  lua_call(L, 0, 1);
+  bool any = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 1);
+  if (!any) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_getfield(L, -1, "tick");
+  lua_remove(L, -2);
   current_name_ = rule.name;
   current_path_ = rule.path;
   current_hops_ = 0;
   pending_.clear();
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, rule.api_ref);
-  lua_getfield(L_, -1, "has_windows");
-  lua_call(L_, 0, 1);
-  bool any = lua_toboolean(L_, -1) != 0;
-  lua_pop(L_, 1);
-  if (!any) {
-    lua_pop(L_, 1);
-    return;
-  }
-  lua_getfield(L_, -1, "tick");
-  lua_remove(L_, -2);
   std::string error;
-  bool ok = protected_call(0, 0, rule.path, error);
+  bool memory = false;
+  bool ok = rule.state->call(0, 0, rule.path, error, memory);
   current_name_.clear();
+  rule.counters->core(core_).memory.store(rule.state->used(), std::memory_order_relaxed);
   if (!ok) {
     pending_.clear();
-    fault(rule, error);
+    fault(rule, error, memory);
     return;
   }
-  RuleCounters::PerCore& c = rule.counters->core(core_);
-  for (Action& a : pending_) {
-    RuleCounters::add(a.kind == Action::Kind::publish ? c.published : c.emitted);
-    out.actions.push_back(std::move(a));
-  }
-  pending_.clear();
+  take_actions(rule, out);
 }
 
 RuleVm::Outcome RuleVm::tick() {
   Outcome out;
   for (auto& rule : rules_) {
-    if (!rule->counters->disabled()) run_tick(*rule, out);
+    if (rule->counters->disabled()) {
+      if (rule->counters->unload()) release(*rule);
+    } else if (rule->state) {
+      run_tick(*rule, out);
+    }
   }
   return out;
 }

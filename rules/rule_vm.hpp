@@ -1,58 +1,47 @@
-// One Lua VM (LuaJIT) holding every loaded rule, owned by one core.
+// The rules of one core: loading, ordering and running them.
 //
-// Model: each rule is a chunk run once at load in its own environment table
-// (a fresh copy of the sandbox's globals: rules cannot see or change each
-// other's globals or the shared libraries). Loading it defines `topics`,
-// `on_message` and optionally `order`. run() calls on_message of every
+// Model: each rule is a Lua file declaring `name` (optional: the file name
+// without .lua), `topics`, optionally `order`, and on_message(msg). It runs
+// in a Lua state of its own (RuleState), keyed by the rule's name: the
+// chunk runs once at load in a fresh environment (a copy of the sandbox's
+// globals), and a reload of the same name runs the new chunk in the same
+// state, so `state` and windows survive. run() calls on_message of every
 // enabled rule whose filters match, in (order, name) order, on a Lua table
-// made from the message; the rule returns nothing (pass, possibly changed
-// in place), a table (the replacement), or false (drop: later rules do not
+// made from the message; the rule returns nothing (pass, possibly changed in
+// place), a table (the replacement), or false (drop: later rules do not
 // run). publish()/emit() calls are collected as Actions for the caller to
-// carry out after the rule returned: Lua is never re-entered from inside
-// a rule.
+// carry out after the rule returned: Lua is never re-entered from inside a
+// rule.
 //
-// Budgets, per call of a rule (also for the top-level chunk and window
-// ticks): an instruction budget (a count hook every kHookEvery VM
-// instructions) and a memory cap (the VM's allocator refuses to grow past
-// what the call started with plus the cap). The JIT is off for the whole VM:
-// Debian's LuaJIT is built without LUAJIT_ENABLE_CHECKHOOK, so compiled
-// traces would never see the count hook and `while true do end` could not
-// be stopped. A call that errors or exceeds a budget is a fault: its actions
-// are discarded, the message goes on unchanged, the fault is logged with
+// Names are unique: a file declaring a name another file's rule already has
+// is refused (LoadResult::name_taken) and the first keeps running. Rules are
+// looked up by file for reloads and deletions, by name for everything shown
+// (logs, $SYS, state).
+//
+// A call that errors or exceeds a budget is a fault: its actions are
+// discarded, the message goes on unchanged, the fault is logged with
 // file:line and counted, and `fault_limit` faults within `fault_window`
-// disable the rule until its file changes.
-//
-// Per-rule state (`state`, windows, deadbands) lives in a persist table per
-// rule name that survives reloads of the rule and is dropped with it.
+// disable the rule until its file changes. A rule disabled after exceeding
+// its memory cap is also unloaded on every core, its state closed, so what
+// it held is given back.
 //
 // Threading: a RuleVm is used by one thread only (its core's).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "broker/router/message.hpp"
 #include "rules/emit_target.hpp"
+#include "rules/rule_budgets.hpp"
+#include "rules/rule_state.hpp"
 #include "rules/rule_stats.hpp"
 
-struct lua_State;
-
 namespace strata::rules {
-
-struct Budgets {
-  std::uint64_t instructions = 1000000;
-  std::size_t memory_bytes = 16u << 20;
-  unsigned fault_limit = 5;
-  std::uint64_t fault_window_ms = 60000;
-  unsigned hop_limit = 8;
-  // Keep LuaJIT's JIT compiler on. Only for measuring what running
-  // interpreted costs (the benchmark): with it, the instruction budget
-  // cannot stop a loop once it is compiled.
-  bool jit = false;
-};
 
 struct Action {
   enum class Kind { publish, emit };
@@ -64,7 +53,6 @@ struct Action {
 class RuleVm {
  public:
   using Clock = std::function<std::uint64_t()>;  // unix time in ms
-  static constexpr int kHookEvery = 1000;
 
   // `context_dir`: where context("name.json") files are read from.
   // `targets`: the emit targets (may be null: emit() then always fails).
@@ -79,15 +67,31 @@ class RuleVm {
   // whole `path` back when `message` starts with such a tail of it.
   static std::string expand_path(const std::string& message, const std::string& path);
 
+  // A rule name is a $SYS topic level and appears in logs: letters,
+  // digits, '_' and '-', at most 128.
+  static bool valid_name(const std::string& name);
+
   // Compiles `source` without running it; "" or "path:line: message".
   static std::string check_syntax(const std::string& path, const std::string& source);
 
-  // Loads rule `name` (new, or replacing the running version). On any error
-  // — syntax, a fault in the top-level chunk, missing on_message, bad topics
-  // — the previous version keeps running and "path:line: what" is returned.
-  std::string load(const std::string& name, const std::string& path, const std::string& source);
-  // Unloads rule `name` and forgets its state. False if there was none.
-  bool remove(const std::string& name);
+  struct LoadResult {
+    std::string error;        // "" when loaded, else "path[:line]: what"
+    std::string name;         // the rule's name, when it is known
+    std::string replaced;     // the name of the version this file had loaded before, if any
+    bool name_taken = false;  // error: another file's rule has this name
+  };
+  // Loads the rule in file `path` (new, or replacing the version that file
+  // had loaded). On any error — syntax, a fault in the top-level chunk,
+  // missing on_message, bad topics, order or name, a name another file
+  // uses — the previous version keeps running.
+  LoadResult load(const std::string& path, const std::string& source);
+  // Unloads the rule of file `path`; its name, or "" if it had none loaded.
+  // Its state is kept until collect(), for a file renamed in the same scan.
+  std::string remove(const std::string& path);
+  // Forgets the states of removed rules no file took over.
+  void collect();
+  // The name of the rule file `path` has loaded, or "".
+  std::string name_of(const std::string& path) const;
   // Context files changed on disk: the next context() call re-reads them.
   void clear_context_cache();
   bool empty() const noexcept { return rules_.empty(); }
@@ -112,22 +116,28 @@ class RuleVm {
   std::uint64_t now() const { return clock_(); }
   const std::string& context_dir() const noexcept { return context_dir_; }
   unsigned context_generation() const noexcept { return context_generation_; }
-  // Set while a budget fault unwinds the stack: the sandbox's pcall re-raises.
-  bool aborting() const noexcept { return aborting_; }
-  // Called by the count hook every kHookEvery instructions: true when the
-  // current call is over its instruction budget.
-  bool count_step() noexcept;
+  // The chunk being loaded set its global `name`.
+  void name_declared(std::string name) { current_name_ = std::move(name); }
 
  private:
   struct Rule;
-  static void* allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize) noexcept;
-  // Calls the function under the budgets with `nargs` arguments on the
-  // stack; leaves `nresults` results. On a fault returns false with the
-  // message in `error` and the stack as before the function was pushed.
-  bool protected_call(int nargs, int nresults, const std::string& path, std::string& error);
-  void fault(Rule& rule, const std::string& error);
+  struct Chunk;
+  // Runs the chunk of `source` in `state` with a fresh environment and reads
+  // what it declares into `out`; the state's windows stay as they were
+  // until finish_load().
+  std::string run_chunk(RuleState& state, const std::string& path, const std::string& source, Chunk& out);
+  void finish_load(RuleState& state, Chunk& chunk, bool keep);
+  std::unique_ptr<RuleState> new_state() const;
+  Rule* find_path(const std::string& path);
+  Rule* find_name(const std::string& name);
+  bool call(Rule& rule, int nargs, int nresults, std::string& error);
+  void fault(Rule& rule, const std::string& error, bool memory);
+  // Closes the state of a rule disabled for memory; true if it was open.
+  bool release(Rule& rule);
+  void unref(Rule& rule);
   void sort_rules();
   void run_tick(Rule& rule, Outcome& out);
+  void take_actions(Rule& rule, Outcome& out);
 
   Budgets budgets_;
   std::string context_dir_;
@@ -135,26 +145,14 @@ class RuleVm {
   RuleStatsRegistry& stats_;
   unsigned core_;
   Clock clock_;
-
-  std::size_t used_ = 0;         // bytes held by the VM
-  std::size_t call_limit_ = 0;   // used_ may not grow past this during a call
-  bool in_call_ = false;
-  bool aborting_ = false;
-  bool memory_exceeded_ = false;
-  int memory_line_ = 0;          // where the memory limit was hit
   unsigned context_generation_ = 0;
-  std::uint64_t steps_ = 0;      // instructions of the current call, in kHookEvery units
-  lua_State* L_ = nullptr;
-  int traceback_ref_ = 0;        // error handler adding file:line
-  int prelude_ref_ = 0;          // make_api(persist, now)
-  int persist_ref_ = 0;          // name -> persist table
-  int base_ref_ = 0;             // the sandbox's globals, copied into each rule's env
 
   std::string current_name_;
   std::string current_path_;
   unsigned current_hops_ = 0;
   std::vector<Action> pending_;  // actions of the current call
   std::vector<std::unique_ptr<Rule>> rules_;  // sorted by (order, name)
+  std::map<std::string, std::unique_ptr<RuleState>> orphans_;  // name -> state of a removed rule
 };
 
 }  // namespace strata::rules

@@ -50,7 +50,6 @@ int run_rules_test(const std::string& file, const std::vector<std::pair<std::str
   }
   std::ostringstream text;
   text << in.rdbuf();
-  std::string name = fs::path(file).stem().string();
   std::string dir = fs::path(file).parent_path().string();
   if (dir.empty()) dir = ".";
 
@@ -60,11 +59,13 @@ int run_rules_test(const std::string& file, const std::vector<std::pair<std::str
   RuleStatsRegistry stats(1);
   std::uint64_t offset_ms = 0;  // moves the clock past open windows at the end
   RuleVm vm(budgets_of(config), dir, &targets, stats, 0, [&offset_ms] { return core::now_ms() + offset_ms; });
-  if (std::string error = vm.load(name, file, text.str()); !error.empty()) {
-    err << error << "\n";
+  RuleVm::LoadResult loaded = vm.load(file, text.str());
+  if (!loaded.error.empty()) {
+    err << loaded.error << "\n";
     return 1;
   }
-  auto counters = stats.get(name);
+  out << "rule " << loaded.name << " from " << file << "\n";
+  auto counters = stats.get(loaded.name);
   int n = 0;
   for (const auto& [topic, payload] : messages) {
     out << "message " << ++n << ": " << topic << " " << payload << "\n";

@@ -1,13 +1,15 @@
 // strata-passwd: adds, changes and deletes users in a Strata password file
 // (format: broker/auth/password_file.hpp), in the manner of mosquitto_passwd.
 //
-//   strata-passwd [-c] [-i N] FILE USER           password from the terminal (asked twice) or stdin
-//   strata-passwd -b [-c] [-i N] FILE USER PASSWORD
+//   strata-passwd [-c] [-i N] [-s N] FILE USER    password from the terminal (asked twice) or stdin
+//   strata-passwd -b [-c] [-i N] [-s N] FILE USER PASSWORD
 //   strata-passwd -D FILE USER
 //
 // -c creates FILE (replacing it); without -c FILE must exist. -i sets the
-// PBKDF2 iterations (default 10000). The file is rewritten atomically with
-// mode 0600. Then send SIGHUP to the broker to apply it.
+// PBKDF2-HMAC-SHA512 iterations of the password hash (default 10000), -s
+// those of the SCRAM-SHA-256 credentials written next to it (default 4096;
+// a SCRAM client repeats them on each login). The file is rewritten
+// atomically with mode 0600. Then send SIGHUP to the broker to apply it.
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,13 +24,14 @@ namespace {
 
 int usage(int code) {
   (code == 0 ? std::cout : std::cerr)
-      << "Usage: strata-passwd [-c] [-i ITERATIONS] FILE USER\n"
-         "       strata-passwd -b [-c] [-i ITERATIONS] FILE USER PASSWORD\n"
+      << "Usage: strata-passwd [-c] [-i ITERATIONS] [-s ITERATIONS] FILE USER\n"
+         "       strata-passwd -b [-c] [-i ITERATIONS] [-s ITERATIONS] FILE USER PASSWORD\n"
          "       strata-passwd -D FILE USER\n"
          "  -c  create FILE, replacing an existing one\n"
          "  -b  take the password from the command line\n"
          "  -D  delete USER\n"
-         "  -i  PBKDF2-HMAC-SHA512 iterations (default 10000, 1000..10000000)\n";
+         "  -i  PBKDF2-HMAC-SHA512 iterations (default 10000, 1000..10000000)\n"
+         "  -s  SCRAM-SHA-256 iterations (default 4096, 4096..10000000)\n";
   return code;
 }
 
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
   using namespace strata::auth;
   bool create = false, batch = false, remove = false;
   unsigned iterations = default_pbkdf2_iterations;
+  unsigned scram_iterations = default_scram_iterations;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -68,14 +72,15 @@ int main(int argc, char** argv) {
       batch = true;
     } else if (a == "-D") {
       remove = true;
-    } else if (a == "-i" && i + 1 < argc) {
+    } else if ((a == "-i" || a == "-s") && i + 1 < argc) {
+      const unsigned long lo = a == "-i" ? 1000 : min_scram_iterations;
       char* end = nullptr;
       unsigned long n = std::strtoul(argv[++i], &end, 10);
-      if (*end != '\0' || n < 1000 || n > 10000000) {
-        std::cerr << "strata-passwd: -i takes a number in 1000..10000000\n";
+      if (*end != '\0' || n < lo || n > 10000000) {
+        std::cerr << "strata-passwd: " << a << " takes a number in " << lo << "..10000000\n";
         return 2;
       }
-      iterations = static_cast<unsigned>(n);
+      (a == "-i" ? iterations : scram_iterations) = static_cast<unsigned>(n);
     } else if (a.size() > 1 && a[0] == '-') {
       std::cerr << "strata-passwd: unknown option " << a << "\n";
       return usage(2);
@@ -116,7 +121,7 @@ int main(int argc, char** argv) {
           }
         }
       }
-      users[user] = hash_password(password, iterations);
+      users[user] = make_password_entry(password, iterations, scram_iterations);
     }
     save_password_file(file, users);
   } catch (const PasswordError& e) {

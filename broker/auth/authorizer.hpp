@@ -1,6 +1,7 @@
 // The authentication and authorization seam. The broker asks an Authorizer
-// at CONNECT, before accepting a PUBLISH (including a will) and before
-// granting each SUBSCRIBE entry. FileAuthorizer (password file, ACL file,
+// at CONNECT (or, when CONNECT names an Authentication Method, for an
+// enhanced-authentication exchange: authenticator.hpp), before accepting a
+// PUBLISH (including a will) and before granting each SUBSCRIBE entry. FileAuthorizer (password file, ACL file,
 // failed-login limits) is what the broker runs; AllowAll is for tests and
 // embedding.
 //
@@ -8,9 +9,12 @@
 // take no lock on can_publish / can_subscribe (the publish path).
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "broker/auth/authenticator.hpp"
 #include "broker/protocol/packet.hpp"
 
 namespace strata::auth {
@@ -35,6 +39,15 @@ class Authorizer {
   virtual ~Authorizer() = default;
   // success, or the CONNACK reason code to refuse with.
   virtual protocol::ReasonCode authenticate(const protocol::Connect& connect, const ConnectContext& context) = 0;
+  // MQTT 5 enhanced authentication: a new exchange for `method`, or nullptr
+  // when that method is not enabled (CONNACK 0x8C). `username`, when set,
+  // is who the exchange must end up authenticating: the User Name of
+  // CONNECT, or the connection's user on re-authentication. The context's
+  // views need only live for this call.
+  virtual std::unique_ptr<AuthExchange> begin_exchange(std::string_view /*method*/, const ConnectContext&,
+                                                       std::optional<std::string_view> /*username*/) {
+    return nullptr;
+  }
   virtual bool can_publish(const ClientInfo& client, std::string_view topic) = 0;
   virtual bool can_subscribe(const ClientInfo& client, std::string_view filter) = 0;
 };

@@ -6,10 +6,74 @@ namespace strata::auth {
 
 using protocol::ReasonCode;
 
+class FileAuthorizer::Exchange final : public AuthExchange {
+ public:
+  Exchange(FileAuthorizer& owner, std::string_view method, std::unique_ptr<AuthExchange> inner,
+           std::string_view remote, std::optional<std::string_view> username)
+      : owner_(owner), method_(method), inner_(std::move(inner)), remote_(remote) {
+    if (username) username_ = std::string(*username);
+  }
+
+  AuthStep start(std::string_view client_data) override {
+    std::string_view host = LoginLimiter::host_of(remote_);
+    if (!owner_.limiter_.allowed(host)) {
+      STRATA_INFO("auth") << remote_ << ": login refused: too many failed logins from " << host;
+      return AuthStep::failure(ReasonCode::banned, "too many failed logins");
+    }
+    return checked(inner_->start(client_data));
+  }
+
+  AuthStep next(std::string_view client_data) override { return checked(inner_->next(client_data)); }
+
+ private:
+  AuthStep checked(AuthStep step) {
+    if (step.outcome == AuthStep::Outcome::success && username_ && *username_ != step.username) {
+      step = AuthStep::failure(ReasonCode::not_authorized,
+                               "authenticated as '" + step.username + "', not as '" + *username_ + "'");
+    }
+    if (step.outcome == AuthStep::Outcome::failure) {
+      owner_.refuse(step.reason, LoginLimiter::host_of(remote_), remote_, method_ + ": " + step.why);
+    }
+    return step;
+  }
+
+  FileAuthorizer& owner_;
+  const std::string method_;
+  const std::unique_ptr<AuthExchange> inner_;
+  const std::string remote_;
+  std::optional<std::string> username_;
+};
+
 FileAuthorizer::FileAuthorizer(const config::Auth& settings)
     : settings_(settings), limiter_(settings.max_failed_logins, settings.failed_login_window) {
   snapshots_.push_back(load());
   current_.store(snapshots_.back().get(), std::memory_order_release);
+  for (const std::string& method : settings_.methods) {
+    // config validated the names against config::auth_methods.
+    if (method == ScramSha256::name) {
+      authenticators_.push_back(
+          std::make_unique<ScramSha256>([this](std::string_view user) { return scram_user(user); }));
+    }
+  }
+}
+
+ScramUser FileAuthorizer::scram_user(std::string_view username) const {
+  const Rules* rules = current_.load(std::memory_order_acquire);
+  if (!rules->passwords) return {};
+  auto it = rules->passwords->find(username);
+  if (it == rules->passwords->end()) return {};
+  if (!it->second.scram) return {ScramUser::Status::no_credentials, {}};
+  return {ScramUser::Status::found, *it->second.scram};
+}
+
+std::unique_ptr<AuthExchange> FileAuthorizer::begin_exchange(std::string_view method, const ConnectContext& context,
+                                                             std::optional<std::string_view> username) {
+  for (const auto& a : authenticators_) {
+    if (a->method() == method) {
+      return std::make_unique<Exchange>(*this, method, a->begin(), context.remote_address, username);
+    }
+  }
+  return nullptr;
 }
 
 std::unique_ptr<FileAuthorizer::Rules> FileAuthorizer::load() const {
@@ -69,7 +133,7 @@ ReasonCode FileAuthorizer::authenticate(const protocol::Connect& c, const Connec
     verify_password(c.password.value_or(""), dummy);
     return refuse(ReasonCode::bad_user_name_or_password, host, ctx.remote_address, who + ": unknown user");
   }
-  if (!c.password || !verify_password(*c.password, it->second)) {
+  if (!c.password || !verify_password(*c.password, it->second.hash)) {
     return refuse(ReasonCode::bad_user_name_or_password, host, ctx.remote_address, who + ": wrong password");
   }
   return ReasonCode::success;

@@ -15,6 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "broker/util/base64.hpp"
+
 namespace strata::auth {
 namespace {
 
@@ -22,24 +24,6 @@ constexpr std::string_view scheme = "$pbkdf2-sha512$";
 constexpr std::size_t salt_size = 16;
 constexpr std::size_t hash_size = 64;
 constexpr unsigned max_iterations = 10'000'000;
-
-std::string base64(const unsigned char* data, std::size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(static_cast<std::size_t>(len));
-  return out;
-}
-
-// Decodes exactly `want` bytes, or returns false.
-bool unbase64(std::string_view in, std::size_t want, std::vector<unsigned char>& out) {
-  if (in.empty() || in.size() % 4 != 0) return false;
-  out.assign(in.size() / 4 * 3, 0);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return false;
-  std::size_t pad = in.ends_with("==") ? 2 : in.ends_with('=') ? 1 : 0;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out.size() == want;
-}
 
 bool derive(std::string_view password, const unsigned char* salt, unsigned iterations, unsigned char* out) {
   return PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt, salt_size,
@@ -66,7 +50,12 @@ bool parse_encoded(std::string_view e, Parsed& p) {
   e.remove_prefix(d1 + 1);
   auto d2 = e.find('$');
   if (d2 == std::string_view::npos) return false;
-  return unbase64(e.substr(0, d2), salt_size, p.salt) && unbase64(e.substr(d2 + 1), hash_size, p.hash);
+  auto salt = util::base64_decode(e.substr(0, d2));
+  auto hash = util::base64_decode(e.substr(d2 + 1));
+  if (!salt || !hash || salt->size() != salt_size || hash->size() != hash_size) return false;
+  p.salt.assign(salt->begin(), salt->end());
+  p.hash.assign(hash->begin(), hash->end());
+  return true;
 }
 
 }  // namespace
@@ -77,8 +66,22 @@ std::string hash_password(std::string_view password, unsigned iterations) {
   if (RAND_bytes(salt, sizeof salt) != 1 || !derive(password, salt, iterations, hash)) {
     throw PasswordError("cannot hash the password (OpenSSL failed)");
   }
-  return std::string(scheme) + std::to_string(iterations) + "$" + base64(salt, sizeof salt) + "$" +
-         base64(hash, sizeof hash);
+  auto text = [](const unsigned char* data, std::size_t n) {
+    return util::base64_encode(std::string_view(reinterpret_cast<const char*>(data), n));
+  };
+  return std::string(scheme) + std::to_string(iterations) + "$" + text(salt, sizeof salt) + "$" +
+         text(hash, sizeof hash);
+}
+
+PasswordEntry make_password_entry(std::string_view password, unsigned iterations, unsigned scram_iterations) {
+  PasswordEntry e;
+  e.hash = hash_password(password, iterations);
+  try {
+    e.scram = make_scram_credentials(password, scram_iterations);
+  } catch (const std::runtime_error& err) {
+    throw PasswordError(err.what());
+  }
+  return e;
 }
 
 bool verify_password(std::string_view password, std::string_view encoded) {
@@ -114,12 +117,27 @@ PasswordMap parse_passwords(std::string_view text, const std::string& name) {
     if (colon == std::string_view::npos) throw fail("expected username:hash");
     std::string_view user = line.substr(0, colon);
     std::string_view encoded = line.substr(colon + 1);
+    // Neither base64 nor a username holds ':', so a second one starts the
+    // SCRAM field.
+    std::optional<std::string_view> scram;
+    if (auto second = encoded.find(':'); second != std::string_view::npos) {
+      scram = encoded.substr(second + 1);
+      encoded = encoded.substr(0, second);
+    }
     if (!valid_username(user)) throw fail("invalid username");
     Parsed p;
     if (!parse_encoded(encoded, p)) {
       throw fail("hash of '" + std::string(user) + "' is not $pbkdf2-sha512$ITERATIONS$SALT$HASH (use strata-passwd)");
     }
-    if (!out.emplace(std::string(user), std::string(encoded)).second) {
+    PasswordEntry entry{std::string(encoded), std::nullopt};
+    if (scram) {
+      entry.scram = decode_scram_credentials(*scram);
+      if (!entry.scram) {
+        throw fail("SCRAM credentials of '" + std::string(user) +
+                   "' are not $scram-sha-256$ITERATIONS$SALT$STOREDKEY$SERVERKEY (use strata-passwd)");
+      }
+    }
+    if (!out.emplace(std::string(user), std::move(entry)).second) {
       throw fail("user '" + std::string(user) + "' is listed twice");
     }
   }
@@ -139,7 +157,11 @@ void save_password_file(const std::string& path, const PasswordMap& users) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) throw PasswordError(tmp + ": cannot create: " + std::strerror(errno));
   std::string text;
-  for (const auto& [user, hash] : users) text += user + ":" + hash + "\n";
+  for (const auto& [user, entry] : users) {
+    text += user + ":" + entry.hash;
+    if (entry.scram) text += ":" + encode_scram_credentials(*entry.scram);
+    text += "\n";
+  }
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   int err = errno;
   ::close(fd);

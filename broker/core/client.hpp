@@ -10,6 +10,7 @@
 //
 // The handlers are split by concern: client.cpp (I/O, dispatch, closing),
 // client_connect.cpp (CONNECT, takeover, session resume),
+// client_auth.cpp (MQTT 5 enhanced authentication and re-authentication),
 // client_publish.cpp (PUBLISH both ways and the acknowledgements),
 // client_subscribe.cpp (SUBSCRIBE, UNSUBSCRIBE, retained on subscribe).
 #pragma once
@@ -26,6 +27,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "broker/auth/authenticator.hpp"
 #include "broker/protocol/packet.hpp"
 #include "broker/session/session.hpp"
 #include "broker/transport/stream.hpp"
@@ -33,6 +35,9 @@
 namespace strata::core {
 
 class Core;
+
+// The transport's close notice for a reason code the broker closes with.
+transport::CloseNotice notice_for(protocol::ReasonCode reason);
 
 class Client final : public session::Attachment, public std::enable_shared_from_this<Client> {
  public:
@@ -55,7 +60,9 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   const std::string& client_id() const noexcept { return client_id_; }
 
  private:
-  enum class State : std::uint8_t { awaiting_connect, connecting, connected, closing, closed };
+  // authenticating: CONNECT named an Authentication Method and the AUTH
+  // exchange before CONNACK is running (only AUTH and DISCONNECT are read).
+  enum class State : std::uint8_t { awaiting_connect, authenticating, connecting, connected, closing, closed };
 
   // client.cpp
   void read_next();
@@ -68,20 +75,30 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void send(const protocol::Packet& packet);
   void flush();
   void close_after_flush();
+  // Closes the stream with notice_ (none while a write is under way).
   void close(bool will_due);
   void fail(protocol::ReasonCode reason, std::string_view text);
   void arm_timer();
   void on_timer();
   void on_pingreq();
   void on_disconnect(protocol::Disconnect&& d);
-  void on_auth(protocol::Auth&& a);
   void strip_diagnostics(protocol::Properties& p) const;
 
   // client_connect.cpp
   void on_connect(protocol::Connect&& c);
   void refuse_connect(protocol::ReasonCode reason, std::string_view text);
+  // After authentication: the rest of CONNECT, then CONNACK. `auth_data`:
+  // set when enhanced authentication succeeded (the server's final data,
+  // sent in CONNACK with the method).
+  void accept_connect(protocol::Connect&& c, std::string username, std::optional<std::string> auth_data);
   void attach(session::Session* s, bool session_present);
   std::string make_client_id() const;
+
+  // client_auth.cpp
+  void begin_connect_auth(protocol::Connect&& c);
+  void on_auth(protocol::Auth&& a);
+  void apply_auth_step(auth::AuthStep&& step);
+  void send_auth(protocol::ReasonCode reason, std::string data);
 
   // client_publish.cpp
   void on_publish(protocol::Publish&& p);
@@ -107,7 +124,13 @@ class Client final : public session::Attachment, public std::enable_shared_from_
 
   Core& core_;
   std::unique_ptr<transport::Stream> stream_;
+  // The limits of the listener that accepted the connection ([limits] with
+  // its [listener.limits] on top); the broker's for a stream without one.
+  const config::Limits& limits_;
   State state_ = State::awaiting_connect;
+  // What the transport tells the peer when the broker closes (TLS
+  // close_notify, WebSocket close code); set by whatever decides to close.
+  transport::CloseNotice notice_ = transport::CloseNotice::normal;
   const bool over_quota_;
   protocol::Version version_ = protocol::Version::v5;
 
@@ -142,6 +165,13 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   session::SessionRef handle_;
   session::Session* session_ = nullptr;
   bool clean_start_ = true;
+  bool assigned_client_id_ = false;  // the broker chose the client id
+  // Enhanced authentication: the method of CONNECT (empty: none), the
+  // exchange in progress (CONNECT or a re-authentication), and the CONNECT
+  // waiting for its outcome.
+  std::string auth_method_;
+  std::unique_ptr<auth::AuthExchange> auth_exchange_;
+  std::optional<protocol::Connect> pending_connect_;
   std::uint32_t requested_expiry_ = 0;  // from CONNECT, before any cap
   // Decided by CONNECT, applied once the session is in place (attach).
   protocol::Connack pending_connack_;

@@ -19,6 +19,7 @@ using protocol::Version;
 using session::Session;
 
 void Client::refuse_connect(ReasonCode reason, std::string_view text) {
+  notice_ = notice_for(reason);
   protocol::Connack ack{false, reason, {}};
   if (version_ == Version::v5 && !text.empty() && problem_info_) {
     ack.properties.reason_string = std::string(text);
@@ -40,7 +41,7 @@ std::string Client::make_client_id() const {
 }
 
 void Client::on_connect(protocol::Connect&& c) {
-  const config::Limits& limits = core_.broker().limits();
+  const config::Limits& limits = limits_;
   version_ = c.version;
   state_ = State::connecting;
   const protocol::Properties& props = c.properties;
@@ -56,7 +57,6 @@ void Client::on_connect(protocol::Connect&& c) {
   }
 
   // Client identifier (spec 3.1.3.1).
-  bool assigned = false;
   if (c.client_id.empty()) {
     if (version_ == Version::v311 && !c.clean_start) {
       return refuse_connect(ReasonCode::client_identifier_not_valid,
@@ -66,13 +66,14 @@ void Client::on_connect(protocol::Connect&& c) {
       return refuse_connect(ReasonCode::client_identifier_not_valid, "a client id is required");
     }
     c.client_id = make_client_id();
-    assigned = true;
+    assigned_client_id_ = true;
   } else if (c.client_id.size() > limits.max_client_id_length) {
     return refuse_connect(ReasonCode::client_identifier_not_valid, "client id too long");
   }
   if (props.authentication_method) {
-    return refuse_connect(ReasonCode::bad_authentication_method,
-                          "authentication method not supported");
+    // Enhanced authentication (spec 4.12): AUTH packets before CONNACK,
+    // see client_auth.cpp; it continues with accept_connect.
+    return begin_connect_auth(std::move(c));
   }
   // A verified certificate identity (listener.cert_username) is the username.
   const std::string& identity = stream_->peer_identity();
@@ -81,7 +82,14 @@ void Client::on_connect(protocol::Connect&& c) {
                                listener == nullptr || listener->anonymous_allowed()};
   ReasonCode auth = core_.broker().authorizer().authenticate(c, context);
   if (auth != ReasonCode::success) return refuse_connect(auth, protocol::to_string(auth));
+  std::string username = identity.empty() ? c.username.value_or(std::string()) : identity;
+  accept_connect(std::move(c), std::move(username), std::nullopt);
+}
 
+void Client::accept_connect(protocol::Connect&& c, std::string username, std::optional<std::string> auth_data) {
+  const config::Limits& limits = limits_;
+  const protocol::Properties& props = c.properties;
+  state_ = State::connecting;
   if (c.will) {
     const protocol::Will& w = *c.will;
     if (!router::is_valid_topic_name(w.topic) || w.topic.size() > limits.max_topic_length ||
@@ -102,7 +110,7 @@ void Client::on_connect(protocol::Connect&& c) {
   }
 
   client_id_ = std::move(c.client_id);
-  username_ = identity.empty() ? c.username.value_or(std::string()) : identity;
+  username_ = std::move(username);
   clean_start_ = c.clean_start;
 
   // Keep alive, with the server's cap (Server Keep Alive, spec 3.2.2.3.14).
@@ -133,11 +141,16 @@ void Client::on_connect(protocol::Connect&& c) {
     p.subscription_identifier_available = limits.subscription_identifiers ? 1 : 0;
     p.shared_subscription_available = limits.shared_subscriptions ? 1 : 0;
     if (limits.maximum_qos < 2) p.maximum_qos = limits.maximum_qos;
-    if (assigned) p.assigned_client_identifier = client_id_;
+    if (assigned_client_id_) p.assigned_client_identifier = client_id_;
     if (keep_alive_overridden) p.server_keep_alive = keep_alive_;
     if (expiry != requested_expiry_) p.session_expiry_interval = expiry;
     if (props.request_response_information.value_or(0) == 1) {
       p.response_information = "response/" + client_id_;
+    }
+    if (auth_data) {
+      // Spec 4.12.0-5: a successful CONNACK repeats the method.
+      p.authentication_method = auth_method_;
+      if (!auth_data->empty()) p.authentication_data = std::move(*auth_data);
     }
   }
   pending_connack_ = std::move(ack);

@@ -22,6 +22,7 @@ struct Stats {
   // QoS 1/2 PUBLISHes refused (0x97, or the 3.1.1 connection closed)
   // because the store was full.
   std::atomic<std::uint64_t> store_refused{0};
+  std::atomic<std::uint64_t> connections_rate_limited{0};  // closed at accept: listener.max_connect_rate
   std::atomic<std::int64_t> clients_connected{0};
   std::atomic<std::int64_t> sessions{0};            // sessions owned by this core, online or not
 

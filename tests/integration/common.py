@@ -87,3 +87,25 @@ def check_alive(broker, version=raw.V5):
     sub.send(raw.puback(m.pid, version=version))
     sub.disconnect()
     pub.disconnect()
+
+
+def collect_publishes(c, timeout=0.4, ack=False):
+    """Every PUBLISH that arrives until `timeout` passes with nothing new.
+    With `ack` the client completes QoS 1 and 2 flows as it goes (PUBACK;
+    PUBREC, then PUBCOMP for the broker's PUBREL); without, anything other
+    than a PUBLISH fails the test."""
+    out = []
+    while True:
+        try:
+            p = c.recv(timeout)
+        except raw.Timeout:
+            return out
+        if ack and p.type == raw.PUBREL:
+            c.send(raw.pubcomp(p.pid, version=c.version))
+            continue
+        assert p.type == raw.PUBLISH, p
+        out.append(p)
+        if ack and p.qos == 1:
+            c.send(raw.puback(p.pid, version=c.version))
+        elif ack and p.qos == 2:
+            c.send(raw.pubrec(p.pid, version=c.version))

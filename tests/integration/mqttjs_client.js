@@ -5,7 +5,13 @@
 // json: { url, protocolVersion (4|5), clientId, clean, connectProperties,
 //         subscribe: [{topic, qos, nl, rap, rh, properties}],
 //         publish:   [{topic, payload_b64, qos, retain, properties}],
-//         expect: <messages to wait for>, timeoutMs }
+//         expect: <messages to wait for>, timeoutMs,
+//         scram: {user, password} }
+//
+// scram: log in with MQTT 5 enhanced authentication, SCRAM-SHA-256
+// (RFC 5802) computed here with Node's crypto; MQTT.js carries the AUTH
+// packets (handleAuth). The connack event then has scramServerVerified:
+// whether the broker's server-final signature is the expected one.
 //
 // Prints one JSON object per line: {"event":"connack", ...},
 // {"event":"subscribed","granted":[...]}, {"event":"message", ...},
@@ -42,14 +48,68 @@ const timer = setTimeout(() => {
   process.exit(2);
 }, cfg.timeoutMs || 5000);
 
+// The client side of one SCRAM-SHA-256 exchange.
+function scramClient(user, password) {
+  const crypto = require('crypto');
+  const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
+  const nonce = crypto.randomBytes(18).toString('base64');
+  const bare = `n=${user.replace(/=/g, '=3D').replace(/,/g, '=2C')},r=${nonce}`;
+  const state = { serverSignature: null };
+  return {
+    clientFirst: Buffer.from(`n,,${bare}`),
+    clientFinal(serverFirst) {
+      const fields = Object.fromEntries(serverFirst.toString().split(',').map((f) => [f[0], f.slice(2)]));
+      if (!fields.r.startsWith(nonce)) throw new Error('server nonce does not extend ours');
+      const salted = crypto.pbkdf2Sync(password, Buffer.from(fields.s, 'base64'), Number(fields.i), 32, 'sha256');
+      const clientKey = hmac(salted, 'Client Key');
+      const storedKey = crypto.createHash('sha256').update(clientKey).digest();
+      const withoutProof = `c=biws,r=${fields.r}`;
+      const authMessage = `${bare},${serverFirst.toString()},${withoutProof}`;
+      const signature = hmac(storedKey, authMessage);
+      const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]));
+      state.serverSignature = hmac(hmac(salted, 'Server Key'), authMessage);
+      return Buffer.from(`${withoutProof},p=${proof.toString('base64')}`);
+    },
+    verified(serverFinal) {
+      return !!state.serverSignature && !!serverFinal &&
+        serverFinal.toString() === `v=${state.serverSignature.toString('base64')}`;
+    },
+  };
+}
+
+const scram = cfg.scram ? scramClient(cfg.scram.user, cfg.scram.password) : null;
+const connectProperties = encodeProps(cfg.connectProperties) || {};
+if (scram) {
+  connectProperties.authenticationMethod = 'SCRAM-SHA-256';
+  connectProperties.authenticationData = scram.clientFirst;
+}
+
 const client = mqtt.connect(cfg.url, {
   protocolVersion: cfg.protocolVersion || 4,
   clientId: cfg.clientId,
   clean: cfg.clean !== false,
   reconnectPeriod: 0,
   connectTimeout: 5000,
-  properties: encodeProps(cfg.connectProperties),
+  properties: Object.keys(connectProperties).length ? connectProperties : undefined,
 });
+
+if (scram) {
+  client.handleAuth = (packet, callback) => {
+    out({ event: 'auth', reasonCode: packet.reasonCode, properties: decodeProps(packet.properties) });
+    try {
+      callback(null, {
+        cmd: 'auth',
+        reasonCode: 24,
+        properties: {
+          authenticationMethod: 'SCRAM-SHA-256',
+          authenticationData: scram.clientFinal(packet.properties.authenticationData),
+        },
+      });
+    } catch (err) {
+      callback(err);
+    }
+  };
+}
 
 let received = 0;
 const expect = cfg.expect || 0;
@@ -87,8 +147,10 @@ client.on('message', (topic, payload, packet) => {
 });
 
 client.on('connect', async (connack) => {
-  out({ event: 'connack', sessionPresent: connack.sessionPresent, reasonCode: connack.reasonCode || 0,
-        properties: decodeProps(connack.properties) });
+  const event = { event: 'connack', sessionPresent: connack.sessionPresent, reasonCode: connack.reasonCode || 0,
+                  properties: decodeProps(connack.properties) };
+  if (scram) event.scramServerVerified = scram.verified(connack.properties && connack.properties.authenticationData);
+  out(event);
   try {
     for (const s of cfg.subscribe || []) {
       const opts = { qos: s.qos || 0 };

@@ -6,7 +6,7 @@ import time
 import pytest
 
 import raw
-from common import STRICT, expect_server_disconnect
+from common import STRICT, collect_publishes, expect_server_disconnect
 from raw import V311, V5, sub_opts
 
 
@@ -16,18 +16,6 @@ def _retain(broker, topic, payload, qos=0, props=None, version=V5):
     if qos == 0:
         p.ping()  # the broker handled the PUBLISH before the PINGREQ
     p.disconnect()
-
-
-def _collect(c, timeout=0.4):
-    """All PUBLISHes until `timeout` passes with nothing new."""
-    out = []
-    while True:
-        try:
-            p = c.recv(timeout)
-        except raw.Timeout:
-            return out
-        assert p.type == raw.PUBLISH, p
-        out.append(p)
 
 
 def test_v311_retained_delivered_on_subscribe_exact_bytes(broker):
@@ -57,7 +45,7 @@ def test_retained_replaced(broker):
     _retain(broker, "ret/r", b"second")
     sub = broker.raw_connect("s")
     sub.subscribe(("ret/r", 0), expect=[0])
-    got = _collect(sub)
+    got = collect_publishes(sub)
     assert [(m.payload, m.retain) for m in got] == [(b"second", True)]
 
 
@@ -81,12 +69,12 @@ def test_wildcard_subscription_gets_every_matching_retained(broker):
         _retain(broker, t, t.encode())
     sub = broker.raw_connect("s")
     sub.subscribe(("w/#", 0), expect=[0])
-    got = _collect(sub)
+    got = collect_publishes(sub)
     assert sorted((m.topic, m.payload, m.retain) for m in got) == [
         ("w/a", b"w/a", True), ("w/b/c", b"w/b/c", True), ("w/b/d", b"w/b/d", True)]
     sub2 = broker.raw_connect("s2")
     sub2.subscribe(("w/+/c", 0), expect=[0])
-    assert [(m.topic, m.retain) for m in _collect(sub2)] == [("w/b/c", True)]
+    assert [(m.topic, m.retain) for m in collect_publishes(sub2)] == [("w/b/c", True)]
 
 
 def test_retained_qos_is_minimum_of_stored_and_granted(broker):
@@ -189,7 +177,7 @@ def test_retained_message_expires(broker):
     c = broker.raw_connect("c")
     before_sub = time.monotonic()
     c.subscribe(("ret/+", 1), expect=[1])
-    got = _collect(c)
+    got = collect_publishes(c)
     after_got = time.monotonic()
     assert [(m.topic, m.payload) for m in got] == [("ret/keep", b"long lived")]
     left = got[0].props.get("message_expiry_interval")
@@ -211,7 +199,7 @@ def test_retained_only_for_matching_filters(broker):
     _retain(broker, "visible/y/z", b"deeper")
     c = broker.raw_connect("c")
     c.subscribe(("+/x", 0), expect=[0])
-    assert [(m.topic, m.payload) for m in _collect(c)] == [("visible/x", b"shown")]
+    assert [(m.topic, m.payload) for m in collect_publishes(c)] == [("visible/x", b"shown")]
     c2 = broker.raw_connect("c2")
     c2.subscribe(("visible/y", 0), expect=[0])
     c2.expect_nothing(0.3)

@@ -6,26 +6,8 @@ import time
 import pytest
 
 import raw
-from common import STRICT, expect_server_disconnect
+from common import STRICT, collect_publishes, expect_server_disconnect
 from raw import V311, V5, sub_opts
-
-
-def _collect(c, timeout=0.4, ack=True):
-    out = []
-    while True:
-        try:
-            p = c.recv(timeout)
-        except raw.Timeout:
-            return out
-        if p.type == raw.PUBREL:
-            c.send(raw.pubcomp(p.pid, version=c.version))
-            continue
-        assert p.type == raw.PUBLISH, p
-        out.append(p)
-        if ack and p.qos == 1:
-            c.send(raw.puback(p.pid, version=c.version))
-        elif ack and p.qos == 2:
-            c.send(raw.pubrec(p.pid, version=c.version))
 
 
 # --- overlapping subscriptions ---------------------------------------------------
@@ -39,7 +21,7 @@ def test_v5_overlapping_subscriptions_one_copy_with_all_identifiers(broker):
     c.subscribe(("+/b", 1), pid=4, props={"subscription_identifier": 4}, expect=[1])
     p = broker.raw_connect("p")
     p.publish("ov/a", b"x", qos=2, pid=1)
-    got = _collect(c)
+    got = collect_publishes(c, ack=True)
     assert len(got) == 1, got
     m = got[0]
     assert (m.topic, m.qos, m.payload) == ("ov/a", 2, b"x")
@@ -52,7 +34,7 @@ def test_v311_overlapping_subscriptions_one_copy_at_highest_qos(broker):
     c.subscribe([("ov/#", 0), ("ov/+", 1), ("+/a", 2)], expect=[0, 1, 2])
     p = broker.raw_connect("p", version=V311)
     p.publish("ov/a", b"x", qos=2, pid=1)
-    got = _collect(c)
+    got = collect_publishes(c, ack=True)
     assert [(m.topic, m.qos) for m in got] == [("ov/a", 2)]
 
 
@@ -63,7 +45,7 @@ def test_subscription_identifier_only_on_matching_subscriptions(broker):
     p = broker.raw_connect("p")
     p.publish("sid/a", b"1", qos=1)
     p.publish("sid/b", b"2", qos=1, pid=2)
-    got = _collect(c)
+    got = collect_publishes(c, ack=True)
     assert [(m.topic, m.props.all("subscription_identifier")) for m in got] == [
         ("sid/a", [268435455]), ("sid/b", [])]
 
@@ -74,7 +56,7 @@ def test_resubscribe_replaces_options_and_identifier(broker):
     c.subscribe(("re/t", 1), pid=2, props={"subscription_identifier": 6}, expect=[1])
     p = broker.raw_connect("p")
     p.publish("re/t", b"x", qos=1)
-    got = _collect(c)
+    got = collect_publishes(c, ack=True)
     assert [(m.qos, m.props.all("subscription_identifier")) for m in got] == [(1, [6])]
 
 
@@ -108,7 +90,7 @@ def test_no_local(broker):
     c.publish("nl/off", b"own")
     other = broker.raw_connect("other")
     other.publish("nl/on", b"theirs", qos=1, pid=3)
-    got = _collect(c)
+    got = collect_publishes(c, ack=True)
     assert [(m.topic, m.payload) for m in got] == [("nl/off", b"own"), ("nl/on", b"theirs")]
 
 
@@ -151,7 +133,7 @@ def test_unsubscribe_keeps_other_subscriptions(broker):
     p = broker.raw_connect("p")
     p.publish("k/1", b"a")
     p.publish("k/2", b"b")
-    assert [m.topic for m in _collect(c)] == ["k/2"]
+    assert [m.topic for m in collect_publishes(c, ack=True)] == ["k/2"]
 
 
 # --- topic filter validation ----------------------------------------------------------------
@@ -191,7 +173,7 @@ def test_empty_levels_are_distinct(broker):
     p = broker.raw_connect("p")
     for t in ("a/b", "a//b", "/x", "x", "a///b"):
         p.publish(t, t.encode())
-    assert sorted(m.topic for m in _collect(c)) == ["/x", "a//b"]
+    assert sorted(m.topic for m in collect_publishes(c, ack=True)) == ["/x", "a//b"]
 
 
 MATCH_TOPICS = ["sport", "sport/", "sport/tennis", "sport/tennis/player1", "sport/tennis/p/ranking",
@@ -218,7 +200,7 @@ def test_wildcard_matching(broker, filt, expected):
         if t.startswith("$SYS"):
             continue  # clients may not publish to $SYS
         p.publish(t, t.encode())
-    got = [m.topic for m in _collect(c) if not m.topic.startswith("$SYS")]
+    got = [m.topic for m in collect_publishes(c, ack=True) if not m.topic.startswith("$SYS")]
     assert got == expected
 
 
@@ -233,9 +215,9 @@ def test_dollar_topics_not_matched_by_leading_wildcards(broker):
     p.publish("$app/x", b"d", qos=1)
     p.publish("app/x", b"n", qos=1, pid=2)
     for f, c in subs.items():
-        got = [(m.topic, m.payload) for m in _collect(c) if not m.topic.startswith("$SYS/")]
+        got = [(m.topic, m.payload) for m in collect_publishes(c, ack=True) if not m.topic.startswith("$SYS/")]
         assert got == [("app/x", b"n")], f
-    assert [(m.topic, m.payload) for m in _collect(dollar)] == [("$app/x", b"d")]
+    assert [(m.topic, m.payload) for m in collect_publishes(dollar, ack=True)] == [("$app/x", b"d")]
 
 
 @pytest.mark.broker_config(sys={"interval": 1})
@@ -245,8 +227,8 @@ def test_sys_topics_not_matched_by_hash(broker):
     sys_sub = broker.raw_connect("sys")
     sys_sub.subscribe(("$SYS/#", 0), expect=[0])
     time.sleep(1.5)
-    assert [m.topic for m in _collect(c, 0.2)] == []
-    assert _collect(sys_sub, 0.2), "no $SYS messages at all: the check above proves nothing"
+    assert [m.topic for m in collect_publishes(c, 0.2, ack=True)] == []
+    assert collect_publishes(sys_sub, 0.2, ack=True), "no $SYS messages at all: the check above proves nothing"
 
 
 # --- shared subscriptions ---------------------------------------------------------------------
@@ -271,10 +253,10 @@ def test_shared_subscription_each_message_to_one_member(broker, qos):
     n = 40
     for i in range(n):
         p.publish("sh/t", b"%d" % i, qos=qos, pid=i + 1)
-    per_member = [[m.payload for m in _collect(c)] for c in members]
+    per_member = [[m.payload for m in collect_publishes(c, ack=True)] for c in members]
     everything = sorted(x for got in per_member for x in got)
     assert everything == sorted(b"%d" % i for i in range(n)), per_member
-    assert [m.payload for m in _collect(normal)] == [b"%d" % i for i in range(n)]
+    assert [m.payload for m in collect_publishes(normal, ack=True)] == [b"%d" % i for i in range(n)]
     counts = [len(g) for g in per_member]
     assert sum(counts) == n
     assert all(c > 0 for c in counts), "a member got nothing: %r" % counts
@@ -286,8 +268,8 @@ def test_shared_groups_each_get_a_copy(broker):
     p = broker.raw_connect("p")
     for i in range(10):
         p.publish("grp/t", b"%d" % i, qos=1, pid=i + 1)
-    all1 = sorted(m.payload for c in g1 for m in _collect(c))
-    all2 = sorted(m.payload for c in g2 for m in _collect(c))
+    all1 = sorted(m.payload for c in g1 for m in collect_publishes(c, ack=True))
+    all2 = sorted(m.payload for c in g2 for m in collect_publishes(c, ack=True))
     expected = sorted(b"%d" % i for i in range(10))
     assert all1 == expected and all2 == expected
 
@@ -298,7 +280,7 @@ def test_shared_subscription_with_wildcard_filter(broker):
     for i in range(6):
         p.publish("sw/%d/v" % i, b"x", qos=1, pid=i + 1)
     p.publish("sw/x/y", b"no", qos=1, pid=50)
-    topics = sorted(m.topic for c in members for m in _collect(c))
+    topics = sorted(m.topic for c in members for m in collect_publishes(c, ack=True))
     assert topics == sorted("sw/%d/v" % i for i in range(6))
 
 
@@ -308,8 +290,8 @@ def test_unsubscribe_shared(broker):
     p = broker.raw_connect("p")
     for i in range(4):
         p.publish("su/t", b"%d" % i, qos=1, pid=i + 1)
-    assert _collect(a) == []
-    assert [m.payload for m in _collect(b)] == [b"0", b"1", b"2", b"3"]
+    assert collect_publishes(a, ack=True) == []
+    assert [m.payload for m in collect_publishes(b, ack=True)] == [b"0", b"1", b"2", b"3"]
 
 
 @pytest.mark.mosquitto_deviation("drops a departed member's unacknowledged messages instead of redistributing them")
@@ -319,11 +301,11 @@ def test_shared_member_unacked_messages_go_to_another_member(broker):
     n = 6
     for i in range(n):
         p.publish("sr/t", b"%d" % i, qos=1, pid=i + 1)
-    got_a = _collect(a, ack=False)  # a never acknowledges
-    got_b = [m.payload for m in _collect(b)]
+    got_a = collect_publishes(a)  # a never acknowledges
+    got_b = [m.payload for m in collect_publishes(b, ack=True)]
     assert got_a, "member a got nothing to leave unacknowledged"
     a.abort()  # a's session (expiry 0) ends
-    more = [m.payload for m in _collect(b, timeout=1.5)]
+    more = [m.payload for m in collect_publishes(b, timeout=1.5, ack=True)]
     assert sorted(got_b + more) == sorted(b"%d" % i for i in range(n))
     assert sorted(more) == sorted(m.payload for m in got_a)
 
@@ -406,6 +388,6 @@ def test_own_message_via_overlapping_subscription_without_no_local(broker):
     c = broker.raw_connect("ovnl")
     c.subscribe([("ovnl/t", sub_opts(qos=0, nl=True)), ("ovnl/+", sub_opts(qos=0))], expect=[0, 0])
     c.publish("ovnl/t", b"mine")
-    got = _collect(c)
+    got = collect_publishes(c, ack=True)
     assert [m.payload for m in got] == [b"mine"]  # once, through the subscription without No Local
 

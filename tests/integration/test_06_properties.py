@@ -6,21 +6,8 @@ import time
 import pytest
 
 import raw
-from common import STRICT, expect_server_disconnect
+from common import STRICT, collect_publishes, expect_server_disconnect
 from raw import V311, V5
-
-
-def _collect(c, timeout=0.4):
-    out = []
-    while True:
-        try:
-            p = c.recv(timeout)
-        except raw.Timeout:
-            return out
-        assert p.type == raw.PUBLISH, p
-        out.append(p)
-        if p.qos == 1:
-            c.send(raw.puback(p.pid, version=c.version))
 
 
 PERSIST = {"session_expiry_interval": 60}
@@ -70,7 +57,7 @@ def test_expired_message_not_delivered_to_offline_session(broker, version):
     time.sleep(2.1)  # brokers may count whole seconds
     again = broker.raw(version)
     assert again.connect("expo", clean=False, props=PERSIST if version == V5 else None).session_present
-    assert [m.payload for m in _collect(again)] == [b"long", b"forever"]
+    assert [m.payload for m in collect_publishes(again, ack=True)] == [b"long", b"forever"]
 
 
 # --- publish properties forwarded untouched ---------------------------------------------------
@@ -197,7 +184,7 @@ def test_client_topic_alias_set_and_used(broker):
     c.publish("ta/z", b"5", qos=1, pid=4, props={"topic_alias": 1})  # remap alias 1
     c.publish("", b"6", qos=1, pid=5, props={"topic_alias": 1})
     c.publish("ta/w", b"7", qos=1, pid=6)  # no alias at all
-    got = _collect(s)
+    got = collect_publishes(s, ack=True)
     assert [(m.topic, m.payload) for m in got] == [
         ("ta/x", b"1"), ("ta/x", b"2"), ("ta/y", b"3"), ("ta/y", b"4"), ("ta/z", b"5"), ("ta/z", b"6"),
         ("ta/w", b"7")]
@@ -276,7 +263,7 @@ def test_broker_assigns_topic_alias(broker):
     sent = [("out/long/topic/name/a", b"%d" % i) for i in range(3)] + [("out/b", b"b")]
     for i, (t, pl) in enumerate(sent):
         p.publish(t, pl, qos=1, pid=i + 1)
-    got = _collect(s)
+    got = collect_publishes(s, ack=True)
     assert _resolve(got, 10) == sent
     first, second, third, other = got
     a = first.props.get("topic_alias")
@@ -294,7 +281,7 @@ def test_broker_alias_assignment_with_few_aliases(broker):
     sent = [("few/%s" % t, b"%d" % i) for i, t in enumerate("abababba")]
     for t, pl in sent:
         p.publish(t, pl)
-    got = _collect(s)
+    got = collect_publishes(s, ack=True)
     assert _resolve(got, 1) == sent
 
 
@@ -304,7 +291,7 @@ def test_no_broker_aliases_without_client_maximum(broker):
     p = broker.raw_connect("p")
     for i in range(3):
         p.publish("noal/t", b"%d" % i)
-    got = _collect(s)
+    got = collect_publishes(s, ack=True)
     assert [(m.topic, "topic_alias" in m.props) for m in got] == [("noal/t", False)] * 3
 
 
@@ -316,7 +303,7 @@ def test_broker_aliases_reset_on_reconnect(broker):
     p = broker.raw_connect("p")
     p.publish("rst/t", b"1", qos=1)
     p.publish("rst/t", b"2", qos=1, pid=2)
-    assert _resolve(_collect(s), 5) == [("rst/t", b"1"), ("rst/t", b"2")]
+    assert _resolve(collect_publishes(s, ack=True), 5) == [("rst/t", b"1"), ("rst/t", b"2")]
     s.disconnect()
     again = broker.raw_connect("s", clean=False, props=props)
     p.publish("rst/t", b"3", qos=1, pid=3)

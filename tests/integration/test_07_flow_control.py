@@ -7,19 +7,8 @@ import time
 import pytest
 
 import raw
-from common import STRICT, expect_server_disconnect
+from common import STRICT, collect_publishes, expect_server_disconnect
 from raw import V311, V5
-
-
-def _publishes(c, timeout=0.5):
-    out = []
-    while True:
-        try:
-            p = c.recv(timeout)
-        except raw.Timeout:
-            return out
-        assert p.type == raw.PUBLISH, p
-        out.append(p)
 
 
 # --- the client's Receive Maximum --------------------------------------------------------
@@ -31,10 +20,10 @@ def test_client_receive_maximum_respected_qos1(broker):
     p = broker.raw_connect("p")
     for i in range(10):
         p.publish("rm/t", b"%d" % i, qos=1, pid=i + 1)
-    first = _publishes(s)
+    first = collect_publishes(s, 0.5)
     assert [m.payload for m in first] == [b"0", b"1", b"2"]
     s.send(raw.puback(first[0].pid))
-    nxt = _publishes(s)
+    nxt = collect_publishes(s, 0.5)
     assert [m.payload for m in nxt] == [b"3"]
     for m in first[1:] + nxt:
         s.send(raw.puback(m.pid))
@@ -55,7 +44,7 @@ def test_client_receive_maximum_counts_qos2_until_pubcomp(broker):
     p = broker.raw_connect("p")
     for i in range(5):
         p.publish("rm2/t", b"%d" % i, qos=2, pid=i + 1)
-    first = _publishes(s)
+    first = collect_publishes(s, 0.5)
     assert [m.payload for m in first] == [b"0", b"1"]
     s.send(raw.pubrec(first[0].pid))
     assert s.expect(raw.PUBREL).pid == first[0].pid
@@ -76,7 +65,7 @@ def test_qos0_not_limited_by_receive_maximum(broker):
     assert held.payload == b"a"
     for i in range(3):
         p.publish("rm0/q0", b"%d" % i)
-    got = _publishes(s)
+    got = collect_publishes(s, 0.5)
     assert [(m.topic, m.payload) for m in got] == [("rm0/q0", b"0"), ("rm0/q0", b"1"), ("rm0/q0", b"2")]
 
 
@@ -90,11 +79,11 @@ def test_broker_max_inflight_messages(broker, version):
     p = broker.raw_connect("p")
     for i in range(6):
         p.publish("mi/t", b"%d" % i, qos=1, pid=i + 1)
-    first = _publishes(s)
+    first = collect_publishes(s, 0.5)
     assert [m.payload for m in first] == [b"0", b"1"]
     for m in first:
         s.send(raw.puback(m.pid, version=version))
-    second = _publishes(s)
+    second = collect_publishes(s, 0.5)
     assert [m.payload for m in second] == [b"2", b"3"]
 
 
@@ -151,7 +140,7 @@ def test_broker_drops_packets_larger_than_client_maximum(broker, qos):
     p.publish("mps/t", fits, qos=qos, pid=2)
     p.publish("mps/t", b"x" * 5000, qos=qos, pid=3)
     p.publish("mps/t", b"small", qos=qos, pid=4)
-    got = _publishes(s)
+    got = collect_publishes(s, 0.5)
     assert [m.payload for m in got] == [fits, b"small"]
     assert all(len(m.raw) <= limit for m in got)
 
@@ -174,7 +163,7 @@ def test_oversized_retained_not_sent_on_subscribe(broker):
     p.publish("mpsret/small", b"y", qos=1, retain=True, pid=2)
     s = broker.raw_connect("s", props={"maximum_packet_size": 100})
     s.subscribe(("mpsret/#", 1), expect=[1])
-    assert [(m.topic, m.retain) for m in _publishes(s)] == [("mpsret/small", True)]
+    assert [(m.topic, m.retain) for m in collect_publishes(s, 0.5)] == [("mpsret/small", True)]
 
 
 # --- the broker's Maximum Packet Size ------------------------------------------------------
@@ -251,11 +240,11 @@ def test_acks_in_any_order(broker):
     p = broker.raw_connect("p")
     for i in range(10):
         p.publish("ooo/t", b"%d" % i, qos=1, pid=i + 1)
-    first = _publishes(s)
+    first = collect_publishes(s, 0.5)
     assert [m.payload for m in first] == [b"0", b"1", b"2", b"3", b"4"]
     for m in reversed(first):
         s.send(raw.puback(m.pid))
-    second = _publishes(s)
+    second = collect_publishes(s, 0.5)
     assert [m.payload for m in second] == [b"5", b"6", b"7", b"8", b"9"]
     assert len({m.pid for m in first + second}) >= 5
 
@@ -270,10 +259,10 @@ def test_queued_messages_respect_receive_maximum_of_new_connection(broker):
     for i in range(8):
         p.publish("rq/t", b"%d" % i, qos=1, pid=i + 1)
     again = broker.raw_connect("q", clean=False, props=dict(props, receive_maximum=2))
-    first = _publishes(again)
+    first = collect_publishes(again, 0.5)
     assert [m.payload for m in first] == [b"0", b"1"]
     again.send(raw.puback(first[0].pid))
-    assert [m.payload for m in _publishes(again)] == [b"2"]
+    assert [m.payload for m in collect_publishes(again, 0.5)] == [b"2"]
 
 
 # --- slow consumers and many clients ---------------------------------------------------------------

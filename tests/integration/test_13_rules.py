@@ -7,7 +7,6 @@ $SYS/rules counters and `strata --rules-test`."""
 
 import json
 import os
-import subprocess
 import time
 
 import pytest
@@ -15,75 +14,9 @@ import pytest
 import brokerproc
 import pahoc
 from extclients import mosquitto_pub
+from rulesbroker import payloads, rules_broker, run_strata, sys_values  # noqa: F401 (rules_broker: a fixture)
 
 pytestmark = pytest.mark.strata_only
-
-
-class RulesBroker:
-    """A broker with its own rules directory (written before start)."""
-
-    def __init__(self, workdir, rules, files=None, rules_config=None, sys_interval=0):
-        self.dir = os.path.join(str(workdir), "rules")
-        os.makedirs(self.dir, exist_ok=True)
-        for name, text in rules.items():
-            self.write(name, text)
-        for name, text in (files or {}).items():
-            self.write(name, text)
-        cfg = {"dir": self.dir, "reload_interval": 1}
-        cfg.update(rules_config or {})
-        self.broker = brokerproc.Broker(workdir, {"rules": cfg, "sys": {"interval": sys_interval}})
-        self.broker.start()
-
-    def write(self, name, text):
-        path = os.path.join(self.dir, name)
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)  # atomic: the scanner never sees half a file
-
-    def client(self, client_id="", version=pahoc.V5):
-        c = pahoc.PahoClient(self.broker.host, self.broker.port, client_id, version, True)
-        self.broker.clients.append(c)
-        c.connect()
-        return c
-
-    def subscriber(self, *topics):
-        c = self.client()
-        for t in topics:
-            c.subscribe(t, qos=1)
-        return c
-
-    def wait_log(self, text, timeout=5.0, count=1):
-        deadline = time.monotonic() + timeout
-        while self.broker.log.count(text) < count:
-            assert time.monotonic() < deadline, "no %r (x%d) in the log:\n%s" % (text, count, self.broker.log_tail(30))
-            time.sleep(0.05)
-
-
-@pytest.fixture
-def rules_broker(tmp_path):
-    made = []
-
-    def make(rules, **kw):
-        rb = RulesBroker(tmp_path / ("b%d" % len(made)), rules, **kw)
-        made.append(rb)
-        return rb
-
-    yield make
-    problems = []
-    for rb in made:
-        rb.broker.close_clients()
-        try:
-            rb.broker.stop()
-        except brokerproc.BrokerError as e:
-            problems.append(str(e))
-        problems += rb.broker.health_problems()
-    if problems:
-        pytest.fail("broker problems:\n  " + "\n  ".join(problems), pytrace=False)
-
-
-def payloads(msgs):
-    return [(m.topic, m.payload.decode()) for m in msgs]
 
 
 # --- transform, filter, enrich -------------------------------------------
@@ -387,7 +320,7 @@ end
     ("error", "faulty.lua:4: bad reading"),
     ("loop", "faulty.lua:5: instruction budget exceeded (1000000 instructions per call)"),
     ("ploop", "faulty.lua:6: instruction budget exceeded"),
-    ("memory", "faulty.lua:7: memory limit exceeded (16384 KiB per call)"),
+    ("memory", "faulty.lua:7: memory limit exceeded (16384 KiB per rule)"),
 ])
 def test_fault_is_contained_reported_and_disables_the_rule(rules_broker, kind, message):
     rb = rules_broker({"faulty.lua": FAULTY}, rules_config={"fault_limit": 2}, sys_interval=1)
@@ -409,20 +342,6 @@ def test_fault_is_contained_reported_and_disables_the_rule(rules_broker, kind, m
     other.publish("other/b", b"after", qos=1)
     assert payloads(sub.wait_messages(1)) == [("other/b", "after")]
     assert sys_values(rb, "faulty", {"errors": "2", "state": "disabled", "matched": "3"})
-
-
-def sys_values(rb, rule, want, timeout=5.0):
-    """Waits for a $SYS/rules/<rule>/ round (ending with `state`) holding `want`; returns the round."""
-    mon = rb.subscriber("$SYS/rules/%s/#" % rule)
-    seen = {}
-    deadline = time.monotonic() + timeout
-    while True:
-        m = mon.wait_message(timeout=max(0.1, deadline - time.monotonic()))
-        key = m.topic.rsplit("/", 1)[1]
-        seen[key] = m.payload.decode()
-        if key == "state" and all(seen.get(k) == v for k, v in want.items()):
-            return seen
-        assert time.monotonic() < deadline, "no $SYS round with %r; last %r" % (want, seen)
 
 
 # --- $SYS counters, sandbox, dry run -------------------------------------------
@@ -491,11 +410,6 @@ def test_sandbox_hides_unsafe_globals_and_isolates_rules(rules_broker):
     assert got["sb/out2"] == "nil STILL HERE"
 
 
-def run_strata(*args, timeout=20):
-    return subprocess.run([brokerproc.strata_bin()] + list(args), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
-
-
 def test_rules_test_dry_run(tmp_path):
     rule = tmp_path / "dry.lua"
     rule.write_text("""
@@ -512,7 +426,8 @@ end
     r = run_strata("--rules-test", str(rule), "--message", "t/a", "90", "--message", "t/a", "10",
                    "--message", "t/b", "oops")
     assert r.returncode == 0, r.stderr
-    assert r.stdout == ("message 1: t/a 90\n"
+    assert r.stdout == ("rule dry from %s\n"
+                        "message 1: t/a 90\n"
                         "  emit local alarm/a 90 qos=1\n"
                         "  pass t/a 900\n"
                         "message 2: t/a 10\n"
@@ -520,13 +435,13 @@ end
                         "message 3: t/b oops\n"
                         "  drop\n"
                         "windows closed after the last message:\n"
-                        "  publish avg/a 50\n")
+                        "  publish avg/a 50\n") % rule
     bad = tmp_path / "bad.lua"
     bad.write_text("topics = 't/#'\nfunction on_message(msg)\n  return msg.nope.x\nend\n")
     r = run_strata("--rules-test", str(bad), "--message", "t/a", "1")
     assert r.returncode == 1
     assert "bad.lua:3: attempt to index field 'nope' (a nil value)" in r.stderr
-    assert r.stdout == "message 1: t/a 1\n  fault (see the error above); the message passes unchanged\n  pass t/a 1\n"
+    assert r.stdout == "rule bad from %s\nmessage 1: t/a 1\n  fault (see the error above); the message passes unchanged\n  pass t/a 1\n" % bad
     syntax = tmp_path / "syntax.lua"
     syntax.write_text("topics = 't/#'\nfunction on_message(msg)\n  return 1 +\nend\n")
     r = run_strata("--rules-test", str(syntax), "--message", "t/a", "1")

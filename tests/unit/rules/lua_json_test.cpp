@@ -11,7 +11,7 @@ using LuaJsonTest = RuleVmFixture;
 std::string eval(RuleVmFixture& f, const std::string& expr) {
   std::string src = "topics='#'\nfunction on_message(m)\n  local ok, v = pcall(function() local r = " + expr +
                     " return r end)\n  m.payload = ok and tostring(v) or ('error: ' .. v)\nend";
-  EXPECT_EQ(f.vm->load("t", "t.lua", src), "");
+  EXPECT_EQ(f.load("t.lua", src), "");
   auto m = f.message("t", "");
   f.run(m);
   return m->payload;

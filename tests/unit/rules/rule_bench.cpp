@@ -31,7 +31,7 @@ void run_rule(benchmark::State& state, const char* source, const char* topic, bo
   budgets.jit = jit;
   rules::RuleStatsRegistry stats(1);
   rules::RuleVm vm(budgets, ".", nullptr, stats, 0, [] { return std::uint64_t{1700000000000}; });
-  if (source != nullptr && !vm.load("bench", "bench.lua", source).empty()) {
+  if (source != nullptr && !vm.load("bench.lua", source).error.empty()) {
     state.SkipWithError("rule did not load");
     return;
   }

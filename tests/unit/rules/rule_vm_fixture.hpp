@@ -40,6 +40,8 @@ struct RuleVmFixture : ::testing::Test {
     return m;
   }
   RuleVm::Outcome run(router::MessagePtr& m) { return vm->run(m); }
+  // Loads file `path`; "" or the error.
+  std::string load(const std::string& path, const std::string& source) { return vm->load(path, source).error; }
 
   std::uint64_t now = 1700000000000;
   NullTarget local;

@@ -12,7 +12,7 @@ namespace {
 using RuleVmTest = RuleVmFixture;
 
 TEST_F(RuleVmTest, TransformsInPlace) {
-  ASSERT_EQ(vm->load("t", "t.lua", R"(
+  ASSERT_EQ(load("t.lua", R"(
 topics = "a/+/b"
 function on_message(msg)
   msg.topic = "x/" .. msg.levels[2]
@@ -36,7 +36,7 @@ end)"),
 }
 
 TEST_F(RuleVmTest, UnchangedMessageKeepsItsObject) {
-  ASSERT_EQ(vm->load("t", "t.lua", "topics = '#'\nfunction on_message(msg) local _ = msg.json end"), "");
+  ASSERT_EQ(load("t.lua", "topics = '#'\nfunction on_message(msg) local _ = msg.json end"), "");
   auto m = message("a", "{}");
   auto before = m;
   run(m);
@@ -44,7 +44,7 @@ TEST_F(RuleVmTest, UnchangedMessageKeepsItsObject) {
 }
 
 TEST_F(RuleVmTest, ReturnedTableReplacesAndFalseDrops) {
-  ASSERT_EQ(vm->load("t", "t.lua", R"(
+  ASSERT_EQ(load("t.lua", R"(
 topics = {"r", "d"}
 function on_message(msg)
   if msg.topic == "d" then return false end
@@ -60,20 +60,20 @@ end)"),
 }
 
 TEST_F(RuleVmTest, RulesRunInOrderAndDropStopsTheChain) {
-  ASSERT_EQ(vm->load("b", "b.lua", "topics='#' order=2 function on_message(m) m.payload = m.payload .. 'b' end"), "");
-  ASSERT_EQ(vm->load("a", "a.lua", "topics='#' order=1 function on_message(m) m.payload = m.payload .. 'a' end"), "");
-  ASSERT_EQ(vm->load("c", "c.lua", "topics='#' order=2 function on_message(m) m.payload = m.payload .. 'c' end"), "");
+  ASSERT_EQ(load("b.lua", "topics='#' order=2 function on_message(m) m.payload = m.payload .. 'b' end"), "");
+  ASSERT_EQ(load("a.lua", "topics='#' order=1 function on_message(m) m.payload = m.payload .. 'a' end"), "");
+  ASSERT_EQ(load("c.lua", "topics='#' order=2 function on_message(m) m.payload = m.payload .. 'c' end"), "");
   auto m = message("t", "");
   run(m);
   EXPECT_EQ(m->payload, "abc");
-  ASSERT_EQ(vm->load("a", "a.lua", "topics='#' order=1 function on_message(m) return false end"), "");
+  ASSERT_EQ(load("a.lua", "topics='#' order=1 function on_message(m) return false end"), "");
   auto d = message("t", "");
   EXPECT_TRUE(run(d).drop);
   EXPECT_EQ(stats.get("b")->totals().matched, 1u);
 }
 
 TEST_F(RuleVmTest, JsonErrorValueForNonJson) {
-  ASSERT_EQ(vm->load("t", "t.lua", R"(
+  ASSERT_EQ(load("t.lua", R"(
 topics = "#"
 function on_message(msg)
   if msg.json == nil then msg.payload = "error: " .. msg.json_error else msg.payload = msg.json.v * 2 end
@@ -88,7 +88,7 @@ end)"),
 }
 
 TEST_F(RuleVmTest, PublishAndEmitBecomeActions) {
-  ASSERT_EQ(vm->load("t", "t.lua", R"(
+  ASSERT_EQ(load("t.lua", R"(
 topics = "in"
 function on_message(msg)
   publish("out/1", "p", { qos = 2, retain = true, user_properties = { a = "b" } })
@@ -113,7 +113,7 @@ end)"),
 }
 
 TEST_F(RuleVmTest, HopLimitIsAFault) {
-  ASSERT_EQ(vm->load("t", "t.lua", "topics='#'\nfunction on_message(m)\n publish('x', 'y')\nend"), "");
+  ASSERT_EQ(load("t.lua", "topics='#'\nfunction on_message(m)\n publish('x', 'y')\nend"), "");
   auto ok = message("t", "", 3);
   EXPECT_EQ(run(ok).actions.size(), 1u);  // hops 4 == limit: allowed
   auto m = message("t", "", 4);
@@ -124,18 +124,19 @@ TEST_F(RuleVmTest, HopLimitIsAFault) {
 }
 
 TEST_F(RuleVmTest, LoadErrorsKeepThePreviousVersion) {
-  ASSERT_EQ(vm->load("t", "t.lua", "topics='#' function on_message(m) m.payload='v1' end"), "");
-  EXPECT_EQ(vm->load("t", "t.lua", "topics='#'\nfunction on_message(m)\n  m.payload = = 1\nend"),
+  ASSERT_EQ(load("t.lua", "topics='#' function on_message(m) m.payload='v1' end"), "");
+  EXPECT_EQ(load("t.lua", "topics='#'\nfunction on_message(m)\n  m.payload = = 1\nend"),
             "t.lua:3: unexpected symbol near '='");
-  EXPECT_EQ(vm->load("t", "t.lua", "topics='#'\nerror('no')"), "t.lua:2: no");
-  EXPECT_EQ(vm->load("t", "t.lua", "topics='#'"), "t.lua: the rule defines no function on_message(msg)");
-  EXPECT_EQ(vm->load("t", "t.lua", "function on_message() end"),
+  EXPECT_EQ(load("t.lua", "topics='#'\nerror('no')"), "t.lua:2: no");
+  EXPECT_EQ(load("t.lua", "topics='#'"), "t.lua: the rule defines no function on_message(msg)");
+  EXPECT_EQ(load("t.lua", "function on_message() end"),
             "t.lua: the rule sets no topics (topics = \"filter\" or {\"filter\", ...})");
-  EXPECT_EQ(vm->load("t", "t.lua", "topics={'a/#/b'} function on_message() end"),
-            "t.lua: 'a/#/b' is not a valid topic filter (wildcards + and #, no $share)");
-  EXPECT_EQ(vm->load("t", "t.lua", "topics={'$share/g/a'} function on_message() end"),
-            "t.lua: '$share/g/a' is not a valid topic filter (wildcards + and #, no $share)");
-  EXPECT_EQ(vm->load("t", "t.lua", "\x1bLJ\x02"),
+  EXPECT_EQ(load("t.lua", "topics={'a/#/b'} function on_message() end"),
+            "t.lua:1: 'a/#/b' is not a valid topic filter (wildcards + and #, no $share)");
+  EXPECT_EQ(load("t.lua", "function on_message() end\n\ntopics={'$share/g/a'}"),
+            "t.lua:3: '$share/g/a' is not a valid topic filter (wildcards + and #, no $share)");
+  EXPECT_EQ(load("t.lua", "topics='#'\norder = 'first'\nfunction on_message() end"), "t.lua:2: order must be a number");
+  EXPECT_EQ(load("t.lua", "\x1bLJ\x02"),
             "t.lua: precompiled bytecode is not accepted; give the Lua source");
   auto m = message("t", "");
   run(m);
@@ -146,24 +147,104 @@ TEST_F(RuleVmTest, StateSurvivesReloadAndRemoveForgetsIt) {
   const char* src = "topics='#' function on_message(m) state.n = (state.n or 0) + 1 m.payload = '%s' .. state.n end";
   char buf[256];
   std::snprintf(buf, sizeof buf, src, "a");
-  ASSERT_EQ(vm->load("t", "t.lua", buf), "");
+  ASSERT_EQ(load("t.lua", buf), "");
   auto m1 = message("t", "");
   run(m1);
   std::snprintf(buf, sizeof buf, src, "b");
-  ASSERT_EQ(vm->load("t", "t.lua", buf), "");
+  ASSERT_EQ(load("t.lua", buf), "");
   auto m2 = message("t", "");
   run(m2);
   EXPECT_EQ(m2->payload, "b2");
-  EXPECT_TRUE(vm->remove("t"));
+  EXPECT_EQ(vm->remove("t.lua"), "t");
   EXPECT_TRUE(vm->empty());
-  ASSERT_EQ(vm->load("t", "t.lua", buf), "");
+  vm->collect();  // the end of a reload: no file took the name over
+  ASSERT_EQ(load("t.lua", buf), "");
   auto m3 = message("t", "");
   run(m3);
   EXPECT_EQ(m3->payload, "b1");
 }
 
+TEST_F(RuleVmTest, DeclaredNameIsTheRulesNameEverywhere) {
+  ASSERT_EQ(load("dir/x.lua", R"(
+name = "furnace_hot"
+topics = "t"
+function on_message(m) publish("out", m.payload) end)"),
+            "");
+  EXPECT_EQ(vm->names(), std::vector<std::string>{"furnace_hot"});
+  EXPECT_EQ(vm->name_of("dir/x.lua"), "furnace_hot");
+  auto m = message("t", "p");
+  auto out = run(m);
+  ASSERT_EQ(out.actions.size(), 1u);
+  EXPECT_EQ(out.actions[0].msg->publisher, "$rule/furnace_hot");
+  EXPECT_EQ(stats.get("furnace_hot")->totals().matched, 1u);
+  EXPECT_EQ(stats.get("x")->totals().matched, 0u);
+
+  // Without a declared name the file name is the name; it must then be one.
+  EXPECT_EQ(vm->load("y.lua", "topics='t' function on_message() end").name, "y");
+  EXPECT_EQ(load("bad name.lua", "topics='t' function on_message() end"),
+            "bad name.lua: the file name 'bad name' is not a rule name (letters, digits, '_' and '-'); "
+            "declare one: name = \"...\"");
+  EXPECT_EQ(load("bad name.lua", "topics='t'\nname = 'good_name'\nfunction on_message() end"), "");
+  EXPECT_EQ(load("z.lua", "topics='t'\n\nname = 'a/b'\nfunction on_message() end"),
+            "z.lua:3: name must be a string of letters, digits, '_' and '-' (at most 128)");
+  EXPECT_EQ(load("z.lua", "topics='t'\nname = 7\nfunction on_message() end"),
+            "z.lua:2: name must be a string of letters, digits, '_' and '-' (at most 128)");
+  EXPECT_TRUE(RuleVm::valid_name("downsample_1m-b"));
+  EXPECT_FALSE(RuleVm::valid_name(""));
+  EXPECT_FALSE(RuleVm::valid_name("a+"));
+  EXPECT_FALSE(RuleVm::valid_name(std::string(129, 'a')));
+}
+
+TEST_F(RuleVmTest, ASecondFileWithATakenNameIsRefusedAndTheFirstKeepsRunning) {
+  ASSERT_EQ(load("a.lua", "name = 'hot'\ntopics = 't'\nfunction on_message(m) m.payload = 'a' end"), "");
+  RuleVm::LoadResult r = vm->load("b.lua", "topics = 't'\n-- the same name\nname = 'hot'\nfunction on_message(m) m.payload = 'b' end");
+  EXPECT_TRUE(r.name_taken);
+  EXPECT_EQ(r.error, "b.lua:3: the rule name 'hot' is already used by a.lua");
+  auto m = message("t", "");
+  run(m);
+  EXPECT_EQ(m->payload, "a");
+  // a.lua takes another name: the name is free, b.lua can have it.
+  ASSERT_EQ(load("a.lua", "name = 'warm'\ntopics = 't'\norder = 1\nfunction on_message(m) m.payload = m.payload .. 'a' end"), "");
+  ASSERT_EQ(load("b.lua", "name = 'hot'\ntopics = 't'\nfunction on_message(m) m.payload = m.payload .. 'b' end"), "");
+  auto m2 = message("t", "");
+  run(m2);
+  EXPECT_EQ(m2->payload, "ba");  // `order`: hot (0) before warm (1), though "hot" < "warm" anyway
+  ASSERT_EQ(load("b.lua", "name = 'hot'\ntopics = 't'\norder = 2\nfunction on_message(m) m.payload = m.payload .. 'b' end"), "");
+  auto m3 = message("t", "");
+  run(m3);
+  EXPECT_EQ(m3->payload, "ab");  // a new order takes effect on reload
+}
+
+TEST_F(RuleVmTest, StateBelongsToTheName) {
+  const char* src = "name = '%s'\ntopics='#' function on_message(m) state.n = (state.n or 0) + 1 m.payload = state.n end";
+  char buf[256];
+  std::snprintf(buf, sizeof buf, src, "counter");
+  ASSERT_EQ(load("a.lua", buf), "");
+  auto m = message("t", "");
+  run(m);
+  run(m);
+  EXPECT_EQ(m->payload, "2");
+  // The file renamed within one scan (removed, then added): the name and its state carry over.
+  EXPECT_EQ(vm->remove("a.lua"), "counter");
+  ASSERT_EQ(load("b.lua", buf), "");
+  vm->collect();
+  run(m);
+  EXPECT_EQ(m->payload, "3");
+  // The rule renamed in its file: a new rule, with a new state.
+  std::snprintf(buf, sizeof buf, src, "tally");
+  RuleVm::LoadResult r = vm->load("b.lua", buf);
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(r.replaced, "counter");
+  EXPECT_EQ(r.name, "tally");
+  vm->collect();
+  auto m2 = message("t", "");
+  run(m2);
+  EXPECT_EQ(m2->payload, "1");
+  EXPECT_EQ(vm->names(), std::vector<std::string>{"tally"});
+}
+
 TEST_F(RuleVmTest, SandboxHidesUnsafeGlobalsAndIsolatesRules) {
-  ASSERT_EQ(vm->load("a", "a.lua", R"(
+  ASSERT_EQ(load("a.lua", R"(
 topics = "t"
 order = 1
 mine = 1
@@ -179,7 +260,7 @@ function on_message(m)
   m.payload = table.concat(names, ",")
 end)"),
             "");
-  ASSERT_EQ(vm->load("b", "b.lua", R"(
+  ASSERT_EQ(load("b.lua", R"(
 topics = "t"
 order = 2
 function on_message(m)
@@ -192,7 +273,7 @@ end)"),
 }
 
 TEST_F(RuleVmTest, InstructionBudgetStopsLoopsEvenUnderPcall) {
-  ASSERT_EQ(vm->load("t", "t.lua", R"(
+  ASSERT_EQ(load("t.lua", R"(
 topics = "#"
 function on_message(m)
   if m.payload == "a" then while true do end end
@@ -212,13 +293,13 @@ end)"),
   auto m = message("t", "d");
   run(m);
   EXPECT_EQ(m->payload, "d");  // disabled: does not run
-  ASSERT_EQ(vm->load("t", "t.lua", "topics='#' function on_message(m) m.payload = 'new' end"), "");
+  ASSERT_EQ(load("t.lua", "topics='#' function on_message(m) m.payload = 'new' end"), "");
   run(m);
   EXPECT_EQ(m->payload, "new");  // a new version runs again
 }
 
 TEST_F(RuleVmTest, MemoryCapStopsBombsAndTheVmRecovers) {
-  ASSERT_EQ(vm->load("t", "t.lua", R"(
+  ASSERT_EQ(load("t.lua", R"(
 topics = "#"
 function on_message(m)
   if m.payload == "rep" then local s = string.rep("x", 1e8) end
@@ -237,6 +318,55 @@ end)"),
   EXPECT_EQ(m->payload, "ok");
 }
 
+// The cap is on what a rule holds, not on one call: a rule that keeps a
+// little more on every message reaches it; garbage does not.
+TEST_F(RuleVmTest, MemoryCapCoversStateKeptBetweenCalls) {
+  ASSERT_EQ(load("leak.lua", R"(
+topics = "t"
+local kept = {}
+function on_message(m)
+  state[#state + 1] = string.rep("s", 10000) .. #state   -- 10 KB more every call
+  kept[#kept + 1] = m.payload
+end)"),
+            "");
+  ASSERT_EQ(load("busy.lua", R"(
+topics = "t"
+function on_message(m)
+  local garbage = {}
+  for i = 1, 100 do garbage[i] = string.rep("g", 1000) .. i end   -- 100 KB of garbage every call
+  m.user_properties.busy = tostring(#garbage)
+end)"),
+            "");
+  auto leak = stats.get("leak");
+  auto busy = stats.get("busy");
+  int calls = 0;
+  for (; calls < 1000 && !leak->disabled(); ++calls) {
+    auto m = message("t", "x");
+    run(m);
+    ASSERT_EQ(m->properties.user_properties.size(), 1u) << calls;  // busy ran on every message
+  }
+  // 2 MiB / 10 KB: about 200 calls, then a fault on each until fault_limit (3).
+  EXPECT_GT(calls, 150);
+  EXPECT_LT(calls, 220);
+  EXPECT_TRUE(leak->disabled());
+  EXPECT_EQ(leak->totals().errors, 3u);
+  EXPECT_EQ(leak->totals().memory_bytes, 0u);  // its state was closed
+  // 100 MB of garbage in total from `busy`, never a fault.
+  for (int i = 0; i < 800; ++i) {
+    auto m = message("t", "x");
+    run(m);
+  }
+  EXPECT_EQ(busy->totals().errors, 0u);
+  EXPECT_EQ(busy->totals().matched, static_cast<std::uint64_t>(calls) + 800);
+  EXPECT_GT(busy->totals().memory_bytes, 0u);
+  EXPECT_LT(busy->totals().memory_bytes, budgets().memory_bytes);
+  // A new version of the leaking rule runs again, with an empty state.
+  ASSERT_EQ(load("leak.lua", "topics = 't' function on_message(m) m.payload = #state end"), "");
+  auto m = message("t", "x");
+  run(m);
+  EXPECT_EQ(m->payload, "0");
+}
+
 TEST_F(RuleVmTest, BadResultsAreFaults) {
   const char* src = R"(
 topics = "#"
@@ -248,7 +378,7 @@ function on_message(m)
   if m.payload == "5" then m.payload = function() end end
 end)";
   for (const char* p : {"1", "2", "3", "4", "5"}) {
-    ASSERT_EQ(vm->load("t", "t.lua", src), "");  // (re)enabled: fault_limit is 3
+    ASSERT_EQ(load("t.lua", src), "");  // (re)enabled: fault_limit is 3
     auto m = message("t", p);
     auto before = m;
     run(m);
