@@ -311,6 +311,7 @@ function on_message(msg)
   if msg.payload == "loop" then while true do end end
   if msg.payload == "ploop" then while true do pcall(function() while true do end end) end end
   if msg.payload == "memory" then local t = {} for i = 1, 1e6 do t[i] = string.rep("x", 1e5) .. i end end
+  if msg.payload == "spam" then for i = 1, 1e6 do publish("spam/" .. i, "x") end end
   msg.payload = "ok:" .. msg.payload
 end
 """
@@ -321,10 +322,11 @@ end
     ("loop", "faulty.lua:5: instruction budget exceeded (1000000 instructions per call)"),
     ("ploop", "faulty.lua:6: instruction budget exceeded"),
     ("memory", "faulty.lua:7: memory limit exceeded (16384 KiB per rule)"),
+    ("spam", "faulty.lua:8: publish limit exceeded (1000 messages per call)"),
 ])
 def test_fault_is_contained_reported_and_disables_the_rule(rules_broker, kind, message):
     rb = rules_broker({"faulty.lua": FAULTY}, rules_config={"fault_limit": 2}, sys_interval=1)
-    sub = rb.subscriber("f/#", "other/#")
+    sub = rb.subscriber("f/#", "other/#", "spam/#")  # a faulting call publishes nothing
     pub = rb.client()
     other = rb.client()
     pub.publish("f/a", b"1", qos=1)
