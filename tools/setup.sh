@@ -14,7 +14,7 @@ apt_packages=(
   rapidjson-dev liblmdb-dev libluajit-5.1-dev librdkafka-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients python3-paho-mqtt python3-pytest
-  openssl
+  openssl haproxy
   nodejs
 )
 

@@ -125,6 +125,7 @@ Config resolve(const CommandLine& cmd) {
     config.listeners.clear();
     for (const std::string& url : cmd.listen) {
       Listener listener = parse_listen_url(url, "--listen");
+      listener.limits = config.limits;
       if (listener.tls()) {
         throw ConfigError("--listen: " + listener.name() +
                           " needs cert_file and key_file; define TLS listeners in a [[listener]] table");

@@ -29,7 +29,8 @@ namespace {
 constexpr std::string_view kBrokerKeys[] = {"threads", "data_dir", "log_level"};
 constexpr std::string_view kListenerKeys[] = {
     "url",          "max_connections", "cert_file", "key_file",       "ca_file",
-    "client_certs", "cert_username",   "ciphers",   "tls_min_version", "allow_anonymous"};
+    "client_certs", "cert_username",   "ciphers",   "tls_min_version", "allow_anonymous",
+    "max_connect_rate", "proxy_protocol", "limits"};
 constexpr std::string_view kLimitsKeys[] = {
     "max_connections",       "max_packet_size",        "receive_maximum",
     "topic_alias_maximum",   "max_keep_alive",         "session_expiry_max",
@@ -38,7 +39,13 @@ constexpr std::string_view kLimitsKeys[] = {
     "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
     "connect_timeout", "max_outgoing_bytes", "max_outgoing_messages", "max_publish_rate",
-    "max_publish_bytes_rate"};
+    "max_publish_bytes_rate", "max_subscriptions"};
+// The subset a [listener.limits] table may set (see listener_limit_keys()).
+constexpr std::string_view kListenerLimitsKeys[] = {
+    "max_packet_size",      "receive_maximum",    "topic_alias_maximum", "max_keep_alive",
+    "max_inflight_messages", "max_subscriptions", "max_topic_length",    "max_topic_levels",
+    "max_client_id_length", "connect_timeout",    "max_outgoing_bytes",  "max_outgoing_messages",
+    "max_publish_rate",     "max_publish_bytes_rate"};
 constexpr std::string_view kSysKeys[] = {"interval"};
 constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_size", "max_map_size"};
 constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
@@ -48,12 +55,13 @@ constexpr std::string_view kAuthKeys[] = {"password_file", "acl_file", "max_fail
                                           "methods"};
 
 struct Section {
-  std::string_view name;  // as written in the file: "broker", "listener", ...
+  std::string_view name;  // as written in the file: "broker", "listener", "listener.limits", ...
   std::span<const std::string_view> keys;
 };
 constexpr Section kSections[] = {
     {"broker", kBrokerKeys}, {"listener", kListenerKeys}, {"limits", kLimitsKeys}, {"sys", kSysKeys},
     {"store", kStoreKeys}, {"rules", kRulesKeys}, {"auth", kAuthKeys}};
+constexpr Section kListenerLimits{"listener.limits", kListenerLimitsKeys};
 
 std::string position(const std::string& file, const toml::source_region& where) {
   return file + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
@@ -200,6 +208,70 @@ E choice(const TableReader& r, std::string_view key, const std::string_view (&na
   r.fail(v->source(), "listener." + std::string(key) + " '" + v->get() + "' is not valid; expected " + expected);
 }
 
+// Reads whichever [limits] keys `r`'s table holds into `l`; the others keep
+// their value. Shared by [limits] and [listener.limits].
+void read_limit_values(const TableReader& r, Limits& l) {
+  constexpr long long u16 = std::numeric_limits<std::uint16_t>::max();
+  constexpr long long u32 = std::numeric_limits<std::uint32_t>::max();
+  r.integer("max_connections", 1, u32, l.max_connections);
+  r.integer("max_packet_size", 16, 268435455, l.max_packet_size);
+  r.integer("receive_maximum", 1, u16, l.receive_maximum);
+  r.integer("topic_alias_maximum", 0, u16, l.topic_alias_maximum);
+  r.integer("max_keep_alive", 0, u16, l.max_keep_alive);
+  r.integer("session_expiry_max", 0, u32, l.session_expiry_max);
+  r.integer("max_inflight_messages", 1, u16, l.max_inflight_messages);
+  r.integer("max_queued_messages", 0, u32, l.max_queued_messages);
+  r.integer("max_queued_bytes", 0, std::numeric_limits<std::int64_t>::max(), l.max_queued_bytes);
+  r.boolean("queue_qos0_offline", l.queue_qos0_offline);
+  r.integer("max_topic_length", 1, u16, l.max_topic_length);
+  r.integer("max_topic_levels", 1, u16, l.max_topic_levels);
+  r.integer("maximum_qos", 0, 2, l.maximum_qos);
+  r.boolean("retain_available", l.retain_available);
+  r.boolean("wildcard_subscriptions", l.wildcard_subscriptions);
+  r.boolean("shared_subscriptions", l.shared_subscriptions);
+  r.boolean("subscription_identifiers", l.subscription_identifiers);
+  // MQTT 3.1.1 [MQTT-3.1.3-5]: a server must accept client ids of 1 to 23 bytes.
+  r.integer("max_client_id_length", 23, u16, l.max_client_id_length);
+  r.boolean("allow_empty_client_id", l.allow_empty_client_id);
+  r.integer("connect_timeout", 1, 3600, l.connect_timeout);
+  r.integer("max_outgoing_bytes", 1024, u32, l.max_outgoing_bytes);
+  r.integer("max_outgoing_messages", 1, u32, l.max_outgoing_messages);
+  r.integer("max_publish_rate", 0, u32, l.max_publish_rate);
+  r.integer("max_publish_bytes_rate", 0, u32, l.max_publish_bytes_rate);
+  r.integer("max_subscriptions", 0, u32, l.max_subscriptions);
+}
+
+void read_limits(const std::string& file, const toml::table& root, Limits& l) {
+  TableReader r(file, section_table(file, root, "limits"), "limits.");
+  r.reject_unknown_keys(kSections[2]);
+  read_limit_values(r, l);
+}
+
+// A [[listener]]'s own [listener.limits]: `l.limits` starts as the
+// broker's [limits] and takes the listener's values on top.
+void read_listener_limits(const std::string& file, const TableReader& listener, Listener& l) {
+  const toml::node* node = listener.find("limits");
+  if (!node) return;
+  const toml::table* t = node->as_table();
+  if (!t) {
+    listener.fail(node->source(), "listener.limits must be a table ([listener.limits] after its [[listener]]), got " +
+                                      std::string(type_name(node->type())));
+  }
+  TableReader r(file, *t, "listener.limits.");
+  for (auto&& [key, value] : *t) {
+    bool per_listener = std::find(std::begin(kListenerLimitsKeys), std::end(kListenerLimitsKeys), key.str()) !=
+                        std::end(kListenerLimitsKeys);
+    bool broker_wide = std::find(std::begin(kLimitsKeys), std::end(kLimitsKeys), key.str()) != std::end(kLimitsKeys);
+    if (!per_listener && broker_wide) {
+      r.fail(key.source(), "limits." + std::string(key.str()) +
+                               " applies broker-wide (sessions and capabilities outlive a connection) and cannot be "
+                               "set per listener; expected one of: " + joined(kListenerLimitsKeys));
+    }
+  }
+  r.reject_unknown_keys(kListenerLimits);
+  read_limit_values(r, l.limits);
+}
+
 // The TLS keys of a [[listener]]: only on tls:// and wss://, where
 // cert_file and key_file are required. Whether the files load is checked
 // when the listener opens (the broker refuses to start).
@@ -267,6 +339,11 @@ void read_listeners(const std::string& file, const toml::table& root, Config& co
     if (!url) r.fail(t->source(), "[[listener]] has no url; expected url = \"tcp://host:port\"");
     Listener listener = parse_listen_url(url->get(), position(file, url->source()));
     r.integer("max_connections", 0, std::numeric_limits<std::uint32_t>::max(), listener.max_connections);
+    r.integer("max_connect_rate", 0, 1000000, listener.max_connect_rate);
+    constexpr std::string_view proxy_versions[] = {"none", "v1", "v2", "any"};
+    listener.proxy_protocol = choice(r, "proxy_protocol", proxy_versions, ProxyProtocol::none);
+    listener.limits = config.limits;
+    read_listener_limits(file, r, listener);
     read_listener_tls(r, *t, listener);
     if (t->get("allow_anonymous")) {
       bool anonymous = false;
@@ -283,38 +360,6 @@ void read_listeners(const std::string& file, const toml::table& root, Config& co
     config.listeners.push_back(std::move(listener));
     seen_at.push_back(url->source());
   }
-}
-
-void read_limits(const std::string& file, const toml::table& root, Limits& l) {
-  constexpr long long u16 = std::numeric_limits<std::uint16_t>::max();
-  constexpr long long u32 = std::numeric_limits<std::uint32_t>::max();
-  TableReader r(file, section_table(file, root, "limits"), "limits.");
-  r.reject_unknown_keys(kSections[2]);
-  r.integer("max_connections", 1, u32, l.max_connections);
-  r.integer("max_packet_size", 16, 268435455, l.max_packet_size);
-  r.integer("receive_maximum", 1, u16, l.receive_maximum);
-  r.integer("topic_alias_maximum", 0, u16, l.topic_alias_maximum);
-  r.integer("max_keep_alive", 0, u16, l.max_keep_alive);
-  r.integer("session_expiry_max", 0, u32, l.session_expiry_max);
-  r.integer("max_inflight_messages", 1, u16, l.max_inflight_messages);
-  r.integer("max_queued_messages", 0, u32, l.max_queued_messages);
-  r.integer("max_queued_bytes", 0, std::numeric_limits<std::int64_t>::max(), l.max_queued_bytes);
-  r.boolean("queue_qos0_offline", l.queue_qos0_offline);
-  r.integer("max_topic_length", 1, u16, l.max_topic_length);
-  r.integer("max_topic_levels", 1, u16, l.max_topic_levels);
-  r.integer("maximum_qos", 0, 2, l.maximum_qos);
-  r.boolean("retain_available", l.retain_available);
-  r.boolean("wildcard_subscriptions", l.wildcard_subscriptions);
-  r.boolean("shared_subscriptions", l.shared_subscriptions);
-  r.boolean("subscription_identifiers", l.subscription_identifiers);
-  // MQTT 3.1.1 [MQTT-3.1.3-5]: a server must accept client ids of 1 to 23 bytes.
-  r.integer("max_client_id_length", 23, u16, l.max_client_id_length);
-  r.boolean("allow_empty_client_id", l.allow_empty_client_id);
-  r.integer("connect_timeout", 1, 3600, l.connect_timeout);
-  r.integer("max_outgoing_bytes", 1024, u32, l.max_outgoing_bytes);
-  r.integer("max_outgoing_messages", 1, u32, l.max_outgoing_messages);
-  r.integer("max_publish_rate", 0, u32, l.max_publish_rate);
-  r.integer("max_publish_bytes_rate", 0, u32, l.max_publish_bytes_rate);
 }
 
 void read_auth(const std::string& file, const toml::table& root, Auth& a) {
@@ -424,6 +469,10 @@ std::string section_names() {
 
 }  // namespace
 
+std::vector<std::string> listener_limit_keys() {
+  return {std::begin(kListenerLimitsKeys), std::end(kListenerLimitsKeys)};
+}
+
 std::vector<std::string> known_keys() {
   std::vector<std::string> out;
   for (const Section& s : kSections) {
@@ -506,8 +555,9 @@ Config load_string(const std::string& text, const std::string& name) {
   }
   Config config;
   read_broker(name, root, config);
+  read_limits(name, root, config.limits);  // before the listeners, which start from it
+  config.listeners[0].limits = config.limits;  // the default listener, if no [[listener]] replaces it
   read_listeners(name, root, config);
-  read_limits(name, root, config.limits);
   read_sys(name, root, config.sys);
   read_store(name, root, config.store);
   read_rules(name, root, config.rules);

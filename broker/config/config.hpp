@@ -23,36 +23,9 @@ using LogLevel = log::Level;
 enum class ClientCerts : std::uint8_t { none, optional, required };
 // Which part of a verified client certificate becomes the MQTT username.
 enum class CertUsername : std::uint8_t { none, cn, san };
-
-struct Listener {
-  std::string scheme = "tcp";  // tcp, tls, ws, wss
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 1883;
-  std::string path;  // ws, wss: the HTTP path of the upgrade ("/mqtt")
-  std::uint32_t max_connections = 0;  // 0: only the broker-wide limit applies
-  // TLS (tls, wss). Files are PEM.
-  std::string cert_file;
-  std::string key_file;
-  std::string ca_file;  // CAs that client certificates must chain to
-  ClientCerts client_certs = ClientCerts::none;
-  CertUsername cert_username = CertUsername::none;
-  std::string ciphers;            // OpenSSL cipher list for TLS 1.2; empty: OpenSSL's default
-  std::string tls_min_version = "1.2";  // "1.2" or "1.3"
-  // Clients without a username (or certificate identity) may connect.
-  // Unset: only on loopback listeners (127.0.0.0/8, ::1, localhost).
-  std::optional<bool> allow_anonymous;
-  bool anonymous_allowed() const {
-    if (allow_anonymous) return *allow_anonymous;
-    return host == "localhost" || host == "::1" || host.starts_with("127.");
-  }
-  bool tls() const { return scheme == "tls" || scheme == "wss"; }
-  bool websocket() const { return scheme == "ws" || scheme == "wss"; }
-  std::string name() const {
-    bool v6 = host.find(':') != std::string::npos;  // an IPv6 literal is bracketed
-    return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + path;
-  }
-  bool operator==(const Listener&) const = default;
-};
+// A PROXY protocol header the listener expects before anything else
+// (broker/transport/proxy_header.hpp): none, version 1, 2, or either.
+enum class ProxyProtocol : std::uint8_t { none, v1, v2, any };
 
 struct Limits {
   std::uint32_t max_connections = 100000;
@@ -85,7 +58,50 @@ struct Limits {
   // loss). 0: no limit.
   std::uint32_t max_publish_rate = 0;
   std::uint32_t max_publish_bytes_rate = 0;
+  // Per client, subscriptions (topic filters) its session may hold; a
+  // SUBSCRIBE beyond gets 0x97 quota exceeded (3.1.1: 0x80). 0: no limit.
+  std::uint32_t max_subscriptions = 0;
   bool operator==(const Limits&) const = default;
+};
+
+struct Listener {
+  std::string scheme = "tcp";  // tcp, tls, ws, wss
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 1883;
+  std::string path;  // ws, wss: the HTTP path of the upgrade ("/mqtt")
+  std::uint32_t max_connections = 0;  // 0: only the broker-wide limit applies
+  // New connections per second accepted (burst: one second's worth);
+  // beyond, a connection is closed at accept. 0: no limit.
+  std::uint32_t max_connect_rate = 0;
+  // Behind a load balancer: every connection starts with its PROXY header,
+  // whose source address then stands for the client everywhere.
+  ProxyProtocol proxy_protocol = ProxyProtocol::none;
+  // The [limits] that apply to this listener's connections: the broker's,
+  // with the listener's own [listener.limits] values on top (only the
+  // per-connection keys, see listener_limit_keys()).
+  Limits limits;
+  // TLS (tls, wss). Files are PEM.
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;  // CAs that client certificates must chain to
+  ClientCerts client_certs = ClientCerts::none;
+  CertUsername cert_username = CertUsername::none;
+  std::string ciphers;            // OpenSSL cipher list for TLS 1.2; empty: OpenSSL's default
+  std::string tls_min_version = "1.2";  // "1.2" or "1.3"
+  // Clients without a username (or certificate identity) may connect.
+  // Unset: only on loopback listeners (127.0.0.0/8, ::1, localhost).
+  std::optional<bool> allow_anonymous;
+  bool anonymous_allowed() const {
+    if (allow_anonymous) return *allow_anonymous;
+    return host == "localhost" || host == "::1" || host.starts_with("127.");
+  }
+  bool tls() const { return scheme == "tls" || scheme == "wss"; }
+  bool websocket() const { return scheme == "ws" || scheme == "wss"; }
+  std::string name() const {
+    bool v6 = host.find(':') != std::string::npos;  // an IPv6 literal is bracketed
+    return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + path;
+  }
+  bool operator==(const Listener&) const = default;
 };
 
 // The MQTT 5 enhanced authentication methods Strata implements
@@ -172,5 +188,10 @@ Listener parse_listen_url(const std::string& url, const std::string& where);
 // Every key the file may hold, as "section.key" ("limits.max_packet_size",
 // "listener.url"). Tests use it to keep etc/strata.toml complete.
 std::vector<std::string> known_keys();
+
+// The [limits] keys a [[listener]] may override in its [listener.limits]
+// table: those a connection applies. Session-wide ones (queues, expiry)
+// and the broker's capabilities stay broker-wide.
+std::vector<std::string> listener_limit_keys();
 
 }  // namespace strata::config

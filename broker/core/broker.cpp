@@ -35,13 +35,25 @@ void Broker::open_listeners() {
   for (const config::Listener& l : config_.listeners) {
     asio::ip::tcp::endpoint ep(asio::ip::make_address(l.host), l.port);
     ConnectionQuota* quota = listener_quotas_.emplace_back(std::make_unique<ConnectionQuota>(l.max_connections)).get();
+    ConnectRate* rate = connect_rates_.emplace_back(std::make_unique<ConnectRate>(l.max_connect_rate)).get();
     auto factory = stream_factories_.emplace_back(std::make_shared<transport::StreamFactory>(l));
     for (auto& core : cores_) {
       Core* c = core.get();
       std::unique_ptr<transport::TcpListener> listener;
       try {
         listener = std::make_unique<transport::TcpListener>(
-            c->io(), ep, [c, quota, factory](asio::ip::tcp::socket s) {
+            c->io(), ep, [c, quota, rate, factory, name = l.name()](asio::ip::tcp::socket s) {
+              if (!rate->admit()) {
+                // Over max_connect_rate: closed before any byte is read, so
+                // a connection storm costs no handshake and no CONNECT.
+                c->stats().add(c->stats().connections_rate_limited);
+                if (std::uint64_t n = rate->report()) {
+                  STRATA_WARN("broker") << "listener " << name << ": " << n
+                                        << (n == 1 ? " connection" : " connections")
+                                        << " over max_connect_rate closed at accept";
+                }
+                return;  // the socket closes as it goes out of scope
+              }
               c->accept(factory->make(std::move(s)), *quota);
             });
       } catch (const boost::system::system_error& e) {
@@ -54,7 +66,8 @@ void Broker::open_listeners() {
     }
     config::Listener bound = l;
     bound.port = ep.port();  // the kernel's choice when the config said 0
-    STRATA_INFO("broker") << "listening on " << bound.name();
+    constexpr const char* proxy_names[] = {"", " (PROXY protocol v1)", " (PROXY protocol v2)", " (PROXY protocol v1 or v2)"};
+    STRATA_INFO("broker") << "listening on " << bound.name() << proxy_names[static_cast<int>(l.proxy_protocol)];
   }
 }
 

@@ -20,6 +20,7 @@
 #include "broker/auth/authorizer.hpp"
 #include "broker/auth/file_authorizer.hpp"
 #include "broker/config/config.hpp"
+#include "broker/core/connect_rate.hpp"
 #include "broker/core/connection_quota.hpp"
 #include "broker/core/core.hpp"
 #include "broker/core/publish_hook.hpp"
@@ -113,6 +114,7 @@ class Broker {
 
   ConnectionQuota connections_;
   std::vector<std::unique_ptr<ConnectionQuota>> listener_quotas_;  // one per configured listener
+  std::vector<std::unique_ptr<ConnectRate>> connect_rates_;        // one per configured listener
   std::vector<std::shared_ptr<transport::StreamFactory>> stream_factories_;  // one per configured listener
   std::atomic<bool> stopping_{false};
 };

@@ -27,14 +27,36 @@ constexpr std::size_t max_read_chunk = 64 * 1024;
 constexpr std::size_t keep_write_capacity = 64 * 1024;
 }  // namespace
 
+transport::CloseNotice notice_for(ReasonCode reason) {
+  using transport::CloseNotice;
+  switch (reason) {
+    case ReasonCode::success:
+    case ReasonCode::disconnect_with_will:
+      return CloseNotice::normal;
+    case ReasonCode::server_shutting_down:
+      return CloseNotice::going_away;
+    case ReasonCode::malformed_packet:
+    case ReasonCode::protocol_error:
+    case ReasonCode::receive_maximum_exceeded:
+    case ReasonCode::topic_alias_invalid:
+      return CloseNotice::protocol_error;
+    default:
+      return protocol::is_error(reason) ? CloseNotice::policy_violation : CloseNotice::normal;
+  }
+}
+
 Client::Client(Core& core, std::unique_ptr<transport::Stream> stream, bool over_quota)
-    : core_(core), stream_(std::move(stream)), over_quota_(over_quota), timer_(core.io()) {}
+    : core_(core),
+      stream_(std::move(stream)),
+      limits_(stream_->listener() != nullptr ? stream_->listener()->limits : core.broker().limits()),
+      over_quota_(over_quota),
+      timer_(core.io()) {}
 
 Client::~Client() = default;
 
 void Client::start() {
   last_rx_ = std::chrono::steady_clock::now();
-  timer_.expires_after(core_.broker().limits().connect_timeout);
+  timer_.expires_after(limits_.connect_timeout);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) self->on_timer();
   });
@@ -74,6 +96,7 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
     // EOF or reset without DISCONNECT: an ungraceful loss, the will is due.
     STRATA_DEBUG("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
                            << ": connection lost: " << ec.message();
+    notice_ = transport::CloseNotice::none;  // nobody to tell
     close(true);
     return;
   }
@@ -92,7 +115,7 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
 }
 
 void Client::charge_publish(std::size_t bytes) {
-  const config::Limits& limits = core_.broker().limits();
+  const config::Limits& limits = limits_;
   auto now = std::chrono::steady_clock::now();
   if (limits.max_publish_rate != 0) {
     rate_clock_ = std::max(rate_clock_, now) + std::chrono::nanoseconds(1'000'000'000 / limits.max_publish_rate);
@@ -104,7 +127,7 @@ void Client::charge_publish(std::size_t bytes) {
 }
 
 bool Client::over_budget() const {
-  const config::Limits& limits = core_.broker().limits();
+  const config::Limits& limits = limits_;
   if (limits.max_publish_rate == 0 && limits.max_publish_bytes_rate == 0) return false;
   // Ahead of now by more than the one-second burst.
   return std::max(rate_clock_, bytes_clock_) - std::chrono::seconds(1) > std::chrono::steady_clock::now();
@@ -130,7 +153,7 @@ bool Client::throttle() {
 
 void Client::process_input() {
   auto self = shared_from_this();  // a handler may end in close()
-  const std::uint32_t max_size = core_.broker().limits().max_packet_size;
+  const std::uint32_t max_size = limits_.max_packet_size;
   while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::authenticating ||
                            state_ == State::connected)) {
     if (state_ == State::connected && over_budget()) break;  // the rest waits (throttle)
@@ -140,6 +163,7 @@ void Client::process_input() {
       // is not, so close at once, without waiting for the rest or
       // answering in a protocol version the peer never announced.
       STRATA_INFO("client") << stream_->remote_address() << ": first packet is not CONNECT";
+      notice_ = transport::CloseNotice::protocol_error;
       close(false);
       break;
     }
@@ -217,7 +241,7 @@ void Client::on_disconnect(protocol::Disconnect&& d) {
         return;
       }
       if (session_ != nullptr) {
-        session_->expiry_interval = std::min(*expiry, core_.broker().limits().session_expiry_max);
+        session_->expiry_interval = std::min(*expiry, limits_.session_expiry_max);
       }
     }
   }
@@ -251,6 +275,7 @@ void Client::flush() {
                            self->wactive_.clear();
                          }
                          if (ec) {
+                           self->notice_ = transport::CloseNotice::none;
                            if (self->state_ < State::closing) self->close(true);
                            else self->close(false);
                            return;
@@ -284,6 +309,7 @@ void Client::close_after_flush() {
 void Client::disconnect(ReasonCode reason, std::string_view text) {
   if (state_ >= State::closing) return;
   auto self = shared_from_this();  // closing may drop the core's reference
+  notice_ = notice_for(reason);
   if (state_ == State::connected && version_ == Version::v5) {
     protocol::Disconnect d{reason, {}};
     if (!text.empty() && problem_info_) d.properties.reason_string = std::string(text);
@@ -310,6 +336,7 @@ void Client::taken_over() {
   if (state_ >= State::closing) return;
   auto self = shared_from_this();  // closing may drop the core's reference
   STRATA_INFO("client") << client_id_ << ": session taken over by a new connection";
+  notice_ = transport::CloseNotice::policy_violation;
   if (version_ == Version::v5) send(protocol::Disconnect{ReasonCode::session_taken_over, {}});
   if (session_ != nullptr) {
     session_->attachment = nullptr;
@@ -322,6 +349,7 @@ void Client::taken_over() {
 void Client::fail(ReasonCode reason, std::string_view text) {
   STRATA_INFO("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
                         << ": closing: " << protocol::to_string(reason) << " (" << text << ")";
+  notice_ = notice_for(reason);
   if (state_ == State::awaiting_connect || state_ == State::authenticating) {
     // No CONNACK yet: a v5 client gets one with the reason (spec 3.2.2.2);
     // a 3.1.1 client only for an unsupported protocol level (3.1.1 3.1.2.2).
@@ -340,7 +368,8 @@ void Client::close(bool will_due) {
   bool was_connected = state_ == State::connected;
   state_ = State::closed;
   timer_.cancel();
-  stream_->close();
+  // A notice cannot go between the bytes of a write under way.
+  stream_->close(writing_ ? transport::CloseNotice::none : notice_);
   if (session_ != nullptr) {
     session_->attachment = nullptr;
     handle_->online.store(false, std::memory_order_release);
@@ -371,6 +400,7 @@ void Client::on_timer() {
                           << (state_ == State::awaiting_connect
                                   ? ": no CONNECT within the connect timeout"
                                   : ": enhanced authentication not finished within the connect timeout");
+    notice_ = transport::CloseNotice::policy_violation;
     close(false);
     return;
   }

@@ -36,6 +36,9 @@ namespace strata::core {
 
 class Core;
 
+// The transport's close notice for a reason code the broker closes with.
+transport::CloseNotice notice_for(protocol::ReasonCode reason);
+
 class Client final : public session::Attachment, public std::enable_shared_from_this<Client> {
  public:
   // `over_quota`: a connection limit was reached; CONNECT is refused.
@@ -72,6 +75,7 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void send(const protocol::Packet& packet);
   void flush();
   void close_after_flush();
+  // Closes the stream with notice_ (none while a write is under way).
   void close(bool will_due);
   void fail(protocol::ReasonCode reason, std::string_view text);
   void arm_timer();
@@ -120,7 +124,13 @@ class Client final : public session::Attachment, public std::enable_shared_from_
 
   Core& core_;
   std::unique_ptr<transport::Stream> stream_;
+  // The limits of the listener that accepted the connection ([limits] with
+  // its [listener.limits] on top); the broker's for a stream without one.
+  const config::Limits& limits_;
   State state_ = State::awaiting_connect;
+  // What the transport tells the peer when the broker closes (TLS
+  // close_notify, WebSocket close code); set by whatever decides to close.
+  transport::CloseNotice notice_ = transport::CloseNotice::normal;
   const bool over_quota_;
   protocol::Version version_ = protocol::Version::v5;
 

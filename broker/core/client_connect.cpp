@@ -19,6 +19,7 @@ using protocol::Version;
 using session::Session;
 
 void Client::refuse_connect(ReasonCode reason, std::string_view text) {
+  notice_ = notice_for(reason);
   protocol::Connack ack{false, reason, {}};
   if (version_ == Version::v5 && !text.empty() && problem_info_) {
     ack.properties.reason_string = std::string(text);
@@ -40,7 +41,7 @@ std::string Client::make_client_id() const {
 }
 
 void Client::on_connect(protocol::Connect&& c) {
-  const config::Limits& limits = core_.broker().limits();
+  const config::Limits& limits = limits_;
   version_ = c.version;
   state_ = State::connecting;
   const protocol::Properties& props = c.properties;
@@ -86,7 +87,7 @@ void Client::on_connect(protocol::Connect&& c) {
 }
 
 void Client::accept_connect(protocol::Connect&& c, std::string username, std::optional<std::string> auth_data) {
-  const config::Limits& limits = core_.broker().limits();
+  const config::Limits& limits = limits_;
   const protocol::Properties& props = c.properties;
   state_ = State::connecting;
   if (c.will) {

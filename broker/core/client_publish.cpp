@@ -41,7 +41,7 @@ using session::Delivery;
 using session::Outgoing;
 
 void Client::on_publish(protocol::Publish&& p) {
-  const config::Limits& limits = core_.broker().limits();
+  const config::Limits& limits = limits_;
   core_.stats().add(core_.stats().messages_received);
   charge_publish(p.topic.size() + p.payload.size());
 
@@ -249,7 +249,7 @@ void Client::on_ack(protocol::Ack&& a) {
 // Outgoing
 
 std::size_t Client::send_window() const noexcept {
-  return std::min<std::size_t>(client_receive_max_, core_.broker().limits().max_inflight_messages);
+  return std::min<std::size_t>(client_receive_max_, limits_.max_inflight_messages);
 }
 
 void Client::deliver(Delivery&& d) {
@@ -261,7 +261,7 @@ void Client::send_delivery(Delivery&& d) {
   if (d.qos == QoS::at_most_once) {
     // A slow consumer: its socket has not taken what was sent before.
     // QoS 0 may be lost, so it goes first and memory stays bounded.
-    const config::Limits& limits = core_.broker().limits();
+    const config::Limits& limits = limits_;
     if (wpending_.size() + wactive_.size() >= limits.max_outgoing_bytes ||
         pending_publishes_ + active_publishes_ >= limits.max_outgoing_messages) {
       core_.stats().add(core_.stats().messages_dropped);

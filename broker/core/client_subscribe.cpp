@@ -20,7 +20,7 @@ bool has_wildcard(std::string_view filter) {
 }  // namespace
 
 void Client::on_subscribe(protocol::Subscribe&& s) {
-  const config::Limits& limits = core_.broker().limits();
+  const config::Limits& limits = limits_;
   const auto& ids = s.properties.subscription_identifiers;
   if (ids.size() > 1) return fail(ReasonCode::protocol_error, "more than one subscription identifier");
   if (!ids.empty() && !limits.subscription_identifiers) {
@@ -58,6 +58,13 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
     }
     if (!core_.broker().authorizer().can_subscribe(who, e.filter)) {
       ack.reasons.push_back(ReasonCode::not_authorized);
+      continue;
+    }
+    // limits.max_subscriptions: a new filter beyond the quota is refused;
+    // replacing one the session holds is always allowed.
+    if (limits.max_subscriptions != 0 && session_->subscriptions.size() >= limits.max_subscriptions &&
+        !session_->subscriptions.contains(e.filter)) {
+      ack.reasons.push_back(ReasonCode::quota_exceeded);  // 3.1.1: 0x80
       continue;
     }
     protocol::SubscribeOptions options = e.options;

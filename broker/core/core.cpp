@@ -47,7 +47,7 @@ void Core::accept(std::unique_ptr<transport::Stream> stream, ConnectionQuota& qu
     // their CONNECT so they learn why (CONNACK 0x97 quota exceeded, 3.1.1:
     // server unavailable); beyond that the socket is simply closed.
     if (refusing_ >= max_refusing) {
-      stream->close();
+      stream->close(transport::CloseNotice::none);
       return;
     }
     ++refusing_;

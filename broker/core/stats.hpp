@@ -14,6 +14,7 @@ struct Stats {
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> messages_dropped{0};   // queue full, too large, expired, QoS 0 offline
+  std::atomic<std::uint64_t> connections_rate_limited{0};  // closed at accept: listener.max_connect_rate
   std::atomic<std::int64_t> clients_connected{0};
   std::atomic<std::int64_t> sessions{0};            // sessions owned by this core, online or not
 

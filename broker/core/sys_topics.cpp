@@ -34,7 +34,7 @@ void SysTopics::publish(const std::string& topic, const std::string& value) {
 }
 
 void SysTopics::publish_all() {
-  std::uint64_t received = 0, sent = 0, bytes_in = 0, bytes_out = 0, dropped = 0;
+  std::uint64_t received = 0, sent = 0, bytes_in = 0, bytes_out = 0, dropped = 0, rate_limited = 0;
   std::int64_t connected = 0;
   for (unsigned i = 0; i < broker_.core_count(); ++i) {
     const Stats& s = broker_.core(i).stats();
@@ -43,6 +43,7 @@ void SysTopics::publish_all() {
     bytes_in += s.bytes_received.load(std::memory_order_relaxed);
     bytes_out += s.bytes_sent.load(std::memory_order_relaxed);
     dropped += s.messages_dropped.load(std::memory_order_relaxed);
+    rate_limited += s.connections_rate_limited.load(std::memory_order_relaxed);
     connected += s.clients_connected.load(std::memory_order_relaxed);
   }
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
@@ -52,6 +53,7 @@ void SysTopics::publish_all() {
   publish("$SYS/broker/uptime", std::to_string(uptime.count()) + " seconds");
   publish("$SYS/broker/clients/connected", std::to_string(connected));
   publish("$SYS/broker/clients/total", std::to_string(broker_.session_count()));
+  publish("$SYS/broker/connections/rate_limited", std::to_string(rate_limited));
   publish("$SYS/broker/messages/received", std::to_string(received));
   publish("$SYS/broker/messages/sent", std::to_string(sent));
   publish("$SYS/broker/messages/dropped", std::to_string(dropped));

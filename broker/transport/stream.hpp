@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,19 @@
 
 namespace strata::transport {
 
+// Why the broker closes a connection, for transports that tell the peer:
+// TLS sends close_notify and WebSocket a close frame with the matching
+// status code (RFC 6455 7.4.1) for every value but `none`, which closes
+// the socket without a word (the peer is gone, or a write is under way and
+// nothing may be put between its bytes).
+enum class CloseNotice : std::uint8_t {
+  none,
+  normal,            // DISCONNECT either way, refused CONNECT: WebSocket 1000
+  going_away,        // the broker shuts down: 1001
+  protocol_error,    // malformed packet, protocol violation: 1002
+  policy_violation,  // other refusals (timeouts, limits, not authorized): 1008
+};
+
 class Stream {
  public:
   using Handler = std::function<void(const boost::system::error_code&, std::size_t)>;
@@ -32,7 +46,10 @@ class Stream {
   // Completes when all of `buffer` was written, or on error.
   virtual void async_write(boost::asio::const_buffer buffer, Handler handler) = 0;
   // Closes both directions; outstanding operations complete with an error.
-  virtual void close() noexcept = 0;
+  // The notice, if any, is written without waiting (a non-blocking write
+  // that is dropped if the socket cannot take it at once): a peer can never
+  // hold a closing connection open.
+  virtual void close(CloseNotice notice) noexcept = 0;
   // "127.0.0.1:50432", for logs and per-address limits.
   virtual const std::string& remote_address() const noexcept = 0;
   // The verified client certificate's identity when the listener uses it

@@ -1,5 +1,6 @@
 #include "broker/transport/stream_factory.hpp"
 
+#include "broker/transport/proxy_stream.hpp"
 #include "broker/transport/tcp_stream.hpp"
 #include "broker/transport/tls_stream.hpp"
 #include "broker/transport/ws_stream.hpp"
@@ -12,19 +13,25 @@ StreamFactory::StreamFactory(const config::Listener& listener)
 }
 
 std::unique_ptr<Stream> StreamFactory::make(boost::asio::ip::tcp::socket socket) const {
-  const std::string& scheme = listener_->scheme;
   std::unique_ptr<Stream> s;
-  if (scheme == "tls") {
-    s = std::make_unique<TlsStream>(std::move(socket), tls_);
-  } else if (scheme == "ws") {
-    s = std::make_unique<WsTcpStream>(std::move(socket), listener_->path, nullptr);
-  } else if (scheme == "wss") {
-    s = std::make_unique<WsTlsStream>(std::move(socket), listener_->path, tls_);
+  if (listener_->proxy_protocol != config::ProxyProtocol::none) {
+    s = std::make_unique<ProxyStream>(std::move(socket), listener_->proxy_protocol,
+                                      [self = shared_from_this()](boost::asio::ip::tcp::socket inner, std::string remote) {
+                                        return self->make_stream(std::move(inner), std::move(remote));
+                                      });
   } else {
-    s = std::make_unique<TcpStream>(std::move(socket));
+    s = make_stream(std::move(socket), {});
   }
   s->set_listener(listener_);
   return s;
+}
+
+std::unique_ptr<Stream> StreamFactory::make_stream(boost::asio::ip::tcp::socket socket, std::string remote) const {
+  const std::string& scheme = listener_->scheme;
+  if (scheme == "tls") return std::make_unique<TlsStream>(std::move(socket), tls_, std::move(remote));
+  if (scheme == "ws") return std::make_unique<WsTcpStream>(std::move(socket), listener_->path, nullptr, std::move(remote));
+  if (scheme == "wss") return std::make_unique<WsTlsStream>(std::move(socket), listener_->path, tls_, std::move(remote));
+  return std::make_unique<TcpStream>(std::move(socket), std::move(remote));
 }
 
 bool StreamFactory::reload() { return tls_ ? tls_->reload() : true; }

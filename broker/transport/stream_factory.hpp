@@ -14,16 +14,21 @@
 
 namespace strata::transport {
 
-class StreamFactory {
+class StreamFactory : public std::enable_shared_from_this<StreamFactory> {
  public:
   // Loads the TLS files of a tls/wss listener; throws std::runtime_error.
   explicit StreamFactory(const config::Listener& listener);
+  // With the listener's proxy_protocol, a ProxyStream that makes the
+  // listener's stream once the PROXY header named the client.
   std::unique_ptr<Stream> make(boost::asio::ip::tcp::socket socket) const;
   // Re-reads the TLS files (SIGHUP); false when they failed to load and
   // the running ones stay. True for listeners without TLS.
   bool reload();
 
  private:
+  // The listener's own stream; `remote` overrides the socket's peer.
+  std::unique_ptr<Stream> make_stream(boost::asio::ip::tcp::socket socket, std::string remote) const;
+
   std::shared_ptr<const config::Listener> listener_;
   std::shared_ptr<TlsContext> tls_;
 };

@@ -6,12 +6,16 @@ namespace strata::transport {
 
 namespace asio = boost::asio;
 
-TcpStream::TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+TcpStream::TcpStream(asio::ip::tcp::socket socket, std::string remote) : socket_(std::move(socket)) {
   boost::system::error_code ec;
   // MQTT packets are small and latency matters more than segment count;
   // writes are already batched per connection (see Client::flush).
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  remote_ = remote_of(socket_);
+  remote_ = remote_or(socket_, std::move(remote));
+}
+
+std::string remote_or(const asio::ip::tcp::socket& socket, std::string remote) {
+  return remote.empty() ? remote_of(socket) : remote;
 }
 
 std::string remote_of(const asio::ip::tcp::socket& socket) {
@@ -31,7 +35,7 @@ void TcpStream::async_write(asio::const_buffer buffer, Handler handler) {
   asio::async_write(socket_, buffer, std::move(handler));
 }
 
-void TcpStream::close() noexcept {
+void TcpStream::close(CloseNotice) noexcept {
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

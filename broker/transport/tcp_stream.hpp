@@ -9,13 +9,17 @@ namespace strata::transport {
 
 // "address:port" of the socket's peer, or "unknown".
 std::string remote_of(const boost::asio::ip::tcp::socket& socket);
+// `remote` when given (the client behind a PROXY header), else remote_of().
+std::string remote_or(const boost::asio::ip::tcp::socket& socket, std::string remote);
 
 class TcpStream final : public Stream {
  public:
-  explicit TcpStream(boost::asio::ip::tcp::socket socket);
+  // `remote`: the client's address when it is not the socket's peer
+  // (PROXY protocol); empty: the peer's.
+  explicit TcpStream(boost::asio::ip::tcp::socket socket, std::string remote = {});
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
-  void close() noexcept override;
+  void close(CloseNotice notice) noexcept override;
   const std::string& remote_address() const noexcept override { return remote_; }
 
  private:

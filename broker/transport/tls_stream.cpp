@@ -9,8 +9,11 @@ namespace strata::transport {
 
 namespace asio = boost::asio;
 
-TlsStream::TlsStream(asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> tls)
-    : tls_(std::move(tls)), ctx_(tls_->current()), stream_(std::move(socket), *ctx_), remote_(remote_of(stream_.next_layer())) {
+TlsStream::TlsStream(asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> tls, std::string remote)
+    : tls_(std::move(tls)),
+      ctx_(tls_->current()),
+      stream_(std::move(socket), *ctx_),
+      remote_(remote_or(stream_.next_layer(), std::move(remote))) {
   boost::system::error_code ec;
   stream_.next_layer().set_option(asio::ip::tcp::no_delay(true), ec);
 }
@@ -37,12 +40,22 @@ void TlsStream::async_write(asio::const_buffer buffer, Handler handler) {
   asio::async_write(stream_, buffer, std::move(handler));
 }
 
-void TlsStream::close() noexcept {
-  // No close_notify: the MQTT session is over either way, and waiting for
-  // the peer's answer would let it hold the connection open.
+void TlsStream::close(CloseNotice notice) noexcept {
+  if (ready_ && notice != CloseNotice::none) send_close_notify(stream_);
   boost::system::error_code ec;
   stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.next_layer().close(ec);
+}
+
+void send_close_notify(asio::ssl::stream<asio::ip::tcp::socket>& stream) noexcept {
+  // The TLS close_notify alert, without waiting for the peer's: on a
+  // non-blocking socket the synchronous shutdown writes the alert and then
+  // stops at would_block where it would read the answer. Asio keeps its
+  // own buffers per direction, so an outstanding read is not disturbed;
+  // the caller makes sure no write is outstanding (CloseNotice::none).
+  boost::system::error_code ec;
+  stream.next_layer().non_blocking(true, ec);
+  if (!ec) stream.shutdown(ec);
 }
 
 }  // namespace strata::transport

@@ -15,12 +15,16 @@
 
 namespace strata::transport {
 
+// Writes TLS close_notify on `stream` if the socket takes it at once.
+void send_close_notify(boost::asio::ssl::stream<boost::asio::ip::tcp::socket>& stream) noexcept;
+
 class TlsStream final : public Stream {
  public:
-  TlsStream(boost::asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> tls);
+  // `remote` as for TcpStream.
+  TlsStream(boost::asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> tls, std::string remote = {});
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
-  void close() noexcept override;
+  void close(CloseNotice notice) noexcept override;
   const std::string& remote_address() const noexcept override { return remote_; }
   const std::string& peer_identity() const noexcept override { return identity_; }
 

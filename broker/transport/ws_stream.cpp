@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -9,6 +10,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "broker/transport/tcp_stream.hpp"
+#include "broker/transport/tls_stream.hpp"
 #include "broker/util/log.hpp"
 
 namespace strata::transport {
@@ -43,19 +45,24 @@ std::string pick_subprotocol(std::string_view offered) {
 }  // namespace
 
 template <>
-WsStream<tcp::socket>::WsStream(tcp::socket socket, std::string path, std::shared_ptr<const TlsContext> tls)
-    : path_(std::move(path)), tls_(std::move(tls)), ws_(std::move(socket)), remote_(remote_of(ws_.next_layer())) {
+WsStream<tcp::socket>::WsStream(tcp::socket socket, std::string path, std::shared_ptr<const TlsContext> tls,
+                                std::string remote)
+    : path_(std::move(path)),
+      tls_(std::move(tls)),
+      ws_(std::move(socket)),
+      remote_(remote_or(ws_.next_layer(), std::move(remote))) {
   boost::system::error_code ec;
   ws_.next_layer().set_option(tcp::no_delay(true), ec);
 }
 
 template <>
-WsStream<TlsNext>::WsStream(tcp::socket socket, std::string path, std::shared_ptr<const TlsContext> tls)
+WsStream<TlsNext>::WsStream(tcp::socket socket, std::string path, std::shared_ptr<const TlsContext> tls,
+                            std::string remote)
     : path_(std::move(path)),
       tls_(std::move(tls)),
       ctx_(tls_->current()),
       ws_(std::move(socket), *ctx_),
-      remote_(remote_of(ws_.next_layer().next_layer())) {
+      remote_(remote_or(ws_.next_layer().next_layer(), std::move(remote))) {
   boost::system::error_code ec;
   ws_.next_layer().next_layer().set_option(tcp::no_delay(true), ec);
 }
@@ -169,13 +176,32 @@ void WsStream<Next>::async_write(asio::const_buffer buffer, Handler handler) {
 }
 
 template <class Next>
-void WsStream<Next>::close() noexcept {
-  // Closes the TCP connection without a WebSocket close handshake: the
-  // MQTT session is over, and waiting for the peer's close frame would let
-  // it hold the connection open. A close frame from the client is answered
-  // by Beast while reading.
+void WsStream<Next>::close(CloseNotice notice) noexcept {
+  // A close frame with the status code, then (wss) close_notify, written
+  // without waiting; then the TCP connection is closed without waiting for
+  // the peer's close frame, which would let it hold the connection open.
+  // Not when the WebSocket is already closed: Beast answered the client's
+  // close frame while reading.
   boost::system::error_code ec;
   auto& socket = beast::get_lowest_layer(ws_);
+  if (ready_ && ws_.is_open() && notice != CloseNotice::none) {
+    const std::uint16_t code = notice == CloseNotice::going_away       ? 1001
+                               : notice == CloseNotice::protocol_error  ? 1002
+                               : notice == CloseNotice::policy_violation ? 1008
+                                                                          : 1000;
+    // A server frame is not masked (RFC 6455 5.1): FIN + close, length 2, code.
+    const std::uint8_t close_frame[] = {0x88, 0x02, static_cast<std::uint8_t>(code >> 8),
+                                        static_cast<std::uint8_t>(code & 0xFF)};
+    socket.non_blocking(true, ec);
+    if (!ec) {
+      if constexpr (std::is_same_v<Next, TlsNext>) {
+        asio::write(ws_.next_layer(), asio::buffer(close_frame), ec);
+        if (!ec) send_close_notify(ws_.next_layer());
+      } else {
+        socket.send(asio::buffer(close_frame), 0, ec);
+      }
+    }
+  }
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
 }

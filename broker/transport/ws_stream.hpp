@@ -32,11 +32,12 @@ namespace strata::transport {
 template <class Next>
 class WsStream final : public Stream {
  public:
-  // `tls` is null for ws:// (Next = tcp::socket).
-  WsStream(boost::asio::ip::tcp::socket socket, std::string path, std::shared_ptr<const TlsContext> tls);
+  // `tls` is null for ws:// (Next = tcp::socket); `remote` as for TcpStream.
+  WsStream(boost::asio::ip::tcp::socket socket, std::string path, std::shared_ptr<const TlsContext> tls,
+           std::string remote = {});
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
-  void close() noexcept override;
+  void close(CloseNotice notice) noexcept override;
   const std::string& remote_address() const noexcept override { return remote_; }
   const std::string& peer_identity() const noexcept override { return identity_; }
 

@@ -491,6 +491,14 @@ class RawClient:
         self.closed = False
         self.received = []
 
+    @classmethod
+    def over(cls, sock, version=V5):
+        """A client on a socket the caller connected (a TLS socket, one
+        bound to a given source address, one that sent a PROXY header)."""
+        c = cls.__new__(cls)
+        c.version, c.sock, c.buf, c.closed, c.received = version, sock, bytearray(), False, []
+        return c
+
     # -- sending --------------------------------------------------------
     def send(self, data):
         self.sock.sendall(bytes(data))

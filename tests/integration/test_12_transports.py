@@ -371,3 +371,136 @@ def test_websocket_upgrade_checks(sb):
     d.send(b"\x30\xff\xff\xff\xff\x7f")
     d.expect_closed(allow=(raw.DISCONNECT,))
     c.subscribe(("still/ok", 0), expect=[0])
+
+
+# ---------------------------------------------------------------------------
+# Server-initiated close: TLS close_notify, WebSocket close frame
+
+def tls_read_to_close(sock, timeout=5.0):
+    """Reads until the TLS connection ends; returns (bytes, clean) where clean
+    means the broker sent close_notify before closing TCP."""
+    data = b""
+    sock.settimeout(timeout)
+    while True:
+        try:
+            chunk = sock.recv(4096)
+        except ssl.SSLEOFError:
+            return data, False
+        except (ConnectionResetError, BrokenPipeError):
+            return data, False
+        if not chunk:
+            return data, True
+        data += chunk
+
+
+@pytest.mark.parametrize("how", ["client DISCONNECT", "malformed packet", "shutdown"])
+def test_tls_close_notify_when_the_broker_closes(sb, pki, how):
+    b = sb()
+    ctx = client_ssl(pki)
+    # Python ignores an EOF without close_notify by default; this test is about it.
+    ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    sock = ctx.wrap_socket(socket.create_connection((b.host, b.ports["tls"]), timeout=5),
+                           server_hostname="127.0.0.1", suppress_ragged_eofs=False)
+    sock.sendall(raw.connect("tls-closer"))
+    c = raw.RawClient.over(sock)
+    assert c.expect(raw.CONNACK).rc == 0
+    rc = None
+    if how == "client DISCONNECT":
+        sock.sendall(raw.disconnect())
+    elif how == "malformed packet":
+        sock.sendall(b"\x30\xff\xff\xff\xff\x7f")
+        rc = 0x81  # DISCONNECT, malformed packet
+    else:
+        b.stop()
+        rc = 0x8B  # DISCONNECT, server shutting down
+    data, clean = tls_read_to_close(sock)
+    if rc is None:
+        assert data == b""
+    else:
+        assert (data[0], data[2]) == (0xE0, rc), data.hex()
+    assert clean, "the broker closed TCP without TLS close_notify"
+    sock.close()
+
+
+@pytest.mark.parametrize("kind", ["ws", "wss"])
+def test_websocket_close_frame_when_the_broker_closes(sb, pki, kind):
+    b = sb()
+    # client DISCONNECT: 1000 normal closure
+    c = ws_client(b, kind, pki)
+    c.connect("ws-bye")
+    c.send(raw.disconnect())
+    assert c.expect_closed() == []
+    assert c.close_frame == b"\x03\xe8"
+    # malformed packet: DISCONNECT 0x81, then 1002 protocol error
+    c = ws_client(b, kind, pki)
+    c.connect("ws-bad")
+    c.send(b"\x30\xff\xff\xff\xff\x7f")
+    assert [p.rc for p in c.expect_closed(allow=(raw.DISCONNECT,))] == [0x81]
+    assert c.close_frame == b"\x03\xea"
+    # a first packet that is not CONNECT: 1002
+    c = ws_client(b, kind, pki)
+    c.send(raw.pingreq())
+    assert c.expect_closed() == []
+    assert c.close_frame == b"\x03\xea"
+    # shutdown: DISCONNECT 0x8B, then 1001 going away
+    c = ws_client(b, kind, pki)
+    c.connect("ws-shutdown")
+    b.stop()
+    assert [p.rc for p in c.expect_closed(allow=(raw.DISCONNECT,))] == [0x8B]
+    assert c.close_frame == b"\x03\xe9"
+
+
+# ---------------------------------------------------------------------------
+# TLS settings: minimum version, ciphers, SAN as username
+
+def tls_mqtt(port, ctx, client_id):
+    """A raw MQTT 5 client over TLS; returns (client, negotiated version, cipher)."""
+    sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                           server_hostname="127.0.0.1")
+    c = raw.RawClient.over(sock)
+    return c, sock.version(), sock.cipher()[0]
+
+
+def test_tls_min_version_ciphers_and_san_username(sb, pki, tmp_path):
+    ports = {k: brokerproc.free_port() for k in ("tls13", "cipher", "san")}
+    tls = {"cert_file": pki["server.crt"], "key_file": pki["server.key"]}
+    acl = tmp_path / "acl"
+    acl.write_text("allow readwrite devices/%u/#\n")
+    b = sb(extra={"auth": {"acl_file": str(acl)}})
+    b.stop()
+    b.config["listener"] += [
+        dict(url="tls://127.0.0.1:%d" % ports["tls13"], tls_min_version="1.3", **tls),
+        dict(url="tls://127.0.0.1:%d" % ports["cipher"], ciphers="ECDHE-ECDSA-AES128-GCM-SHA256", **tls),
+        dict(url="tls://127.0.0.1:%d" % ports["san"], ca_file=pki["ca.crt"], client_certs="required",
+             cert_username="san", allow_anonymous=False, **tls),
+    ]
+    b.ports.update(ports)
+    b.start()
+
+    # tls_min_version 1.3: a TLS 1.2-only client fails the handshake; 1.3 works.
+    old = client_ssl(pki)
+    old.maximum_version = ssl.TLSVersion.TLSv1_2
+    with pytest.raises(ssl.SSLError):
+        tls_mqtt(ports["tls13"], old, "old")
+    c, version, _ = tls_mqtt(ports["tls13"], client_ssl(pki), "new")
+    b.clients.append(c)
+    assert version == "TLSv1.3"
+    c.connect("tls13")
+    # ciphers (TLS 1.2): only the configured suite is negotiated
+    tls12 = client_ssl(pki)
+    tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+    c, version, cipher = tls_mqtt(ports["cipher"], tls12, "c12")
+    b.clients.append(c)
+    assert (version, cipher) == ("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256")
+    c.connect("cipher")
+    other = client_ssl(pki)
+    other.maximum_version = ssl.TLSVersion.TLSv1_2
+    other.set_ciphers("ECDHE-ECDSA-AES256-GCM-SHA384")
+    with pytest.raises(ssl.SSLError):
+        tls_mqtt(ports["cipher"], other, "c256")
+    # cert_username san: alice's certificate has SAN DNS:device-7, which is
+    # the username the ACL sees
+    c, _, _ = tls_mqtt(ports["san"], client_ssl(pki, "alice"), "san")
+    b.clients.append(c)
+    c.connect("san-client")
+    c.subscribe([("devices/device-7/#", 1), ("devices/alice/#", 1)], expect=[1, 0x87])

@@ -94,25 +94,15 @@ def test_idle_connections_closed_after_connect_timeout(tmp_path):
     ports = {"tls": brokerproc.free_port(), "ws": brokerproc.free_port()}
     import certs
     pki = certs.make_pki(tmp_path / "pki")
-    b = brokerproc.Broker(tmp_path, {
+    b = started(tmp_path, {
         "limits": {"connect_timeout": 2},
         "listener": [
             {"url": "tls://127.0.0.1:%d" % ports["tls"], "cert_file": pki["server.crt"], "key_file": pki["server.key"]},
             {"url": "ws://127.0.0.1:%d/mqtt" % ports["ws"]},
-        ]}, config_listeners=True)
-    b.start()
+        ]})
     socks = []
     sel = selectors.DefaultSelector()
     try:
-        deadline = time.monotonic() + 10
-        for port in ports.values():
-            while True:
-                try:
-                    socket.create_connection((b.host, port), timeout=1).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline
-                    time.sleep(0.05)
         plan = [b.port] * 1400 + [ports["tls"]] * 300 + [ports["ws"]] * 300
         start = time.monotonic()
         for port in plan:
@@ -171,3 +161,114 @@ def test_flood_client_throttled_without_loss_while_others_flow(broker):
     at = order.index(b"normal")
     print("\nnormal message arrived after %d of %d flood messages" % (at, n))
     assert at < n - 100, at
+
+
+# ---------------------------------------------------------------------------
+# Per-listener limits: connect rate, [listener.limits] overrides, and the
+# per-client subscription quota
+
+def started(tmp_path, config):
+    """A broker with the config's listeners, once all of them accept."""
+    b = brokerproc.Broker(tmp_path, config, config_listeners=True)
+    b.start()
+    deadline = time.monotonic() + 10
+    for listener in config.get("listener", []):
+        port = int(listener["url"].rsplit(":", 1)[1].split("/")[0])
+        while True:
+            try:
+                socket.create_connection((b.host, port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    return b
+
+
+def sys_values(b, topic, expected, timeout=10):
+    """The values of a $SYS topic until one equals `expected` (or the deadline)."""
+    c = b.raw_connect("sys-reader-%d" % len(b.clients))
+    c.subscribe((topic, 0), expect=[0])
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and expected not in seen:
+        seen.append(int(c.expect(raw.PUBLISH, max(0.1, deadline - time.monotonic())).payload))
+    c.close()
+    return seen
+
+
+def test_connect_rate_per_listener(tmp_path):
+    limited = brokerproc.free_port()
+    b = started(tmp_path, {
+        "listener": [{"url": "tcp://127.0.0.1:%d" % limited, "max_connect_rate": 2}],
+        "sys": {"interval": 1},
+    })
+    try:
+        time.sleep(1.1)  # the listener probe above used one token; let the bucket refill
+        n = 40
+        start = time.monotonic()
+        socks = [socket.create_connection((b.host, limited), timeout=5) for _ in range(n)]
+        accepted = refused = 0
+        for s in socks:
+            c = raw.RawClient.over(s)
+            try:
+                c.send(raw.connect("r%d" % accepted))
+                ack = c.expect(raw.CONNACK, timeout=5)
+                assert ack.rc == 0
+                accepted += 1
+            except (raw.Closed, OSError):
+                refused += 1
+        elapsed = time.monotonic() - start
+        print("\nmax_connect_rate 2: %d of %d accepted in %.2fs" % (accepted, n, elapsed))
+        # a burst of 2, then 2 per second of the time the connections took
+        assert 1 <= accepted <= 2 + 2 * elapsed + 1, (accepted, elapsed)
+        assert refused == n - accepted
+        assert b.wait_log("over max_connect_rate closed at accept")
+        # the count is exact (the other listener has no rate limit)
+        seen = sys_values(b, "$SYS/broker/connections/rate_limited", refused)
+        assert seen[-1] == refused, seen
+        for s in socks:
+            s.close()
+    finally:
+        b.close_clients()
+        b.stop()
+    assert not b.health_problems()
+
+
+def test_listener_limits_override_broker_limits(tmp_path):
+    small = brokerproc.free_port()
+    b = started(tmp_path, {
+        "limits": {"max_subscriptions": 3, "max_packet_size": 4096},
+        "listener": [{"url": "tcp://127.0.0.1:%d" % small,
+                      "limits": {"max_subscriptions": 2, "max_packet_size": 64}}],
+    })
+    try:
+        # MQTT 5: the listener's Maximum Packet Size is advertised and enforced.
+        c = raw.RawClient(b.host, small)
+        b.clients.append(c)
+        ack = c.connect("small")
+        assert ack.props.get("maximum_packet_size") == 64
+        assert b.raw_connect("big").connack.props.get("maximum_packet_size") == 4096
+        # subscriptions: 2 on this listener (3 elsewhere)
+        c.subscribe([("a", 0), ("b", 1)], expect=[0, 1])
+        c.subscribe(("c", 0), pid=2, expect=[0x97])            # quota exceeded
+        c.subscribe([("a", 1), ("d", 0)], pid=3, expect=[1, 0x97])  # replacing a held filter is allowed
+        c.unsubscribe(["b"], pid=4)
+        c.subscribe(("c", 2), pid=5, expect=[2])
+        other = b.raw_connect("other")
+        other.subscribe([("a", 0), ("b", 0), ("c", 0), ("d", 0)], expect=[0, 0, 0, 0x97])
+        # MQTT 3.1.1: 0x80
+        old = raw.RawClient(b.host, small, version=raw.V311)
+        b.clients.append(old)
+        old.connect("old")
+        old.subscribe([("x", 0), ("y", 0), ("z", 0)], expect=[0, 0, 0x80])
+        # the refused filter is not subscribed: a message on it is not delivered
+        other.publish("z", b"to nobody on old")
+        old.expect_nothing(0.5)
+        # a packet over the listener's 64 bytes closes with 0x95, elsewhere it passes
+        c.send(raw.publish("a", b"x" * 100))
+        c.expect_disconnect(0x95)
+        other.publish("a", b"x" * 100, qos=1)
+    finally:
+        b.close_clients()
+        b.stop()
+    assert not b.health_problems()

@@ -24,8 +24,9 @@ class Refused(Exception):
         self.response = response
 
 
-def frame(opcode, payload, fin=True):
-    """One client frame (masked, as RFC 6455 5.3 requires)."""
+def frame(opcode, payload, fin=True, mask=None):
+    """One client frame (masked, as RFC 6455 5.3 requires; a random mask
+    unless given)."""
     head = bytes([(0x80 if fin else 0) | opcode])
     n = len(payload)
     if n < 126:
@@ -34,7 +35,7 @@ def frame(opcode, payload, fin=True):
         head += bytes([0x80 | 126]) + struct.pack("!H", n)
     else:
         head += bytes([0x80 | 127]) + struct.pack("!Q", n)
-    mask = os.urandom(4)
+    mask = mask or os.urandom(4)
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
@@ -68,10 +69,13 @@ def upgrade(sock, host, port, path, protocols, timeout):
 
 class WsRawClient(raw.RawClient):
     def __init__(self, host, port, path="/mqtt", version=raw.V5, timeout=5.0, protocols="mqtt",
-                 ssl_context=None):
+                 ssl_context=None, preamble=b""):
+        """`preamble`: bytes sent before TLS and the upgrade (a PROXY header)."""
         self.version = version
         sock = socket.create_connection((host, port), timeout=timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if preamble:
+            sock.sendall(preamble)
         if ssl_context is not None:
             sock = ssl_context.wrap_socket(sock, server_hostname=host)
         self.sock = sock

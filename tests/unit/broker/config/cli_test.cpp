@@ -1,5 +1,6 @@
 #include "broker/config/cli.hpp"
 
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -113,6 +114,17 @@ TEST(Resolve, FileThenOverrides) {
   EXPECT_EQ(c.data_dir, "/srv/strata");
   EXPECT_EQ(c.log_level, log::Level::trace);
   EXPECT_EQ(c.limits, Limits{});
+}
+
+TEST(Resolve, ListenTakesTheFileLimits) {
+  std::string file = ::testing::TempDir() + "/resolve_limits.toml";
+  {
+    std::ofstream out(file);
+    out << "[limits]\nmax_packet_size = 2048\n";
+  }
+  Config c = resolve(parse({"-c", file.c_str(), "--listen", "tcp://127.0.0.1:2000"}));
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].limits.max_packet_size, 2048u);
 }
 
 TEST(Resolve, BadListenUrlOrFile) {

@@ -81,7 +81,8 @@ TEST(ConfigDefaults, ShippedFileSetsEveryKey) {
     // TLS keys cannot go on the shipped tcp:// listener; a commented
     // example listener documents them.
     bool found = table.find("\n" + name + " = ") != std::string::npos ||
-                 (section == "listener" && body.find("\n# " + name + " = ") != std::string::npos);
+                 (section == "listener" && body.find("\n# " + name + " = ") != std::string::npos) ||
+                 (key == "listener.limits" && table.find("\n# [listener.limits]\n") != std::string::npos);
     EXPECT_TRUE(found) << key << " missing from etc/strata.toml";
   }
 }
@@ -135,6 +136,7 @@ max_outgoing_bytes = 65536
 max_outgoing_messages = 100
 max_publish_rate = 500
 max_publish_bytes_rate = 100000
+max_subscriptions = 50
 
 [sys]
 interval = 0
@@ -197,7 +199,63 @@ methods = []
   EXPECT_EQ(l.max_outgoing_messages, 100u);
   EXPECT_EQ(l.max_publish_rate, 500u);
   EXPECT_EQ(l.max_publish_bytes_rate, 100000u);
+  EXPECT_EQ(l.max_subscriptions, 50u);
   EXPECT_EQ(c.sys.interval, 0s);
+  // Listeners without their own [listener.limits] take [limits] as it is,
+  // even though [limits] comes after them in the file.
+  for (const Listener& listener : c.listeners) EXPECT_EQ(listener.limits, l);
+}
+
+TEST(ConfigLoad, ListenerProxyRateAndLimits) {
+  Config c = load_string(R"(
+[[listener]]
+url = "tcp://0.0.0.0:1883"
+max_connect_rate = 200
+proxy_protocol = "v2"
+[listener.limits]
+max_packet_size = 4096
+max_publish_rate = 10
+max_subscriptions = 3
+connect_timeout = 2
+
+[[listener]]
+url = "ws://0.0.0.0:8080/mqtt"
+proxy_protocol = "any"
+limits = { max_topic_levels = 4 }
+
+[[listener]]
+url = "tcp://127.0.0.1:1884"
+
+[limits]
+max_packet_size = 65536
+max_topic_levels = 10
+max_queued_messages = 7
+)",
+                         "t.toml");
+  ASSERT_EQ(c.listeners.size(), 3u);
+  const Listener& lb = c.listeners[0];
+  EXPECT_EQ(lb.max_connect_rate, 200u);
+  EXPECT_EQ(lb.proxy_protocol, ProxyProtocol::v2);
+  EXPECT_EQ(lb.limits.max_packet_size, 4096u);
+  EXPECT_EQ(lb.limits.max_publish_rate, 10u);
+  EXPECT_EQ(lb.limits.max_subscriptions, 3u);
+  EXPECT_EQ(lb.limits.connect_timeout, 2s);
+  EXPECT_EQ(lb.limits.max_topic_levels, 10u);    // from [limits]
+  EXPECT_EQ(lb.limits.max_queued_messages, 7u);  // broker-wide
+  EXPECT_EQ(c.listeners[1].proxy_protocol, ProxyProtocol::any);
+  EXPECT_EQ(c.listeners[1].limits.max_topic_levels, 4u);
+  EXPECT_EQ(c.listeners[1].limits.max_packet_size, 65536u);
+  EXPECT_EQ(c.listeners[2].proxy_protocol, ProxyProtocol::none);
+  EXPECT_EQ(c.listeners[2].max_connect_rate, 0u);
+  EXPECT_EQ(c.listeners[2].limits, c.limits);
+  // Without [[listener]], the default listener takes [limits] too.
+  Config d = load_string("[limits]\nmax_packet_size = 100\n", "t.toml");
+  EXPECT_EQ(d.listeners[0].limits.max_packet_size, 100u);
+  // Every key listener_limit_keys() names is a [limits] key.
+  for (const std::string& key : listener_limit_keys()) {
+    auto all = known_keys();
+    EXPECT_NE(std::find(all.begin(), all.end(), "limits." + key), all.end()) << key;
+  }
 }
 
 TEST(ConfigLoad, RangeBoundsAreAccepted) {
@@ -250,7 +308,8 @@ TEST(ConfigErrors, UnknownKeyNamesItAndTheTable) {
       << e;
   EXPECT_EQ(error_of("[[listener]]\nurl = \"tcp://h:1\"\nport = 1\n"),
             "t.toml:3:1: unknown key 'port' in [[listener]]; expected one of: url, max_connections, cert_file, "
-            "key_file, ca_file, client_certs, cert_username, ciphers, tls_min_version, allow_anonymous");
+            "key_file, ca_file, client_certs, cert_username, ciphers, tls_min_version, allow_anonymous, "
+            "max_connect_rate, proxy_protocol, limits");
   EXPECT_EQ(error_of("[sys]\ninterval = 5\nenabled = true\n"),
             "t.toml:3:1: unknown key 'enabled' in [sys]; expected one of: interval");
 }
@@ -352,6 +411,21 @@ TEST(ConfigErrors, Listeners) {
             "t.toml:1:1: 'listener' must be an array of tables, written [[listener]]; got a table");
   EXPECT_EQ(error_of("listener = []\n"), "t.toml:1:12: no listener; expected at least one [[listener]]");
   EXPECT_EQ(error_of("listener = [1]\n"), "t.toml:1:13: a listener must be a table ([[listener]]), got an integer");
+  EXPECT_EQ(error_of("[[listener]]\nurl = \"tcp://h:1\"\nproxy_protocol = \"v3\"\n"),
+            "t.toml:3:18: listener.proxy_protocol 'v3' is not valid; expected none, v1, v2 or any");
+  EXPECT_EQ(error_of("[[listener]]\nurl = \"tcp://h:1\"\nmax_connect_rate = 1000001\n"),
+            "t.toml:3:20: listener.max_connect_rate = 1000001 is out of range; expected an integer in 0..1000000");
+  EXPECT_EQ(error_of("[[listener]]\nurl = \"tcp://h:1\"\nlimits = 5\n"),
+            "t.toml:3:10: listener.limits must be a table ([listener.limits] after its [[listener]]), got an "
+            "integer");
+  EXPECT_EQ(error_of("[[listener]]\nurl = \"tcp://h:1\"\n[listener.limits]\nmax_packet_size = 8\n"),
+            "t.toml:4:19: listener.limits.max_packet_size = 8 is out of range; expected an integer in 16..268435455");
+  std::string wide = error_of("[[listener]]\nurl = \"tcp://h:1\"\n[listener.limits]\nmax_queued_messages = 8\n");
+  EXPECT_TRUE(wide.starts_with("t.toml:4:1: limits.max_queued_messages applies broker-wide")) << wide;
+  std::string unknown = error_of("[[listener]]\nurl = \"tcp://h:1\"\n[listener.limits]\nmax_fun = 8\n");
+  EXPECT_TRUE(unknown.starts_with("t.toml:4:1: unknown key 'max_fun' in [listener.limits]; expected one of: "
+                                  "max_packet_size, "))
+      << unknown;
 }
 
 TEST(ListenUrl, Parses) {
