@@ -39,7 +39,7 @@ constexpr std::string_view kLimitsKeys[] = {
     "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
     "connect_timeout", "max_outgoing_bytes", "max_outgoing_messages", "max_publish_rate",
-    "max_publish_bytes_rate", "max_subscriptions"};
+    "max_publish_bytes_rate", "max_subscriptions", "backpressure_timeout"};
 // The subset a [listener.limits] table may set (see listener_limit_keys()).
 constexpr std::string_view kListenerLimitsKeys[] = {
     "max_packet_size",      "receive_maximum",    "topic_alias_maximum", "max_keep_alive",
@@ -239,6 +239,7 @@ void read_limit_values(const TableReader& r, Limits& l) {
   r.integer("max_publish_rate", 0, u32, l.max_publish_rate);
   r.integer("max_publish_bytes_rate", 0, u32, l.max_publish_bytes_rate);
   r.integer("max_subscriptions", 0, u32, l.max_subscriptions);
+  r.integer("backpressure_timeout", 0, 3600, l.backpressure_timeout);
 }
 
 void read_limits(const std::string& file, const toml::table& root, Limits& l) {

@@ -61,6 +61,11 @@ struct Limits {
   // Per client, subscriptions (topic filters) its session may hold; a
   // SUBSCRIBE beyond gets 0x97 quota exceeded (3.1.1: 0x80). 0: no limit.
   std::uint32_t max_subscriptions = 0;
+  // Publisher back-pressure: a publisher whose QoS 1/2 messages fill an
+  // online subscriber's queue to half of max_queued_messages is not read
+  // until it drains to a quarter; a subscriber that takes nothing for this
+  // long no longer holds publishers. 0: off (a full queue drops).
+  std::chrono::seconds backpressure_timeout{10};
   bool operator==(const Limits&) const = default;
 };
 

@@ -44,6 +44,7 @@ TEST(ConfigDefaults, BuiltInValues) {
   EXPECT_EQ(c.limits.receive_maximum, 1024);
   EXPECT_EQ(c.limits.maximum_qos, 2);
   EXPECT_EQ(c.limits.connect_timeout, 10s);
+  EXPECT_EQ(c.limits.backpressure_timeout, 10s);
   EXPECT_EQ(c.sys.interval, 10s);
 }
 
@@ -137,6 +138,7 @@ max_outgoing_messages = 100
 max_publish_rate = 500
 max_publish_bytes_rate = 100000
 max_subscriptions = 50
+backpressure_timeout = 0
 
 [sys]
 interval = 0
@@ -200,6 +202,7 @@ methods = []
   EXPECT_EQ(l.max_publish_rate, 500u);
   EXPECT_EQ(l.max_publish_bytes_rate, 100000u);
   EXPECT_EQ(l.max_subscriptions, 50u);
+  EXPECT_EQ(l.backpressure_timeout, 0s);
   EXPECT_EQ(c.sys.interval, 0s);
   // Listeners without their own [listener.limits] take [limits] as it is,
   // even though [limits] comes after them in the file.
