@@ -39,7 +39,7 @@ constexpr std::string_view kLimitsKeys[] = {
     "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
     "connect_timeout", "max_outgoing_bytes", "max_outgoing_messages", "max_publish_rate",
-    "max_publish_bytes_rate", "max_subscriptions"};
+    "max_publish_bytes_rate", "max_subscriptions", "backpressure_timeout"};
 // The subset a [listener.limits] table may set (see listener_limit_keys()).
 constexpr std::string_view kListenerLimitsKeys[] = {
     "max_packet_size",      "receive_maximum",    "topic_alias_maximum", "max_keep_alive",
@@ -49,8 +49,8 @@ constexpr std::string_view kListenerLimitsKeys[] = {
 constexpr std::string_view kSysKeys[] = {"interval"};
 constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_size", "max_map_size"};
 constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
-                                           "instruction_limit", "memory_limit_kb", "fault_limit",
-                                           "fault_window",    "hop_limit"};
+                                           "instruction_limit", "memory_limit_kb", "publish_limit",
+                                           "fault_limit",     "fault_window",    "hop_limit"};
 constexpr std::string_view kAuthKeys[] = {"password_file", "acl_file", "max_failed_logins", "failed_login_window",
                                           "methods"};
 
@@ -239,6 +239,7 @@ void read_limit_values(const TableReader& r, Limits& l) {
   r.integer("max_publish_rate", 0, u32, l.max_publish_rate);
   r.integer("max_publish_bytes_rate", 0, u32, l.max_publish_bytes_rate);
   r.integer("max_subscriptions", 0, u32, l.max_subscriptions);
+  r.integer("backpressure_timeout", 0, 3600, l.backpressure_timeout);
 }
 
 void read_limits(const std::string& file, const toml::table& root, Limits& l) {
@@ -436,6 +437,7 @@ void read_rules(const std::string& file, const toml::table& root, Rules& rules) 
   r.integer("reload_interval", 0, 3600, rules.reload_interval);
   r.integer("instruction_limit", 1000, 1000000000, rules.instruction_limit);
   r.integer("memory_limit_kb", 256, 4194304, rules.memory_limit_kb);
+  r.integer("publish_limit", 1, 1000000, rules.publish_limit);
   r.integer("fault_limit", 1, 1000000, rules.fault_limit);
   r.integer("fault_window", 1, 86400, rules.fault_window);
   r.integer("hop_limit", 1, 64, rules.hop_limit);

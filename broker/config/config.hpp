@@ -61,6 +61,11 @@ struct Limits {
   // Per client, subscriptions (topic filters) its session may hold; a
   // SUBSCRIBE beyond gets 0x97 quota exceeded (3.1.1: 0x80). 0: no limit.
   std::uint32_t max_subscriptions = 0;
+  // Publisher back-pressure: a publisher whose QoS 1/2 messages fill an
+  // online subscriber's queue to half of max_queued_messages is not read
+  // until it drains to a quarter; a subscriber that takes nothing for this
+  // long no longer holds publishers. 0: off (a full queue drops).
+  std::chrono::seconds backpressure_timeout{10};
   bool operator==(const Limits&) const = default;
 };
 
@@ -145,7 +150,8 @@ struct Rules {
   std::string dir = "etc/rules";                 // *.lua rules and their context files
   std::chrono::seconds reload_interval{1};       // rescan period of `dir`; 0: load once
   std::uint32_t instruction_limit = 1000000;     // Lua VM instructions per call of a rule
-  std::uint32_t memory_limit_kb = 16384;         // memory one call of a rule may allocate
+  std::uint32_t memory_limit_kb = 16384;         // memory one rule may hold, per core
+  std::uint32_t publish_limit = 1000;            // publish()/emit() per call of on_message
   std::uint32_t fault_limit = 5;                 // faults within fault_window disable a rule
   std::chrono::seconds fault_window{60};
   std::uint32_t hop_limit = 8;                   // republish depth before a loop is stopped

@@ -52,7 +52,9 @@ Client::Client(Core& core, std::unique_ptr<transport::Stream> stream, bool over_
       over_quota_(over_quota),
       timer_(core.io()) {}
 
-Client::~Client() = default;
+// A client that was never closed (shutdown) still takes its waits back,
+// so no core calls into a client that is gone.
+Client::~Client() { release_holds(); }
 
 void Client::start() {
   last_rx_ = std::chrono::steady_clock::now();
@@ -67,7 +69,7 @@ void Client::start() {
 // Input
 
 void Client::read_next() {
-  if (reading_ || throttled_ || state_ >= State::closing || state_ == State::connecting) return;
+  if (reading_ || throttled_ || held() || state_ >= State::closing || state_ == State::connecting) return;
   if (rpos_ == rend_) {
     rpos_ = rend_ = 0;
   } else if (rpos_ > 0 && rbuf_.size() - rend_ < 1024) {
@@ -156,7 +158,9 @@ void Client::process_input() {
   const std::uint32_t max_size = limits_.max_packet_size;
   while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::authenticating ||
                            state_ == State::connected)) {
-    if (state_ == State::connected && over_budget()) break;  // the rest waits (throttle)
+    // The rest waits: for the rate budget (throttle) or for the
+    // subscribers this client filled up (back-pressure).
+    if (state_ == State::connected && (over_budget() || held())) break;
     if (state_ == State::awaiting_connect &&
         (rbuf_[rpos_] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
       // The first packet must be CONNECT (spec 3.1): the first byte says it
@@ -370,6 +374,7 @@ void Client::close(bool will_due) {
   timer_.cancel();
   // A notice cannot go between the bytes of a write under way.
   stream_->close(writing_ ? transport::CloseNotice::none : notice_);
+  release_holds();
   if (session_ != nullptr) {
     session_->attachment = nullptr;
     handle_->online.store(false, std::memory_order_release);

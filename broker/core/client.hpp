@@ -115,6 +115,13 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void pump_queue();
   void resend_inflight();
   std::size_t send_window() const noexcept;
+  // Publisher back-pressure: stop reading until the backlogs of
+  // `congested` fall (or stall), see client_publish.cpp.
+  void hold_for(const std::vector<session::SessionRef>& congested);
+  void on_drained(const session::SessionHandle* target);
+  void on_hold_timer();
+  void release_holds();
+  bool held() const noexcept { return !holds_.empty(); }
 
   // client_subscribe.cpp
   void on_subscribe(protocol::Subscribe&& s);
@@ -147,6 +154,16 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   std::chrono::steady_clock::time_point bytes_clock_{};
   std::unique_ptr<boost::asio::steady_timer> throttle_timer_;  // made on first use
   bool throttled_ = false;
+  // Back-pressure: the sessions this client's messages filled to the hold
+  // level, with their backlog when last looked at (progress check);
+  // reading pauses while any is left.
+  struct Hold {
+    session::SessionRef target;
+    std::uint32_t backlog = 0;
+  };
+  std::vector<Hold> holds_;
+  std::unique_ptr<boost::asio::steady_timer> hold_timer_;  // made on first use
+  std::vector<session::SessionRef> congested_;             // reused by route()
 
   // Output: packets are encoded into wpending_; wactive_ is being written.
   std::string wpending_;

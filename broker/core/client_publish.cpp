@@ -21,6 +21,8 @@
 // the window.
 #include <algorithm>
 
+#include <boost/asio/post.hpp>
+
 #include "broker/core/broker.hpp"
 #include "broker/core/client.hpp"
 #include "broker/core/clock.hpp"
@@ -155,7 +157,99 @@ void Client::route(protocol::Publish&& p) {
   out.response_topic = std::move(in.response_topic);
   out.correlation_data = std::move(in.correlation_data);
   out.user_properties = std::move(in.user_properties);
-  core_.publish(std::move(msg), handle_.get());
+  congested_.clear();
+  core_.publish(std::move(msg), handle_.get(), &congested_);
+  if (!congested_.empty()) hold_for(congested_);
+}
+
+// ---------------------------------------------------------------------------
+// Back-pressure
+//
+// A QoS 1/2 message that takes an online subscriber's backlog to the hold
+// level is accepted (acknowledged, queued); then this client's socket is
+// not read until every such backlog is below the resume level. TCP flow
+// control slows the publisher, the subscriber's queue stays within
+// max_queued_messages, and nothing is dropped. Each publisher adds at most
+// one message past the hold level before it stops, which the half of the
+// queue above that level absorbs.
+//
+// Deadlock: a held client reads nothing, not even the acknowledgements
+// that would drain its own session. So a client whose own backlog is at
+// the hold level is never held, and no client waits for itself; a longer
+// cycle (A waits for B, which waits for A) cannot make progress and is
+// broken by the timeout below like any subscriber that takes nothing.
+//
+// A subscriber that takes nothing for limits.backpressure_timeout (a hung
+// device) is marked stalled: its publishers go on, and messages beyond
+// its queue limits are dropped and counted, as without back-pressure.
+
+void Client::hold_for(const std::vector<session::SessionRef>& congested) {
+  if (handle_->backlog.count() >= core_.backlog_hold()) return;
+  const bool was_held = held();
+  for (const session::SessionRef& target : congested) {
+    if (target == handle_) continue;
+    if (std::any_of(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.target == target; })) continue;
+    std::weak_ptr<Client> weak = shared_from_this();
+    boost::asio::io_context& io = core_.io();
+    const session::SessionHandle* raw = target.get();
+    bool waiting = target->backlog.wait(core_.backlog_resume(), this, [weak, &io, raw] {
+      boost::asio::post(io, [weak, raw] {
+        if (auto self = weak.lock()) self->on_drained(raw);
+      });
+    });
+    if (waiting) holds_.push_back(Hold{target, target->backlog.count()});
+  }
+  if (was_held || !held()) return;
+  if (!hold_timer_) hold_timer_ = std::make_unique<boost::asio::steady_timer>(core_.io());
+  hold_timer_->expires_after(core_.broker().limits().backpressure_timeout);
+  hold_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->on_hold_timer();
+  });
+}
+
+void Client::on_drained(const session::SessionHandle* target) {
+  auto it = std::find_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.target.get() == target; });
+  if (it == holds_.end()) return;
+  holds_.erase(it);
+  if (held() || state_ != State::connected) return;
+  hold_timer_->cancel();
+  if (throttled_) return;  // the throttle timer resumes reading
+  process_input();         // packets received before the pause come first
+  if (!throttle()) read_next();
+}
+
+void Client::on_hold_timer() {
+  if (!held() || state_ != State::connected) return;
+  for (auto it = holds_.begin(); it != holds_.end();) {
+    std::uint32_t now = it->target->backlog.count();
+    if (now < it->backlog) {  // draining, if slowly: keep waiting
+      it->backlog = now;
+      ++it;
+      continue;
+    }
+    session::SessionRef target = std::move(it->target);
+    it = holds_.erase(it);
+    STRATA_INFO("client") << target->client_id << ": took no message for "
+                          << core_.broker().limits().backpressure_timeout.count()
+                          << " s; publishers no longer wait for it";
+    target->backlog.mark_stalled(core_.backlog_resume());
+  }
+  if (held()) {
+    hold_timer_->expires_after(core_.broker().limits().backpressure_timeout);
+    hold_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->on_hold_timer();
+    });
+    return;
+  }
+  if (throttled_) return;
+  process_input();
+  if (!throttle()) read_next();
+}
+
+void Client::release_holds() {
+  for (Hold& h : holds_) h.target->backlog.cancel(this);
+  holds_.clear();
+  if (hold_timer_) hold_timer_->cancel();
 }
 
 void Client::ack_when_durable(protocol::Ack&& ack) {

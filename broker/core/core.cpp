@@ -1,5 +1,6 @@
 #include "broker/core/core.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 
@@ -21,7 +22,17 @@ using session::SessionHandle;
 using session::SessionRef;
 
 Core::Core(Broker& broker, unsigned index, unsigned core_count)
-    : broker_(broker), index_(index), io_(1), outbox_(core_count) {}
+    : broker_(broker), index_(index), io_(1), outbox_(core_count) {
+  // Hold at half the queue and resume at a quarter: the half above the
+  // hold level absorbs what publishers send before they see it (at most
+  // one message each), the quarter below keeps the subscriber busy while
+  // publishers start again.
+  const config::Limits& limits = broker.limits();
+  if (limits.backpressure_timeout.count() > 0 && limits.max_queued_messages > 0) {
+    backlog_hold_ = std::max<std::uint32_t>(1, limits.max_queued_messages / 2);
+    backlog_resume_ = std::max<std::uint32_t>(1, limits.max_queued_messages / 4);
+  }
+}
 
 Core::~Core() = default;
 
@@ -80,7 +91,7 @@ void Core::disconnect_all() {
 // ---------------------------------------------------------------------------
 // Publish path
 
-void Core::publish(router::MessagePtr msg, const SessionHandle* publisher) {
+void Core::publish(router::MessagePtr msg, const SessionHandle* publisher, std::vector<SessionRef>* congested) {
   for (PublishHook* hook : broker_.hooks()) {
     if (hook->on_publish(msg, index_) == HookVerdict::drop) return;
   }
@@ -106,12 +117,23 @@ void Core::publish(router::MessagePtr msg, const SessionHandle* publisher) {
       d.share_group = m.share_group;
       d.share_filter = m.share_filter;
     }
+    if (d.qos != QoS::at_most_once) {
+      // Counted here, on the publisher's core, so the count is exact even
+      // while the message is on its way to the subscriber's core.
+      std::uint32_t backlog = d.backlog.charge(m.subscriber->backlog);
+      if (congested != nullptr && backlog_hold_ != 0 && backlog >= backlog_hold_ &&
+          m.subscriber->online.load(std::memory_order_relaxed) && !m.subscriber->backlog.stalled()) {
+        congested->push_back(m.subscriber);
+      }
+    }
     deliver(m.subscriber, std::move(d));
   }
 }
 
 void Core::deliver(const SessionRef& to, Delivery&& d) {
   if (to->ended.load(std::memory_order_acquire)) return;
+  // A message handed on to another member of a shared group counts there.
+  if (d.qos != QoS::at_most_once) d.backlog.charge(to->backlog);
   unsigned owner = to->core.load(std::memory_order_acquire);
   if (owner != index_) {
     post_remote(owner, to, std::move(d));
@@ -208,11 +230,14 @@ void Core::flush_outbox() {
   for (unsigned i = 0; i < outbox_.size(); ++i) {
     if (outbox_[i].empty()) continue;
     Core& dest = broker_.core(i);
-    asio::post(dest.io_, [&dest, arrive, batch = std::move(outbox_[i])]() mutable {
-      for (RemoteDelivery& r : batch) dest.deliver(r.to, std::move(r.delivery));
+    // Shared: a Delivery is move-only (its backlog charge) and the handler
+    // must be copyable.
+    auto batch = std::make_shared<std::vector<RemoteDelivery>>(std::move(outbox_[i]));
+    asio::post(dest.io_, [&dest, arrive, batch] {
+      for (RemoteDelivery& r : *batch) dest.deliver(r.to, std::move(r.delivery));
       if (arrive) dest.broker_.store().after_commit(dest.index_, arrive);
     });
-    outbox_[i] = {};
+    outbox_[i].clear();  // moved from; make it valid and empty
   }
   if (arrive) broker_.store().after_commit(index_, arrive);
 }

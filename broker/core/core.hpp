@@ -65,7 +65,10 @@ class Core {
 
   // --- publish path (this core's thread) ---------------------------------
   // Routes an accepted message: retained index, hooks, matching subscribers.
-  void publish(router::MessagePtr msg, const session::SessionHandle* publisher);
+  // With `congested`, appends the online sessions whose backlog this
+  // message took to the hold level (the publisher should wait for them).
+  void publish(router::MessagePtr msg, const session::SessionHandle* publisher,
+               std::vector<session::SessionRef>* congested = nullptr);
   // Delivers to a session that lives here, or forwards it to its core.
   void deliver(const session::SessionRef& to, session::Delivery&& d);
   // Queues `d` for session `s` (which lives here) within the queue limits,
@@ -75,6 +78,12 @@ class Core {
   // including deliveries to sessions on other cores — is in the store
   // (durability sync: fsynced). For acknowledgements that wait for disk.
   void after_durable(std::function<void(bool stored)> fn);
+
+  // Publisher back-pressure (see README, "Slow subscribers"): a publisher
+  // waits once a session's backlog reaches backlog_hold(), until it falls
+  // below backlog_resume(). 0: back-pressure is off.
+  std::uint32_t backlog_hold() const noexcept { return backlog_hold_; }
+  std::uint32_t backlog_resume() const noexcept { return backlog_resume_; }
 
   // --- sessions (this core's thread) -------------------------------------
   session::Session* adopt(std::unique_ptr<session::Session> s);
@@ -130,6 +139,8 @@ class Core {
 
   Broker& broker_;
   const unsigned index_;
+  std::uint32_t backlog_hold_ = 0;
+  std::uint32_t backlog_resume_ = 0;
   boost::asio::io_context io_;
   Stats stats_;
   router::TopicTrie trie_;

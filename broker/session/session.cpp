@@ -18,6 +18,7 @@ std::optional<std::uint16_t> Session::next_packet_id() {
 }
 
 Outgoing& Session::add_inflight(std::uint16_t packet_id, Delivery d) {
+  d.backlog.release();  // sent: no longer waiting (publishers may go on)
   auto state = d.qos == protocol::QoS::exactly_once ? Outgoing::State::await_pubrec
                                                     : Outgoing::State::await_puback;
   inflight_.push_back(Outgoing{packet_id, state, std::move(d)});
@@ -53,6 +54,9 @@ Delivery Session::pop_queue() {
 }
 
 void Session::restore_queued(Delivery d) {
+  // Counted in the backlog like a routed message (restored from the store,
+  // it was not); for a routed one this is the charge it already has.
+  if (d.qos != protocol::QoS::at_most_once) d.backlog.charge(handle_->backlog);
   queued_bytes_ += size_of(d);
   if (d.qos == protocol::QoS::at_most_once) ++queued_qos0_;
   queue_.push_back(std::move(d));

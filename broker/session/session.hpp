@@ -34,6 +34,9 @@ struct Delivery {
   std::string share_group;   // set when delivered through $share/group/filter,
   std::string share_filter;  // so it can be handed to another member
   std::uint64_t seq = 0;     // key of its record in the store (0: not stored)
+  // QoS 1/2 routed to a session: its share of the session's backlog until
+  // it enters the inflight window (see backlog.hpp).
+  Backlog::Charge backlog;
 };
 
 // An outgoing QoS 1/2 message waiting for its acknowledgement.
@@ -84,6 +87,7 @@ class Session {
   // --- outgoing QoS 1/2 -------------------------------------------------
   // A packet id not used by any inflight message, or nullopt if all are.
   std::optional<std::uint16_t> next_packet_id();
+  // Gives back the delivery's backlog charge: it is sent.
   Outgoing& add_inflight(std::uint16_t packet_id, Delivery d);
   Outgoing* find_inflight(std::uint16_t packet_id);
   // Removes and returns the message, if that id was inflight.
@@ -109,7 +113,7 @@ class Session {
   // Removes the front of the queue and returns it.
   Delivery pop_queue();
   // Appends without limits (restoring a stored queue).
-  void restore_queued(Delivery d);
+  void restore_queued(Delivery d);  // also counts it in the backlog (QoS 1/2)
   std::uint64_t queued_bytes() const noexcept { return queued_bytes_; }
   static std::uint64_t size_of(const Delivery& d) noexcept;
 

@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "broker/session/backlog.hpp"
+
 namespace strata::session {
 
 class Session;
@@ -27,6 +29,8 @@ struct SessionHandle {
   std::atomic<bool> online{false};  // a connection is attached
   std::atomic<bool> ended{false};   // session is gone; drop deliveries
   Session* session = nullptr;       // touched only by the owning core
+  // QoS 1/2 messages routed here and not yet sent (publisher back-pressure).
+  Backlog backlog;
 };
 
 using SessionRef = std::shared_ptr<SessionHandle>;

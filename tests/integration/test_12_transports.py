@@ -437,6 +437,12 @@ def test_websocket_close_frame_when_the_broker_closes(sb, pki, kind):
     c.send(b"\x30\xff\xff\xff\xff\x7f")
     assert [p.rc for p in c.expect_closed(allow=(raw.DISCONNECT,))] == [0x81]
     assert c.close_frame == b"\x03\xea"
+    # a refused CONNECT (client id over max_client_id_length): CONNACK 0x85,
+    # then 1008 policy violation
+    c = ws_client(b, kind, pki)
+    c.connect("x" * 300, expect_rc=0x85)
+    assert c.expect_closed() == []
+    assert c.close_frame == b"\x03\xf0"
     # a first packet that is not CONNECT: 1002
     c = ws_client(b, kind, pki)
     c.send(raw.pingreq())

@@ -52,6 +52,30 @@ def test_fanin_qos1_v5_fixed_rate(broker):
     assert r["broker_cpu_s"] >= 0
 
 
+# 20 closed-loop publishers with 64 messages each in flight into one
+# subscriber whose queue holds 200: the publishers outrun it at once (QoS 1
+# is acknowledged on receipt, so 1,280 messages arrive before the
+# subscriber can take 8).
+OVERLOAD = {"max_queued_messages": 200, "max_inflight_messages": 8}
+OVERLOAD_RUN = ["--pubs", 20, "--subs", 1, "--qos", 1, "--window", 64]
+
+
+@pytest.mark.broker_config(limits=OVERLOAD)
+def test_fanin_qos1_overload_loses_nothing(broker):
+    # Back-pressure (the default) slows the publishers: nothing is lost.
+    r = bench(broker, "fanin", *OVERLOAD_RUN, *SHORT)
+    assert_nothing_lost(r, copies=1)
+
+
+@pytest.mark.broker_config(limits=dict(OVERLOAD, backpressure_timeout=0))
+def test_fanin_qos1_overload_without_backpressure_drops(broker):
+    # The same run with back-pressure off: the full queue refuses messages
+    # (so the test above is one that can fail).
+    r = bench(broker, "fanin", *OVERLOAD_RUN, *SHORT)
+    assert r["errors"] == 0 and r["unacked"] == 0
+    assert r["lost"] > 0 and r["duplicated"] == 0
+
+
 @pytest.mark.parametrize("mqtt", ["5", "3.1.1"])
 def test_persistent_sessions_qos1(broker, mqtt):
     # Persistent sessions go through the store (when the broker has one).
