@@ -40,6 +40,14 @@ router::MessagePtr message_from(lua_State* L, RuleVm* vm, int index, const char*
   return std::make_shared<const router::Message>(std::move(out));
 }
 
+// A call over its publish_limit ends, like one over a budget: the rule's
+// pcall cannot catch it.
+void add_action(lua_State* L, RuleVm* vm, Action a) {
+  if (vm->add_action(std::move(a))) return;
+  RuleState::of(L)->abort_call();
+  luaL_error(L, "publish limit exceeded (%d messages per call)", static_cast<int>(vm->budgets().publish_limit));
+}
+
 int api_publish(lua_State* L) {
   RuleVm* vm = vm_of(L);
   luaL_checktype(L, 1, LUA_TSTRING);
@@ -62,7 +70,7 @@ int api_publish(lua_State* L) {
   lua_setfield(L, 4, "topic");
   lua_pushvalue(L, 2);
   lua_setfield(L, 4, "payload");
-  vm->add_action({Action::Kind::publish, {}, message_from(L, vm, 4, "publish")});
+  add_action(L, vm, {Action::Kind::publish, {}, message_from(L, vm, 4, "publish")});
   return 0;
 }
 
@@ -74,7 +82,7 @@ int api_emit(lua_State* L) {
   if (vm->targets() == nullptr || vm->targets()->find(std::string_view(target, len)) == nullptr) {
     return luaL_error(L, "emit: no target named '%s'", target);
   }
-  vm->add_action({Action::Kind::emit, std::string(target, len), message_from(L, vm, 2, "emit")});
+  add_action(L, vm, {Action::Kind::emit, std::string(target, len), message_from(L, vm, 2, "emit")});
   return 0;
 }
 

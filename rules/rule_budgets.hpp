@@ -9,6 +9,7 @@ namespace strata::rules {
 struct Budgets {
   std::uint64_t instructions = 1000000;  // Lua VM instructions per call
   std::size_t memory_bytes = 16u << 20;  // what one rule's state may hold, per core
+  std::size_t publish_limit = 1000;      // publish()/emit() per call of on_message
   unsigned fault_limit = 5;
   std::uint64_t fault_window_ms = 60000;
   unsigned hop_limit = 8;

@@ -16,6 +16,7 @@ Budgets budgets_of(const config::Rules& cfg) {
   Budgets b;
   b.instructions = cfg.instruction_limit;
   b.memory_bytes = std::size_t{cfg.memory_limit_kb} * 1024;
+  b.publish_limit = cfg.publish_limit;
   b.fault_limit = cfg.fault_limit;
   b.fault_window_ms = static_cast<std::uint64_t>(cfg.fault_window.count()) * 1000;
   b.hop_limit = cfg.hop_limit;

@@ -67,6 +67,8 @@ class RuleState {
   bool aborting() const noexcept { return aborting_; }
   // Called by the count hook: true when the call is over its instruction budget.
   bool count_step() noexcept;
+  // Makes the error about to be raised end the call (pcall re-raises it).
+  void abort_call() noexcept { aborting_ = true; }
   std::uint64_t instruction_limit() const noexcept { return instructions_; }
   static RuleState* of(lua_State* L);
 

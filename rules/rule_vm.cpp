@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string_view>
 
@@ -142,7 +143,11 @@ void RuleVm::sort_rules() {
 
 void RuleVm::clear_context_cache() { ++context_generation_; }
 
-void RuleVm::add_action(Action a) { pending_.push_back(std::move(a)); }
+bool RuleVm::add_action(Action a) {
+  if (pending_.size() >= action_limit_) return false;
+  pending_.push_back(std::move(a));
+  return true;
+}
 
 std::unique_ptr<RuleState> RuleVm::new_state() const {
   return std::make_unique<RuleState>(budgets_, const_cast<RuleVm*>(this));
@@ -205,6 +210,7 @@ std::string RuleVm::run_chunk(RuleState& state, const std::string& path, const s
   current_name_ = std::filesystem::path(path).stem().string();
   current_path_ = path;
   current_hops_ = 0;
+  action_limit_ = budgets_.publish_limit;
   pending_.clear();
   lua_pushvalue(L, fn);
   std::string error;
@@ -457,6 +463,7 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
     current_name_ = rule.name;
     current_path_ = rule.path;
     current_hops_ = msg->hops;
+    action_limit_ = budgets_.publish_limit;
     pending_.clear();
     lua_State* L = rule.state->lua();
     lua_rawgeti(L, LUA_REGISTRYINDEX, rule.on_message_ref);
@@ -529,6 +536,7 @@ void RuleVm::run_tick(Rule& rule, Outcome& out) {
   current_name_ = rule.name;
   current_path_ = rule.path;
   current_hops_ = 0;
+  action_limit_ = SIZE_MAX;  // one publish per key and window: bounded by the instruction budget
   pending_.clear();
   std::string error;
   bool memory = false;

@@ -107,7 +107,8 @@ class RuleVm {
   Outcome tick();
 
   // --- for the Lua API (lua_api.cpp), during a call --------------------
-  void add_action(Action a);
+  // False when the call has used its publish_limit (on_message only).
+  bool add_action(Action a);
   const std::string& current_rule() const noexcept { return current_name_; }
   const std::string& current_path() const noexcept { return current_path_; }
   unsigned current_hops() const noexcept { return current_hops_; }
@@ -151,6 +152,7 @@ class RuleVm {
   std::string current_path_;
   unsigned current_hops_ = 0;
   std::vector<Action> pending_;  // actions of the current call
+  std::size_t action_limit_ = 0;  // of pending_: publish_limit in on_message, none in window closings
   std::vector<std::unique_ptr<Rule>> rules_;  // sorted by (order, name)
   std::map<std::string, std::unique_ptr<RuleState>> orphans_;  // name -> state of a removed rule
 };

@@ -49,8 +49,8 @@ constexpr std::string_view kListenerLimitsKeys[] = {
 constexpr std::string_view kSysKeys[] = {"interval"};
 constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_size", "max_map_size"};
 constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
-                                           "instruction_limit", "memory_limit_kb", "fault_limit",
-                                           "fault_window",    "hop_limit"};
+                                           "instruction_limit", "memory_limit_kb", "publish_limit",
+                                           "fault_limit",     "fault_window",    "hop_limit"};
 constexpr std::string_view kAuthKeys[] = {"password_file", "acl_file", "max_failed_logins", "failed_login_window",
                                           "methods"};
 
@@ -437,6 +437,7 @@ void read_rules(const std::string& file, const toml::table& root, Rules& rules) 
   r.integer("reload_interval", 0, 3600, rules.reload_interval);
   r.integer("instruction_limit", 1000, 1000000000, rules.instruction_limit);
   r.integer("memory_limit_kb", 256, 4194304, rules.memory_limit_kb);
+  r.integer("publish_limit", 1, 1000000, rules.publish_limit);
   r.integer("fault_limit", 1, 1000000, rules.fault_limit);
   r.integer("fault_window", 1, 86400, rules.fault_window);
   r.integer("hop_limit", 1, 64, rules.hop_limit);

@@ -150,7 +150,8 @@ struct Rules {
   std::string dir = "etc/rules";                 // *.lua rules and their context files
   std::chrono::seconds reload_interval{1};       // rescan period of `dir`; 0: load once
   std::uint32_t instruction_limit = 1000000;     // Lua VM instructions per call of a rule
-  std::uint32_t memory_limit_kb = 16384;         // memory one call of a rule may allocate
+  std::uint32_t memory_limit_kb = 16384;         // memory one rule may hold, per core
+  std::uint32_t publish_limit = 1000;            // publish()/emit() per call of on_message
   std::uint32_t fault_limit = 5;                 // faults within fault_window disable a rule
   std::chrono::seconds fault_window{60};
   std::uint32_t hop_limit = 8;                   // republish depth before a loop is stopped

@@ -159,6 +159,40 @@ def test_downsampling_window_emits_on_time_without_new_messages(rules_broker):
     sub.expect_no_message(2.5)  # an empty window emits nothing
 
 
+COUNT_WINDOWS = """
+topics = "cw/+/v"
+local every3 = window{ name = "tumbling", count = 3, on_close = function(key, r)
+  publish("cw_out/" .. key .. "/tumbling", { sum = r.sum, first = r.first, last = r.last, n = r.count })
+end }
+local last4 = window{ name = "sliding", count = 4, every = 2, on_close = function(key, r)
+  publish("cw_out/" .. key .. "/sliding", { min = r.min, max = r.max, avg = r.avg, n = r.count })
+end }
+function on_message(msg)
+  local v = tonumber(msg.payload)
+  every3:add(msg.levels[2], v)
+  last4:add(msg.levels[2], v)
+  return false
+end
+"""
+
+
+def test_count_windows_tumbling_and_sliding_per_key(rules_broker):
+    rb = rules_broker({"count_windows.lua": COUNT_WINDOWS})
+    sub = rb.subscriber("cw_out/#", "cw/#")
+    pub = rb.client()
+    for key, v in [("a", 1), ("a", 2), ("b", 10), ("a", 3), ("a", 4), ("b", 20), ("a", 5), ("a", 6), ("b", 30)]:
+        pub.publish("cw/%s/v" % key, str(v).encode(), qos=1)
+    got = payloads(sub.wait_messages(5))
+    assert got == [
+        ("cw_out/a/tumbling", '{"first":1,"last":3,"n":3,"sum":6}'),
+        ("cw_out/a/sliding", '{"avg":2.5,"max":4,"min":1,"n":4}'),       # a's 4th value: 1..4
+        ("cw_out/a/tumbling", '{"first":4,"last":6,"n":3,"sum":15}'),
+        ("cw_out/a/sliding", '{"avg":4.5,"max":6,"min":3,"n":4}'),       # two values later: 3..6
+        ("cw_out/b/tumbling", '{"first":10,"last":30,"n":3,"sum":60}'),
+    ]  # b has 3 values: its sliding window (4) is not full yet
+    sub.expect_no_message(0.3)
+
+
 # --- republish, drop, emit, loops -------------------------------------------
 
 REPUBLISH = """
@@ -311,6 +345,7 @@ function on_message(msg)
   if msg.payload == "loop" then while true do end end
   if msg.payload == "ploop" then while true do pcall(function() while true do end end) end end
   if msg.payload == "memory" then local t = {} for i = 1, 1e6 do t[i] = string.rep("x", 1e5) .. i end end
+  if msg.payload == "spam" then for i = 1, 1e6 do publish("spam/" .. i, "x") end end
   msg.payload = "ok:" .. msg.payload
 end
 """
@@ -321,10 +356,11 @@ end
     ("loop", "faulty.lua:5: instruction budget exceeded (1000000 instructions per call)"),
     ("ploop", "faulty.lua:6: instruction budget exceeded"),
     ("memory", "faulty.lua:7: memory limit exceeded (16384 KiB per rule)"),
+    ("spam", "faulty.lua:8: publish limit exceeded (1000 messages per call)"),
 ])
 def test_fault_is_contained_reported_and_disables_the_rule(rules_broker, kind, message):
     rb = rules_broker({"faulty.lua": FAULTY}, rules_config={"fault_limit": 2}, sys_interval=1)
-    sub = rb.subscriber("f/#", "other/#")
+    sub = rb.subscriber("f/#", "other/#", "spam/#")  # a faulting call publishes nothing
     pub = rb.client()
     other = rb.client()
     pub.publish("f/a", b"1", qos=1)

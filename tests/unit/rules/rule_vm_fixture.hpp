@@ -21,6 +21,7 @@ struct RuleVmFixture : ::testing::Test {
     Budgets b;
     b.instructions = 200000;
     b.memory_bytes = 2u << 20;
+    b.publish_limit = 50;
     b.fault_limit = 3;
     b.fault_window_ms = 60000;
     b.hop_limit = 4;

@@ -367,6 +367,27 @@ end)"),
   EXPECT_EQ(m->payload, "0");
 }
 
+TEST_F(RuleVmTest, PublishLimitEndsACallThatPublishesInALoop) {
+  ASSERT_EQ(load("t.lua", R"(
+topics = "#"
+function on_message(m)
+  local n = tonumber(m.payload)
+  for i = 1, n do pcall(publish, "out/" .. i, "x") end   -- pcall cannot catch the limit
+  m.payload = "done"
+end)"),
+            "");
+  Budgets b = budgets();
+  auto m = message("t", std::to_string(b.publish_limit));
+  auto out = run(m);
+  EXPECT_EQ(out.actions.size(), b.publish_limit);
+  EXPECT_EQ(m->payload, "done");
+  auto over = message("t", std::to_string(b.publish_limit + 1));
+  out = run(over);
+  EXPECT_TRUE(out.actions.empty());  // a fault: nothing of the call is published
+  EXPECT_EQ(over->payload, std::to_string(b.publish_limit + 1));
+  EXPECT_EQ(stats.get("t")->totals().errors, 1u);
+}
+
 TEST_F(RuleVmTest, BadResultsAreFaults) {
   const char* src = R"(
 topics = "#"

@@ -499,6 +499,7 @@ dir = "/srv/rules"
 reload_interval = 0
 instruction_limit = 5000
 memory_limit_kb = 1024
+publish_limit = 7
 fault_limit = 2
 fault_window = 10
 hop_limit = 3
@@ -509,6 +510,7 @@ hop_limit = 3
   EXPECT_EQ(c.rules.reload_interval, std::chrono::seconds(0));
   EXPECT_EQ(c.rules.instruction_limit, 5000u);
   EXPECT_EQ(c.rules.memory_limit_kb, 1024u);
+  EXPECT_EQ(c.rules.publish_limit, 7u);
   EXPECT_EQ(c.rules.fault_limit, 2u);
   EXPECT_EQ(c.rules.fault_window, std::chrono::seconds(10));
   EXPECT_EQ(c.rules.hop_limit, 3u);
@@ -525,11 +527,13 @@ TEST(ConfigRules, Errors) {
   };
   EXPECT_EQ(error_of("[rules]\nhop_limit = 0\n"),
             "t.toml:2:13: rules.hop_limit = 0 is out of range; expected an integer in 1..64");
+  EXPECT_EQ(error_of("[rules]\nmemory_limit_kb = 64\n"),
+            "t.toml:2:19: rules.memory_limit_kb = 64 is out of range; expected an integer in 256..4194304");
   EXPECT_EQ(error_of("[rules]\ndir = \"\"\n"), "t.toml:2:7: rules.dir is empty; expected a directory path");
   EXPECT_EQ(error_of("[rules]\nenabled = 1\n"), "t.toml:2:11: rules.enabled must be true or false, got an integer");
   EXPECT_EQ(error_of("[rules]\nwatch = true\n"),
             "t.toml:2:1: unknown key 'watch' in [rules]; expected one of: enabled, dir, reload_interval, "
-            "instruction_limit, memory_limit_kb, fault_limit, fault_window, hop_limit");
+            "instruction_limit, memory_limit_kb, publish_limit, fault_limit, fault_window, hop_limit");
 }
 
 }  // namespace
