@@ -149,9 +149,7 @@ bool RuleVm::add_action(Action a) {
   return true;
 }
 
-std::unique_ptr<RuleState> RuleVm::new_state() const {
-  return std::make_unique<RuleState>(budgets_, const_cast<RuleVm*>(this));
-}
+std::unique_ptr<RuleState> RuleVm::new_state() { return std::make_unique<RuleState>(budgets_, this); }
 
 // --- loading ----------------------------------------------------------------
 
