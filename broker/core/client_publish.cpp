@@ -89,6 +89,7 @@ void Client::on_publish(protocol::Publish&& p) {
   if (version_ == Version::v311) outcome = ReasonCode::success;  // 3.1.1 cannot say no
   store::Store& store = core_.broker().store();
   if (p.qos != QoS::at_most_once && store.full() && !session_->qos2_received.contains(p.packet_id)) {
+    core_.stats().add(core_.stats().store_refused);
     if (version_ == Version::v311) return close(false);
     allowed = false;
     outcome = ReasonCode::quota_exceeded;
@@ -271,6 +272,7 @@ void Client::ack_durable(std::uint64_t ticket, bool stored) {
   pending.ready = true;
   if (!stored) {
     // The store was full and dropped the message's writes: not accepted.
+    core_.stats().add(core_.stats().store_refused);
     if (version_ == Version::v311) return close(false);
     pending.ack.reason = ReasonCode::quota_exceeded;
   }

@@ -173,10 +173,12 @@ bool Core::enqueue(Session& s, Delivery&& d) {
   for (const Delivery& e : evicted) {
     store.drop_delivery(index_, s, e);
     stats_.add(stats_.messages_dropped);
+    stats_.add(stats_.queue_dropped);
   }
   bool queued = r == Session::Enqueue::queued || (r == Session::Enqueue::dropped_qos0 && !qos0);
   if (!queued) {
     stats_.add(stats_.messages_dropped);
+    stats_.add(qos0 ? stats_.queue_dropped : stats_.queue_refused);
     return false;
   }
   store.save_delivery(index_, s, s.queue_back(), store::DeliveryState::queued, 0);

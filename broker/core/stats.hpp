@@ -14,6 +14,14 @@ struct Stats {
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> messages_dropped{0};   // queue full, too large, expired, QoS 0 offline
+  // Offline queues (also in messages_dropped): QoS 0 messages dropped
+  // because a queue was full (the oldest queued or the new one), and QoS
+  // 1/2 messages not queued because a queue was full of them.
+  std::atomic<std::uint64_t> queue_dropped{0};
+  std::atomic<std::uint64_t> queue_refused{0};
+  // QoS 1/2 PUBLISHes refused (0x97, or the 3.1.1 connection closed)
+  // because the store was full.
+  std::atomic<std::uint64_t> store_refused{0};
   std::atomic<std::uint64_t> connections_rate_limited{0};  // closed at accept: listener.max_connect_rate
   std::atomic<std::int64_t> clients_connected{0};
   std::atomic<std::int64_t> sessions{0};            // sessions owned by this core, online or not

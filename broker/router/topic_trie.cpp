@@ -11,7 +11,9 @@
 //     replaces the options); a hash index by subscriber is built once a node
 //     has more than kIndexThreshold of them, below that a scan is cheaper;
 //   - shared ones in `groups`, one ShareGroup per share name, each with its
-//     member list.
+//     member list, indexed by subscriber above kIndexThreshold members like
+//     `subs` (a group of thousands of members — one per stored session at
+//     start-up — would otherwise cost a scan per subscribe).
 //
 // Matching a topic walks the levels with an explicit stack (no recursion:
 // a topic may have thousands of levels). At a node reached after consuming
@@ -68,14 +70,15 @@ struct ShareMember {
   std::uint64_t last_served = 0;  // 0: never served
 };
 
+// subscriber -> position in Node::subs or ShareGroup::members
+using SubIndex = std::unordered_map<const SessionHandle*, std::size_t>;
+
 struct ShareGroup {
   std::string name;
   std::string filter;
   std::vector<ShareMember> members;
+  std::unique_ptr<SubIndex> member_index;  // null while members is small
 };
-
-// subscriber -> position in Node::subs
-using SubIndex = std::unordered_map<const SessionHandle*, std::size_t>;
 
 struct Node {
   enum class Kind : std::uint8_t { root, literal, plus, hash };
@@ -144,11 +147,41 @@ ShareGroup* find_group(const Node& n, std::string_view name) {
   return nullptr;
 }
 
-ShareMember* find_member(ShareGroup& g, const SessionHandle* who) {
-  for (auto& m : g.members) {
-    if (m.sub.subscriber.get() == who) return &m;
+std::size_t find_member(const ShareGroup& g, const SessionHandle* who) {
+  if (g.member_index) {
+    auto it = g.member_index->find(who);
+    return it == g.member_index->end() ? npos : it->second;
   }
-  return nullptr;
+  for (std::size_t i = 0; i < g.members.size(); ++i) {
+    if (g.members[i].sub.subscriber.get() == who) return i;
+  }
+  return npos;
+}
+
+void add_member(ShareGroup& g, Subscription sub) {
+  const SessionHandle* who = sub.subscriber.get();
+  g.members.push_back({std::move(sub), 0});
+  if (g.member_index) {
+    g.member_index->emplace(who, g.members.size() - 1);
+  } else if (g.members.size() > kIndexThreshold) {
+    g.member_index = std::make_unique<SubIndex>();
+    g.member_index->reserve(g.members.size() * 2);
+    for (std::size_t i = 0; i < g.members.size(); ++i) g.member_index->emplace(g.members[i].sub.subscriber.get(), i);
+  }
+}
+
+// Keeps the members in subscription order: among members never served,
+// the earliest subscribed is picked first.
+void remove_member(ShareGroup& g, std::size_t i) {
+  const SessionHandle* who = g.members[i].sub.subscriber.get();
+  g.members.erase(g.members.begin() + static_cast<std::ptrdiff_t>(i));
+  if (!g.member_index) return;
+  if (g.members.size() <= kIndexThreshold / 2) {
+    g.member_index.reset();
+    return;
+  }
+  g.member_index->erase(who);
+  for (std::size_t j = i; j < g.members.size(); ++j) (*g.member_index)[g.members[j].sub.subscriber.get()] = j;
 }
 
 // Calls f(level) for each level of `s`.
@@ -393,14 +426,14 @@ bool TopicTrie::subscribe(std::string_view filter, std::string_view group, Subsc
   } else {
     ShareGroup* g = find_group(*n, group);
     if (g == nullptr) {
-      n->groups.push_back(std::make_unique<ShareGroup>(ShareGroup{std::string(group), std::string(filter), {}}));
+      n->groups.push_back(std::make_unique<ShareGroup>(ShareGroup{std::string(group), std::string(filter), {}, nullptr}));
       g = n->groups.back().get();
     }
-    if (ShareMember* m = find_member(*g, who)) {
-      m->sub = std::move(sub);
+    if (const std::size_t i = find_member(*g, who); i != npos) {
+      g->members[i].sub = std::move(sub);
       return false;
     }
-    g->members.push_back({std::move(sub), 0});
+    add_member(*g, std::move(sub));
   }
   ++impl_->subscriptions;
   return true;
@@ -418,12 +451,11 @@ bool TopicTrie::unsubscribe(std::string_view filter, std::string_view group,
     auto git = std::find_if(n->groups.begin(), n->groups.end(),
                             [&](const auto& g) { return g->name == group; });
     if (git == n->groups.end()) return false;
-    auto& members = (*git)->members;
-    auto mit = std::find_if(members.begin(), members.end(),
-                            [&](const ShareMember& m) { return m.sub.subscriber.get() == subscriber; });
-    if (mit == members.end()) return false;
-    members.erase(mit);
-    if (members.empty()) n->groups.erase(git);
+    ShareGroup& g = **git;
+    const std::size_t i = find_member(g, subscriber);
+    if (i == npos) return false;
+    remove_member(g, i);
+    if (g.members.empty()) n->groups.erase(git);
   }
   --impl_->subscriptions;
   impl_->prune(n);

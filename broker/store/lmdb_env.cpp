@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -46,14 +47,11 @@ LmdbEnv::LmdbEnv(const std::string& data_dir, const config::Store& settings)
     MDB_envinfo info;
     mdb_env_info(env_, &info);
     map_size_ = info.me_mapsize;  // an existing store may be larger than map_size
-    MDB_stat st;
-    mdb_env_stat(env_, &st);
+    const std::uint64_t need = used_bytes();
     struct stat file;
-    if (::stat((fs::path(path_) / "data.mdb").c_str(), &file) == 0 &&
-        static_cast<std::uint64_t>(info.me_last_pgno + 1) * st.ms_psize > static_cast<std::uint64_t>(file.st_size)) {
+    if (::stat((fs::path(path_) / "data.mdb").c_str(), &file) == 0 && need > static_cast<std::uint64_t>(file.st_size)) {
       throw StoreError(path_ + "/data.mdb is truncated (" + std::to_string(file.st_size) + " bytes, its pages need " +
-                       std::to_string((info.me_last_pgno + 1) * st.ms_psize) +
-                       "); restore it from a backup or move it away to start with an empty store");
+                       std::to_string(need) + "); restore it from a backup or move it away to start with an empty store");
     }
     open_databases();
   } catch (...) {
@@ -101,6 +99,11 @@ void LmdbEnv::lock_data_dir(const std::string& data_dir) {
 void LmdbEnv::check_file(const std::string& file) {
   struct stat st;
   if (::stat(file.c_str(), &st) != 0) return;  // a new store
+  // LMDB would take an empty file for a new store and start empty: a
+  // data.mdb truncated to nothing must not silently become "no sessions".
+  if (st.st_size == 0) {
+    throw StoreError(file + " is empty (0 bytes): truncated, or never written; move it away to start with an empty store");
+  }
   if (::access(file.c_str(), R_OK | W_OK) != 0) {
     throw StoreError("cannot open " + file + " for writing: " + std::strerror(errno));
   }
@@ -139,6 +142,19 @@ void LmdbEnv::open_databases() {
   }
   // mdb_txn_commit frees the transaction whatever its result.
   check(mdb_txn_commit(txn), "cannot write to the store in " + path_);
+}
+
+std::uint64_t LmdbEnv::used_bytes() const {
+  MDB_envinfo info;
+  MDB_stat st;
+  if (mdb_env_info(env_, &info) != MDB_SUCCESS || mdb_env_stat(env_, &st) != MDB_SUCCESS) return 0;
+  return static_cast<std::uint64_t>(info.me_last_pgno + 1) * st.ms_psize;
+}
+
+std::uint64_t LmdbEnv::disk_free() const {
+  struct statvfs fs_info;
+  if (::statvfs(path_.c_str(), &fs_info) != 0) return 0;
+  return static_cast<std::uint64_t>(fs_info.f_bavail) * fs_info.f_frsize;
 }
 
 bool LmdbEnv::grow() {

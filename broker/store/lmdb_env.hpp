@@ -44,8 +44,14 @@ class LmdbEnv {
   MDB_env* env() const noexcept { return env_; }
   const std::string& path() const noexcept { return path_; }
   std::uint64_t map_size() const noexcept { return map_size_; }
+  std::uint64_t max_map_size() const noexcept { return max_map_size_; }
   // Doubles the map up to max_map_size; false when already there.
   bool grow();
+  // Bytes of the map holding pages (the last page number in use, plus one,
+  // times the page size): what data.mdb needs on disk.
+  std::uint64_t used_bytes() const;
+  // Bytes the file system holding the store can still give us (statvfs).
+  std::uint64_t disk_free() const;
 
   MDB_dbi meta = 0, sessions = 0, messages = 0, qos2 = 0, retained = 0;
 

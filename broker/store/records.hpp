@@ -1,20 +1,34 @@
 // The store's databases and the byte layout of their keys and values.
 //
-// Format version 1 (kept in `meta` under "format"; a store with a higher
-// version is refused at open, never misread). All integers are big-endian;
-// "bytes" is a u32 length followed by that many bytes.
+// This file owns the layout of every database in the store's LMDB
+// environment (<data_dir>/store): lmdb_env.cpp opens them and checks the
+// format version, store.cpp reads and writes them through the functions
+// below, writer.cpp commits what store.cpp encoded. Nothing else touches
+// their bytes; a change to any layout is made here first.
+//
+// STORE FORMAT VERSION 1 (format_version below), kept in `meta` under
+// "format". A store with a higher version is refused at open with a
+// message naming both versions, never misread; an older one is read as
+// is. Any change that an older strata would misread bumps it. The u8
+// "record version" inside session and delivery records only guards
+// against damaged bytes: a record whose version is not 1 is reported as
+// undecodable, skipped and deleted at load.
+//
+// All integers are big-endian; "bytes" is a u32 length followed by that
+// many bytes. The databases (name: key -> value):
 //
 //   meta      "format"                 -> u32 format version
 //   sessions  client id                -> session record
 //   messages  client id, 0x00, u64 seq -> delivery record
-//   qos2      client id, 0x00, u16 id  -> (empty)
+//   qos2      client id, 0x00, u16 id  -> (empty)   incoming QoS 2 ids awaiting PUBREL
 //   retained  topic                    -> message record
 //
 // Client ids and topics are MQTT UTF-8 strings, which cannot contain
 // U+0000, so "client id, 0x00" is an unambiguous prefix: every record of
 // one session is one contiguous key range, deleted with the session.
 // Sequence numbers are per session and only grow, so a session's
-// deliveries load in the order they were queued.
+// deliveries load in the order they were queued. Retained keys sort by
+// topic, so start-up reads them in topic order.
 //
 // session record:  u8 record version (1), u8 protocol version (4/5),
 //   u32 expiry interval (s), u64 expiry deadline (unix ms; 0: the session
@@ -31,6 +45,9 @@
 // message record:  bytes topic, bytes payload, u8 qos, u8 retain,
 //   u64 expiry deadline (unix ms, 0 never), bytes publisher, PUBLISH
 //   property block (MQTT 5 encoding, the message's application properties).
+//   The will property block and the PUBLISH property block are the MQTT 5
+//   property encodings of the WILL and PUBLISH contexts (varint length,
+//   then properties), whatever the protocol version of the session.
 //
 // Messages are stored per session, not once with a reference count: a
 // delivery's record is written and deleted by the one core that owns the

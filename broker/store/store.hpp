@@ -91,6 +91,7 @@ class Store {
   // The store cannot write: new QoS 1/2 messages are refused.
   bool full() const noexcept { return writer_.full(); }
   std::uint64_t commits() const noexcept { return writer_.commits(); }
+  WriterCounters& counters() noexcept { return writer_.counters(); }
 
  private:
   LmdbEnv env_;

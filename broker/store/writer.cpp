@@ -1,6 +1,7 @@
 #include "broker/store/writer.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "broker/util/log.hpp"
@@ -9,8 +10,19 @@ namespace strata::store {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+void relaxed_add(std::atomic<std::uint64_t>& c, std::uint64_t n) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 Writer::Writer(LmdbEnv& env, const config::Store& settings, unsigned cores)
-    : env_(env), settings_(settings), queues_(cores), lost_(cores, 0) {}
+    : env_(env), settings_(settings), queues_(cores), lost_(cores, 0) {
+  counters_.map_size.store(env_.map_size(), std::memory_order_relaxed);
+  counters_.map_used.store(env_.used_bytes(), std::memory_order_relaxed);
+}
 
 Writer::~Writer() { stop(); }
 
@@ -52,12 +64,14 @@ void Writer::run() {
     {
       std::unique_lock lock(mutex_);
       auto ready = [&] { return stopping_ || signalled_.load(std::memory_order_acquire); };
-      if (!batch.empty()) {
-        wake_.wait_for(lock, std::chrono::seconds(1), ready);  // a failed batch: retry
-      } else if (dirty) {
-        wake_.wait_until(lock, oldest_unsynced + settings_.flush_interval, ready);
-      } else {
+      // A failed batch is retried, and a full store probed, every second.
+      auto until = Clock::time_point::max();
+      if (!batch.empty() || full()) until = Clock::now() + std::chrono::seconds(1);
+      if (dirty) until = std::min(until, oldest_unsynced + settings_.flush_interval);
+      if (until == Clock::time_point::max()) {
         wake_.wait(lock, ready);
+      } else {
+        wake_.wait_until(lock, until, ready);
       }
       stop = stopping_;
     }
@@ -70,6 +84,7 @@ void Writer::run() {
       for (Op& op : taken) batch.push_back(std::move(op));
       taken.clear();
     }
+    if (batch.empty() && full() && !stop) probe();
     bool stored = true;  // (per batch; lost_ carries it to later batches)
     if (!batch.empty() && apply(batch, stored)) {
       if (settings_.durability == config::Durability::batch && !dirty) {
@@ -87,10 +102,7 @@ void Writer::run() {
       batch.clear();
     }
     if (dirty && (stop || Clock::now() >= oldest_unsynced + settings_.flush_interval)) {
-      int rc = mdb_env_sync(env_.env(), 1);
-      if (rc != MDB_SUCCESS) {
-        STRATA_ERROR("store") << "fsync failed: " << mdb_strerror(rc);
-      }
+      sync();
       dirty = false;
     }
     if (stop && (batch.empty() || full())) break;
@@ -98,14 +110,82 @@ void Writer::run() {
   if (!batch.empty()) {
     STRATA_ERROR("store") << "stopping with " << batch.size() << " writes not stored (store full)";
   }
-  mdb_env_sync(env_.env(), 1);
+  sync();
+}
+
+std::string Writer::why_full(int rc) const {
+  if (rc == MDB_MAP_FULL) {
+    return "the map is full at max_map_size (" + std::to_string(env_.map_size()) + " bytes)";
+  }
+  // LMDB reports a short write (what a full disk gives) as EIO.
+  const std::uint64_t free = env_.disk_free();
+  if (rc == ENOSPC || free < probe_headroom) {
+    return "the disk is full (" + std::to_string(free) + " bytes free; " + mdb_strerror(rc) + ")";
+  }
+  return mdb_strerror(rc);
+}
+
+void Writer::probe() {
+  // Free pages inside the file can take a one-page commit while the disk
+  // or the map is still full: ask the file system and the map first. (A
+  // map that reached max_map_size stays full here; deletes that free
+  // pages in it clear full() by committing.)
+  if (env_.disk_free() < probe_headroom || env_.used_bytes() + probe_headroom > env_.max_map_size()) return;
+  MDB_txn* txn = nullptr;
+  if (mdb_txn_begin(env_.env(), nullptr, 0, &txn) != MDB_SUCCESS) return;
+  MDB_val key{6, const_cast<char*>("format")};
+  MDB_val val;
+  int rc = mdb_get(txn, env_.meta, &key, &val);
+  if (rc == MDB_SUCCESS) {
+    std::string same(static_cast<const char*>(val.mv_data), val.mv_size);
+    MDB_val again{same.size(), same.data()};
+    rc = mdb_put(txn, env_.meta, &key, &again, 0);
+  }
+  if (rc != MDB_SUCCESS) {
+    mdb_txn_abort(txn);
+    return;
+  }
+  if (mdb_txn_commit(txn) == MDB_SUCCESS && full_.exchange(false)) {
+    STRATA_WARN("store") << "store writable again; accepting QoS 1/2 messages";
+  }
+}
+
+void Writer::sync() {
+  int rc = mdb_env_sync(env_.env(), 1);
+  if (rc != MDB_SUCCESS) {
+    STRATA_ERROR("store") << "fsync failed: " << mdb_strerror(rc);
+  }
+  relaxed_add(counters_.fsyncs, 1);
+}
+
+void Writer::count_commit(const std::vector<Op>& batch, std::uint64_t us) {
+  std::uint64_t writes = 0, bytes = 0;
+  for (const Op& op : batch) {
+    if (op.kind == Op::Kind::done) continue;
+    ++writes;
+    if (op.kind == Op::Kind::put) bytes += op.key.size() + op.value.size();
+  }
+  relaxed_add(counters_.commits, 1);
+  relaxed_add(counters_.writes, writes);
+  relaxed_add(counters_.bytes_written, bytes);
+  relaxed_add(counters_.commit_us, us);
+  if (us > counters_.max_commit_us.load(std::memory_order_relaxed)) {
+    // A reader may have reset it meanwhile: keep the larger.
+    std::uint64_t seen = counters_.max_commit_us.load(std::memory_order_relaxed);
+    while (us > seen && !counters_.max_commit_us.compare_exchange_weak(seen, us, std::memory_order_relaxed)) {
+    }
+  }
+  counters_.map_used.store(env_.used_bytes(), std::memory_order_relaxed);
+  counters_.map_size.store(env_.map_size(), std::memory_order_relaxed);
 }
 
 bool Writer::apply(std::vector<Op>& batch, bool& stored) {
   for (;;) {
+    const auto began = Clock::now();
     int rc = write(batch);
     if (rc == MDB_SUCCESS) {
-      commits_.fetch_add(1, std::memory_order_relaxed);
+      count_commit(batch, static_cast<std::uint64_t>(
+                              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began).count()));
       // Space is back once a batch that writes or frees pages commits
       // whole (not the remainder of one whose puts were dropped).
       bool changes = std::any_of(batch.begin(), batch.end(), [](const Op& op) { return op.kind != Op::Kind::done; });
@@ -115,6 +195,7 @@ bool Writer::apply(std::vector<Op>& batch, bool& stored) {
       return true;
     }
     if (rc == MDB_MAP_FULL && env_.grow()) continue;
+    relaxed_add(counters_.failed_commits, 1);
     full_.store(true);
     auto puts = std::erase_if(batch, [this](const Op& op) {
       if (op.kind != Op::Kind::put) return false;
@@ -122,9 +203,9 @@ bool Writer::apply(std::vector<Op>& batch, bool& stored) {
       return true;
     });
     if (puts == 0) return false;  // deletes alone failed: retry later
+    relaxed_add(counters_.lost, puts);
     stored = false;
-    STRATA_ERROR("store") << "STORE FULL: cannot commit to " << env_.path() << ": " << mdb_strerror(rc) << " (map "
-                          << env_.map_size() << " bytes, max_map_size reached or disk full); " << puts
+    STRATA_ERROR("store") << "STORE FULL: cannot commit to " << env_.path() << ": " << why_full(rc) << "; " << puts
                           << " writes LOST; refusing QoS 1/2 messages until space is freed";
   }
 }

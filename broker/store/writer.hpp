@@ -24,7 +24,12 @@
 // logged: they are lost — and commits the rest (deletes free space; `done`
 // callbacks learn stored = false). A batch that still fails is kept and
 // retried every second and with each new batch. The first successful
-// commit clears full().
+// commit clears full(). With nothing to write (QoS 1/2 refused, no other
+// writes), the writer probes a full store every second: once the file
+// system has probe_headroom bytes free, the map can take as much more, and
+// a one-record transaction commits, full() is cleared — so space freed
+// outside the broker (a disk cleaned up) is noticed without waiting for a
+// client to write.
 #pragma once
 
 #include <atomic>
@@ -52,6 +57,21 @@ struct Op {
   std::function<void(bool stored)> done;  // Kind::done
 };
 
+// What the writer has done since start, for $SYS/broker/store/... Written
+// by the writer thread only (relaxed atomics), read from any thread.
+struct WriterCounters {
+  std::atomic<std::uint64_t> commits{0};        // transactions committed
+  std::atomic<std::uint64_t> writes{0};         // puts and deletes committed
+  std::atomic<std::uint64_t> bytes_written{0};  // key + value bytes of committed puts
+  std::atomic<std::uint64_t> lost{0};           // puts dropped because the store was full
+  std::atomic<std::uint64_t> failed_commits{0};  // transactions that failed (full map or disk)
+  std::atomic<std::uint64_t> fsyncs{0};         // mdb_env_sync calls (batch mode and stop)
+  std::atomic<std::uint64_t> commit_us{0};      // total time in write transactions (sync: with fsync)
+  std::atomic<std::uint64_t> max_commit_us{0};  // longest one; reset by whoever reads it with exchange
+  std::atomic<std::uint64_t> map_used{0};       // bytes of the map in use after the last commit
+  std::atomic<std::uint64_t> map_size{0};       // bytes of the map now
+};
+
 class Writer {
  public:
   using Post = std::function<void(unsigned core, std::function<void()>)>;
@@ -69,7 +89,8 @@ class Writer {
   bool full() const noexcept { return full_.load(std::memory_order_relaxed); }
 
   // Counters for tests and metrics.
-  std::uint64_t commits() const noexcept { return commits_.load(std::memory_order_relaxed); }
+  std::uint64_t commits() const noexcept { return counters_.commits.load(std::memory_order_relaxed); }
+  WriterCounters& counters() noexcept { return counters_; }
 
  private:
   struct Queue {
@@ -81,6 +102,11 @@ class Writer {
   // false when puts had to be dropped.
   bool apply(std::vector<Op>& batch, bool& stored);
   int write(std::vector<Op>& batch);   // one transaction; LMDB/errno result
+  void count_commit(const std::vector<Op>& batch, std::uint64_t us);
+  void sync();  // mdb_env_sync, counted
+  void probe();  // while full() and idle: is there space again?
+  std::string why_full(int rc) const;  // for the STORE FULL log line
+  static constexpr std::uint64_t probe_headroom = 1 << 20;
 
   LmdbEnv& env_;
   const config::Store settings_;
@@ -95,7 +121,7 @@ class Writer {
   std::atomic<bool> signalled_{false};
   bool stopping_ = false;  // guarded by mutex_
   std::atomic<bool> full_{false};
-  std::atomic<std::uint64_t> commits_{0};
+  WriterCounters counters_;
 };
 
 }  // namespace strata::store

@@ -315,6 +315,47 @@ TEST(TopicTrie, SharedSkipsOfflineMembers) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(match(t, "t")[0].subscriber, c);
 }
 
+// A group large enough to be indexed by subscriber (thousands of stored
+// sessions in one group at start-up): re-subscribing replaces, removing
+// members keeps the rest findable and in order, shrinking drops the index.
+TEST(TopicTrie, LargeShareGroupIndexedBySubscriber) {
+  TopicTrie t;
+  std::vector<SessionRef> members;
+  for (int i = 0; i < 100; ++i) {
+    members.push_back(make_session("m" + std::to_string(i)));
+    EXPECT_TRUE(t.subscribe("big/#", "g", sub(members.back(), QoS::at_most_once, 1)));
+  }
+  EXPECT_EQ(t.subscription_count(), 100u);
+  // Re-subscribing replaces the options of the one entry.
+  EXPECT_FALSE(t.subscribe("big/#", "g", sub(members[57], QoS::exactly_once, 7)));
+  EXPECT_EQ(t.subscription_count(), 100u);
+  // Never served yet: members are picked in subscription order.
+  auto first = match(t, "big/x");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].subscriber, members[0]);
+  // Remove every even member; the odd ones stay, each once.
+  for (int i = 0; i < 100; i += 2) EXPECT_TRUE(t.unsubscribe("big/#", "g", members[i].get()));
+  EXPECT_FALSE(t.unsubscribe("big/#", "g", members[10].get()));
+  EXPECT_EQ(t.subscription_count(), 50u);
+  for (int i = 1; i < 100; i += 2) EXPECT_FALSE(t.subscribe("big/#", "g", sub(members[i])));
+  EXPECT_EQ(t.subscription_count(), 50u);
+  std::map<const SessionHandle*, int> served;
+  for (int i = 0; i < 50; ++i) {
+    auto ms = match(t, "big/y");
+    ASSERT_EQ(ms.size(), 1u);
+    ++served[ms[0].subscriber.get()];
+  }
+  ASSERT_EQ(served.size(), 50u);
+  for (int i = 1; i < 100; i += 2) EXPECT_EQ(served[members[i].get()], 1) << i;
+  // Down to a few (the index is dropped), then to none: the group is gone.
+  for (int i = 1; i < 95; i += 2) EXPECT_TRUE(t.unsubscribe("big/#", "g", members[i].get()));
+  EXPECT_EQ(t.subscription_count(), 3u);
+  EXPECT_EQ(t.pick_share_member("g", "big/#", members[95].get()), members[97]);
+  for (int i : {95, 97, 99}) EXPECT_TRUE(t.unsubscribe("big/#", "g", members[i].get()));
+  EXPECT_EQ(t.subscription_count(), 0u);
+  EXPECT_EQ(t.node_count(), 0u);
+}
+
 TEST(TopicTrie, PickShareMember) {
   TopicTrie t;
   auto a = make_session("a");

@@ -229,6 +229,52 @@ TEST_F(StoreTest, NewerFormatIsRefused) {
   }
 }
 
+TEST_F(StoreTest, EmptyDataFileIsRefused) {
+  open().reset();
+  fs::resize_file(dir_ + "/store/data.mdb", 0);
+  try {
+    open();
+    FAIL() << "an empty data.mdb was opened (as a new store)";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(dir_ + "/store/data.mdb is empty (0 bytes)"));
+  }
+  EXPECT_EQ(fs::file_size(dir_ + "/store/data.mdb"), 0u);  // left as found
+}
+
+TEST_F(StoreTest, CountersFollowCommits) {
+  auto store = open();
+  load(*store);
+  WriterCounters& c = store->counters();
+  EXPECT_EQ(c.map_size.load(), config_.store.map_size);
+  const std::uint64_t used0 = c.map_used.load();
+  EXPECT_GT(used0, 0u);
+  EXPECT_EQ(used0 % 4096, 0u);
+  start(*store);
+  std::uint64_t bytes = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto m = msg("count/" + std::to_string(i), std::string(1000, 'c'));
+    bytes += m->topic.size() + encode_message(*m).size();
+    store->save_retained(0, *m);
+  }
+  store->after_commit(0, [](bool) {});
+  wait_posted(1);
+  EXPECT_GE(c.commits.load(), 1u);
+  EXPECT_EQ(c.writes.load(), 3u);
+  EXPECT_EQ(c.bytes_written.load(), bytes);
+  EXPECT_GT(c.map_used.load(), used0);
+  EXPECT_GE(c.commit_us.load(), c.max_commit_us.load());
+  store->save_retained(0, *msg("count/0", ""));  // a delete: a write, no bytes
+  store->after_commit(0, [](bool) {});
+  wait_posted(2);
+  EXPECT_EQ(c.writes.load(), 4u);
+  EXPECT_EQ(c.bytes_written.load(), bytes);
+  EXPECT_EQ(c.lost.load(), 0u);
+  EXPECT_EQ(c.failed_commits.load(), 0u);
+  const std::uint64_t fsyncs = c.fsyncs.load();
+  store->stop();
+  EXPECT_GT(c.fsyncs.load(), fsyncs);  // stop syncs
+}
+
 TEST_F(StoreTest, UndecodableRecordsAreSkippedAndDeleted) {
   {
     auto store = open();
@@ -278,6 +324,9 @@ TEST_F(StoreTest, FullMapDropsPutsReportsUnstoredAndRecovers) {
   }
   EXPECT_TRUE(store->full());
   EXPECT_FALSE(last);
+  EXPECT_GE(store->counters().failed_commits.load(), 1u);
+  EXPECT_EQ(store->counters().lost.load(), 1u);  // the put that did not fit; full() refuses the rest upstream
+  EXPECT_EQ(store->counters().map_size.load(), 1u << 20);
   for (int i = 0; i < 40; ++i) store->save_retained(0, *msg("big/" + std::to_string(i), ""));
   store->after_commit(0, [&](bool ok) { last = ok; });
   wait_posted(++posted);
