@@ -103,3 +103,25 @@ def test_rule_sets_mqtt5_properties_a_subscriber_receives(rules_broker):
     r = late.wait_message()
     assert (r.topic, r.payload, r.retain) == ("props/out", b"42", True)
     assert r.prop("CorrelationData") == b"req-42"
+
+
+REPEATED = """
+topics = "rep/#"
+function on_message(msg)
+  msg.payload = "first k=" .. msg.user_properties.k
+  if msg.topic == "rep/change" then msg.user_properties.added = "1" end
+end
+"""
+
+
+def test_repeated_user_properties_pass_unless_the_rule_changes_them(rules_broker):
+    rb = rules_broker({"repeated.lua": REPEATED})
+    sub = rb.subscriber("rep/#")
+    pub = rb.client()
+    props = [("k", "1"), ("other", "x"), ("k", "2")]
+    pub.publish("rep/keep", b"", qos=1, properties=pahoc.props(UserProperty=props))
+    m = sub.wait_message()
+    assert (m.payload, m.prop("UserProperty")) == (b"first k=1", props)
+    pub.publish("rep/change", b"", qos=1, properties=pahoc.props(UserProperty=props))
+    m = sub.wait_message()
+    assert (m.payload, m.prop("UserProperty")) == (b"first k=1", [("k", "1"), ("other", "x"), ("added", "1")])
