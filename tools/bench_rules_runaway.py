@@ -28,14 +28,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
 import brokerproc  # noqa: E402
 import pahoc  # noqa: E402
+from bench_login import cpu_seconds  # noqa: E402  (a process's CPU time from /proc)
 
 SPIN = 'topics = "spin/#"\nfunction on_message(msg) while true do end end\n'
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def quantile(values, q):
