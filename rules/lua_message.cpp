@@ -138,6 +138,11 @@ void push_message(lua_State* L, const router::Message& m, std::uint64_t received
   lua_createtable(L, 0, static_cast<int>(m.properties.user_properties.size()));
   for (const auto& [name, value] : m.properties.user_properties) {
     lua_pushlstring(L, name.data(), name.size());
+    lua_rawget(L, -2);
+    bool seen = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (seen) continue;  // a repeated name: the table shows its first value
+    lua_pushlstring(L, name.data(), name.size());
     lua_pushlstring(L, value.data(), value.size());
     lua_rawset(L, -3);
   }
@@ -221,6 +226,14 @@ bool read_message(lua_State* L, int index, const router::Message& base, router::
       const char* v = lua_tolstring(L, -1, &vl);
       now.emplace(std::string(k, kl), std::string(v, vl));
       lua_pop(L, 2);
+    }
+    // Unchanged by the rule (each name still has its first value, no name
+    // added or removed): keep the properties as they came, repeats included.
+    std::map<std::string, std::string> shown;
+    for (const auto& [name, value] : base.properties.user_properties) shown.emplace(name, value);
+    if (shown == now) {
+      lua_pop(L, 1);
+      return true;
     }
     protocol::UserProperties merged;
     merged.reserve(now.size());

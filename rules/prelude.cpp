@@ -3,8 +3,9 @@
 // reloads of the rule) and need no C++ bookkeeping.
 //
 // The chunk returns make_api(persist, now): the functions one rule gets —
-// window{...}, deadband{...} — plus the engine's hooks: tick() (closes due
-// time windows; called from a timer on every core), begin_load(),
+// window{...}, deadband{...} — plus the engine's hooks: due() (closes due
+// time windows and returns their on_close calls; from a timer on every
+// core), begin_load(),
 // end_load(ok) (a reload keeps the windows the new version still declares,
 // drops the others, or restores the old callbacks if the load failed).
 //
@@ -48,12 +49,13 @@ local function check_key(key)
   if t ~= "string" and t ~= "number" then error("window key must be a string or a number, got " .. t, 3) end
 end
 
-function Window:close_due(now)
+-- Closes what is due at `now`; appends {on_close, key, result} to `out`.
+function Window:close_due(now, out)
   if self.kind == "tumbling_time" then
     if self.ends == nil or now < self.ends then return end
     local groups, from, to = self.groups, self.ends - self.size, self.ends
     self.groups, self.ends = {}, nil
-    for key, a in pairs(groups) do self.on_close(key, result(a, from, to)) end
+    for key, a in pairs(groups) do out[#out + 1] = { self.on_close, key, result(a, from, to) } end
   elseif self.kind == "sliding_time" then
     if self.next == nil or now < self.next then return end
     local to = self.next
@@ -63,10 +65,17 @@ function Window:close_due(now)
       local keep = {}
       for i = 1, #samples do if samples[i].t >= from then keep[#keep + 1] = samples[i] end end
       if #keep == 0 then self.groups[key] = nil
-      else self.groups[key] = keep; any = true; self.on_close(key, over(keep, 1, #keep, from, to)) end
+      else self.groups[key] = keep; any = true; out[#out + 1] = { self.on_close, key, over(keep, 1, #keep, from, to) } end
     end
     if not any then self.next = nil end
   end
+end
+
+-- A message after the end of a time window closes it within on_message.
+local function close_late(w, now)
+  local due = {}
+  w:close_due(now, due)
+  for i = 1, #due do due[i][1](due[i][2], due[i][3]) end
 end
 
 function Window:add(key, value)
@@ -74,13 +83,13 @@ function Window:add(key, value)
   if type(value) ~= "number" then error("window value must be a number, got " .. type(value), 2) end
   local now = self.now()
   if self.kind == "tumbling_time" then
-    self:close_due(now)
+    close_late(self, now)
     if self.ends == nil then self.ends = (floor(now / self.size) + 1) * self.size end
     local a = self.groups[key]
     if a == nil then a = new_acc(); self.groups[key] = a end
     acc_add(a, value)
   elseif self.kind == "sliding_time" then
-    self:close_due(now)
+    close_late(self, now)
     if self.next == nil then self.next = (floor(now / self.every) + 1) * self.every end
     local s = self.groups[key]
     if s == nil then s = {}; self.groups[key] = s end
@@ -169,9 +178,12 @@ return function(persist, now)
     return d
   end
 
-  function api.tick()
-    local t = now()
-    for _, w in pairs(persist.windows) do w:close_due(t) end
+  -- The on_close calls due now, as a list of {on_close, key, result}:
+  -- the engine makes each one a call of its own, under its own budgets.
+  function api.due()
+    local t, out = now(), {}
+    for _, w in pairs(persist.windows) do w:close_due(t, out) end
+    return out
   end
 
   function api.has_windows() return next(persist.windows) ~= nil end

@@ -149,9 +149,7 @@ bool RuleVm::add_action(Action a) {
   return true;
 }
 
-std::unique_ptr<RuleState> RuleVm::new_state() const {
-  return std::make_unique<RuleState>(budgets_, const_cast<RuleVm*>(this));
-}
+std::unique_ptr<RuleState> RuleVm::new_state() { return std::make_unique<RuleState>(budgets_, this); }
 
 // --- loading ----------------------------------------------------------------
 
@@ -522,33 +520,48 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
 
 void RuleVm::run_tick(Rule& rule, Outcome& out) {
   lua_State* L = rule.state->lua();
+  int top = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, rule.api_ref);
   lua_getfield(L, -1, "has_windows");
   lua_call(L, 0, 1);
   bool any = lua_toboolean(L, -1) != 0;
   lua_pop(L, 1);
   if (!any) {
-    lua_pop(L, 1);
+    lua_settop(L, top);
     return;
   }
-  lua_getfield(L, -1, "tick");
-  lua_remove(L, -2);
+  // Trusted prelude code, bounded by what the windows hold: no budgets.
+  lua_getfield(L, -1, "due");
+  lua_call(L, 0, 1);
+  int due = lua_gettop(L);
+  int n = static_cast<int>(lua_objlen(L, due));
   current_name_ = rule.name;
   current_path_ = rule.path;
   current_hops_ = 0;
-  action_limit_ = SIZE_MAX;  // one publish per key and window: bounded by the instruction budget
-  pending_.clear();
-  std::string error;
-  bool memory = false;
-  bool ok = rule.state->call(0, 0, rule.path, error, memory);
-  current_name_.clear();
-  rule.counters->core(core_).memory.store(rule.state->used(), std::memory_order_relaxed);
-  if (!ok) {
+  // One publish per key and window: bounded by what the windows hold.
+  action_limit_ = SIZE_MAX;
+  // Each on_close(key, result) is a call of its own, under its own budgets:
+  // a window over many keys closes whole, and a fault loses one key's result.
+  for (int i = 1; i <= n && !rule.counters->disabled(); ++i) {
+    lua_rawgeti(L, due, i);
+    for (int j = 1; j <= 3; ++j) lua_rawgeti(L, -j, j);  // on_close, key, result
+    lua_remove(L, -4);
     pending_.clear();
-    fault(rule, error, memory);
-    return;
+    std::string error;
+    bool memory = false;
+    if (rule.state->call(2, 0, rule.path, error, memory)) {
+      take_actions(rule, out);
+    } else {
+      pending_.clear();
+      fault(rule, error, memory);
+      if (!rule.state) break;  // unloaded for memory
+    }
   }
-  take_actions(rule, out);
+  current_name_.clear();
+  if (rule.state) {
+    lua_settop(L, top);
+    rule.counters->core(core_).memory.store(rule.state->used(), std::memory_order_relaxed);
+  }
 }
 
 RuleVm::Outcome RuleVm::tick() {

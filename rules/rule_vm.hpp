@@ -128,7 +128,7 @@ class RuleVm {
   // until finish_load().
   std::string run_chunk(RuleState& state, const std::string& path, const std::string& source, Chunk& out);
   void finish_load(RuleState& state, Chunk& chunk, bool keep);
-  std::unique_ptr<RuleState> new_state() const;
+  std::unique_ptr<RuleState> new_state();
   Rule* find_path(const std::string& path);
   Rule* find_name(const std::string& name);
   bool call(Rule& rule, int nargs, int nresults, std::string& error);

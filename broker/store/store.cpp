@@ -55,6 +55,24 @@ LoadStats Store::load(std::uint64_t now_ms, const std::function<void(LoadedSessi
   MDB_txn* txn = nullptr;
   check(mdb_txn_begin(env_.env(), nullptr, MDB_RDONLY, &txn), "begin a read transaction");
   try {
+    // Retained messages first: the caller can index them while the
+    // sessions are still being read.
+    scan(txn, env_.retained, [&](std::string_view k, std::string_view v) {
+      auto m = std::make_shared<router::Message>();
+      if (!decode_message(v, *m) || m->topic != k) {
+        STRATA_WARN("store") << "skipping undecodable retained message of '" << k << "'";
+        ++stats.undecodable;
+        doomed.emplace_back(env_.retained, std::string(k));
+        return;
+      }
+      if (m->expires_at_ms != 0 && m->expires_at_ms <= now_ms) {
+        ++stats.expired_messages;
+        doomed.emplace_back(env_.retained, std::string(k));
+        return;
+      }
+      ++stats.retained;
+      on_retained(std::move(m));
+    });
     scan(txn, env_.sessions, [&](std::string_view k, std::string_view v) {
       LoadedSession s;
       if (!decode_session(k, v, s.record)) {
@@ -102,22 +120,6 @@ LoadStats Store::load(std::uint64_t now_ms, const std::function<void(LoadedSessi
         return;
       }
       sessions[it->second].qos2_received.push_back(static_cast<std::uint16_t>(read_u64(tail)));
-    });
-    scan(txn, env_.retained, [&](std::string_view k, std::string_view v) {
-      auto m = std::make_shared<router::Message>();
-      if (!decode_message(v, *m) || m->topic != k) {
-        STRATA_WARN("store") << "skipping undecodable retained message of '" << k << "'";
-        ++stats.undecodable;
-        doomed.emplace_back(env_.retained, std::string(k));
-        return;
-      }
-      if (m->expires_at_ms != 0 && m->expires_at_ms <= now_ms) {
-        ++stats.expired_messages;
-        doomed.emplace_back(env_.retained, std::string(k));
-        return;
-      }
-      ++stats.retained;
-      on_retained(std::move(m));
     });
   } catch (...) {
     mdb_txn_abort(txn);

@@ -57,7 +57,9 @@ class Store {
 
   // Reads everything back (start-up, before start()). Expired sessions and
   // messages (by `now_ms`, unix ms) are deleted instead of returned;
-  // undecodable records are logged, skipped and deleted.
+  // undecodable records are logged, skipped and deleted. Every retained
+  // message is passed to on_retained (in topic order) before the first
+  // on_session call.
   LoadStats load(std::uint64_t now_ms, const std::function<void(LoadedSession&&)>& on_session,
                  const std::function<void(router::MessagePtr)>& on_retained);
 

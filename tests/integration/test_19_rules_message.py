@@ -1,5 +1,5 @@
 """Lua rules (Strata): what a rule sees of a message — topic and levels,
-payload and JSON, QoS, retain, MQTT 5 properties and user properties,
+payload and JSON (msg.json and json.decode), QoS, retain, MQTT 5 properties and user properties,
 client id, username, receive time, hops — and the time helpers, read from
 messages real clients publish; and the MQTT 5 properties a rule sets, as a
 real subscriber receives them."""
@@ -19,7 +19,9 @@ FIELDS = """
 topics = "fields/#"
 local function or_null(v) if v == nil then return json.null end return v end
 function on_message(msg)
+  local decoded, decode_error = json.decode(msg.payload)
   publish("seen", {
+    decoded = or_null(decoded), decode_error = or_null(decode_error),
     topic = msg.topic, levels = msg.levels, payload = msg.payload, qos = msg.qos, retain = msg.retain,
     content_type = or_null(msg.content_type), response_topic = or_null(msg.response_topic),
     correlation_data = or_null(msg.correlation_data), expiry = or_null(msg.expiry),
@@ -56,6 +58,7 @@ def test_message_fields_from_real_clients(rules_broker):
         "content_type": "application/json", "response_topic": "reply/dev-1", "correlation_data": "corr-7",
         "user_properties": {"site": "berlin", "line": "3"}, "client_id": "dev-1", "username": "alice",
         "hops": 0, "json": {"v": 21.5, "ok": True, "tags": ["a", "b"]}, "json_error": None,
+        "decoded": {"v": 21.5, "ok": True, "tags": ["a", "b"]}, "decode_error": None,
     }
     # MQTT 3.1.1, no properties, a payload that is not JSON.
     mosquitto_pub(rb.broker, "fields/x", "21,5", qos=0, extra=["-i", "plc-9"])
@@ -67,6 +70,8 @@ def test_message_fields_from_real_clients(rules_broker):
         "content_type": None, "response_topic": None, "correlation_data": None, "expiry": None,
         "user_properties": {}, "client_id": "plc-9", "username": "", "hops": 0, "json": None,
         "json_error": "invalid JSON at offset 2: The document root must not be followed by other values.",
+        "decoded": None,
+        "decode_error": "invalid JSON at offset 2: The document root must not be followed by other values.",
     }
     sub.expect_no_message(0.3)  # the rule dropped both: nothing on fields/#, nothing retained
 
@@ -103,3 +108,25 @@ def test_rule_sets_mqtt5_properties_a_subscriber_receives(rules_broker):
     r = late.wait_message()
     assert (r.topic, r.payload, r.retain) == ("props/out", b"42", True)
     assert r.prop("CorrelationData") == b"req-42"
+
+
+REPEATED = """
+topics = "rep/#"
+function on_message(msg)
+  msg.payload = "first k=" .. msg.user_properties.k
+  if msg.topic == "rep/change" then msg.user_properties.added = "1" end
+end
+"""
+
+
+def test_repeated_user_properties_pass_unless_the_rule_changes_them(rules_broker):
+    rb = rules_broker({"repeated.lua": REPEATED})
+    sub = rb.subscriber("rep/#")
+    pub = rb.client()
+    props = [("k", "1"), ("other", "x"), ("k", "2")]
+    pub.publish("rep/keep", b"", qos=1, properties=pahoc.props(UserProperty=props))
+    m = sub.wait_message()
+    assert (m.payload, m.prop("UserProperty")) == (b"first k=1", props)
+    pub.publish("rep/change", b"", qos=1, properties=pahoc.props(UserProperty=props))
+    m = sub.wait_message()
+    assert (m.payload, m.prop("UserProperty")) == (b"first k=1", [("k", "1"), ("other", "x"), ("added", "1")])

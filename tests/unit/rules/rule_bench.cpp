@@ -7,6 +7,9 @@
 //                     re-encode, retopic, add a user property
 //   json_transform_jit  the same with LuaJIT's JIT on (not offered to users:
 //                     the instruction budget cannot stop compiled loops)
+//   load_rule         loading that rule: a Lua state of its own plus its
+//                     chunk (once per rule and core, and on every reload);
+//                     state_kib: what the loaded rule holds
 #include <benchmark/benchmark.h>
 
 #include "rules/rule_vm.hpp"
@@ -49,6 +52,21 @@ void run_rule(benchmark::State& state, const char* source, const char* topic, bo
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+void load_rule(benchmark::State& state) {
+  std::uint64_t bytes = 0;
+  for (auto _ : state) {
+    rules::RuleStatsRegistry stats(1);
+    rules::RuleVm vm(rules::Budgets{}, ".", nullptr, stats, 0, [] { return std::uint64_t{1700000000000}; });
+    auto r = vm.load("bench.lua", kTransform);
+    if (!r.error.empty()) {
+      state.SkipWithError("rule did not load");
+      return;
+    }
+    bytes = stats.get("bench")->totals().memory_bytes;
+  }
+  state.counters["state_kib"] = static_cast<double>(bytes) / 1024.0;
+}
+
 void no_rules(benchmark::State& s) { run_rule(s, nullptr, "plant/a/b/raw", false); }
 void no_match(benchmark::State& s) { run_rule(s, kTransform, "other/a/b/raw", false); }
 void passthrough(benchmark::State& s) {
@@ -63,6 +81,7 @@ BENCHMARK(no_match);
 BENCHMARK(passthrough);
 BENCHMARK(json_transform);
 BENCHMARK(json_transform_jit);
+BENCHMARK(load_rule);
 
 }  // namespace
 

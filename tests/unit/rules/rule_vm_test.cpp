@@ -43,6 +43,30 @@ TEST_F(RuleVmTest, UnchangedMessageKeepsItsObject) {
   EXPECT_EQ(m, before);
 }
 
+TEST_F(RuleVmTest, RepeatedUserPropertiesStayUnlessTheRuleChangesThem) {
+  ASSERT_EQ(load("t.lua", R"(
+topics = "#"
+function on_message(msg)
+  msg.payload = msg.user_properties.a
+  if msg.topic == "change" then msg.user_properties.c = "3" end
+end)"),
+            "");
+  auto original = std::make_shared<router::Message>();
+  original->topic = "keep";
+  original->payload = "x";
+  original->properties.user_properties = {{"a", "1"}, {"b", "x"}, {"a", "2"}};
+  router::MessagePtr m = original;
+  run(m);
+  EXPECT_EQ(m->payload, "1");  // the first value of a repeated name
+  EXPECT_EQ(m->properties.user_properties, original->properties.user_properties);
+  auto changed = std::make_shared<router::Message>(*original);
+  changed->topic = "change";
+  m = changed;
+  run(m);
+  EXPECT_EQ(m->properties.user_properties,
+            (protocol::UserProperties{{"a", "1"}, {"b", "x"}, {"c", "3"}}));  // changed: one value per name
+}
+
 TEST_F(RuleVmTest, ReturnedTableReplacesAndFalseDrops) {
   ASSERT_EQ(load("t.lua", R"(
 topics = {"r", "d"}

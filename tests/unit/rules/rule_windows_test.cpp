@@ -43,6 +43,38 @@ TEST_F(RuleWindowsTest, TumblingTimeClosesOnTheTimerPerKey) {
   EXPECT_TRUE(vm->tick().actions.empty());  // empty windows emit nothing
 }
 
+// Each on_close is a call of its own: a window over many keys closes whole
+// under an instruction budget far below what all its calls take together,
+// and a fault in one key's on_close loses only that key's result.
+TEST_F(RuleWindowsTest, EveryOnCloseHasItsOwnBudget) {
+  now = 1700000000000;
+  ASSERT_EQ(load("t.lua", R"(
+topics = 'in/+'
+local w = window{ seconds = 10, on_close = function(key, r)
+  if key == "bad" then error("no result for " .. key) end
+  local s = 0
+  for i = 1, 100 do s = s + i end          -- some work per key: ~500 instructions
+  publish("avg/" .. key, { avg = r.avg, s = s })
+end }
+function on_message(m) w:add(m.levels[2], tonumber(m.payload)) return false end)"),
+            "");
+  const int keys = 2000;  // ~1,000,000 instructions in all; the budget per call is 200,000
+  for (int i = 0; i < keys; ++i) {
+    auto m = message("in/k" + std::to_string(i), std::to_string(i));
+    run(m);
+  }
+  auto bad = message("in/bad", "1");
+  run(bad);
+  now += 10000;
+  RuleVm::Outcome out = vm->tick();
+  EXPECT_EQ(out.actions.size(), static_cast<std::size_t>(keys));
+  auto closed = published(out);
+  std::sort(closed.begin(), closed.end());
+  EXPECT_EQ(closed.front(), R"(avg/k0 {"avg":0,"s":5050})");
+  EXPECT_EQ(stats.get("t")->totals().errors, 1u);
+  EXPECT_EQ(stats.get("t")->totals().published, static_cast<std::uint64_t>(keys));
+}
+
 TEST_F(RuleWindowsTest, TumblingTimeClosesOnALateMessageToo) {
   now = 1700000000000;
   ASSERT_EQ(load("t.lua", rule("seconds = 10")), "");
