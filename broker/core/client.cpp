@@ -410,6 +410,10 @@ void Client::on_timer() {
     return;
   }
   if (state_ != State::connected) return;
+  // A client the broker does not read (held by back-pressure, or over its
+  // publish rate) is silent by the broker's doing: its PINGREQs wait in
+  // the socket, so that silence does not count against its keep alive.
+  if (held() || throttled_) last_rx_ = std::chrono::steady_clock::now();
   auto limit = std::chrono::milliseconds(std::uint64_t{keep_alive_} * 1500);
   if (std::chrono::steady_clock::now() - last_rx_ >= limit) {
     fail(ReasonCode::keep_alive_timeout, "keep alive timeout");

@@ -94,6 +94,26 @@ def test_publisher_held_at_half_queue_and_nothing_lost(broker):
     assert pub.ping()
 
 
+@pytest.mark.broker_config(broker=ONE_CORE, limits=QUEUE)
+def test_held_publisher_is_not_timed_out_by_keep_alive(broker):
+    # The broker does not read a held publisher, so its PINGREQs wait in the
+    # socket: the silence is the broker's doing and must not count against
+    # the client's keep alive (1 s: closed after 1.5 s of silence otherwise).
+    sub = slow_subscriber(broker, "slow", "bp/#")
+    pub = broker.raw_connect("pub", keepalive=1)
+    pub.send(burst("bp/t"))
+    assert acks_until_silent(pub, quiet=0.5) == list(range(1, 22))
+    for _ in range(6):  # 3 s held, pinging as a client does
+        pub.send(raw.pingreq())
+        pub.expect_nothing(0.5)
+    got = exchange([sub], {sub: 0}, {sub: N})
+    assert got[sub] == [b"%d" % i for i in range(N)]
+    # the pings and the rest of the acknowledgements, then still open
+    types = [pub.recv(5).type for _ in range(N - 21 + 6)]
+    assert types.count(raw.PINGRESP) == 6 and types.count(raw.PUBACK) == N - 21
+    assert pub.ping()
+
+
 @pytest.mark.broker_config(broker={"threads": 2}, limits=QUEUE)
 def test_held_across_cores(broker):
     # Subscriber and publisher on different cores (connections are spread
