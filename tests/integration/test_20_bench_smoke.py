@@ -1,7 +1,9 @@
 """strata-bench smoke run (issue 5): the load generator runs against the real
 broker for a second or two per scenario and loses, duplicates and reorders
 nothing. A smoke run, not a benchmark: rates and latencies are printed by the
-tool but never asserted (see docs/benchmarks.md for the real benchmark)."""
+tool but never asserted (see docs/benchmarks.md for the real benchmark).
+The tls://, ws:// and wss:// runs go to a broker with those listeners and
+certificates from certs.py (as in test_12_transports)."""
 
 import json
 import os
@@ -12,6 +14,8 @@ import time
 import pytest
 
 import brokerproc
+import certs
+from test_12_transports import SecureBroker
 
 
 def bench_bin():
@@ -22,9 +26,9 @@ def bench_bin():
     return path
 
 
-def bench(broker, scenario, *args, expect_rc=0):
-    cmd = [bench_bin(), scenario, "--url", "tcp://127.0.0.1:%d" % broker.port,
-           "--broker-pid", str(broker.proc.pid)] + [str(a) for a in args]
+def bench(broker, scenario, *args, expect_rc=0, url=None):
+    url = url or "tcp://127.0.0.1:%d" % broker.port
+    cmd = [bench_bin(), scenario, "--url", url, "--broker-pid", str(broker.proc.pid)] + [str(a) for a in args]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert r.returncode == expect_rc, "%s\nstdout:\n%s\nstderr:\n%s" % (cmd, r.stdout, r.stderr)
     last = r.stdout.strip().splitlines()[-1]
@@ -143,7 +147,59 @@ def test_bad_flag_is_refused(broker):
     r = subprocess.run([bench_bin(), "fanin", "--qos", "3"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 2
     assert "--qos 3: expected 0, 1 or 2" in r.stderr
-    r = subprocess.run([bench_bin(), "fanin", "--url", "wss://127.0.0.1:1"], capture_output=True,
+    r = subprocess.run([bench_bin(), "fanin", "--url", "quic://127.0.0.1:1"], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 2
-    assert "not supported yet" in r.stderr
+    assert "--url quic://127.0.0.1:1: unknown scheme quic (tcp, tls, ws, wss)" in r.stderr
+    r = subprocess.run([bench_bin(), "fanin", "--url", "tcp://127.0.0.1:1", "--insecure"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 2
+    assert "need a tls:// or wss:// --url" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def secure_broker(tmp_path_factory):
+    pki = certs.make_pki(tmp_path_factory.mktemp("pki"))
+    workdir = tmp_path_factory.mktemp("secure")
+    b = SecureBroker(workdir / "b", pki)
+    os.makedirs(b.workdir, exist_ok=True)
+    b.start()
+    yield b, pki
+    b.stop()
+
+
+@pytest.mark.strata_only
+@pytest.mark.parametrize("scheme", ["tls", "ws", "wss"])
+def test_fanin_qos1_over_tls_and_websocket(secure_broker, scheme):
+    b, pki = secure_broker
+    url = {"tls": "tls://127.0.0.1:%d" % b.ports["tls"],
+           "ws": "ws://127.0.0.1:%d/mqtt" % b.ports["ws"],
+           "wss": "wss://127.0.0.1:%d/mqtt" % b.ports["wss"]}[scheme]
+    tls = ["--cafile", pki["ca.crt"]] if scheme != "ws" else []
+    r = bench(b, "fanin", "--pubs", 2, "--subs", 2, "--qos", 1, "--rate", 2000, *tls, *SHORT, url=url)
+    assert r["received"] > 0
+    assert_nothing_lost(r, copies=2)
+
+
+@pytest.mark.strata_only
+def test_tls_client_certificate(secure_broker):
+    # The mtls listener requires a client certificate signed by the CA.
+    b, pki = secure_broker
+    r = bench(b, "fanin", "--pubs", 1, "--subs", 1, "--qos", 1, "--rate", 1000, "--cafile", pki["ca.crt"],
+              "--cert", pki["alice.crt"], "--key", pki["alice.key"], *SHORT,
+              url="tls://127.0.0.1:%d" % b.ports["mtls"])
+    assert_nothing_lost(r, copies=1)
+
+
+@pytest.mark.strata_only
+@pytest.mark.parametrize("scheme", ["tls", "wss"])
+def test_wrong_ca_fails_clearly(secure_broker, scheme):
+    b, pki = secure_broker
+    url = ("tls://127.0.0.1:%d" % b.ports["tls"]) if scheme == "tls" else ("wss://127.0.0.1:%d/mqtt" % b.ports["wss"])
+    cmd = [bench_bin(), "fanin", "--url", url, "--cafile", pki["other-ca.crt"], "--qos", "1", *map(str, SHORT)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "subscribers could not subscribe: tls handshake: certificate verify failed" in r.stderr
+    # --insecure skips the verification: the same broker is then reachable.
+    r = bench(b, "fanin", "--pubs", 1, "--subs", 1, "--qos", 1, "--rate", 1000, "--insecure", *SHORT, url=url)
+    assert_nothing_lost(r, copies=1)

@@ -22,17 +22,23 @@ constexpr std::uint32_t max_packet = 268'435'460;
 }  // namespace
 
 BenchConnection::BenchConnection(asio::io_context& io, ConnectionEvents& events,
-                                 std::uint32_t index, protocol::Version version,
+                                 std::uint32_t index, const Options& options, asio::ssl::context* tls,
                                  std::size_t read_buffer)
-    : socket_(io), events_(events), index_(index), version_(version), in_(read_buffer) {}
+    : options_(options),
+      stream_(io, options.transport, tls, !options.insecure),
+      events_(events),
+      index_(index),
+      version_(options.version),
+      in_(read_buffer) {}
 
 void BenchConnection::start(const asio::ip::tcp::endpoint& broker, const std::string& source,
                             protocol::Connect connect) {
+  auto& socket = stream_.socket();
   error_code ec;
-  socket_.open(broker.protocol(), ec);
+  socket.open(broker.protocol(), ec);
   if (!ec && !source.empty()) {
     const auto addr = asio::ip::make_address(source, ec);
-    if (!ec) socket_.bind(asio::ip::tcp::endpoint(addr, 0), ec);
+    if (!ec) socket.bind(asio::ip::tcp::endpoint(addr, 0), ec);
   }
   if (ec) {
     fail("socket: " + ec.message());
@@ -40,22 +46,30 @@ void BenchConnection::start(const asio::ip::tcp::endpoint& broker, const std::st
   }
   connect.version = version_;
   send(connect);
-  socket_.async_connect(broker, [this](const error_code& e) {
+  socket.async_connect(broker, [this](const error_code& e) {
     if (e) {
       fail("connect: " + e.message());
       return;
     }
     error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-    flush();
-    read();
+    stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    stream_.async_handshake(options_.host, options_.port, options_.path,
+                            [this](const error_code& he, const char* stage) {
+                              if (he) {
+                                fail(std::string(stage) + ": " + he.message());
+                                return;
+                              }
+                              handshaken_ = true;
+                              flush();
+                              read();
+                            });
   });
 }
 
 void BenchConnection::send(const protocol::Packet& p) {
   if (closed_) return;
   protocol::encode(p, version_, out_);
-  if (socket_.is_open() && connected_) flush();
+  if (connected_) flush();
 }
 
 void BenchConnection::publish(protocol::Publish& p) {
@@ -80,12 +94,13 @@ void BenchConnection::close() noexcept {
   if (closed_) return;
   closed_ = true;
   error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  auto& socket = stream_.socket();
+  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket.close(ec);
 }
 
 void BenchConnection::flush() {
-  if (write_in_flight_ || closed_) return;
+  if (write_in_flight_ || closed_ || !handshaken_) return;
   if (out_.empty()) {
     if (closing_) close();
     return;
@@ -95,7 +110,7 @@ void BenchConnection::flush() {
   writing_publishes_ = out_publishes_;
   out_publishes_ = 0;
   write_in_flight_ = true;
-  asio::async_write(socket_, asio::buffer(writing_), [this](const error_code& e, std::size_t) {
+  stream_.async_write(asio::buffer(writing_), [this](const error_code& e, std::size_t) {
     write_in_flight_ = false;
     if (e) {
       fail("write: " + e.message());
@@ -120,7 +135,7 @@ void BenchConnection::read() {
       in_.resize(in_.size() * 2);
     }
   }
-  socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+  stream_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
                           [this](const error_code& e, std::size_t n) {
                             if (e) {
                               if (!closing_ && !closed_) fail("read: " + e.message());

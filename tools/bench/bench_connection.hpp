@@ -10,8 +10,8 @@
 // an application message, a completed outgoing QoS 1/2 publish, how many
 // publishes a finished write carried, and errors.
 //
-// The transport is plain TCP; TLS and WebSocket would replace `socket_`
-// with a layered stream (the --url scheme is the seam, see options.cpp).
+// The transport is a BenchStream: plain TCP, TLS, WebSocket or secure
+// WebSocket, chosen by the --url scheme (see bench_stream.hpp).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "broker/protocol/packet.hpp"
+#include "tools/bench/bench_stream.hpp"
 
 namespace strata::bench {
 
@@ -43,14 +44,16 @@ class ConnectionEvents {
 
 class BenchConnection {
  public:
+  // `tls` is the shared client context (tls and wss only).
   BenchConnection(boost::asio::io_context& io, ConnectionEvents& events, std::uint32_t index,
-                  protocol::Version version, std::size_t read_buffer);
+                  const Options& options, boost::asio::ssl::context* tls, std::size_t read_buffer);
 
   std::uint32_t index() const noexcept { return index_; }
   bool connected() const noexcept { return connected_; }
   bool failed() const noexcept { return failed_; }
 
-  // Opens the socket (bound to `source` unless empty) and sends `connect`.
+  // Opens the socket (bound to `source` unless empty), connects, does the
+  // TLS/WebSocket handshake of the --url scheme and sends `connect`.
   void start(const boost::asio::ip::tcp::endpoint& broker, const std::string& source,
              protocol::Connect connect);
   void send(const protocol::Packet& p);
@@ -67,7 +70,8 @@ class BenchConnection {
   void flush();
   void fail(const std::string& what);
 
-  boost::asio::ip::tcp::socket socket_;
+  const Options& options_;
+  BenchStream stream_;
   ConnectionEvents& events_;
   std::uint32_t index_;
   protocol::Version version_;
@@ -79,6 +83,7 @@ class BenchConnection {
   std::uint32_t out_publishes_ = 0;
   std::uint32_t writing_publishes_ = 0;
   bool write_in_flight_ = false;
+  bool handshaken_ = false;  // the stream carries MQTT (after TCP/TLS/WebSocket set-up)
   bool connected_ = false;
   bool closing_ = false;
   bool closed_ = false;

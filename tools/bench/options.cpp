@@ -31,25 +31,38 @@ bool parse_number(const std::string& s, double max, double& out) {
 bool parse_seconds(const std::string& s, double& out) { return parse_number(s, 86400, out); }
 bool parse_rate(const std::string& s, double& out) { return parse_number(s, 1e9, out); }
 
-// tcp://host:port; the other schemes are the seam for TLS and WebSocket.
+// SCHEME://host:port, with /path for ws and wss (default /mqtt).
 bool parse_url(const std::string& url, Options& o, std::string& error) {
   const std::string_view u(url);
   const auto sep = u.find("://");
+  const std::string expected = "--url " + url + ": expected tcp|tls://HOST:PORT or ws|wss://HOST:PORT[/PATH]";
   if (sep == std::string_view::npos) {
-    error = "--url " + url + ": expected tcp://host:port";
+    error = expected;
     return false;
   }
   const std::string_view scheme = u.substr(0, sep);
-  if (scheme != "tcp") {
-    error = "--url " + url + ": scheme " + std::string(scheme) + " is not supported yet (tcp only)";
+  if (scheme == "tcp") o.transport = Transport::tcp;
+  else if (scheme == "tls") o.transport = Transport::tls;
+  else if (scheme == "ws") o.transport = Transport::ws;
+  else if (scheme == "wss") o.transport = Transport::wss;
+  else {
+    error = "--url " + url + ": unknown scheme " + std::string(scheme) + " (tcp, tls, ws, wss)";
     return false;
   }
-  const std::string_view rest = u.substr(sep + 3);
+  std::string_view rest = u.substr(sep + 3);
+  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+    if (o.transport != Transport::ws && o.transport != Transport::wss) {
+      error = expected;
+      return false;
+    }
+    o.path = std::string(rest.substr(slash));
+    rest = rest.substr(0, slash);
+  }
   const auto colon = rest.rfind(':');
   std::uint64_t port = 0;
   if (colon == std::string_view::npos || colon == 0 ||
       !parse_uint(rest.substr(colon + 1), 65535, port) || port == 0) {
-    error = "--url " + url + ": expected tcp://host:port";
+    error = expected;
     return false;
   }
   std::string_view host = rest.substr(0, colon);
@@ -104,7 +117,13 @@ scenarios:
            no matching), the latency floor to compare a broker with
 
 options:
-  --url tcp://HOST:PORT   broker (default tcp://127.0.0.1:1883)
+  --url URL               broker: tcp://HOST:PORT, tls://HOST:PORT,
+                          ws://HOST:PORT[/PATH] or wss://HOST:PORT[/PATH]
+                          (path default /mqtt; default tcp://127.0.0.1:1883)
+  --cafile FILE           tls/wss: verify the broker's certificate against
+                          this CA (default: the system's CAs)
+  --insecure              tls/wss: do not verify the broker's certificate
+  --cert FILE --key FILE  tls/wss: client certificate and its key (PEM)
   --mqtt 3.1.1|5          protocol version (default 5)
   --qos 0|1|2             QoS of publishes and subscriptions (default 0)
   --pubs N --subs N       publishers and subscribers (default 1 and 1)
@@ -157,6 +176,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       error.clear();
       return std::nullopt;
     }
+    if (flag == "--insecure") {
+      o.insecure = true;
+      continue;
+    }
     if (auto eq = flag.find('='); eq != std::string::npos) {
       value = flag.substr(eq + 1);
       flag.resize(eq);
@@ -174,6 +197,9 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
     };
     if (flag == "--url") {
       if (!parse_url(value, o, error)) return std::nullopt;
+    } else if (flag == "--cafile" || flag == "--cert" || flag == "--key") {
+      if (value.empty()) return bad("a file");
+      (flag == "--cafile" ? o.cafile : flag == "--cert" ? o.cert : o.key) = value;
     } else if (flag == "--mqtt") {
       if (value == "3.1.1" || value == "311" || value == "4") o.version = protocol::Version::v311;
       else if (value == "5" || value == "5.0") o.version = protocol::Version::v5;
@@ -236,6 +262,23 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       error = "unknown option " + flag;
       return std::nullopt;
     }
+  }
+  const bool tls = o.transport == Transport::tls || o.transport == Transport::wss;
+  if (!tls && (o.insecure || !o.cafile.empty() || !o.cert.empty() || !o.key.empty())) {
+    error = "--cafile, --insecure, --cert and --key need a tls:// or wss:// --url";
+    return std::nullopt;
+  }
+  if (o.insecure && !o.cafile.empty()) {
+    error = "--insecure and --cafile exclude each other";
+    return std::nullopt;
+  }
+  if (o.cert.empty() != o.key.empty()) {
+    error = "--cert and --key go together";
+    return std::nullopt;
+  }
+  if (o.scenario == Scenario::relay && o.transport != Transport::tcp) {
+    error = "relay: serves tcp:// only";
+    return std::nullopt;
   }
   if (o.window == 0) o.window = 100;
   if (o.scenario == Scenario::pub) o.subs = 0;

@@ -15,11 +15,18 @@
 namespace strata::bench {
 
 enum class Scenario : std::uint8_t { conn, pub, sub, fanin, fanout, relay };
+// The --url scheme: tcp://, tls://, ws:// or wss://.
+enum class Transport : std::uint8_t { tcp, tls, ws, wss };
 
 struct Options {
   Scenario scenario = Scenario::fanin;
   std::string host = "127.0.0.1";
   std::uint16_t port = 1883;
+  Transport transport = Transport::tcp;
+  std::string path = "/mqtt";       // ws/wss: the HTTP path of the upgrade request
+  std::string cafile;               // tls/wss: verify the broker against this CA
+  bool insecure = false;            // tls/wss: no certificate verification
+  std::string cert, key;            // tls/wss: client certificate and its key
   protocol::Version version = protocol::Version::v5;
   protocol::QoS qos = protocol::QoS::at_most_once;
   std::uint32_t pubs = 1;           // publishers (pub, fanin, fanout)

@@ -66,7 +66,7 @@ bool Runner::run_until(const std::function<bool()>& done, double seconds) {
 }
 
 BenchConnection& Runner::open(std::uint32_t index, std::size_t read_buffer, protocol::Connect c) {
-  conns_.push_back(std::make_unique<BenchConnection>(io_, *this, index, o_.version, read_buffer));
+  conns_.push_back(std::make_unique<BenchConnection>(io_, *this, index, o_, tls_ ? &*tls_ : nullptr, read_buffer));
   auto& conn = *conns_.back();
   const std::string source = o_.sources.empty() ? std::string() : o_.sources[index % o_.sources.size()];
   c.keep_alive = o_.keepalive;
@@ -246,6 +246,14 @@ int Runner::run() {
     return 1;
   }
   broker_ = *results.begin();
+  if (o_.transport == Transport::tls || o_.transport == Transport::wss) {
+    tls_.emplace(asio::ssl::context::tls_client);
+    std::string error;
+    if (!configure_tls(o_, *tls_, error)) {
+      std::cerr << "strata-bench: " << error << "\n";
+      return 2;
+    }
+  }
   return o_.scenario == Scenario::conn ? run_conn() : run_load();
 }
 

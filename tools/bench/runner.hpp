@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +27,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "tools/bench/bench_connection.hpp"
 #include "tools/bench/options.hpp"
@@ -82,6 +84,7 @@ class Runner : public ConnectionEvents {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::ip::tcp::endpoint broker_;
+  std::optional<boost::asio::ssl::context> tls_;  // tls:// and wss:// only
   std::vector<std::unique_ptr<BenchConnection>> conns_;
   std::vector<Publisher> pubs_;  // by publisher index
   std::uint32_t copies_ = 0;     // deliveries per published message
