@@ -13,6 +13,7 @@ import time
 import pytest
 
 import raw
+from common import collect_publishes
 
 pytestmark = pytest.mark.strata_only
 
@@ -184,22 +185,10 @@ def test_two_clients_filling_each_other_do_not_deadlock(broker):
     assert acks_until_silent(b) == list(range(1, N + 1))
     got = exchange([a, b], {a: N - 21, b: 0}, {a: 41, b: 21})
     assert got[a] == [b"%d" % i for i in range(41)]  # 1 in flight + 40 queued
-    got_b = got[b] + exchange_until_silent(b)
+    got_b = got[b] + [p.payload for p in collect_publishes(b, 1.0, ack=True)]
     # a's first 21 (sent while a was held) arrive; the rest in order,
     # those b's queue had room for
     assert got_b[:21] == [b"%d" % i for i in range(21)]
     seq = [int(x) for x in got_b]
     assert seq == sorted(set(seq)) and seq[-1] <= N - 1
     assert a.ping() and b.ping()
-
-
-def exchange_until_silent(c, quiet=1.0):
-    got = []
-    while True:
-        try:
-            p = c.recv(quiet)
-        except raw.Timeout:
-            return got
-        assert p.type == raw.PUBLISH, p
-        got.append(p.payload)
-        c.send(raw.puback(p.pid))
