@@ -8,6 +8,8 @@
 //   [store]       durability, flush_interval (ms), map_size, max_map_size
 //   [rules]       enabled, dir, budgets of the Lua rule engine
 //   [auth]        password_file, acl_file, failed-login limits, enhanced auth methods
+// The other top-level tables (kModuleSections) belong to their modules,
+// which read them from Config::document with the helpers of table_reader.hpp.
 // Every error names the file, line and column of the offending key or value,
 // what was wrong and what was expected.
 #include "broker/config/config.hpp"
@@ -22,6 +24,8 @@
 #include <string_view>
 
 #include <toml++/toml.h>
+
+#include "broker/config/table_reader.hpp"
 
 namespace strata::config {
 namespace {
@@ -54,128 +58,21 @@ constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "re
 constexpr std::string_view kAuthKeys[] = {"password_file", "acl_file", "max_failed_logins", "failed_login_window",
                                           "methods"};
 
-struct Section {
-  std::string_view name;  // as written in the file: "broker", "listener", "listener.limits", ...
-  std::span<const std::string_view> keys;
-};
 constexpr Section kSections[] = {
-    {"broker", kBrokerKeys}, {"listener", kListenerKeys}, {"limits", kLimitsKeys}, {"sys", kSysKeys},
+    {"broker", kBrokerKeys}, {"listener", kListenerKeys, true}, {"limits", kLimitsKeys}, {"sys", kSysKeys},
     {"store", kStoreKeys}, {"rules", kRulesKeys}, {"auth", kAuthKeys}};
 constexpr Section kListenerLimits{"listener.limits", kListenerLimitsKeys};
 
-std::string position(const std::string& file, const toml::source_region& where) {
-  return file + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
-}
-
-std::string_view type_name(toml::node_type t) {
-  switch (t) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
-  }
-  return "nothing";
-}
-
-std::string joined(std::span<const std::string_view> words) {
-  std::string out;
-  for (auto w : words) {
-    if (!out.empty()) out += ", ";
-    out += w;
-  }
-  return out;
-}
-
-// Reads the keys of one table, checking each against its expected type and
-// range. `label` prefixes key names in messages ("limits.", "listener.").
-class TableReader {
- public:
-  TableReader(const std::string& file, const toml::table& table, std::string label)
-      : file_(file), table_(table), label_(std::move(label)) {}
-
-  [[noreturn]] void fail(const toml::source_region& where, const std::string& what) const {
-    throw ConfigError(position(file_, where) + ": " + what);
-  }
-
-  void reject_unknown_keys(const Section& section) const {
-    for (auto&& [key, value] : table_) {
-      if (std::find(section.keys.begin(), section.keys.end(), key.str()) != section.keys.end()) continue;
-      bool array = section.name == "listener";
-      fail(key.source(), "unknown key '" + std::string(key.str()) + "' in " + (array ? "[[" : "[") +
-                             std::string(section.name) + (array ? "]]" : "]") +
-                             "; expected one of: " + joined(section.keys));
-    }
-  }
-
-  const toml::node* find(std::string_view key) const { return table_.get(key); }
-
-  template <typename T>
-  void integer(std::string_view key, long long lo, long long hi, T& out) const {
-    const toml::node* node = find(key);
-    if (!node) return;
-    std::string range = std::to_string(lo) + ".." + std::to_string(hi);
-    const auto* v = node->as_integer();
-    if (!v) {
-      fail(node->source(), label_ + std::string(key) + " must be an integer in " + range + ", got " +
-                               std::string(type_name(node->type())));
-    }
-    long long n = v->get();
-    if (n < lo || n > hi) {
-      fail(node->source(), label_ + std::string(key) + " = " + std::to_string(n) +
-                               " is out of range; expected an integer in " + range);
-    }
-    if constexpr (std::is_same_v<T, std::chrono::seconds>) {
-      out = std::chrono::seconds(n);
-    } else {
-      out = static_cast<T>(n);
-    }
-  }
-
-  void boolean(std::string_view key, bool& out) const {
-    const toml::node* node = find(key);
-    if (!node) return;
-    const auto* v = node->as_boolean();
-    if (!v) {
-      fail(node->source(), label_ + std::string(key) + " must be true or false, got " +
-                               std::string(type_name(node->type())));
-    }
-    out = v->get();
-  }
-
-  const toml::value<std::string>* string(std::string_view key) const {
-    const toml::node* node = find(key);
-    if (!node) return nullptr;
-    const auto* v = node->as_string();
-    if (!v) {
-      fail(node->source(), label_ + std::string(key) + " must be a string, got " +
-                               std::string(type_name(node->type())));
-    }
-    return v;
-  }
-
- private:
-  const std::string& file_;
-  const toml::table& table_;
-  std::string label_;
+// Top-level tables owned by other modules: accepted here, read and
+// validated by their module from Config::document (see table_reader.hpp),
+// at start-up, by --check-config and on reload.
+struct ModuleSection {
+  std::string_view name;
+  bool array;
 };
-
-const toml::table& section_table(const std::string& file, const toml::table& root, std::string_view name) {
-  static const toml::table empty;
-  const toml::node* node = root.get(name);
-  if (!node) return empty;
-  const toml::table* t = node->as_table();
-  if (!t) {
-    throw ConfigError(position(file, node->source()) + ": '" + std::string(name) + "' must be a table ([" +
-                      std::string(name) + "]), got " + std::string(type_name(node->type())));
-  }
-  return *t;
-}
+constexpr ModuleSection kModuleSections[] = {
+    {"admin", false},     {"uns", false},  {"historian", false},
+    {"bridge", true},     {"bridge_session", true}, {"plugin", true}};
 
 void read_broker(const std::string& file, const toml::table& root, Config& config) {
   TableReader r(file, section_table(file, root, "broker"), "broker.");
@@ -193,19 +90,6 @@ void read_broker(const std::string& file, const toml::table& root, Config& confi
     }
     config.log_level = *parsed;
   }
-}
-
-// One of `names` (a string key), as its index; `fallback` when absent.
-template <typename E, std::size_t N>
-E choice(const TableReader& r, std::string_view key, const std::string_view (&names)[N], E fallback) {
-  const auto* v = r.string(key);
-  if (!v) return fallback;
-  for (std::size_t i = 0; i < N; ++i) {
-    if (v->get() == names[i]) return static_cast<E>(i);
-  }
-  std::string expected;
-  for (std::size_t i = 0; i < N; ++i) expected += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(names[i]);
-  r.fail(v->source(), "listener." + std::string(key) + " '" + v->get() + "' is not valid; expected " + expected);
 }
 
 // Reads whichever [limits] keys `r`'s table holds into `l`; the others keep
@@ -460,11 +344,12 @@ bool valid_ipv6_literal(std::string_view host) {
 // "[broker], [[listener]], [limits], ..." from kSections.
 std::string section_names() {
   std::string out;
-  for (const Section& s : kSections) {
+  auto add = [&out](std::string_view name, bool array) {
     if (!out.empty()) out += ", ";
-    bool array = s.name == "listener";
-    out += (array ? "[[" : "[") + std::string(s.name) + (array ? "]]" : "]");
-  }
+    out += (array ? "[[" : "[") + std::string(name) + (array ? "]]" : "]");
+  };
+  for (const Section& s : kSections) add(s.name, s.array);
+  for (const ModuleSection& s : kModuleSections) add(s.name, s.array);
   return out;
 }
 
@@ -539,16 +424,20 @@ Listener parse_listen_url(const std::string& url, const std::string& where) {
 }
 
 Config load_string(const std::string& text, const std::string& name) {
-  toml::table root;
+  auto document = std::make_shared<Document>();
+  document->name = name;
   try {
-    root = toml::parse(text, name);
+    document->root = toml::parse(text, name);
   } catch (const toml::parse_error& e) {
     throw ConfigError(position(name, e.source()) + ": TOML syntax error: " + std::string(e.description()));
   }
+  const toml::table& root = document->root;
   for (auto&& entry : root) {
     const toml::key& key = entry.first;  // a named reference: lambdas may capture it (clang 14)
     bool known = std::any_of(std::begin(kSections), std::end(kSections),
-                             [&](const Section& s) { return s.name == key.str(); });
+                             [&](const Section& s) { return s.name == key.str(); }) ||
+                 std::any_of(std::begin(kModuleSections), std::end(kModuleSections),
+                             [&](const ModuleSection& s) { return s.name == key.str(); });
     if (!known) {
       throw ConfigError(position(name, key.source()) + ": unknown key '" + std::string(key.str()) +
                         "' at top level; expected the tables " + section_names());
@@ -563,6 +452,7 @@ Config load_string(const std::string& text, const std::string& name) {
   read_store(name, root, config.store);
   read_rules(name, root, config.rules);
   read_auth(name, root, config.auth);
+  config.document = std::move(document);
   return config;
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -158,8 +159,13 @@ struct Rules {
   bool operator==(const Rules&) const = default;
 };
 
+struct Document;  // the parsed file (table_reader.hpp)
+
 struct Config {
   std::string source;  // file it was loaded from, empty for defaults
+  // The whole parsed file: modules that own a section ([admin], [uns],
+  // [[bridge]], ...) read it from here. Null for built-in defaults.
+  std::shared_ptr<const Document> document;
   std::vector<Listener> listeners{Listener{}};
   std::string data_dir = "./data";
   LogLevel log_level = LogLevel::info;

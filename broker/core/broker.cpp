@@ -164,6 +164,14 @@ void Broker::reload() {
   if (!(fresh.rules == config_.rules)) {
     STRATA_WARN("broker") << "SIGHUP: [rules] changes need a restart (rule files reload by themselves)";
   }
+  for (const ReloadHook& hook : reload_hooks_) {
+    try {
+      std::string what = hook(fresh);
+      if (!what.empty()) STRATA_INFO("broker") << "SIGHUP: " << what;
+    } catch (const std::exception& e) {
+      STRATA_ERROR("broker") << "SIGHUP: " << e.what() << "; keeping the running configuration of that section";
+    }
+  }
   STRATA_INFO("broker") << "SIGHUP: reloaded log level and [sys]; other changes need a restart";
 }
 

@@ -64,6 +64,14 @@ class Broker {
   void add_sys_source(SysSource source) { sys_sources_.push_back(std::move(source)); }
   const std::vector<SysSource>& sys_sources() const noexcept { return sys_sources_; }
 
+  // Modules that own a config section ([uns], [[bridge]], [[plugin]] ...)
+  // re-read it on reload (SIGHUP): each hook gets the freshly loaded file
+  // and returns what it changed, for the log. A hook that throws (a bad
+  // section: ConfigError with file:line) keeps its running configuration;
+  // the other hooks still run. Add hooks before run(); they run on core 0.
+  using ReloadHook = std::function<std::string(const config::Config& fresh)>;
+  void add_reload_hook(ReloadHook hook) { reload_hooks_.push_back(std::move(hook)); }
+
   // Posts `fn` to every core but `except` (pass core_count() for all).
   template <class Fn>
   void post_to_cores(unsigned except, const Fn& fn);
@@ -106,6 +114,7 @@ class Broker {
   std::unique_ptr<store::Store> store_;
   std::vector<PublishHook*> hooks_;
   std::vector<SysSource> sys_sources_;
+  std::vector<ReloadHook> reload_hooks_;
   std::unique_ptr<SysTopics> sys_;
 
   std::mutex registry_mutex_;

@@ -12,6 +12,8 @@ tests that depend on the rest are marked strata_only.
 """
 
 import os
+import random
+import re
 import signal
 import socket
 import subprocess
@@ -48,10 +50,30 @@ def strata_bin():
     return max(candidates)[1]
 
 
+# Ports handed out by free_port() in this process: never handed out twice.
+_GIVEN_PORTS = set()
+# Below Linux's ephemeral range (ip_local_port_range starts at 32768): a
+# port asked of the kernel with bind(0) comes from that range, and so do
+# the source ports of the tests' own outgoing connections, which could take
+# it between the test choosing it and the broker binding it.
+_PORT_RANGE = (20000, 32000)
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port nobody listens on, outside the ephemeral range."""
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randint(*_PORT_RANGE)
+        if port in _GIVEN_PORTS:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN_PORTS.add(port)
+        return port
+    raise RuntimeError("no free port in %d..%d" % _PORT_RANGE)
 
 
 def _toml_value(v):
@@ -132,6 +154,10 @@ def to_mosquitto_conf(config, port):
     return "\n".join(lines) + "\n"
 
 
+# Strata's line once all listeners are bound (broker.cpp, Broker::run).
+_RUNNING = re.compile(rb"strata \S+ running on \d+ cores?")
+
+
 class BrokerError(Exception):
     pass
 
@@ -197,16 +223,29 @@ class Broker:
             if self.proc.poll() is not None:
                 raise BrokerError("%s exited with %s during start-up:\n%s"
                                   % (self.kind, self.proc.returncode, self.log_tail()))
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.2):
-                    return self
-            except OSError:
-                pass
+            if self._ready():
+                return self
             if time.monotonic() > deadline:
                 self.kill()
                 raise BrokerError("%s did not accept on port %d within %.0fs:\n%s"
                                   % (self.kind, self.port, timeout, self.log_tail()))
             time.sleep(0.02)
+
+    def _ready(self):
+        """Strata: every listener is bound once it logs "running on"
+        (listeners open in config order, so the first one accepting says
+        nothing of the others). Mosquitto: its port accepts."""
+        if self.kind == "strata" and self.log_level in ("trace", "debug", "info"):
+            try:
+                with open(self.logs[-1], "rb") as f:
+                    return _RUNNING.search(f.read()) is not None
+            except OSError:
+                return False
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
