@@ -167,7 +167,9 @@ void Broker::reload() {
   for (const ReloadHook& hook : reload_hooks_) {
     try {
       std::string what = hook(fresh);
-      if (!what.empty()) STRATA_INFO("broker") << "SIGHUP: " << what;
+      if (!what.empty()) {
+        STRATA_INFO("broker") << "SIGHUP: " << what;
+      }
     } catch (const std::exception& e) {
       STRATA_ERROR("broker") << "SIGHUP: " << e.what() << "; keeping the running configuration of that section";
     }
