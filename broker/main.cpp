@@ -4,6 +4,8 @@
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
 #include "broker/util/log.hpp"
+#include "plugins/plugin_config.hpp"
+#include "plugins/plugin_host.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rules_test.hpp"
 
@@ -26,7 +28,8 @@ int main(int argc, char** argv) {
   }
   if (cmd.check_config) {
     try {
-      config::load_file(*cmd.check_config);
+      config::Config checked = config::load_file(*cmd.check_config);
+      plugins::read_plugin_config(checked, plugins::default_plugin_dir());  // [[plugin]]
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
     } catch (const config::ConfigError& e) {
@@ -53,6 +56,15 @@ int main(int argc, char** argv) {
   log::set_level(cfg.log_level);
   try {
     core::Broker broker(std::move(cfg), cmd.config_file);
+    // Plugins ([[plugin]], plugins/): loaded before anything runs; one that
+    // fails stops start-up with its path and the reason. Its message
+    // callbacks are a publish hook ahead of the rule engine's.
+    std::unique_ptr<plugins::PluginHost> plugin_host;
+    if (auto plugin_configs = plugins::read_plugin_config(broker.config(), plugins::default_plugin_dir());
+        !plugin_configs.empty()) {
+      plugin_host = std::make_unique<plugins::PluginHost>(broker, std::move(plugin_configs));
+      plugin_host->attach();
+    }
     rules::EmitTargets targets;  // bridges will register theirs here
     std::unique_ptr<rules::RuleEngine> engine;
     if (broker.config().rules.enabled) {
@@ -60,7 +72,9 @@ int main(int argc, char** argv) {
       broker.add_hook(engine.get());
       engine->start();
     }
-    return broker.run();
+    int rc = broker.run();
+    if (plugin_host) plugin_host->cleanup();  // the cores have stopped
+    return rc;
   } catch (const std::exception& e) {
     STRATA_ERROR("broker") << "cannot start: " << e.what();
     return 1;
