@@ -3,6 +3,7 @@
 
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
+#include "broker/util/install_paths.hpp"
 #include "broker/util/log.hpp"
 #include "plugins/plugin_config.hpp"
 #include "plugins/plugin_host.hpp"
@@ -45,6 +46,10 @@ int main(int argc, char** argv) {
       std::cerr << "strata: " << e.what() << "\n";
       return 1;
     }
+  }
+  if (cmd.config_file.empty()) {
+    // An installed strata without -c reads <prefix>/etc/strata/strata.toml.
+    cmd.config_file = util::installed_config_file();
   }
   config::Config cfg;
   try {

@@ -1,10 +1,9 @@
 #include "plugins/plugin_config.hpp"
 
-#include <unistd.h>
-
 #include <filesystem>
 
 #include "broker/config/table_reader.hpp"
+#include "broker/util/install_paths.hpp"
 
 namespace strata::plugins {
 
@@ -62,10 +61,9 @@ std::vector<PluginConfig> read_plugin_config(const config::Config& config, const
 }
 
 std::string default_plugin_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "lib/strata/plugins";
-  return (exe.parent_path().parent_path() / "lib" / "strata" / "plugins").string();
+  std::string prefix = util::install_prefix();
+  if (prefix.empty()) return "lib/strata/plugins";
+  return (fs::path(prefix) / "lib" / "strata" / "plugins").string();
 }
 
 }  // namespace strata::plugins

@@ -86,6 +86,11 @@ class PluginHost final : public core::ClientHooks, public core::PublishHook {
   // --- core::PublishHook ---------------------------------------------------
   core::HookVerdict on_publish(router::MessagePtr& msg, unsigned core) override;
 
+  // SIGHUP (a Broker reload hook): hands changed options to the plugins'
+  // RELOAD callbacks; returns what changed, for the log. Loading, removing
+  // or reordering plugins needs a restart (logged, nothing applied).
+  std::string reload(const config::Config& fresh);
+
   // The index of the core whose thread calls (0 off the cores): for the
   // Authorizer calls, which do not carry it.
   static unsigned current_core() noexcept;
@@ -100,7 +105,6 @@ class PluginHost final : public core::ClientHooks, public core::PublishHook {
   static std::size_t slot(int event) noexcept { return static_cast<std::size_t>(event); }
   void notify(int event, void* data);  // every callback of `event`, return values ignored
   void start_ticks();
-  std::string reload(const config::Config& fresh);
 
   core::Broker& broker_;
   std::vector<std::unique_ptr<strata_plugin>> plugins_;
