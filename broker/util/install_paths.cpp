@@ -16,7 +16,8 @@ std::string install_prefix() {
 std::string installed_config_file() {
   std::string prefix = install_prefix();
   if (prefix.empty()) return {};
-  fs::path p = fs::path(prefix) / "etc" / "strata" / "strata.toml";
+  // The prefix /usr keeps its configuration in /etc (as cmake --install does).
+  fs::path p = prefix == "/usr" ? fs::path("/etc/strata/strata.toml") : fs::path(prefix) / "etc" / "strata" / "strata.toml";
   std::error_code ec;
   return fs::is_regular_file(p, ec) ? p.string() : std::string();
 }

@@ -16,7 +16,8 @@ namespace strata::util {
 // The prefix of the running executable ("" when /proc/self/exe is unreadable).
 std::string install_prefix();
 
-// <prefix>/etc/strata/strata.toml when that file exists, else "".
+// <prefix>/etc/strata/strata.toml (/etc/strata/strata.toml for the prefix
+// /usr) when that file exists, else "".
 std::string installed_config_file();
 
 }  // namespace strata::util
