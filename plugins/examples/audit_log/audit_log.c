@@ -1,11 +1,13 @@
 /*
- * audit_log — writes connect, disconnect, subscribe and publish events as
+ * audit_log — writes connect, disconnect, (un)subscribe and publish events as
  * JSON lines, one object per line:
  *
  *   {"time_ms":1733472000123,"event":"connect","client_id":"c1","username":"u","address":"127.0.0.1:5000"}
  *   {"time_ms":...,"event":"subscribe","client_id":"c1","filter":"plant/#","qos":1}
  *   {"time_ms":...,"event":"publish","client_id":"c1","topic":"plant/a","qos":1,"retain":false,"bytes":12}
  *   {"time_ms":...,"event":"disconnect","client_id":"c1","reason_code":0}
+ *
+ *   {"time_ms":...,"event":"unsubscribe","client_id":"c1","filter":"plant/#"}
  *
  * Options: file = "audit.jsonl" (appended to; required).
  *
@@ -213,6 +215,18 @@ static int on_subscribe(int event, void *data, void *userdata) {
   return 0;
 }
 
+static int on_unsubscribe(int event, void *data, void *userdata) {
+  (void)event;
+  state *s = userdata;
+  const struct strata_evt_unsubscribe *e = data;
+  buf b = {0};
+  begin(&b, "unsubscribe");
+  field(&b, "client_id", s->api->client_id(e->client));
+  field(&b, "filter", e->filter);
+  enqueue(s, &b);
+  return 0;
+}
+
 static int on_message(int event, void *data, void *userdata) {
   (void)event;
   state *s = userdata;
@@ -295,6 +309,7 @@ int strata_plugin_init(strata_plugin *plugin, const strata_broker_api *api, int 
   api->register_callback(plugin, STRATA_EVT_CONNECT, on_connect, s);
   api->register_callback(plugin, STRATA_EVT_DISCONNECT, on_disconnect, s);
   api->register_callback(plugin, STRATA_EVT_SUBSCRIBE, on_subscribe, s);
+  api->register_callback(plugin, STRATA_EVT_UNSUBSCRIBE, on_unsubscribe, s);
   api->register_callback(plugin, STRATA_EVT_MESSAGE, on_message, s);
   api->register_callback(plugin, STRATA_EVT_RELOAD, on_reload, s);
   return STRATA_OK;

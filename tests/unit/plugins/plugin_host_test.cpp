@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 
@@ -155,6 +156,23 @@ TEST_F(PluginHostTest, FailedInitStopsWithPathAndReason) {
     EXPECT_EQ(std::string(e.what()),
               "plugin " + dir + "/test_plugin_v2.so: strata_plugin_init failed (1): no licence for this node");
   }
+}
+
+TEST_F(PluginHostTest, TicksOncePerSecondOnEachCore) {
+  start(v2);
+  void* self = dlopen((dir + "/test_plugin_v2.so").c_str(), RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(self, nullptr);
+  auto* ticks = static_cast<std::atomic<int>*>(dlsym(self, "test_ticks"));
+  ASSERT_NE(ticks, nullptr);
+  EXPECT_EQ(ticks->load(), 0);
+  auto& io = broker_->core(0).io();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ticks->load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GE(ticks->load(), 1);
+  dlclose(self);
 }
 
 TEST_F(PluginHostTest, ReloadHandsChangedOptionsToTheReloadCallback) {

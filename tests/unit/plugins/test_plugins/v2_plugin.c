@@ -5,9 +5,10 @@
  * payload "upper" becomes "UPPER". Extended authentication method
  * TEST-ECHO: step 0 answers CONTINUE with "challenge", step 1 ALLOW as
  * user "echo" when the data is "response", else DENY. Option fail = "why"
- * makes init fail with that reason. Ticks and reloads are counted in the
+ * makes init fail with that reason. Ticks (core 0) and reloads are counted in the
  * exported counters. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,7 @@ static const strata_broker_api *g_api;
 static const int versions[] = {1, 2, 7};
 
 STRATA_PLUGIN_EXPORT int test_reloads;
+STRATA_PLUGIN_EXPORT _Atomic int test_ticks; /* ticks seen on core 0 */
 STRATA_PLUGIN_EXPORT char test_last_option[64];
 
 #define MAX_THREADS 64
@@ -101,6 +103,14 @@ static int on_extended(int event, void *data, void *userdata) {
   return STRATA_ALLOW;
 }
 
+static int on_tick(int event, void *data, void *userdata) {
+  (void)event;
+  (void)userdata;
+  const struct strata_evt_tick *t = data;
+  if (t->core == 0 && t->now_ms > 1700000000000LL) ++test_ticks;
+  return 0;
+}
+
 static int on_reload(int event, void *data, void *userdata) {
   (void)event;
   (void)userdata;
@@ -126,10 +136,12 @@ int strata_plugin_init(strata_plugin *plugin, const strata_broker_api *api, int 
   if (abi_version != 2) return STRATA_ERR;
   g_api = api;
   test_reloads = 0;
+  test_ticks = 0;
   api->register_callback(plugin, STRATA_EVT_BASIC_AUTH, on_basic_auth, NULL);
   api->register_callback(plugin, STRATA_EVT_MESSAGE, on_message, NULL);
   api->register_callback(plugin, STRATA_EVT_EXTENDED_AUTH, on_extended, NULL);
   api->register_callback(plugin, STRATA_EVT_RELOAD, on_reload, NULL);
+  api->register_callback(plugin, STRATA_EVT_TICK, on_tick, NULL);
   return STRATA_OK;
 }
 
