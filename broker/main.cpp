@@ -1,6 +1,8 @@
 // strata: parse the command line, load the configuration, run the broker.
 #include <iostream>
 
+#include "broker/admin/admin_config.hpp"
+#include "broker/admin/server.hpp"
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
 #include "broker/util/install_paths.hpp"
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   if (cmd.check_config) {
     try {
       config::Config checked = config::load_file(*cmd.check_config);
+      admin::read_admin_config(checked, cmd.admin_url);
       plugins::read_plugin_config(checked, plugins::default_plugin_dir());  // [[plugin]]
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
   config::Config cfg;
   try {
     cfg = config::resolve(cmd);
+    admin::read_admin_config(cfg, cmd.admin_url);  // [admin] errors stop start-up like the others
   } catch (const config::ConfigError& e) {
     std::cerr << "strata: " << e.what() << "\n";
     return 1;
@@ -77,6 +81,10 @@ int main(int argc, char** argv) {
       broker.add_hook(engine.get());
       engine->start();
     }
+    // The admin API: modules add their endpoints and metrics to admin.api()
+    // here, before start() (see broker/admin/api.hpp).
+    admin::Server admin(broker, cmd.admin_url);
+    admin.start();
     int rc = broker.run();
     if (plugin_host) plugin_host->cleanup();  // the cores have stopped
     return rc;
