@@ -54,7 +54,8 @@ class PluginExchange final : public auth::AuthExchange {
     if (owner_ == -2) return inner_->next(data);
     if (owner_ < 0) return auth::AuthStep::failure(protocol::ReasonCode::protocol_error, "no exchange");
     int result = 0;
-    auth::AuthStep step = ask(host_.callbacks(STRATA_EVT_EXTENDED_AUTH)[static_cast<std::size_t>(owner_)], data, result);
+    const auto& chain = host_.callbacks(STRATA_EVT_EXTENDED_AUTH);
+    auth::AuthStep step = ask(chain[static_cast<std::size_t>(owner_)], data, result);
     if (result == STRATA_DEFER) {
       return auth::AuthStep::failure(protocol::ReasonCode::not_authorized, "a plugin deferred after step 0");
     }

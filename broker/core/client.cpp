@@ -388,7 +388,9 @@ void Client::close(bool will_due) {
   }
   if (connect_event_sent_) {
     connect_event_sent_ = false;
-    if (ClientHooks* hooks = core_.broker().client_hooks()) hooks->disconnected(view(), disconnect_reason_, core_.index());
+    if (ClientHooks* hooks = core_.broker().client_hooks()) {
+      hooks->disconnected(view(), disconnect_reason_, core_.index());
+    }
   }
   core_.forget(this);
 }

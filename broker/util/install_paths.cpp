@@ -17,7 +17,8 @@ std::string installed_config_file() {
   std::string prefix = install_prefix();
   if (prefix.empty()) return {};
   // The prefix /usr keeps its configuration in /etc (as cmake --install does).
-  fs::path p = prefix == "/usr" ? fs::path("/etc/strata/strata.toml") : fs::path(prefix) / "etc" / "strata" / "strata.toml";
+  fs::path p = prefix == "/usr" ? fs::path("/etc/strata/strata.toml")
+                                : fs::path(prefix) / "etc" / "strata" / "strata.toml";
   std::error_code ec;
   return fs::is_regular_file(p, ec) ? p.string() : std::string();
 }

@@ -125,9 +125,9 @@ def audit_lines(pb, client_id):
 
 def test_audit_log_writes_json_lines_from_its_own_thread(pb):
     c = login(pb, "audit-1", "carol", "pw1")
-    c.subscribe(("audit/#", 1), expect=[1])
+    c.subscribe(("audit/in/#", 1), expect=[1])  # not its own publish
     assert c.publish("audit/x", b"abc", qos=1, retain=False).rc == 0
-    assert c.unsubscribe(["audit/#"]).rcs == [0]
+    assert c.unsubscribe(["audit/in/#"]).rcs == [0]
     c.disconnect()
     wait_until(lambda: any(e["event"] == "disconnect" for e in audit_lines(pb, "audit-1")),
                timeout=20, what="the disconnect line of audit-1")
@@ -138,9 +138,9 @@ def test_audit_log_writes_json_lines_from_its_own_thread(pb):
     events[0].pop("address")
     assert events == [
         {"event": "connect", "client_id": "audit-1", "username": "carol"},
-        {"event": "subscribe", "client_id": "audit-1", "filter": "audit/#", "qos": 1},
+        {"event": "subscribe", "client_id": "audit-1", "filter": "audit/in/#", "qos": 1},
         {"event": "publish", "client_id": "audit-1", "topic": "audit/x", "qos": 1, "retain": False, "bytes": 3},
-        {"event": "unsubscribe", "client_id": "audit-1", "filter": "audit/#"},
+        {"event": "unsubscribe", "client_id": "audit-1", "filter": "audit/in/#"},
         {"event": "disconnect", "client_id": "audit-1", "reason_code": 0},
     ]
 

@@ -86,7 +86,7 @@ def test_installed_binary_reads_its_prefix_config_and_plugins(prefix, tmp_path):
     conf = tmp_path / "with_plugin.toml"
     conf.write_text('[[plugin]]\npath = "stamp"\n[plugin.options]\nnode = "installed"\n')
     strata = os.path.join(prefix, "bin", "strata")
-    listen = ["--listen", "tcp://127.0.0.1:%d" % port, "--data-dir", str(tmp_path / "data")]
+    listen = ["--listen", "tcp://127.0.0.1:%d" % port, "--data-dir", str(tmp_path / "data"), "--admin", "off"]
     proc, log = run_installed([strata] + listen, str(tmp_path))
     try:
         wait_running(proc, log.name)
