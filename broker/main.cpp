@@ -7,6 +7,7 @@
 #include "broker/core/broker.hpp"
 #include "broker/util/install_paths.hpp"
 #include "broker/util/log.hpp"
+#include "plugins/plugin_api.hpp"
 #include "plugins/plugin_config.hpp"
 #include "plugins/plugin_host.hpp"
 #include "rules/rule_engine.hpp"
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
     // The admin API: modules add their endpoints and metrics to admin.api()
     // here, before start() (see broker/admin/api.hpp).
     admin::Server admin(broker, cmd.admin_url);
+    plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     admin.start();
     int rc = broker.run();
     if (plugin_host) plugin_host->cleanup();  // the cores have stopped

@@ -258,6 +258,26 @@ void PluginHost::cleanup() {
   }
 }
 
+std::vector<PluginHost::Info> PluginHost::info() const {
+  static constexpr const char* names[kEvents] = {"",           "basic_auth", "acl_check", "message",
+                                                 "connect",    "disconnect", "subscribe", "unsubscribe",
+                                                 "tick",       "reload",     "extended_auth"};
+  std::vector<Info> out;
+  for (const auto& p : plugins_) {
+    Info i{p->name, p->config.resolved, p->library->abi_version(), p->library->offered(), {}};
+    for (int e = 1; e < kEvents; ++e) {
+      for (const Callback& cb : callbacks_[slot(e)]) {
+        if (cb.plugin == p.get()) {
+          i.events.emplace_back(names[e]);
+          break;
+        }
+      }
+    }
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
 int PluginHost::register_callback(strata_plugin* plugin, int event, strata_event_cb fn, void* userdata) {
   if (!loading_ || fn == nullptr || event < STRATA_EVT_BASIC_AUTH || event >= kEvents) return STRATA_EINVAL;
   if (event == STRATA_EVT_EXTENDED_AUTH && plugin->library->abi_version() < 2) return STRATA_EINVAL;

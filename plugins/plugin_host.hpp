@@ -71,6 +71,14 @@ class PluginHost final : public core::ClientHooks, public core::PublishHook {
   void cleanup();
 
   std::size_t size() const noexcept { return plugins_.size(); }
+  // What was loaded, for GET /api/v1/plugins (fixed after load).
+  struct Info {
+    std::string name, path;
+    int abi_version = 0;
+    std::vector<int> offered;
+    std::vector<std::string> events;  // "basic_auth", "message", ... it registered for
+  };
+  std::vector<Info> info() const;
   const std::vector<Callback>& callbacks(int event) const noexcept { return callbacks_[slot(event)]; }
   core::Broker& broker() noexcept { return broker_; }
 

@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 import brokerproc
+from adminhttp import AdminClient
 import pahoc
 import raw
 from common import wait_until
@@ -78,6 +79,20 @@ def test_plugins_loaded_with_their_abi_versions(pb):
         line = "%s/%s.so: loaded, ABI version %d (plugin supports %s, broker 1, 2)" % (prefix, name, abi, offered)
         assert line in log, log
     assert "test_plugin_v1.so: loaded, ABI version 1 (plugin supports 1, broker 1, 2)" in log
+
+
+def test_admin_api_lists_the_plugins(pb):
+    status, body = AdminClient(pb.admin_url).get("/api/v1/plugins")
+    assert status == 200
+    assert body["broker_abi_versions"] == [1, 2]
+    got = [(p["name"], p["abi_version"], p["plugin_abi_versions"], p["events"]) for p in body["data"]]
+    assert got == [
+        ("auth_file.so", 2, [1, 2], ["basic_auth", "reload"]),
+        ("stamp.so", 2, [1, 2], ["message", "reload"]),
+        ("audit_log.so", 1, [1], ["message", "connect", "disconnect", "subscribe", "unsubscribe", "reload"]),
+        ("test_plugin_v1.so", 1, [1], ["acl_check", "message"]),
+    ]
+    assert body["data"][1]["path"] == os.path.join(build_dir(), "lib", "strata", "plugins", "stamp.so")
 
 
 def test_auth_file_allows_denies_and_defers_to_the_built_in_check(pb):
