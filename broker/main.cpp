@@ -1,6 +1,7 @@
 // strata: parse the command line, load the configuration, run the broker.
 #include <iostream>
 
+#include "bridges/bridge_manager.hpp"
 #include "broker/admin/admin_config.hpp"
 #include "broker/admin/server.hpp"
 #include "broker/config/cli.hpp"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   if (cmd.check_config) {
     try {
       config::Config checked = config::load_file(*cmd.check_config);
+      bridges::check_config(checked);
       admin::read_admin_config(checked, cmd.admin_url);
       plugins::read_plugin_config(checked, plugins::default_plugin_dir());  // [[plugin]]
       std::cout << *cmd.check_config << ": ok\n";
@@ -75,7 +77,8 @@ int main(int argc, char** argv) {
       plugin_host = std::make_unique<plugins::PluginHost>(broker, std::move(plugin_configs));
       plugin_host->attach();
     }
-    rules::EmitTargets targets;  // bridges will register theirs here
+    rules::EmitTargets targets;
+    bridges::BridgeManager bridges(broker, targets);  // before run(): outboxes, routes, emit targets
     std::unique_ptr<rules::RuleEngine> engine;
     if (broker.config().rules.enabled) {
       engine = std::make_unique<rules::RuleEngine>(broker, targets);
@@ -87,7 +90,9 @@ int main(int argc, char** argv) {
     admin::Server admin(broker, cmd.admin_url);
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     admin.start();
+    bridges.start();
     int rc = broker.run();
+    bridges.stop();
     if (plugin_host) plugin_host->cleanup();  // the cores have stopped
     return rc;
   } catch (const std::exception& e) {
