@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   g++ clang libclang-rt-14-dev llvm
   libboost1.81-dev libssl-dev
   rapidjson-dev liblmdb-dev libluajit-5.1-dev librdkafka-dev

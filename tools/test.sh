@@ -134,6 +134,14 @@ fuzz() {
   return $rc
 }
 
+# ccache (installed by tools/setup.sh) keeps the three builds' objects
+# between runs. Paths are made relative to the repo and the build folder
+# is not hashed, so any clone of the repo shares the cache.
+if command -v ccache >/dev/null 2>&1; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR="$repo" CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-20G}
+fi
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
