@@ -1,0 +1,123 @@
+// A bridge's outbox: an append-only log of Records in the store's LMDB
+// environment, keyed by a 64-bit offset, with the acknowledged offset
+// stored next to it. Every bridge (and every [[bridge_session]]) has one;
+// its adapter delivers from it (adapter.hpp) and nothing else.
+//
+// Offsets. append() gives each record the next offset (from 1, +1 each,
+// across all cores: one atomic order per log). The acknowledged offset A is
+// the end of the contiguous confirmed prefix: every record with offset <= A
+// has left the log — confirmed by the target, dead-lettered (rejected for
+// good), dropped by the overflow policy or expired — and no record above A
+// has been counted as gone unless it is confirmed out of order and waits
+// for the gap below it to close. confirm() may be called in any order.
+//
+// Durability. append() encodes the record on the calling core and pushes
+// its put onto that core's queue of the store's Writer (group commit), so
+// `store.after_commit(core, fn)` runs fn once the record is as durable as
+// [store] durability says: a QoS 1/2 publisher is acknowledged from there.
+// Confirmations delete records and store A in the same group commit (on
+// the bridge's own writer queue). A record whose delete lost the race with
+// its put, or whose A was stored after it, is below A at open and deleted
+// then: the log on disk is exactly the offsets above A that were committed.
+//
+// Memory. The log keeps a bounded window in memory: the records not yet
+// read by the adapter up to `window` records; beyond that appended records
+// are only on disk and read() takes them from LMDB. A backlog costs disk,
+// not RAM.
+//
+// Key layout: outbox_log.hpp (databases outbox, outbox_meta, outbox_dead,
+// outbox_state).
+//
+// Threading: append() and has_space() from any core; everything else on
+// the bridge's thread. Counters are atomics, read from anywhere.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bridges/bridge_config.hpp"
+#include "bridges/outbox/record.hpp"
+
+namespace strata::store {
+class Store;
+}
+
+namespace strata::bridges {
+
+// What an outbox did since start, by reason; gauges are current values.
+struct OutboxCounters {
+  std::atomic<std::uint64_t> appended{0};
+  std::atomic<std::uint64_t> confirmed{0};
+  std::atomic<std::uint64_t> dead_lettered{0};
+  std::atomic<std::uint64_t> expired{0};
+  std::atomic<std::uint64_t> dropped_oldest{0};     // overflow = drop_oldest
+  std::atomic<std::uint64_t> dropped_new{0};        // overflow = drop_new
+  std::atomic<std::uint64_t> dropped_blocked{0};    // overflow = block: held past block_timeout (0x97)
+  std::atomic<std::uint64_t> dropped_hops{0};       // past max_hops
+  std::atomic<std::uint64_t> dropped_offline_qos0{0};  // qos0 = drop_when_offline
+  std::atomic<std::uint64_t> queued_messages{0};    // gauge: offsets above acknowledged still held
+  std::atomic<std::uint64_t> queued_bytes{0};       // gauge: their topic + payload bytes
+};
+
+class Outbox {
+ public:
+  enum class Appended : std::uint8_t {
+    queued,      // in the log; its put is on `core`'s writer queue
+    dropped,     // full and overflow = drop_new (counted)
+    full,        // full and overflow = block: hold the publisher, retry on space
+    store_full,  // the store cannot write (QoS 1/2: 0x97)
+  };
+
+  // Opens (creating) the log `name` in `store`'s environment and reads its
+  // acknowledged offset, its end and its bounds' state. Before store.start().
+  Outbox(store::Store& store, std::string name, OutboxBounds bounds);
+  ~Outbox();
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  const std::string& name() const noexcept { return name_; }
+
+  // --- any core -------------------------------------------------------------
+  // Appends `r` (offset assigned here; r.offset is ignored), applying the
+  // bounds and overflow policy.
+  Appended append(unsigned core, Record r);
+  bool has_space() const;
+
+  // --- the bridge's thread --------------------------------------------------
+  // Called (from the appending core) when a record is appended and the
+  // reader had caught up: the driver posts a read onto its thread.
+  void set_notify(std::function<void()> fn);
+  // Records with offset >= from, in order, at most `max`; fewer (or none)
+  // when no more are committed yet. Skips records that left the log.
+  std::vector<RecordPtr> read(std::uint64_t from, std::size_t max);
+  // The target confirmed `offset` (any order; repeats ignored).
+  void confirm(std::uint64_t offset);
+  // Rejected for good: kept in the dead letters with `reason`; counts as
+  // confirmed for the acknowledged offset.
+  void dead_letter(std::uint64_t offset, std::string_view reason);
+  std::uint64_t acknowledged() const noexcept;
+  std::uint64_t next_offset() const noexcept;  // the offset the next append gets
+  std::uint64_t oldest_ms() const;             // receive time of the oldest queued record; 0 when empty
+
+  // Small state an adapter keeps with its log across restarts (MQTT: QoS 2
+  // records awaiting PUBCOMP), written in the same group commit.
+  void put_state(std::string_view key, std::string_view value);
+  void drop_state(std::string_view key);
+  const std::map<std::string, std::string, std::less<>>& loaded_state() const noexcept;
+
+  const OutboxCounters& counters() const noexcept;
+  void set_bounds(const OutboxBounds& bounds);  // reload
+
+ private:
+  struct Impl;
+  std::string name_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace strata::bridges
