@@ -2,7 +2,7 @@
 
 namespace strata::bridges::influx {
 
-std::string_view Batch::line(std::size_t i) const noexcept {
+std::string_view LineBatch::line(std::size_t i) const noexcept {
   std::size_t begin = i == 0 ? 0 : ends[i - 1];
   std::size_t end = ends[i];
   std::string_view l(body.data() + begin, end - begin);
@@ -10,15 +10,15 @@ std::string_view Batch::line(std::size_t i) const noexcept {
   return l;
 }
 
-void Batch::add(std::string_view line, std::uint64_t offset) {
+void LineBatch::add(std::string_view line, std::uint64_t offset) {
   body.append(line);
   if (line.empty() || line.back() != '\n') body += '\n';
   ends.push_back(static_cast<std::uint32_t>(body.size()));
   offsets.push_back(offset);
 }
 
-Batch Batch::part(std::size_t begin, std::size_t end) const {
-  Batch b;
+LineBatch LineBatch::part(std::size_t begin, std::size_t end) const {
+  LineBatch b;
   std::size_t from = begin == 0 ? 0 : ends[begin - 1];
   std::size_t to = end == 0 ? 0 : ends[end - 1];
   b.body.assign(body, from, to - from);
@@ -29,8 +29,8 @@ Batch Batch::part(std::size_t begin, std::size_t end) const {
   return b;
 }
 
-Batch Batch::without(std::span<const std::size_t> drop) const {
-  Batch b;
+LineBatch LineBatch::without(std::span<const std::size_t> drop) const {
+  LineBatch b;
   std::size_t d = 0;
   for (std::size_t i = 0; i < size(); ++i) {
     if (d < drop.size() && drop[d] == i) {
@@ -48,9 +48,9 @@ bool Batcher::add(std::string_view line, std::uint64_t offset, Clock::time_point
   return full();
 }
 
-Batch Batcher::take() {
-  Batch out = std::move(batch_);
-  batch_ = Batch{};
+LineBatch Batcher::take() {
+  LineBatch out = std::move(batch_);
+  batch_ = LineBatch{};
   return out;
 }
 

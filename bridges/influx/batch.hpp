@@ -16,7 +16,7 @@
 
 namespace strata::bridges::influx {
 
-struct Batch {
+struct LineBatch {
   std::string body;                  // the lines, each ending in '\n'
   std::vector<std::uint32_t> ends;   // ends[i]: end of line i in body (after its '\n')
   std::vector<std::uint64_t> offsets;  // offsets[i]: outbox offset of line i
@@ -28,9 +28,9 @@ struct Batch {
   // Appends one line (given without or with its '\n').
   void add(std::string_view line, std::uint64_t offset);
   // Lines [begin, end) as a batch of their own.
-  Batch part(std::size_t begin, std::size_t end) const;
+  LineBatch part(std::size_t begin, std::size_t end) const;
   // The batch without the lines whose indexes are in `drop` (sorted).
-  Batch without(std::span<const std::size_t> drop) const;
+  LineBatch without(std::span<const std::size_t> drop) const;
 };
 
 struct BatchLimits {
@@ -58,13 +58,13 @@ class Batcher {
     return batch_.size() >= limits_.lines || batch_.body.size() >= limits_.bytes;
   }
   bool empty() const noexcept { return batch_.empty(); }
-  Batch take();
+  LineBatch take();
 
   const BatchLimits& limits() const noexcept { return limits_; }
 
  private:
   BatchLimits limits_;
-  Batch batch_;
+  LineBatch batch_;
   Clock::time_point first_{};
 };
 

@@ -110,7 +110,7 @@ std::chrono::milliseconds Backoff::next(double jitter) {
 namespace {
 
 // The lines the error text names, sorted; `dropped` is its dropped=N, or -1.
-std::vector<std::size_t> named_lines(const std::string& text, const Batch& batch, long long& dropped) {
+std::vector<std::size_t> named_lines(const std::string& text, const LineBatch& batch, long long& dropped) {
   std::vector<bool> hit(batch.size(), false);
   // "unable to parse '<line>': why"
   static constexpr std::string_view kParse = "unable to parse '";
@@ -158,7 +158,7 @@ std::vector<std::size_t> named_lines(const std::string& text, const Batch& batch
 
 }  // namespace
 
-WriteVerdict classify(const WriteAnswer& answer, const Batch& batch) {
+WriteVerdict classify(const WriteAnswer& answer, const LineBatch& batch) {
   WriteVerdict v;
   const int s = answer.status;
   if (s >= 200 && s < 300) {

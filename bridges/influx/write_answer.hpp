@@ -49,7 +49,7 @@ struct WriteVerdict {
   std::optional<std::chrono::milliseconds> retry_after;  // retry: the server's wish
 };
 
-WriteVerdict classify(const WriteAnswer& answer, const Batch& batch);
+WriteVerdict classify(const WriteAnswer& answer, const LineBatch& batch);
 
 // The error text of an answer body: the "error" (InfluxDB 1.x) or "message"
 // (2.x) string of a JSON body, else the body itself, shortened to 300 bytes.

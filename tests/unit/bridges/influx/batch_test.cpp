@@ -5,25 +5,25 @@
 namespace strata::bridges::influx {
 namespace {
 
-Batch three() {
-  Batch b;
+LineBatch three() {
+  LineBatch b;
   b.add("a v=1 1", 10);
   b.add("b v=2 2\n", 11);
   b.add("c v=3 3", 13);
   return b;
 }
 
-TEST(Batch, LinesAndParts) {
-  Batch b = three();
+TEST(LineBatch, LinesAndParts) {
+  LineBatch b = three();
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b.body, "a v=1 1\nb v=2 2\nc v=3 3\n");
   EXPECT_EQ(b.line(1), "b v=2 2");
-  Batch tail = b.part(1, 3);
+  LineBatch tail = b.part(1, 3);
   EXPECT_EQ(tail.body, "b v=2 2\nc v=3 3\n");
   EXPECT_EQ(tail.line(0), "b v=2 2");
   EXPECT_EQ(tail.offsets, (std::vector<std::uint64_t>{11, 13}));
   std::size_t drop[] = {0, 2};
-  Batch mid = b.without(drop);
+  LineBatch mid = b.without(drop);
   EXPECT_EQ(mid.body, "b v=2 2\n");
   EXPECT_EQ(mid.offsets, (std::vector<std::uint64_t>{11}));
 }
@@ -33,7 +33,7 @@ TEST(Batcher, FullByLines) {
   auto t0 = Batcher::Clock::time_point{} + std::chrono::seconds(1);
   EXPECT_FALSE(b.add("a v=1", 1, t0));
   EXPECT_TRUE(b.add("b v=1", 2, t0));
-  Batch x = b.take();
+  LineBatch x = b.take();
   EXPECT_EQ(x.size(), 2u);
   EXPECT_TRUE(b.empty());
 }

@@ -7,14 +7,14 @@
 namespace strata::bridges::influx {
 namespace {
 
-Batch batch_of(std::initializer_list<std::string_view> lines) {
-  Batch b;
+LineBatch batch_of(std::initializer_list<std::string_view> lines) {
+  LineBatch b;
   std::uint64_t off = 100;
   for (auto l : lines) b.add(l, off++);
   return b;
 }
 
-const Batch kFour = batch_of({"temp,site=a value=1 1", "temp,site=b value=\"x\" 2", "hum,site=a value=3 3",
+const LineBatch kFour = batch_of({"temp,site=a value=1 1", "temp,site=b value=\"x\" 2", "hum,site=a value=3 3",
                               "temp,site=c value=\"y\" 4"});
 
 TEST(WriteAnswer, Success) {
@@ -61,7 +61,7 @@ TEST(WriteAnswer, FewerNamedThanDroppedBisects) {
 }
 
 TEST(WriteAnswer, ParseErrorNamesTheLine) {
-  Batch b = batch_of({"ok value=1 1", "bad value= 2", "ok value=3 3"});
+  LineBatch b = batch_of({"ok value=1 1", "bad value= 2", "ok value=3 3"});
   WriteAnswer a{400, "{\"error\":\"unable to parse 'bad value= 2': missing field value\"}", ""};
   WriteVerdict v = classify(a, b);
   EXPECT_EQ(v.action, WriteAction::reject);
