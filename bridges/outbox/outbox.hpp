@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,6 +62,7 @@ struct OutboxCounters {
   std::atomic<std::uint64_t> dropped_blocked{0};    // overflow = block: held past block_timeout (0x97)
   std::atomic<std::uint64_t> dropped_hops{0};       // past max_hops
   std::atomic<std::uint64_t> dropped_offline_qos0{0};  // qos0 = drop_when_offline
+  std::atomic<std::uint64_t> dropped_age{0};        // older than max_age
   std::atomic<std::uint64_t> queued_messages{0};    // gauge: offsets above acknowledged still held
   std::atomic<std::uint64_t> queued_bytes{0};       // gauge: their topic + payload bytes
 };
@@ -98,6 +100,7 @@ class Outbox {
   std::vector<RecordPtr> read(std::uint64_t from, std::size_t max);
   // The target confirmed `offset` (any order; repeats ignored).
   void confirm(std::uint64_t offset);
+  void confirm(std::span<const std::uint64_t> offsets);  // one store write for all
   // Rejected for good: kept in the dead letters with `reason`; counts as
   // confirmed for the acknowledged offset.
   void dead_letter(std::uint64_t offset, std::string_view reason);
@@ -113,6 +116,8 @@ class Outbox {
 
   const OutboxCounters& counters() const noexcept;
   void set_bounds(const OutboxBounds& bounds);  // reload
+  // Appended records kept in memory (default 65,536); the rest wait on disk.
+  void set_memory_limit(std::size_t records);
 
  private:
   struct Impl;

@@ -33,7 +33,7 @@ LmdbEnv::LmdbEnv(const std::string& data_dir, const config::Store& settings)
   try {
     check_file((fs::path(path_) / "data.mdb").string());
     check(mdb_env_create(&env_), "mdb_env_create");
-    check(mdb_env_set_maxdbs(env_, 8), "mdb_env_set_maxdbs");
+    check(mdb_env_set_maxdbs(env_, 16), "mdb_env_set_maxdbs");
     check(mdb_env_set_mapsize(env_, map_size_), "mdb_env_set_mapsize");
     unsigned flags = MDB_NOTLS;
     if (settings.durability != config::Durability::sync) flags |= MDB_NOSYNC;
@@ -118,6 +118,10 @@ void LmdbEnv::open_databases() {
     check(mdb_dbi_open(txn, "messages", MDB_CREATE, &messages), "open messages");
     check(mdb_dbi_open(txn, "qos2", MDB_CREATE, &qos2), "open qos2");
     check(mdb_dbi_open(txn, "retained", MDB_CREATE, &retained), "open retained");
+    check(mdb_dbi_open(txn, "outbox", MDB_CREATE, &outbox), "open outbox");
+    check(mdb_dbi_open(txn, "outbox_meta", MDB_CREATE, &outbox_meta), "open outbox_meta");
+    check(mdb_dbi_open(txn, "outbox_dead", MDB_CREATE, &outbox_dead), "open outbox_dead");
+    check(mdb_dbi_open(txn, "outbox_state", MDB_CREATE, &outbox_state), "open outbox_state");
     MDB_val key{6, const_cast<char*>("format")};
     MDB_val val;
     int rc = mdb_get(txn, meta, &key, &val);

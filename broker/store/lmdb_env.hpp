@@ -11,7 +11,7 @@
 // - a store written by a newer format version.
 //
 // Threading: after start-up only the store's writer thread uses the
-// environment, so the map can be grown (mdb_env_set_mapsize needs no
+// environment (bridges read their outbox logs through Writer read ops), so the map can be grown (mdb_env_set_mapsize needs no
 // transaction open in this process) when a write transaction hits
 // MDB_MAP_FULL.
 #pragma once
@@ -54,6 +54,8 @@ class LmdbEnv {
   std::uint64_t disk_free() const;
 
   MDB_dbi meta = 0, sessions = 0, messages = 0, qos2 = 0, retained = 0;
+  // The bridges' outbox logs (layout: bridges/outbox/outbox_log.hpp).
+  MDB_dbi outbox = 0, outbox_meta = 0, outbox_dead = 0, outbox_state = 0;
 
  private:
   void lock_data_dir(const std::string& data_dir);

@@ -22,6 +22,8 @@
 //   messages  client id, 0x00, u64 seq -> delivery record
 //   qos2      client id, 0x00, u16 id  -> (empty)   incoming QoS 2 ids awaiting PUBREL
 //   retained  topic                    -> message record
+//   outbox, outbox_meta, outbox_dead, outbox_state: the bridges' logs,
+//             laid out in bridges/outbox/outbox_log.hpp
 //
 // Client ids and topics are MQTT UTF-8 strings, which cannot contain
 // U+0000, so "client id, 0x00" is an unambiguous prefix: every record of

@@ -36,8 +36,10 @@ DeliveryState state_of(const session::Outgoing& o) noexcept {
 
 Store::Store(const config::Config& config, unsigned cores)
     : env_(config.data_dir, config.store),
-      writer_(env_, config.store, cores),
-      sync_acks_(config.store.durability == config::Durability::sync) {}
+      writer_(env_, config.store, cores + 1),
+      sync_acks_(config.store.durability == config::Durability::sync),
+      cores_(cores),
+      durability_(config.store.durability) {}
 
 Store::~Store() { stop(); }
 

@@ -50,6 +50,7 @@ DeliveryState state_of(const session::Outgoing& o) noexcept;
 class Store {
  public:
   // Opens (or creates) the store under `config.data_dir`; throws StoreError.
+  // The writer has a queue per core and one more for the bridges' threads.
   Store(const config::Config& config, unsigned cores);
   ~Store();
   Store(const Store&) = delete;
@@ -90,6 +91,16 @@ class Store {
 
   // QoS 1/2 acknowledgements wait for after_commit (durability sync).
   bool sync_acks() const noexcept { return sync_acks_; }
+
+  // --- bridges (bridges/outbox/) ---------------------------------------------
+  // Raw access for the outbox logs, whose layout is theirs: push on a core's
+  // queue (appends, so after_commit covers them) or on bridge_queue() (the
+  // bridges' threads: confirmations, reads); the environment itself only
+  // before start().
+  void push(unsigned queue, Op&& op) { writer_.push(queue, std::move(op)); }
+  unsigned bridge_queue() const noexcept { return cores_; }
+  LmdbEnv& env() noexcept { return env_; }
+  config::Durability durability() const noexcept { return durability_; }
   // The store cannot write: new QoS 1/2 messages are refused.
   bool full() const noexcept { return writer_.full(); }
   std::uint64_t commits() const noexcept { return writer_.commits(); }
@@ -99,6 +110,8 @@ class Store {
   LmdbEnv env_;
   Writer writer_;
   const bool sync_acks_;
+  const unsigned cores_;
+  const config::Durability durability_;
 };
 
 }  // namespace strata::store

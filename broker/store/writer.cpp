@@ -18,8 +18,8 @@ void relaxed_add(std::atomic<std::uint64_t>& c, std::uint64_t n) {
 
 }  // namespace
 
-Writer::Writer(LmdbEnv& env, const config::Store& settings, unsigned cores)
-    : env_(env), settings_(settings), queues_(cores), lost_(cores, 0) {
+Writer::Writer(LmdbEnv& env, const config::Store& settings, unsigned queues)
+    : env_(env), settings_(settings), queues_(queues), lost_(queues, 0) {
   counters_.map_size.store(env_.map_size(), std::memory_order_relaxed);
   counters_.map_used.store(env_.used_bytes(), std::memory_order_relaxed);
 }
@@ -99,6 +99,7 @@ void Writer::run() {
       for (Op& op : batch) {
         if (op.kind == Op::Kind::done) lost_[op.core] = 0;
       }
+      run_reads(batch);
       batch.clear();
     }
     if (dirty && (stop || Clock::now() >= oldest_unsynced + settings_.flush_interval)) {
@@ -150,6 +151,16 @@ void Writer::probe() {
   }
 }
 
+void Writer::run_reads(std::vector<Op>& batch) {
+  MDB_txn* txn = nullptr;
+  for (Op& op : batch) {
+    if (op.kind != Op::Kind::read || !op.read) continue;
+    if (txn == nullptr && mdb_txn_begin(env_.env(), nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) txn = nullptr;
+    op.read(txn);  // nullptr: the read failed; the reader tries again
+  }
+  if (txn != nullptr) mdb_txn_abort(txn);
+}
+
 void Writer::sync() {
   int rc = mdb_env_sync(env_.env(), 1);
   if (rc != MDB_SUCCESS) {
@@ -161,7 +172,7 @@ void Writer::sync() {
 void Writer::count_commit(const std::vector<Op>& batch, std::uint64_t us) {
   std::uint64_t writes = 0, bytes = 0;
   for (const Op& op : batch) {
-    if (op.kind == Op::Kind::done) continue;
+    if (op.kind == Op::Kind::done || op.kind == Op::Kind::read) continue;
     ++writes;
     if (op.kind == Op::Kind::put) bytes += op.key.size() + op.value.size();
   }
@@ -188,7 +199,8 @@ bool Writer::apply(std::vector<Op>& batch, bool& stored) {
                               std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began).count()));
       // Space is back once a batch that writes or frees pages commits
       // whole (not the remainder of one whose puts were dropped).
-      bool changes = std::any_of(batch.begin(), batch.end(), [](const Op& op) { return op.kind != Op::Kind::done; });
+      bool changes = std::any_of(batch.begin(), batch.end(),
+                                 [](const Op& op) { return op.kind != Op::Kind::done && op.kind != Op::Kind::read; });
       if (stored && changes && full_.exchange(false)) {
         STRATA_WARN("store") << "store writable again; accepting QoS 1/2 messages";
       }
@@ -242,7 +254,23 @@ int Writer::write(std::vector<Op>& batch) {
         mdb_cursor_close(cur);
         break;
       }
+      case Op::Kind::del_range: {
+        MDB_cursor* cur = nullptr;
+        rc = mdb_cursor_open(txn, op.dbi, &cur);
+        if (rc != MDB_SUCCESS) break;
+        for (;;) {
+          MDB_val k = key, v;
+          if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) != MDB_SUCCESS) break;
+          std::string_view found(static_cast<const char*>(k.mv_data), k.mv_size);
+          if (found >= std::string_view(op.value)) break;
+          rc = mdb_cursor_del(cur, 0);
+          if (rc != MDB_SUCCESS) break;
+        }
+        mdb_cursor_close(cur);
+        break;
+      }
       case Op::Kind::done:
+      case Op::Kind::read:
         break;
     }
     if (rc != MDB_SUCCESS) {

@@ -47,14 +47,21 @@
 
 namespace strata::store {
 
+// put: key -> value. del: key. del_prefix: every key starting with key.
+// del_range: every key k with key <= k < value. done: see above. read: `read`
+// runs on the writer thread, after the transaction holding everything
+// pushed before it on the same queue has committed, with a read-only
+// transaction (the way other threads read the environment: the writer
+// may resize the map, which needs no other transaction open).
 struct Op {
-  enum class Kind : std::uint8_t { put, del, del_prefix, done };
+  enum class Kind : std::uint8_t { put, del, del_prefix, done, del_range, read };
   Kind kind = Kind::put;
   MDB_dbi dbi = 0;
   unsigned core = 0;  // set by push()
   std::string key;
   std::string value;
   std::function<void(bool stored)> done;  // Kind::done
+  std::function<void(MDB_txn* txn)> read = nullptr;  // Kind::read
 };
 
 // What the writer has done since start, for $SYS/broker/store/... Written
@@ -76,7 +83,9 @@ class Writer {
  public:
   using Post = std::function<void(unsigned core, std::function<void()>)>;
 
-  Writer(LmdbEnv& env, const config::Store& settings, unsigned cores);
+  // `queues`: one per core, and more for other writers (bridges), which
+  // push no `done` ops (post() runs those on a core).
+  Writer(LmdbEnv& env, const config::Store& settings, unsigned queues);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -104,6 +113,7 @@ class Writer {
   int write(std::vector<Op>& batch);   // one transaction; LMDB/errno result
   void count_commit(const std::vector<Op>& batch, std::uint64_t us);
   void sync();  // mdb_env_sync, counted
+  void run_reads(std::vector<Op>& batch);  // the batch's read ops, after its commit
   void probe();  // while full() and idle: is there space again?
   std::string why_full(int rc) const;  // for the STORE FULL log line
   static constexpr std::uint64_t probe_headroom = 1 << 20;

@@ -1,0 +1,409 @@
+// The outbox log (outbox.hpp); layout in outbox_log.hpp.
+//
+// In memory, per log: the acknowledged-offset tracker; one small entry per
+// queued offset (bytes, receive time, done) for the bounds, the counts and
+// the lag; and a map offset -> record holding at most mem_limit appended
+// records plus those read back from disk for delivery. A record that does
+// not fit stays on disk until the reader comes to it; read() then asks the
+// store's writer thread for the next stretch of the log (a Writer read op)
+// and notifies the driver when it is in memory.
+#include "bridges/outbox/outbox.hpp"
+
+#include <chrono>
+#include <deque>
+#include <mutex>
+
+#include "bridges/outbox/ack_tracker.hpp"
+#include "bridges/outbox/outbox_log.hpp"
+#include "broker/store/store.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::bridges {
+
+namespace {
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+
+void add(std::atomic<std::uint64_t>& c, std::int64_t n) { c.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed); }
+
+constexpr std::size_t kMemLimit = 65536;  // appended records kept in memory
+constexpr std::size_t kFetch = 2048;      // records per read from disk
+
+}  // namespace
+
+struct Outbox::Impl {
+  struct Meta {
+    std::uint32_t bytes = 0;
+    std::uint32_t received_s = 0;
+    bool done = false;
+  };
+
+  store::Store& store;
+  std::string log;
+  OutboxBounds bounds;
+  OutboxCounters counters;
+  std::map<std::string, std::string, std::less<>> state;
+
+  mutable std::mutex mutex;  // guards everything below
+  std::uint64_t next = 1;
+  AckTracker tracker;
+  std::deque<Meta> meta;  // meta[i]: offset tracker.acknowledged() + 1 + i
+  std::map<std::uint64_t, RecordPtr> mem;
+  std::size_t mem_limit = kMemLimit;
+  bool waiting = false;   // the reader caught up: notify on the next append
+  bool fetching = false;  // a read from disk is on its way
+  std::function<void()> notify;
+
+  Impl(store::Store& s, std::string name, OutboxBounds b) : store(s), log(std::move(name)), bounds(b) {}
+
+  Meta* meta_of(std::uint64_t offset) {
+    std::uint64_t a = tracker.acknowledged();
+    if (offset <= a || offset - a - 1 >= meta.size()) return nullptr;
+    return &meta[offset - a - 1];
+  }
+
+  // Marks `offset` gone (counted by `counter`); pushes the new acknowledged
+  // offset on `queue` when it moved. Under the mutex.
+  void finish(std::uint64_t offset, std::atomic<std::uint64_t>& counter, unsigned queue, bool persist = true) {
+    Meta* m = meta_of(offset);
+    if (m == nullptr || m->done) return;
+    m->done = true;
+    add(counter, 1);
+    add(counters.queued_messages, -1);
+    add(counters.queued_bytes, -static_cast<std::int64_t>(m->bytes));
+    auto it = mem.find(offset);
+    if (it != mem.end()) mem.erase(it);
+    std::uint64_t before = tracker.acknowledged();
+    if (!tracker.done(offset)) return;
+    std::uint64_t after = tracker.acknowledged();
+    meta.erase(meta.begin(), meta.begin() + static_cast<std::ptrdiff_t>(after - before));
+    // Records below the acknowledged offset that are still in memory were
+    // done already (erased above); nothing else to drop.
+    if (persist) push_acknowledged(queue, before, after);
+  }
+
+  void push_acknowledged(unsigned queue, std::uint64_t before, std::uint64_t after) {
+    auto& env = store.env();
+    store.push(queue, store::Op{store::Op::Kind::del_range, env.outbox, 0, outbox_log::record_key(log, before + 1),
+                                outbox_log::record_key(log, after + 1), {}, {}});
+    store.push(queue, store::Op{store::Op::Kind::put, env.outbox_meta, 0, log, outbox_log::encode_meta(after), {}, {}});
+  }
+
+  void open();
+  void fetch(std::uint64_t from);
+};
+
+void Outbox::Impl::open() {
+  auto& env = store.env();
+  MDB_txn* txn = nullptr;
+  store::check(mdb_txn_begin(env.env(), nullptr, MDB_RDONLY, &txn), "begin a read transaction");
+  std::uint64_t acked = 0;
+  std::vector<std::uint64_t> stale;
+  std::vector<std::string> undecodable;
+  std::vector<std::pair<std::uint64_t, RecordPtr>> found;
+  std::vector<Meta> metas;
+  std::uint64_t last = 0;
+  {
+    MDB_val k{log.size(), log.data()}, v;
+    if (mdb_get(txn, env.outbox_meta, &k, &v) == MDB_SUCCESS && !outbox_log::decode_meta(view(v), acked)) {
+      STRATA_WARN("bridge") << "outbox " << log << ": undecodable acknowledged offset; reading the whole log";
+      acked = 0;
+    }
+  }
+  MDB_cursor* cur = nullptr;
+  store::check(mdb_cursor_open(txn, env.outbox, &cur), "open a cursor");
+  std::string first = outbox_log::prefix(log);
+  MDB_val k{first.size(), first.data()}, v;
+  for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    std::uint64_t offset = 0;
+    if (!outbox_log::offset_of(view(k), log, offset)) {
+      if (view(k).starts_with(first)) {
+        undecodable.emplace_back(view(k));
+        continue;
+      }
+      break;
+    }
+    if (offset <= acked) {
+      stale.push_back(offset);
+      continue;
+    }
+    auto rec = std::make_shared<Record>();
+    if (!outbox_log::decode_record(view(v), *rec)) {
+      undecodable.emplace_back(view(k));
+      continue;
+    }
+    rec->offset = offset;
+    // Offsets between the last one read and this one never reached the
+    // disk (appended, not committed, then a crash): they are gone.
+    while (last != 0 && last + 1 < offset) {
+      metas.push_back(Meta{0, 0, true});
+      ++last;
+    }
+    if (last == 0) {
+      for (std::uint64_t o = acked + 1; o < offset; ++o) metas.push_back(Meta{0, 0, true});
+    }
+    last = offset;
+    metas.push_back(Meta{static_cast<std::uint32_t>(rec->topic.size() + rec->payload.size()),
+                         static_cast<std::uint32_t>(rec->received_ms / 1000), false});
+    if (found.size() < kMemLimit) found.emplace_back(offset, std::move(rec));
+  }
+  mdb_cursor_close(cur);
+  {
+    std::string p = outbox_log::prefix(log);
+    MDB_val sk{p.size(), p.data()}, sv;
+    MDB_cursor* sc = nullptr;
+    store::check(mdb_cursor_open(txn, env.outbox_state, &sc), "open a cursor");
+    for (int rc = mdb_cursor_get(sc, &sk, &sv, MDB_SET_RANGE); rc == MDB_SUCCESS && view(sk).starts_with(p);
+         rc = mdb_cursor_get(sc, &sk, &sv, MDB_NEXT)) {
+      state.emplace(std::string(view(sk).substr(p.size())), std::string(view(sv)));
+    }
+    mdb_cursor_close(sc);
+  }
+  mdb_txn_abort(txn);
+
+  tracker = AckTracker(acked);
+  next = (last != 0 ? last : acked) + 1;
+  meta.assign(metas.begin(), metas.end());
+  std::uint64_t queued = 0, bytes = 0;
+  for (const Meta& m : meta) {
+    if (m.done) continue;
+    ++queued;
+    bytes += m.bytes;
+  }
+  counters.queued_messages.store(queued);
+  counters.queued_bytes.store(bytes);
+  for (auto& [o, r] : found) mem.emplace(o, std::move(r));
+  // The never-committed offsets right above `acked` close the prefix now.
+  std::uint64_t before = tracker.acknowledged();
+  for (std::uint64_t o = acked + 1; o < next && meta_of(o) && meta_of(o)->done; ++o) {
+    // Already counted as done; move the tracker over them.
+  }
+  for (std::size_t i = 0; i < meta.size(); ++i) {
+    if (meta[i].done) tracker.done(acked + 1 + i);
+  }
+  std::uint64_t after = tracker.acknowledged();
+  meta.erase(meta.begin(), meta.begin() + static_cast<std::ptrdiff_t>(after - before));
+  unsigned q = store.bridge_queue();
+  for (std::uint64_t o : stale) {
+    store.push(q, store::Op{store::Op::Kind::del, env.outbox, 0, outbox_log::record_key(log, o), {}, {}});
+  }
+  for (auto& key : undecodable) {
+    STRATA_WARN("bridge") << "outbox " << log << ": skipping an undecodable record";
+    store.push(q, store::Op{store::Op::Kind::del, env.outbox, 0, std::move(key), {}, {}});
+  }
+  if (after != before) push_acknowledged(q, before, after);
+  if (queued != 0) {
+    STRATA_INFO("bridge") << "outbox " << log << ": " << queued << " messages queued (offsets " << after + 1 << ".."
+                          << next - 1 << ")";
+  }
+}
+
+void Outbox::Impl::fetch(std::uint64_t from) {
+  // Under the mutex. The read runs on the writer thread after its next commit.
+  fetching = true;
+  std::uint64_t until = next;
+  auto& env = store.env();
+  store.push(store.bridge_queue(),
+             store::Op{store::Op::Kind::read, env.outbox, 0, {}, {}, {}, [this, from, until](MDB_txn* txn) {
+                         std::vector<RecordPtr> got;
+                         if (txn != nullptr) {
+                           MDB_cursor* cur = nullptr;
+                           if (mdb_cursor_open(txn, store.env().outbox, &cur) == MDB_SUCCESS) {
+                             std::string key = outbox_log::record_key(log, from);
+                             MDB_val k{key.size(), key.data()}, v;
+                             for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+                                  rc == MDB_SUCCESS && got.size() < kFetch; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                               std::uint64_t o = 0;
+                               if (!outbox_log::offset_of(view(k), log, o) || o >= until) break;
+                               auto rec = std::make_shared<Record>();
+                               if (!outbox_log::decode_record(view(v), *rec)) continue;
+                               rec->offset = o;
+                               got.push_back(std::move(rec));
+                             }
+                             mdb_cursor_close(cur);
+                           }
+                         }
+                         std::function<void()> fn;
+                         {
+                           std::lock_guard lock(mutex);
+                           fetching = false;
+                           for (auto& r : got) {
+                             if (tracker.is_done(r->offset)) continue;
+                             mem.emplace(r->offset, std::move(r));
+                           }
+                           fn = notify;
+                         }
+                         if (fn) fn();
+                       }});
+}
+
+Outbox::Outbox(store::Store& store, std::string name, OutboxBounds bounds)
+    : name_(name), impl_(std::make_unique<Impl>(store, std::move(name), bounds)) {
+  impl_->open();
+}
+
+Outbox::~Outbox() = default;
+
+bool Outbox::has_space() const {
+  const OutboxCounters& c = impl_->counters;
+  return c.queued_messages.load(std::memory_order_relaxed) < impl_->bounds.max_messages &&
+         c.queued_bytes.load(std::memory_order_relaxed) < impl_->bounds.max_bytes;
+}
+
+Outbox::Appended Outbox::append(unsigned core, Record r) {
+  Impl& im = *impl_;
+  if (im.store.full() && r.qos != protocol::QoS::at_most_once) return Appended::store_full;
+  const std::uint64_t size = r.topic.size() + r.payload.size();
+  std::function<void()> wake;
+  RecordPtr rec;
+  {
+    std::lock_guard lock(im.mutex);
+    OutboxCounters& c = im.counters;
+    auto fits = [&] {
+      return c.queued_messages.load(std::memory_order_relaxed) + 1 <= im.bounds.max_messages &&
+             c.queued_bytes.load(std::memory_order_relaxed) + size <= im.bounds.max_bytes;
+    };
+    while (!fits()) {
+      if (im.bounds.overflow == Overflow::block) return Appended::full;
+      if (im.bounds.overflow == Overflow::drop_new || c.queued_messages.load(std::memory_order_relaxed) == 0) {
+        add(c.dropped_new, 1);
+        return Appended::dropped;
+      }
+      // drop_oldest: the first offset still queued.
+      std::uint64_t o = im.tracker.acknowledged() + 1;
+      while (o < im.next && im.tracker.is_done(o)) ++o;
+      im.finish(o, c.dropped_oldest, core);
+    }
+    r.offset = im.next++;
+    if (r.received_ms == 0) r.received_ms = now_ms();
+    im.meta.push_back(Impl::Meta{static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(r.received_ms / 1000), false});
+    add(c.appended, 1);
+    add(c.queued_messages, 1);
+    add(c.queued_bytes, static_cast<std::int64_t>(size));
+    rec = std::make_shared<const Record>(std::move(r));
+    if (im.mem.size() < im.mem_limit) im.mem.emplace(rec->offset, rec);
+    if (im.waiting) {
+      im.waiting = false;
+      wake = im.notify;
+    }
+  }
+  im.store.push(core, store::Op{store::Op::Kind::put, im.store.env().outbox, 0, outbox_log::record_key(im.log, rec->offset),
+                                outbox_log::encode_record(*rec), {}, {}});
+  if (wake) wake();
+  return Appended::queued;
+}
+
+void Outbox::set_notify(std::function<void()> fn) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->notify = std::move(fn);
+}
+
+std::vector<RecordPtr> Outbox::read(std::uint64_t from, std::size_t max) {
+  Impl& im = *impl_;
+  std::vector<RecordPtr> out;
+  const std::uint64_t now = now_ms();
+  std::lock_guard lock(im.mutex);
+  const unsigned q = im.store.bridge_queue();
+  std::uint64_t o = std::max(from, im.tracker.acknowledged() + 1);
+  for (; out.size() < max && o < im.next; ++o) {
+    if (im.tracker.is_done(o)) continue;
+    auto it = im.mem.find(o);
+    if (it == im.mem.end()) {
+      if (!im.fetching) im.fetch(o);
+      return out;
+    }
+    const Record& r = *it->second;
+    if (r.expires_at_ms != 0 && r.expires_at_ms <= now) {
+      im.finish(o, im.counters.expired, q);
+      continue;
+    }
+    if (im.bounds.max_age.count() != 0 &&
+        r.received_ms + static_cast<std::uint64_t>(im.bounds.max_age.count()) * 1000 <= now) {
+      im.finish(o, im.counters.dropped_age, q);
+      continue;
+    }
+    out.push_back(it->second);
+  }
+  if (o >= im.next) im.waiting = true;
+  return out;
+}
+
+void Outbox::confirm(std::uint64_t offset) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->finish(offset, impl_->counters.confirmed, impl_->store.bridge_queue());
+}
+
+void Outbox::confirm(std::span<const std::uint64_t> offsets) {
+  Impl& im = *impl_;
+  std::lock_guard lock(im.mutex);
+  std::uint64_t before = im.tracker.acknowledged();
+  for (std::uint64_t o : offsets) im.finish(o, im.counters.confirmed, 0, false);
+  std::uint64_t after = im.tracker.acknowledged();
+  if (after != before) im.push_acknowledged(im.store.bridge_queue(), before, after);
+}
+
+void Outbox::dead_letter(std::uint64_t offset, std::string_view reason) {
+  Impl& im = *impl_;
+  std::lock_guard lock(im.mutex);
+  auto it = im.mem.find(offset);
+  if (it != im.mem.end()) {
+    im.store.push(im.store.bridge_queue(),
+                  store::Op{store::Op::Kind::put, im.store.env().outbox_dead, 0, outbox_log::record_key(im.log, offset),
+                            outbox_log::encode_dead(*it->second, reason, now_ms()), {}, {}});
+  }
+  STRATA_WARN("bridge") << "outbox " << im.log << ": offset " << offset << " rejected for good: " << reason;
+  im.finish(offset, im.counters.dead_lettered, im.store.bridge_queue());
+}
+
+std::uint64_t Outbox::acknowledged() const noexcept {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->tracker.acknowledged();
+}
+
+std::uint64_t Outbox::next_offset() const noexcept {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->next;
+}
+
+std::uint64_t Outbox::oldest_ms() const {
+  std::lock_guard lock(impl_->mutex);
+  for (const auto& m : impl_->meta) {
+    if (!m.done) return std::uint64_t{m.received_s} * 1000;
+  }
+  return 0;
+}
+
+void Outbox::put_state(std::string_view key, std::string_view value) {
+  Impl& im = *impl_;
+  im.store.push(im.store.bridge_queue(), store::Op{store::Op::Kind::put, im.store.env().outbox_state, 0,
+                                                   outbox_log::prefix(im.log) + std::string(key), std::string(value), {}, {}});
+}
+
+void Outbox::drop_state(std::string_view key) {
+  Impl& im = *impl_;
+  im.store.push(im.store.bridge_queue(), store::Op{store::Op::Kind::del, im.store.env().outbox_state, 0,
+                                                   outbox_log::prefix(im.log) + std::string(key), {}, {}, {}});
+}
+
+const std::map<std::string, std::string, std::less<>>& Outbox::loaded_state() const noexcept { return impl_->state; }
+
+const OutboxCounters& Outbox::counters() const noexcept { return impl_->counters; }
+
+void Outbox::set_memory_limit(std::size_t records) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->mem_limit = records;
+}
+
+void Outbox::set_bounds(const OutboxBounds& bounds) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->bounds = bounds;
+}
+
+}  // namespace strata::bridges

@@ -1,0 +1,267 @@
+// The outbox on a real store in a temporary directory: offsets, the
+// contiguous acknowledged prefix, what a reopen finds, the overflow
+// policies with exact counts, expiry, and reading a backlog from disk.
+#include "bridges/outbox/outbox.hpp"
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "broker/store/store.hpp"
+
+namespace strata::bridges {
+namespace {
+
+namespace fs = std::filesystem;
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/strata-outbox-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    config_.data_dir = dir_;
+  }
+  void TearDown() override {
+    box_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void open(OutboxBounds bounds = {}) {
+    box_.reset();
+    store_.reset();
+    store_ = std::make_unique<store::Store>(config_, 1);
+    box_ = std::make_unique<Outbox>(*store_, "factory", bounds);
+    store_->start([](unsigned, std::function<void()> fn) { fn(); });
+  }
+  // Waits until everything pushed on core 0 so far is committed.
+  void commit() {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    store_->after_commit(0, [&](bool) {
+      std::lock_guard lock(m);
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
+  }
+  // Reads up to `max` from `from`, waiting for records read back from disk.
+  std::vector<RecordPtr> read_all(std::uint64_t from, std::size_t max) {
+    std::vector<RecordPtr> out;
+    std::mutex m;
+    std::condition_variable cv;
+    int notified = 0;
+    box_->set_notify([&] {
+      std::lock_guard lock(m);
+      ++notified;
+      cv.notify_all();
+    });
+    for (int tries = 0; out.size() < max && tries < 1000; ++tries) {
+      int seen = 0;
+      {
+        std::lock_guard lock(m);
+        seen = notified;
+      }
+      auto got = box_->read(from, max - out.size());
+      for (auto& r : got) {
+        from = r->offset + 1;
+        out.push_back(std::move(r));
+      }
+      if (out.size() >= max || from >= box_->next_offset()) break;
+      if (got.empty()) {
+        std::unique_lock lock(m);
+        cv.wait_for(lock, std::chrono::seconds(5), [&] { return notified > seen; });
+      }
+    }
+    box_->set_notify(nullptr);
+    return out;
+  }
+  static Record rec(std::string topic, std::string payload = "x", protocol::QoS qos = protocol::QoS::at_least_once) {
+    Record r;
+    r.topic = std::move(topic);
+    r.payload = std::move(payload);
+    r.qos = qos;
+    return r;
+  }
+
+  std::string dir_;
+  config::Config config_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Outbox> box_;
+};
+
+TEST_F(OutboxTest, OffsetsStartAtOneAndRecordsReadBackInOrder) {
+  open();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(box_->append(0, rec("t/" + std::to_string(i))), Outbox::Appended::queued);
+  EXPECT_EQ(box_->next_offset(), 6u);
+  auto got = box_->read(1, 10);
+  ASSERT_EQ(got.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(got[i]->offset, static_cast<std::uint64_t>(i + 1));
+    EXPECT_EQ(got[i]->topic, "t/" + std::to_string(i));
+  }
+  EXPECT_EQ(box_->counters().queued_messages.load(), 5u);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), 5u * 4);
+}
+
+TEST_F(OutboxTest, AcknowledgedIsTheContiguousConfirmedPrefix) {
+  open();
+  for (int i = 0; i < 5; ++i) box_->append(0, rec("t"));
+  box_->confirm(3);
+  box_->confirm(2);
+  EXPECT_EQ(box_->acknowledged(), 0u);
+  box_->confirm(1);
+  EXPECT_EQ(box_->acknowledged(), 3u);
+  box_->confirm(3);  // repeat
+  EXPECT_EQ(box_->counters().confirmed.load(), 3u);
+  auto got = box_->read(1, 10);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]->offset, 4u);
+  // Confirmed above a gap: not read again.
+  box_->confirm(5);
+  got = box_->read(1, 10);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]->offset, 4u);
+  EXPECT_EQ(box_->counters().queued_messages.load(), 1u);
+}
+
+TEST_F(OutboxTest, ReopenFindsWhatWasNotAcknowledged) {
+  open();
+  Record r = rec("plant/a/temp", "21.5", protocol::QoS::exactly_once);
+  r.properties.user_properties = {{"unit", "C"}};
+  for (int i = 0; i < 4; ++i) box_->append(0, r);
+  std::uint64_t done[] = {1, 2, 4};
+  box_->confirm(done);
+  commit();
+  store_->stop();
+  open();
+  EXPECT_EQ(box_->acknowledged(), 2u);
+  EXPECT_EQ(box_->next_offset(), 5u);
+  auto got = box_->read(1, 10);
+  // 4 was confirmed but its acknowledgement waited for 3: it is sent again
+  // (at least once), never lost.
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]->offset, 3u);
+  EXPECT_EQ(got[1]->offset, 4u);
+  EXPECT_EQ(got[0]->topic, "plant/a/temp");
+  EXPECT_EQ(got[0]->qos, protocol::QoS::exactly_once);
+  EXPECT_EQ(got[0]->properties.user_properties, r.properties.user_properties);
+  EXPECT_EQ(box_->counters().queued_messages.load(), 2u);
+}
+
+TEST_F(OutboxTest, OffsetsAreNotReusedAfterEverythingWasAcknowledged) {
+  open();
+  box_->append(0, rec("t"));
+  box_->append(0, rec("t"));
+  std::uint64_t both[] = {1, 2};
+  box_->confirm(both);
+  commit();
+  store_->stop();
+  open();
+  EXPECT_EQ(box_->acknowledged(), 2u);
+  EXPECT_EQ(box_->next_offset(), 3u);
+  EXPECT_TRUE(box_->read(1, 10).empty());
+}
+
+TEST_F(OutboxTest, DropNewCountsExactly) {
+  OutboxBounds b;
+  b.max_messages = 3;
+  b.overflow = Overflow::drop_new;
+  open(b);
+  int queued = 0, dropped = 0;
+  for (int i = 0; i < 10; ++i) (box_->append(0, rec("t/" + std::to_string(i))) == Outbox::Appended::queued ? queued : dropped)++;
+  EXPECT_EQ(queued, 3);
+  EXPECT_EQ(dropped, 7);
+  EXPECT_EQ(box_->counters().dropped_new.load(), 7u);
+  auto got = box_->read(1, 10);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[2]->topic, "t/2");
+}
+
+TEST_F(OutboxTest, DropOldestKeepsTheNewest) {
+  OutboxBounds b;
+  b.max_messages = 3;
+  b.overflow = Overflow::drop_oldest;
+  open(b);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(box_->append(0, rec("t/" + std::to_string(i))), Outbox::Appended::queued);
+  EXPECT_EQ(box_->counters().dropped_oldest.load(), 7u);
+  EXPECT_EQ(box_->acknowledged(), 7u);
+  auto got = box_->read(1, 10);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0]->topic, "t/7");
+  EXPECT_EQ(got[2]->topic, "t/9");
+}
+
+TEST_F(OutboxTest, BlockSaysFullAndByteBoundCounts) {
+  OutboxBounds b;
+  b.max_bytes = 1024;
+  b.overflow = Overflow::block;
+  open(b);
+  std::string payload(400, 'p');
+  EXPECT_EQ(box_->append(0, rec("t", payload)), Outbox::Appended::queued);
+  EXPECT_EQ(box_->append(0, rec("t", payload)), Outbox::Appended::queued);
+  EXPECT_EQ(box_->append(0, rec("t", payload)), Outbox::Appended::full);
+  EXPECT_FALSE(box_->has_space() && false);
+  box_->confirm(1);
+  EXPECT_EQ(box_->append(0, rec("t", payload)), Outbox::Appended::queued);
+}
+
+TEST_F(OutboxTest, ExpiredRecordsLeaveCounted) {
+  open();
+  Record r = rec("t");
+  r.expires_at_ms = 1;  // long past
+  box_->append(0, r);
+  box_->append(0, rec("u"));
+  auto got = box_->read(1, 10);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]->topic, "u");
+  EXPECT_EQ(box_->counters().expired.load(), 1u);
+  EXPECT_EQ(box_->acknowledged(), 1u);
+}
+
+TEST_F(OutboxTest, DeadLetterCountsAsDone) {
+  open();
+  box_->append(0, rec("t"));
+  box_->append(0, rec("u"));
+  ASSERT_EQ(box_->read(1, 10).size(), 2u);
+  box_->dead_letter(1, "too large");
+  EXPECT_EQ(box_->acknowledged(), 1u);
+  EXPECT_EQ(box_->counters().dead_lettered.load(), 1u);
+}
+
+TEST_F(OutboxTest, BacklogBeyondMemoryIsReadFromDiskInOrder) {
+  open();
+  box_->set_memory_limit(100);
+  const int n = 5000;
+  for (int i = 0; i < n; ++i) box_->append(0, rec("t", std::to_string(i)));
+  commit();
+  auto got = read_all(1, n);
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(got[i]->offset, static_cast<std::uint64_t>(i + 1));
+    ASSERT_EQ(got[i]->payload, std::to_string(i));
+  }
+}
+
+TEST_F(OutboxTest, AdapterStateSurvivesReopen) {
+  open();
+  box_->put_state("q2/7", "pubrel");
+  box_->put_state("q2/8", "x");
+  box_->drop_state("q2/8");
+  box_->append(0, rec("t"));
+  commit();
+  store_->stop();
+  open();
+  ASSERT_EQ(box_->loaded_state().size(), 1u);
+  EXPECT_EQ(box_->loaded_state().at("q2/7"), "pubrel");
+}
+
+}  // namespace
+}  // namespace strata::bridges
