@@ -23,9 +23,10 @@ std::string error_text(std::string_view body) {
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (!doc.HasParseError() && doc.IsObject()) {
+    const rapidjson::Value& root = doc;
     for (const char* key : {"error", "message"}) {
-      auto m = doc.FindMember(key);
-      if (m != doc.MemberEnd() && m->value.IsString()) {
+      auto m = root.FindMember(key);
+      if (m != root.MemberEnd() && m->value.IsString()) {
         text.assign(m->value.GetString(), m->value.GetStringLength());
         break;
       }
@@ -109,19 +110,28 @@ std::chrono::milliseconds Backoff::next(double jitter) {
 
 namespace {
 
-// The lines the error text names, sorted; `dropped` is its dropped=N, or -1.
-std::vector<std::size_t> named_lines(const std::string& text, const LineBatch& batch, long long& dropped) {
-  std::vector<bool> hit(batch.size(), false);
-  // "unable to parse '<line>': why"
+// What the error text says about which lines were refused.
+struct Named {
+  std::vector<std::size_t> lines;  // sorted
+  std::size_t conflicts = 0;       // lines named by a field type conflict
+  long long dropped = -1;          // its "dropped=N" (points refused after parsing), or -1
+  bool conflict = false;           // it speaks of a field type conflict
+};
+
+Named named_lines(const std::string& text, const LineBatch& batch) {
+  Named n;
+  std::vector<char> hit(batch.size(), 0);
+  // "unable to parse '<line>': why" (InfluxDB 1.x and 2.x).
   static constexpr std::string_view kParse = "unable to parse '";
   for (std::size_t p = text.find(kParse); p != std::string::npos; p = text.find(kParse, p + 1)) {
     std::string_view rest = std::string_view(text).substr(p + kParse.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       std::string_view l = batch.line(i);
-      if (rest.starts_with(l) && rest.size() > l.size() && rest[l.size()] == '\'') hit[i] = true;
+      if (!hit[i] && rest.starts_with(l) && rest.size() > l.size() && rest[l.size()] == '\'') hit[i] = 1;
     }
   }
-  // input field "F" on measurement "M" is type T, already exists as type U
+  // "input field \"F\" on measurement \"M\" is type T, already exists as type U"
+  n.conflict = text.find("field type conflict") != std::string::npos;
   static constexpr std::string_view kField = "input field \"";
   for (std::size_t p = text.find(kField); p != std::string::npos; p = text.find(kField, p + 1)) {
     std::size_t f0 = p + kField.size();
@@ -139,21 +149,22 @@ std::vector<std::size_t> named_lines(const std::string& text, const LineBatch& b
       LineShape s = line_shape(batch.line(i));
       if (s.measurement != measurement) continue;
       for (const auto& [k, t] : s.fields) {
-        if (k == field && t == type) hit[i] = true;
+        if (k == field && t == type && !hit[i]) {
+          hit[i] = 2;
+          ++n.conflicts;
+        }
       }
     }
   }
-  dropped = -1;
   if (std::size_t d = text.rfind("dropped="); d != std::string::npos) {
-    long long n = 0;
-    auto [end, ec] = std::from_chars(text.data() + d + 8, text.data() + text.size(), n);
-    if (ec == std::errc()) dropped = n;
+    long long v = 0;
+    auto [end, ec] = std::from_chars(text.data() + d + 8, text.data() + text.size(), v);
+    if (ec == std::errc()) n.dropped = v;
   }
-  std::vector<std::size_t> out;
   for (std::size_t i = 0; i < hit.size(); ++i) {
-    if (hit[i]) out.push_back(i);
+    if (hit[i]) n.lines.push_back(i);
   }
-  return out;
+  return n;
 }
 
 }  // namespace
@@ -183,11 +194,15 @@ WriteVerdict classify(const WriteAnswer& answer, const LineBatch& batch) {
     return v;
   }
   if (s == 400 || s == 422) {
-    long long dropped = -1;
-    std::vector<std::size_t> lines = named_lines(text, batch, dropped);
-    if (!lines.empty() && (dropped < 0 || static_cast<std::size_t>(dropped) == lines.size())) {
+    // The refused lines are known when every one the answer counts is
+    // named: parse errors by their text, type conflicts by measurement,
+    // field and type, as many as its dropped=N (InfluxDB 1.6 answers a
+    // conflict inside one write with only "field type conflict").
+    Named n = named_lines(text, batch);
+    bool conflicts_known = !n.conflict || (n.conflicts > 0 && (n.dropped < 0 || static_cast<std::size_t>(n.dropped) == n.conflicts));
+    if (!n.lines.empty() && conflicts_known) {
       v.action = WriteAction::reject;
-      v.rejected = std::move(lines);
+      v.rejected = std::move(n.lines);
     } else if (batch.size() <= 1) {
       v.action = WriteAction::reject;
       v.rejected = {0};

@@ -61,11 +61,17 @@ TEST(WriteAnswer, FewerNamedThanDroppedBisects) {
 }
 
 TEST(WriteAnswer, ParseErrorNamesTheLine) {
+  // InfluxDB 1.6: dropped=0 counts points refused after parsing.
   LineBatch b = batch_of({"ok value=1 1", "bad value= 2", "ok value=3 3"});
-  WriteAnswer a{400, "{\"error\":\"unable to parse 'bad value= 2': missing field value\"}", ""};
+  WriteAnswer a{400, "{\"error\":\"partial write: unable to parse 'bad value= 2': missing field value dropped=0\"}", ""};
   WriteVerdict v = classify(a, b);
   EXPECT_EQ(v.action, WriteAction::reject);
   EXPECT_EQ(v.rejected, (std::vector<std::size_t>{1}));
+}
+
+TEST(WriteAnswer, ConflictInsideOneWriteBisects) {
+  // InfluxDB 1.6 when a new field gets two types in the same write.
+  EXPECT_EQ(classify({400, "{\"error\":\"field type conflict\"}", ""}, kFour).action, WriteAction::bisect);
 }
 
 TEST(WriteAnswer, UnexplainedBadRequestBisectsDownToOneLine) {
