@@ -114,7 +114,7 @@ void KafkaAdapter::produce_pending() {
   while (rk_ && !pending_.empty() && !fatal_) {
     const RecordPtr& rec = pending_.front();
     if (!mapper_.map(*rec, scratch_)) {
-      ctx_.events->rejected(rec->offset, "the kafka topic template gives an empty topic for '" + rec->topic + "'");
+      reject(rec->offset, "the kafka topic template gives an empty topic for '" + rec->topic + "'");
       pending_.pop_front();
       continue;
     }
@@ -141,7 +141,7 @@ void KafkaAdapter::produce_pending() {
     delete f;
     ErrorKind kind = classify(err);
     if (kind == ErrorKind::permanent) {
-      ctx_.events->rejected(offset, std::string("kafka: ") + rd_kafka_err2str(err));
+      reject(offset, std::string("kafka: ") + rd_kafka_err2str(err));
       pending_.pop_front();
       continue;
     }
@@ -175,6 +175,15 @@ void KafkaAdapter::poll() {
   produce_pending();
 }
 
+void KafkaAdapter::reject(std::uint64_t offset, std::string reason) {
+  ++rejected_;
+  if (rejected_ <= 10 || rejected_ % 1000 == 0) {
+    STRATA_WARN("bridge") << bridge_.name << ": offset " << offset << " to the dead letters: " << reason << " ("
+                          << rejected_ << " so far)";
+  }
+  ctx_.events->rejected(offset, std::move(reason));
+}
+
 void KafkaAdapter::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* self = static_cast<KafkaAdapter*>(opaque);
   self->delivered(static_cast<InFlight*>(m->_private), m->err);
@@ -191,7 +200,7 @@ void KafkaAdapter::delivered(InFlight* f, rd_kafka_resp_err_t err) {
       }
       break;
     case ErrorKind::permanent:
-      ctx_.events->rejected(f->record->offset, std::string("kafka: ") + rd_kafka_err2str(err));
+      reject(f->record->offset, std::string("kafka: ") + rd_kafka_err2str(err));
       break;
     case ErrorKind::purged: break;  // delivered again after failed()/ready()
     case ErrorKind::fatal: fatal_ = true; break;

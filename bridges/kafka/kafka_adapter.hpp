@@ -61,6 +61,7 @@ class KafkaAdapter final : public Adapter {
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   void delivered(InFlight* f, rd_kafka_resp_err_t err);
+  void reject(std::uint64_t offset, std::string reason);
 
   const BridgeConfig& bridge_;
   KafkaOptions options_;
@@ -74,6 +75,7 @@ class KafkaAdapter final : public Adapter {
   std::deque<RecordPtr> pending_;  // given by deliver(), not yet taken by librdkafka
   std::vector<std::uint64_t> confirmed_;  // gathered during one poll
   KafkaMessage scratch_;
+  std::uint64_t rejected_ = 0;
   bool fatal_ = false;
   bool connected_ = false;
   bool stopped_ = false;
