@@ -69,6 +69,7 @@
 namespace strata::bridges {
 
 struct BridgeConfig;
+class Outbox;
 
 // What a bridge is doing, for its status ($SYS, /api/v1/bridges).
 enum class AdapterState : std::uint8_t { connecting, connected, backing_off, paused, disabled };
@@ -119,6 +120,9 @@ struct AdapterContext {
   boost::asio::io_context* io = nullptr;  // the bridge's thread
   LocalPublisher* local = nullptr;        // for adapters with `in` routes
   const BridgeConfig* config = nullptr;   // outlives the adapter
+  // The bridge's log, for Outbox::put_state/drop_state/loaded_state only
+  // (small protocol state kept across restarts); records come by deliver().
+  Outbox* outbox = nullptr;
 };
 
 class Adapter {

@@ -3,6 +3,7 @@
 
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
+#include "bridges/bridge_manager.hpp"
 #include "broker/util/log.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rules_test.hpp"
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
   }
   if (cmd.check_config) {
     try {
-      config::load_file(*cmd.check_config);
+      config::Config checked = config::load_file(*cmd.check_config);
+      bridges::check_config(checked);
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
     } catch (const config::ConfigError& e) {
@@ -53,14 +55,18 @@ int main(int argc, char** argv) {
   log::set_level(cfg.log_level);
   try {
     core::Broker broker(std::move(cfg), cmd.config_file);
-    rules::EmitTargets targets;  // bridges will register theirs here
+    rules::EmitTargets targets;
+    bridges::BridgeManager bridges(broker, targets);  // before run(): outboxes, routes, emit targets
     std::unique_ptr<rules::RuleEngine> engine;
     if (broker.config().rules.enabled) {
       engine = std::make_unique<rules::RuleEngine>(broker, targets);
       broker.add_hook(engine.get());
       engine->start();
     }
-    return broker.run();
+    bridges.start();
+    int rc = broker.run();
+    bridges.stop();
+    return rc;
   } catch (const std::exception& e) {
     STRATA_ERROR("broker") << "cannot start: " << e.what();
     return 1;

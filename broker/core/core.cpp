@@ -132,6 +132,10 @@ void Core::publish(router::MessagePtr msg, const SessionHandle* publisher, std::
 
 void Core::deliver(const SessionRef& to, Delivery&& d) {
   if (to->ended.load(std::memory_order_acquire)) return;
+  if (to->sink != nullptr) {
+    to->sink->accept(std::move(d), index_);
+    return;
+  }
   // A message handed on to another member of a shared group counts there.
   if (d.qos != QoS::at_most_once) d.backlog.charge(to->backlog);
   unsigned owner = to->core.load(std::memory_order_acquire);

@@ -18,6 +18,19 @@
 namespace strata::session {
 
 class Session;
+struct Delivery;
+
+// A subscriber that is not a session: a bridge's route (bridges/). The
+// router matches it like any subscription; Core::deliver hands it the
+// delivery at once, on the publisher's core (no post, no queue), so what
+// it writes to the store joins that core's group commit and the
+// publisher's acknowledgement waits for it like for a stored session.
+// Thread-safe: called from every core.
+class DeliverySink {
+ public:
+  virtual ~DeliverySink() = default;
+  virtual void accept(Delivery&& d, unsigned core) = 0;
+};
 
 struct SessionHandle {
   SessionHandle(std::string id, std::uint64_t serial, unsigned owner)
@@ -29,6 +42,7 @@ struct SessionHandle {
   std::atomic<bool> online{false};  // a connection is attached
   std::atomic<bool> ended{false};   // session is gone; drop deliveries
   Session* session = nullptr;       // touched only by the owning core
+  DeliverySink* sink = nullptr;     // set: not a session (fixed before the cores run)
   // QoS 1/2 messages routed here and not yet sent (publisher back-pressure).
   Backlog backlog;
 };

@@ -1,0 +1,183 @@
+#include "bridges/bridge.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "broker/util/log.hpp"
+
+namespace strata::bridges {
+
+namespace asio = boost::asio;
+
+Bridge::Bridge(std::unique_ptr<BridgeConfig> config, std::unique_ptr<Adapter> adapter, Outbox& outbox,
+               LocalPublisher* local)
+    : config_(std::move(config)),
+      adapter_(std::move(adapter)),
+      outbox_(outbox),
+      local_(local),
+      work_(asio::make_work_guard(io_)) {
+  next_read_ = outbox_.acknowledged() + 1;
+  restart_end_ = outbox_.next_offset();
+}
+
+Bridge::~Bridge() { stop(); }
+
+void Bridge::start() {
+  outbox_.set_notify([this] { schedule_pump(); });
+  if (!config_->enabled) {
+    state_.store(AdapterState::disabled);
+    return;
+  }
+  thread_ = std::thread([this] { io_.run(); });
+  asio::post(io_, [this] {
+    AdapterContext ctx;
+    ctx.events = this;
+    ctx.io = &io_;
+    ctx.local = local_;
+    ctx.config = config_.get();
+    ctx.outbox = &outbox_;
+    adapter_->start(ctx);
+  });
+}
+
+void Bridge::stop() {
+  if (!thread_.joinable()) return;
+  outbox_.set_notify(nullptr);
+  asio::post(io_, [this] {
+    adapter_->stop();
+    work_.reset();
+    io_.stop();
+  });
+  thread_.join();
+}
+
+void Bridge::pause() {
+  asio::post(io_, [this] {
+    paused_ = true;
+    state_.store(AdapterState::paused);
+  });
+}
+
+void Bridge::resume() {
+  asio::post(io_, [this] {
+    paused_ = false;
+    state_.store(ready_ ? AdapterState::connected : AdapterState::connecting);
+    pump();
+  });
+}
+
+void Bridge::schedule_pump() {
+  if (pump_scheduled_.exchange(true)) return;
+  asio::post(io_, [this] {
+    pump_scheduled_.store(false);
+    pump();
+  });
+}
+
+void Bridge::ready(std::size_t window) {
+  asio::post(io_, [this, window] {
+    ready_ = true;
+    window_ = window == 0 ? 1 : window;
+    in_flight_ = 0;
+    if (!paused_) state_.store(AdapterState::connected);
+    pump();
+  });
+}
+
+void Bridge::failed(std::string reason) {
+  counters_.failures.fetch_add(1, std::memory_order_relaxed);
+  asio::post(io_, [this, reason = std::move(reason)] {
+    if (ready_) {
+      STRATA_WARN("bridge") << config_->name << ": " << reason;
+    }
+    ready_ = false;
+    ++epoch_;  // everything unconfirmed is sent again after the next ready()
+    in_flight_ = 0;
+  });
+}
+
+void Bridge::state(AdapterState s) {
+  if (paused_ && s == AdapterState::connected) return;
+  state_.store(s, std::memory_order_relaxed);
+}
+
+void Bridge::duplicate() { counters_.duplicates.fetch_add(1, std::memory_order_relaxed); }
+
+void Bridge::confirmed(std::uint64_t offset) { confirmed(std::span<const std::uint64_t>(&offset, 1)); }
+
+void Bridge::confirmed(std::span<const std::uint64_t> offsets) {
+  std::lock_guard lock(confirm_mutex_);
+  confirms_.insert(confirms_.end(), offsets.begin(), offsets.end());
+  if (confirms_scheduled_) return;
+  confirms_scheduled_ = true;
+  asio::post(io_, [this] { apply_confirms(); });
+}
+
+void Bridge::apply_confirms() {
+  std::vector<std::uint64_t> done;
+  {
+    std::lock_guard lock(confirm_mutex_);
+    done.swap(confirms_);
+    confirms_scheduled_ = false;
+  }
+  for (std::uint64_t o : done) {
+    auto it = unconfirmed_.find(o);
+    if (it == unconfirmed_.end()) continue;
+    if (it->second.epoch == epoch_ && in_flight_ > 0) --in_flight_;
+    unconfirmed_.erase(it);
+  }
+  outbox_.confirm(done);
+  pump();
+}
+
+void Bridge::rejected(std::uint64_t offset, std::string reason) {
+  asio::post(io_, [this, offset, reason = std::move(reason)] {
+    auto it = unconfirmed_.find(offset);
+    if (it != unconfirmed_.end()) {
+      if (it->second.epoch == epoch_ && in_flight_ > 0) --in_flight_;
+      unconfirmed_.erase(it);
+    }
+    outbox_.dead_letter(offset, reason);
+    pump();
+  });
+}
+
+void Bridge::pump() {
+  if (!ready_ || paused_) return;
+  while (in_flight_ < window_) {
+    Batch batch;
+    const std::size_t room = window_ - in_flight_;
+    // First what an earlier connection sent and never saw confirmed.
+    for (auto& [offset, sent] : unconfirmed_) {
+      if (batch.records.size() >= room) break;
+      if (sent.epoch == epoch_) continue;
+      sent.epoch = epoch_;
+      batch.records.push_back(sent.record);
+    }
+    if (!batch.records.empty()) {
+      batch.redelivery = true;
+      in_flight_ += batch.records.size();
+      counters_.resent.fetch_add(batch.records.size(), std::memory_order_relaxed);
+      adapter_->deliver(std::move(batch));
+      if (!ready_) return;
+      continue;
+    }
+    batch.records = outbox_.read(next_read_, room);
+    if (batch.records.empty()) return;
+    next_read_ = batch.records.back()->offset + 1;
+    std::uint64_t again = 0;
+    for (const RecordPtr& r : batch.records) {
+      unconfirmed_[r->offset] = Sent{r, epoch_};
+      if (r->offset < restart_end_) ++again;
+    }
+    // Records that were in the log at start-up may have been sent by the
+    // previous run: delivered as a redelivery (MQTT: DUP).
+    batch.redelivery = again != 0;
+    in_flight_ += batch.records.size();
+    counters_.sent.fetch_add(batch.records.size() - again, std::memory_order_relaxed);
+    counters_.resent.fetch_add(again, std::memory_order_relaxed);
+    adapter_->deliver(std::move(batch));
+    if (!ready_) return;
+  }
+}
+
+}  // namespace strata::bridges
