@@ -10,6 +10,7 @@ reports duplicates (allowed only where the test says why)."""
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -214,3 +215,11 @@ def test_permanent_error_dead_letters_exactly_the_bad_messages(tmp_path, kafka):
         assert kafka.consume("perm", 8, timeout=1) == msgs  # nothing more arrived
     finally:
         b.stop()
+
+
+def test_unknown_librdkafka_property_stops_start_up(tmp_path):
+    conf = tmp_path / "bad.toml"
+    conf.write_text('[[bridge]]\nname = "k"\ntype = "kafka"\nbrokers = "127.0.0.1:1"\nrdkafka.no.such = 1\n')
+    r = subprocess.run([brokerproc.strata_bin(), "--check-config", str(conf)], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr.strip() == '%s:5:1: bridge \'k\': No such configuration property: "no.such"' % conf

@@ -10,6 +10,7 @@ show and are not counted here)."""
 
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -166,3 +167,12 @@ def test_victoria_metrics_points(tmp_path):
     finally:
         b.stop()
         vm.stop()
+
+
+def test_bad_influx_section_stops_start_up_with_file_and_line(tmp_path):
+    conf = tmp_path / "bad.toml"
+    conf.write_text('[[bridge]]\nname = "t"\ntype = "influx"\nurl = "http://127.0.0.1:1"\n'
+                    'database = "d"\nint_fields = "count"\n')
+    r = subprocess.run([brokerproc.strata_bin(), "--check-config", str(conf)], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr.startswith("%s:6:14: " % conf), r.stderr
