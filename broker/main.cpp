@@ -1,6 +1,8 @@
 // strata: parse the command line, load the configuration, run the broker.
 #include <iostream>
 
+#include "broker/admin/admin_config.hpp"
+#include "broker/admin/server.hpp"
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
 #include "bridges/bridge_manager.hpp"
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
     try {
       config::Config checked = config::load_file(*cmd.check_config);
       bridges::check_config(checked);
+      admin::read_admin_config(checked, cmd.admin_url);
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
     } catch (const config::ConfigError& e) {
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
   config::Config cfg;
   try {
     cfg = config::resolve(cmd);
+    admin::read_admin_config(cfg, cmd.admin_url);  // [admin] errors stop start-up like the others
   } catch (const config::ConfigError& e) {
     std::cerr << "strata: " << e.what() << "\n";
     return 1;
@@ -63,6 +67,10 @@ int main(int argc, char** argv) {
       broker.add_hook(engine.get());
       engine->start();
     }
+    // The admin API: modules add their endpoints and metrics to admin.api()
+    // here, before start() (see broker/admin/api.hpp).
+    admin::Server admin(broker, cmd.admin_url);
+    admin.start();
     bridges.start();
     int rc = broker.run();
     bridges.stop();
