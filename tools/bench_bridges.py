@@ -114,7 +114,7 @@ def bench_kafka(work, n):
             b.stop()
     return {"raw_msgs_per_s": round(n / t_raw), "strata_msgs_per_s": round(total / t_strata),
             "strata_ratio": round((total / t_strata) / (n / t_raw), 3),
-            "strata_cpu_ms_per_1000": round(1e6 * cpu / total / 1000, 3), "messages": total}
+            "strata_cpu_ms_per_1000": round(1e6 * cpu / total, 2), "messages": total}
 
 
 def vm_count(vm, metric):
@@ -171,7 +171,7 @@ def bench_influx(work, n):
         vm.stop()
     return {"raw_points_per_s": round(n / t_raw), "strata_points_per_s": round(total / t_strata),
             "strata_ratio": round((total / t_strata) / (n / t_raw), 3),
-            "strata_cpu_ms_per_1000": round(1e6 * cpu / total / 1000, 3), "points": total}
+            "strata_cpu_ms_per_1000": round(1e6 * cpu / total, 2), "points": total}
 
 
 def main():
