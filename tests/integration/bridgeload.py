@@ -74,11 +74,13 @@ class Publisher:
     acknowledged (PUBACK). Bounded by `count` and by `seconds`."""
 
     def __init__(self, port, topic, tag, rate, count, seconds, host="127.0.0.1", qos=1):
+        assert count < 65535, "mids would wrap"
         self.topic, self.tag, self.rate, self.total, self.seconds = topic, tag, rate, count, seconds
         self.qos = qos
         self.acked = set()
         self.sent = 0
-        self._mids = {}
+        self._mids = {}          # mid -> seq (mids do not wrap: count < 65535)
+        self._acked_mids = set()
         self._lock = threading.Lock()
         self.c = _client("pub-" + tag, V5, clean=True)
         self.c.max_inflight_messages_set(1000)
@@ -89,10 +91,9 @@ class Publisher:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _on_publish(self, client, userdata, mid):
+        # Called with paho's lock held: take only our own, never call paho.
         with self._lock:
-            seq = self._mids.pop(mid, None)
-            if seq is not None:
-                self.acked.add(seq)
+            self._acked_mids.add(mid)
 
     def start(self):
         self._thread.start()
@@ -107,8 +108,8 @@ class Publisher:
                 break
             if due > now:
                 time.sleep(due - now)
+            info = self.c.publish(self.topic, ("%s:%d" % (self.tag, seq)).encode(), self.qos)
             with self._lock:
-                info = self.c.publish(self.topic, ("%s:%d" % (self.tag, seq)).encode(), self.qos)
                 self._mids[info.mid] = seq
             self.sent = seq + 1
 
@@ -119,13 +120,12 @@ class Publisher:
         """Waits until every message sent so far is acknowledged, or
         `timeout`; returns the acknowledged sequence numbers."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             with self._lock:
-                if not self._mids:
-                    break
+                self.acked = {seq for mid, seq in self._mids.items() if mid in self._acked_mids}
+                if len(self.acked) == len(self._mids) or time.monotonic() >= deadline:
+                    return set(self.acked)
             time.sleep(0.05)
-        with self._lock:
-            return set(self.acked)
 
     def close(self):
         self.c.disconnect()
