@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "bridges/influx/influx_adapter.hpp"
+#include "bridges/kafka/kafka_adapter.hpp"
 #include "bridges/mqtt/mqtt_adapter.hpp"
 #include "broker/session/session.hpp"
 #include "broker/util/log.hpp"
@@ -40,6 +42,8 @@ Record record_of(const router::Message& m, protocol::QoS qos, bool retain, std::
 AdapterTypes builtin_types() {
   AdapterTypes types;
   types.add(mqtt::adapter_type());
+  types.add(kafka::kafka_adapter_type());
+  types.add(influx::influx_adapter_type());
   return types;
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Strata needs to build and test on Debian bookworm:
 # the toolchain and libraries (apt), the real MQTT peers the integration
-# tests talk to (mosquitto, paho), and the npm packages (MQTT.js) into a
+# tests talk to (mosquitto, paho), the bridges' peers and consumers (kcat,
+# confluent-kafka, influxd, victoria-metrics: the tests start them on free
+# ports, never as services), and the npm packages (MQTT.js) into a
 # git-ignored folder (tests/node_modules). Idempotent: when everything is
 # there it only checks, in well under a second.
 set -euo pipefail
@@ -15,6 +17,7 @@ apt_packages=(
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients python3-paho-mqtt python3-pytest python3-yaml
   openssl haproxy
+  kcat python3-confluent-kafka influxdb victoria-metrics
   nodejs
 )
 
