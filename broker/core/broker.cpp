@@ -144,7 +144,13 @@ void Broker::reload() {
   // theirs. A listener whose files fail to load keeps its running ones.
   for (auto& f : stream_factories_) f->reload();
   // Password and ACL files (the paths of the running [auth]).
-  file_authorizer_->reload();
+  // Subscriptions' read access follows the ACL that is now in force.
+  if (file_authorizer_->reload()) {
+    for (auto& core : cores_) {
+      Core* c = core.get();
+      asio::post(c->io(), [c] { c->recheck_read_access(); });
+    }
+  }
   // What is safe to change while cores run: the log level and $SYS period.
   log::set_level(fresh.log_level);
   config_.log_level = fresh.log_level;

@@ -269,6 +269,8 @@ void Client::attach(Session* s, bool session_present) {
   timer_.cancel();
   arm_timer();
   if (session_present) {
+    // The rules may have changed while it was away, and so may the user.
+    core_.recheck_read_access(*s);
     resend_inflight();
     pump_queue();
   }
