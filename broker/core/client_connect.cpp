@@ -101,6 +101,10 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
       }
       return refuse_connect(ReasonCode::topic_name_invalid, "invalid will topic");
     }
+    // As for a PUBLISH (client_publish.cpp): no wildcard in a Response Topic.
+    if (w.properties.response_topic && !router::is_valid_topic_name(*w.properties.response_topic)) {
+      return refuse_connect(ReasonCode::protocol_error, "will response topic is not a valid topic name");
+    }
     if (static_cast<std::uint8_t>(w.qos) > limits.maximum_qos) {
       return refuse_connect(ReasonCode::qos_not_supported, "will QoS not supported");
     }

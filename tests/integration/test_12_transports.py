@@ -6,6 +6,7 @@ certificates are made per module with the openssl command line (certs.py).
 """
 
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -18,6 +19,7 @@ import certs
 import pahoc
 import raw
 import ws_raw
+from common import write_through_close
 from extclients import MosquittoSub, MqttJs, b64
 
 pytestmark = pytest.mark.strata_only
@@ -419,6 +421,27 @@ def test_tls_close_notify_when_the_broker_closes(sb, pki, how):
     else:
         assert (data[0], data[2]) == (0xE0, rc), data.hex()
     assert clean, "the broker closed TCP without TLS close_notify"
+    sock.close()
+
+
+@pytest.mark.parametrize("how", ["malformed packet", "shutdown"])
+def test_tls_close_reaches_a_client_still_sending(sb, pki, how):
+    """close_notify, then a lingering close: a TLS client that goes on
+    sending reads the whole DISCONNECT and close_notify, never a reset."""
+    b = sb()
+    ctx = client_ssl(pki)
+    ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    sock = ctx.wrap_socket(socket.create_connection((b.host, b.ports["tls"]), timeout=5),
+                           server_hostname="127.0.0.1", suppress_ragged_eofs=False)
+    sock.sendall(raw.connect("tls-busy"))
+    c = raw.RawClient.over(sock)
+    assert c.expect(raw.CONNACK).rc == 0
+    more = raw.publish("tls/t", b"x" * 100)
+    if how == "malformed packet":
+        write_through_close(c, 0x81, chunk=more, first=b"\x30\xff\xff\xff\xff\x7f" + more * 80)
+    else:
+        b.proc.send_signal(signal.SIGTERM)
+        write_through_close(c, 0x8B, chunk=more)
     sock.close()
 
 
