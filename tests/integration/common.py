@@ -113,7 +113,7 @@ def collect_publishes(c, timeout=0.4, ack=False):
             c.send(raw.pubrec(p.pid, version=c.version))
 
 
-def write_through_close(c, rc, chunk, first=b"", until_eof=True, budget=32 * 1024, timeout=10.0):
+def write_through_close(c, rc, chunk, first=b"", wire=False, budget=32 * 1024, timeout=10.0):
     """The broker closes `c` (a RawClient, over TCP or TLS) while the client
     is still writing, as a client whose packets cross the server's
     DISCONNECT does (it keeps publishing, or answers PUBREC with PUBREL).
@@ -125,7 +125,8 @@ def write_through_close(c, rc, chunk, first=b"", until_eof=True, budget=32 * 102
     close_notify), not a reset; and sending after that still succeeds,
     because the broker reads and discards it before closing (a lingering
     close; over TCP). At most `budget` bytes are sent before the end of stream.
-    Returns the packets received."""
+    Returns the packets received; with `wire`, the bytes as they came (for
+    a transport that frames them: WebSocket), unchecked."""
     sock = c.sock
     data = bytearray(c.buf)
     c.buf.clear()
@@ -170,6 +171,8 @@ def write_through_close(c, rc, chunk, first=b"", until_eof=True, budget=32 * 102
             select.select([sock], [], [], 0.05)
         sock.shutdown(socket.SHUT_WR)
         assert receive() == b""
+    if wire:
+        return bytes(data)
     c.buf = data
     got = []
     while True:

@@ -471,6 +471,16 @@ def test_websocket_close_frame_when_the_broker_closes(sb, pki, kind):
     c.send(raw.pingreq())
     assert c.expect_closed() == []
     assert c.close_frame == b"\x03\xea"
+    # a client still sending when the broker closes reads it all (a
+    # lingering close after the close frame), whatever framing it uses
+    if kind == "ws":
+        c = ws_client(b, kind, pki)
+        c.connect("ws-busy")
+        more = ws_raw.frame(ws_raw.OP_BINARY, raw.publish("ws/t", b"x" * 100))
+        c._wire += write_through_close(c, None, chunk=more, wire=True,
+                                       first=ws_raw.frame(ws_raw.OP_BINARY, b"\x30\xff\xff\xff\xff\x7f") + more * 40)
+        assert [p.rc for p in c.expect_closed(allow=(raw.DISCONNECT,))] == [0x81]
+        assert c.close_frame == b"\x03\xea"
     # shutdown: DISCONNECT 0x8B, then 1001 going away
     c = ws_client(b, kind, pki)
     c.connect("ws-shutdown")
