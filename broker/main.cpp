@@ -1,6 +1,8 @@
 // strata: parse the command line, load the configuration, run the broker.
 #include <iostream>
 
+#include "broker/admin/admin_config.hpp"
+#include "broker/admin/server.hpp"
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
 #include "broker/util/log.hpp"
@@ -26,7 +28,8 @@ int main(int argc, char** argv) {
   }
   if (cmd.check_config) {
     try {
-      config::load_file(*cmd.check_config);
+      config::Config checked = config::load_file(*cmd.check_config);
+      admin::read_admin_config(checked, cmd.admin_url);
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
     } catch (const config::ConfigError& e) {
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
   config::Config cfg;
   try {
     cfg = config::resolve(cmd);
+    admin::read_admin_config(cfg, cmd.admin_url);  // [admin] errors stop start-up like the others
   } catch (const config::ConfigError& e) {
     std::cerr << "strata: " << e.what() << "\n";
     return 1;
@@ -60,6 +64,10 @@ int main(int argc, char** argv) {
       broker.add_hook(engine.get());
       engine->start();
     }
+    // The admin API: modules add their endpoints and metrics to admin.api()
+    // here, before start() (see broker/admin/api.hpp).
+    admin::Server admin(broker, cmd.admin_url);
+    admin.start();
     return broker.run();
   } catch (const std::exception& e) {
     STRATA_ERROR("broker") << "cannot start: " << e.what();
