@@ -141,7 +141,7 @@ BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) 
       protocol::SubscribeOptions o;
       o.max_qos = r.qos;
       o.retain_as_published = r.retain == Route::Retain::keep;
-      for (unsigned c = 0; c < broker.core_count(); ++c) broker.core(c).subscribe_here(r.filter, handle, o, 0);
+      for (unsigned c = 0; c < broker.core_count(); ++c) broker.core(c).subscribe_here(r.filter, handle, o, 0, /*check_read=*/false);
       e->sinks.push_back(std::move(sink));
       e->handles.push_back(std::move(handle));
     }

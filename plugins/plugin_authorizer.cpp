@@ -153,9 +153,14 @@ bool PluginAuthorizer::can_publish(const auth::ClientInfo& client, std::string_v
   return r == STRATA_DEFER ? inner_->can_publish(client, topic) : r == STRATA_ALLOW;
 }
 
-bool PluginAuthorizer::can_subscribe(const auth::ClientInfo& client, std::string_view filter) {
+auth::ReadAccess PluginAuthorizer::read_access(const auth::ClientInfo& client, std::string_view filter) {
   int r = check(client, STRATA_ACL_SUBSCRIBE, filter);
-  return r == STRATA_DEFER ? inner_->can_subscribe(client, filter) : r == STRATA_ALLOW;
+  if (r == STRATA_DEFER) return inner_->read_access(client, filter);
+  return r == STRATA_ALLOW ? auth::ReadAccess::all : auth::ReadAccess::none;
+}
+
+bool PluginAuthorizer::can_read(const auth::ClientInfo& client, std::string_view topic) {
+  return inner_->can_read(client, topic);
 }
 
 }  // namespace strata::plugins

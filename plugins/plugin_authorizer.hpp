@@ -26,7 +26,11 @@ class PluginAuthorizer final : public auth::Authorizer {
   std::unique_ptr<auth::AuthExchange> begin_exchange(std::string_view method, const auth::ConnectContext& context,
                                                      std::optional<std::string_view> username) override;
   bool can_publish(const auth::ClientInfo& client, std::string_view topic) override;
-  bool can_subscribe(const auth::ClientInfo& client, std::string_view filter) override;
+  // A plugin's ALLOW or DENY on a subscription decides it as a whole (read
+  // access all or none); when every plugin defers, [auth] decides, and the
+  // per-message checks of a filter it reads only some topics of are its own.
+  auth::ReadAccess read_access(const auth::ClientInfo& client, std::string_view filter) override;
+  bool can_read(const auth::ClientInfo& client, std::string_view topic) override;
 
   auth::Authorizer& inner() noexcept { return *inner_; }
 

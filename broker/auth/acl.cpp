@@ -1,5 +1,6 @@
 #include "broker/auth/acl.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -73,6 +74,29 @@ bool filter_covers(std::string_view rule, std::string_view filter) noexcept {
   }
 }
 
+std::string filter_intersection(std::string_view a, std::string_view b) {
+  if (dollar_mismatch(a, b)) return {};
+  std::string out;
+  Levels x{a}, y{b};
+  auto rest_of = [](std::string_view level, const Levels& l) {
+    return l.done ? std::string(level) : std::string(level) + "/" + std::string(l.rest);
+  };
+  while (true) {
+    std::string_view xl = x.next();
+    std::string_view yl = y.next();
+    if (xl == "#") return out + rest_of(yl, y);
+    if (yl == "#") return out + rest_of(xl, x);
+    if (xl != "+" && yl != "+" && xl != yl) return {};
+    out += xl == "+" ? yl : xl;
+    if (x.done || y.done) {
+      // "a" and "a/#": "a" (# matches the parent level too)
+      if ((x.done && y.done) || (x.done && y.rest == "#") || (y.done && x.rest == "#")) return out;
+      return {};
+    }
+    out += '/';
+  }
+}
+
 bool filters_overlap(std::string_view a, std::string_view b) noexcept {
   if (dollar_mismatch(a, b)) return false;
   Levels x{a}, y{b};
@@ -105,7 +129,6 @@ Acl Acl::parse(std::string_view text, const std::string& name) {
     auto nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    if (auto hash = line.find(" #"); hash != std::string_view::npos) line = line.substr(0, hash);
     std::vector<std::string_view> words;
     std::size_t i = 0;
     while (i < line.size()) {
@@ -114,7 +137,12 @@ Acl Acl::parse(std::string_view text, const std::string& name) {
       while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
       if (i > start) words.push_back(line.substr(start, i - start));
     }
+    // A comment starts the line, or is a word starting with '#' after the
+    // last field of a rule (2 for user/client, 3 for allow/deny): so in
+    // `allow read #  # everything` the first '#' is the filter.
     if (words.empty() || words[0].starts_with('#')) continue;
+    const std::size_t fields = words[0] == "user" || words[0] == "client" ? 2 : 3;
+    if (words.size() > fields && words[fields].starts_with('#')) words.resize(fields);
     auto fail = [&](const std::string& what) {
       return AclError(name + ":" + std::to_string(line_no) + ": " + what);
     };
@@ -154,45 +182,75 @@ std::size_t Acl::rule_count() const noexcept {
   return n;
 }
 
-bool Acl::can_publish(std::string_view username, std::string_view client_id, std::string_view topic) const {
-  return decide(username, client_id, topic, Check::publish);
-}
-
-bool Acl::can_subscribe(std::string_view username, std::string_view client_id, std::string_view filter) const {
-  bool valid = true;
-  if (auto shared = router::parse_shared_filter(filter, valid)) filter = shared->filter;
-  return decide(username, client_id, filter, Check::subscribe);
-}
-
-bool Acl::decide(std::string_view username, std::string_view client_id, std::string_view what, Check kind) const {
-  bool allowed = false;
+template <class Fn>
+void Acl::for_each_rule(std::string_view username, std::string_view client_id, Fn&& fn) const {
   auto apply = [&](const std::vector<Rule>& rules) {
     for (const Rule& r : rules) {
-      if (kind == Check::publish ? !r.write : !r.read) continue;
       std::string_view filter = r.filter;
       if (r.substitutes) {
         const std::string* s = substitute(r.filter, username, client_id);
         if (s == nullptr) continue;
         filter = *s;
       }
-      bool hit;
-      if (kind == Check::publish) {
-        hit = router::topic_matches(filter, what);
-      } else {
-        hit = r.allow ? filter_covers(filter, what) : filters_overlap(filter, what);
-      }
-      if (!hit) continue;
-      if (!r.allow) return false;  // deny overrides allow
-      allowed = true;
+      if (!fn(r, filter)) return false;
     }
     return true;
   };
-  if (!apply(defaults_)) return false;
+  if (!apply(defaults_)) return;
   if (!username.empty()) {
-    if (auto it = users_.find(std::string(username)); it != users_.end() && !apply(it->second)) return false;
+    if (auto it = users_.find(std::string(username)); it != users_.end() && !apply(it->second)) return;
   }
-  if (auto it = clients_.find(std::string(client_id)); it != clients_.end() && !apply(it->second)) return false;
-  return allowed;
+  if (auto it = clients_.find(std::string(client_id)); it != clients_.end()) apply(it->second);
+}
+
+bool Acl::can_publish(std::string_view username, std::string_view client_id, std::string_view topic) const {
+  return decide(username, client_id, topic, true);
+}
+
+bool Acl::can_read(std::string_view username, std::string_view client_id, std::string_view topic) const {
+  return decide(username, client_id, topic, false);
+}
+
+bool Acl::decide(std::string_view username, std::string_view client_id, std::string_view topic, bool write) const {
+  bool allowed = false;
+  bool denied = false;
+  for_each_rule(username, client_id, [&](const Rule& r, std::string_view filter) {
+    if (!(write ? r.write : r.read) || !router::topic_matches(filter, topic)) return true;
+    if (!r.allow) {
+      denied = true;  // deny overrides allow
+      return false;
+    }
+    allowed = true;
+    return true;
+  });
+  return allowed && !denied;
+}
+
+ReadAccess Acl::read_access(std::string_view username, std::string_view client_id, std::string_view filter) const {
+  bool valid = true;
+  if (auto shared = router::parse_shared_filter(filter, valid)) filter = shared->filter;
+  std::vector<std::string> allows;  // the filters of the read rules that apply
+  std::vector<std::string> denies;
+  for_each_rule(username, client_id, [&](const Rule& r, std::string_view f) {
+    if (r.read) (r.allow ? allows : denies).emplace_back(f);
+    return true;
+  });
+  auto covered_by_a_deny = [&](std::string_view f) {
+    return std::any_of(denies.begin(), denies.end(), [&](const std::string& d) { return filter_covers(d, f); });
+  };
+  if (covered_by_a_deny(filter)) return ReadAccess::none;
+  const bool deny_overlaps =
+      std::any_of(denies.begin(), denies.end(), [&](const std::string& d) { return filters_overlap(d, filter); });
+  const bool allow_covers =
+      std::any_of(allows.begin(), allows.end(), [&](const std::string& a) { return filter_covers(a, filter); });
+  if (allow_covers && !deny_overlaps) return ReadAccess::all;
+  // Some topic is readable if what an allow rule shares with the filter is
+  // not wholly denied.
+  for (const std::string& a : allows) {
+    std::string shared = filter_intersection(a, filter);
+    if (!shared.empty() && !covered_by_a_deny(shared)) return ReadAccess::some;
+  }
+  return ReadAccess::none;
 }
 
 }  // namespace strata::auth

@@ -1,12 +1,14 @@
 // The authentication and authorization seam. The broker asks an Authorizer
 // at CONNECT (or, when CONNECT names an Authentication Method, for an
 // enhanced-authentication exchange: authenticator.hpp), before accepting a
-// PUBLISH (including a will) and before granting each SUBSCRIBE entry. FileAuthorizer (password file, ACL file,
+// PUBLISH (including a will), before granting each SUBSCRIBE entry (its
+// ReadAccess) and, for a subscription whose access is `some`, before
+// delivering each message through it (can_read). FileAuthorizer (password file, ACL file,
 // failed-login limits) is what the broker runs; AllowAll is for tests and
 // embedding.
 //
 // Threading: every call may come from any core at once; implementations
-// take no lock on can_publish / can_subscribe (the publish path).
+// take no lock on can_publish / read_access / can_read (the publish path).
 #pragma once
 
 #include <memory>
@@ -14,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/auth/acl.hpp"
 #include "broker/auth/authenticator.hpp"
 #include "broker/protocol/packet.hpp"
 
@@ -49,7 +52,10 @@ class Authorizer {
     return nullptr;
   }
   virtual bool can_publish(const ClientInfo& client, std::string_view topic) = 0;
-  virtual bool can_subscribe(const ClientInfo& client, std::string_view filter) = 0;
+  // What a subscription to `filter` may receive (acl.hpp): all (no check
+  // per message), some (can_read per message) or none (refused).
+  virtual ReadAccess read_access(const ClientInfo& client, std::string_view filter) = 0;
+  virtual bool can_read(const ClientInfo& client, std::string_view topic) = 0;
 };
 
 class AllowAll final : public Authorizer {
@@ -58,7 +64,8 @@ class AllowAll final : public Authorizer {
     return protocol::ReasonCode::success;
   }
   bool can_publish(const ClientInfo&, std::string_view) override { return true; }
-  bool can_subscribe(const ClientInfo&, std::string_view) override { return true; }
+  ReadAccess read_access(const ClientInfo&, std::string_view) override { return ReadAccess::all; }
+  bool can_read(const ClientInfo&, std::string_view) override { return true; }
 };
 
 }  // namespace strata::auth

@@ -144,9 +144,14 @@ bool FileAuthorizer::can_publish(const ClientInfo& client, std::string_view topi
   return !rules->acl || rules->acl->can_publish(client.username, client.client_id, topic);
 }
 
-bool FileAuthorizer::can_subscribe(const ClientInfo& client, std::string_view filter) {
+ReadAccess FileAuthorizer::read_access(const ClientInfo& client, std::string_view filter) {
   const Rules* rules = current_.load(std::memory_order_acquire);
-  return !rules->acl || rules->acl->can_subscribe(client.username, client.client_id, filter);
+  return rules->acl ? rules->acl->read_access(client.username, client.client_id, filter) : ReadAccess::all;
+}
+
+bool FileAuthorizer::can_read(const ClientInfo& client, std::string_view topic) {
+  const Rules* rules = current_.load(std::memory_order_acquire);
+  return !rules->acl || rules->acl->can_read(client.username, client.client_id, topic);
 }
 
 }  // namespace strata::auth

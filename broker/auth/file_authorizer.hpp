@@ -24,7 +24,8 @@
 // acl.hpp.
 //
 // Reload (SIGHUP) reads both files again; if either fails the running
-// rules stay and the error is logged. Readers never lock: the rules are
+// rules stay and the error is logged. The broker then decides the read
+// access of every subscription again (Core::recheck_subscriptions). Readers never lock: the rules are
 // an immutable snapshot behind an atomic pointer. Replaced snapshots are
 // kept until the broker exits (a reload is rare and a snapshot small), so
 // a reader on another core never sees one freed under it.
@@ -54,7 +55,8 @@ class FileAuthorizer final : public Authorizer {
   std::unique_ptr<AuthExchange> begin_exchange(std::string_view method, const ConnectContext& context,
                                                std::optional<std::string_view> username) override;
   bool can_publish(const ClientInfo& client, std::string_view topic) override;
-  bool can_subscribe(const ClientInfo& client, std::string_view filter) override;
+  ReadAccess read_access(const ClientInfo& client, std::string_view filter) override;
+  bool can_read(const ClientInfo& client, std::string_view topic) override;
 
   // Re-reads the files; false (and logged) when that failed.
   bool reload();

@@ -7,8 +7,10 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "broker/core/sys_topics.hpp"
+#include "broker/transport/linger.hpp"
 #include "broker/util/log.hpp"
 #include "broker/util/sd_notify.hpp"
 
@@ -124,22 +126,41 @@ void Broker::handle_signals() {
   (*wait)();
 }
 
+namespace {
+// Stops core `c` once no lingering close of its thread is left, or at
+// `deadline`; `timer` is armed for the first look.
+void stop_when_drained(Core* c, std::shared_ptr<asio::steady_timer> timer,
+                       std::chrono::steady_clock::time_point deadline) {
+  timer->async_wait([c, timer, deadline](const boost::system::error_code&) {
+    if (transport::lingering_closes() <= 0 || std::chrono::steady_clock::now() >= deadline) {
+      c->stop();
+      return;
+    }
+    timer->expires_after(std::chrono::milliseconds(20));
+    stop_when_drained(c, timer, deadline);
+  });
+}
+}  // namespace
+
 void Broker::stop() {
   if (stopping_.exchange(true)) return;
   notify_service_manager("STOPPING=1");
   sys_->stop();
   // Each core closes its listeners and tells its clients (v5: DISCONNECT
-  // 0x8B), then gets a moment to write those packets before it stops.
+  // 0x8B), then gets a moment to write those packets, and stops once its
+  // lingering closes are done (transport/linger.hpp), at most linger_time
+  // later.
   for (auto& core : cores_) {
     Core* c = core.get();
     asio::post(c->io(), [this, c] {
       for (auto& l : listeners_[c->index()]) l->stop();
       c->disconnect_all();
-      auto grace = std::make_shared<asio::steady_timer>(c->io(), std::chrono::milliseconds(200));
-      grace->async_wait([c, grace](const boost::system::error_code&) { c->stop(); });
+      auto timer = std::make_shared<asio::steady_timer>(c->io(), std::chrono::milliseconds(200));
+      stop_when_drained(c, timer, std::chrono::steady_clock::now() + transport::linger_time);
     });
   }
 }
+
 
 void Broker::reload() {
   if (config_path_.empty()) {
@@ -157,7 +178,13 @@ void Broker::reload() {
   // theirs. A listener whose files fail to load keeps its running ones.
   for (auto& f : stream_factories_) f->reload();
   // Password and ACL files (the paths of the running [auth]).
-  file_authorizer_->reload();
+  // Subscriptions' read access follows the ACL that is now in force.
+  if (file_authorizer_->reload()) {
+    for (auto& core : cores_) {
+      Core* c = core.get();
+      asio::post(c->io(), [c] { c->recheck_read_access(); });
+    }
+  }
   // What is safe to change while cores run: the log level and $SYS period.
   log::set_level(fresh.log_level);
   config_.log_level = fresh.log_level;

@@ -134,8 +134,9 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   // client_subscribe.cpp
   void on_subscribe(protocol::Subscribe&& s);
   void on_unsubscribe(protocol::Unsubscribe&& u);
+  // check_read: the filter reads only some topics (ACL); each is checked.
   void send_retained(const std::string& filter, const protocol::SubscribeOptions& options,
-                     std::uint32_t identifier);
+                     std::uint32_t identifier, bool check_read);
 
   Core& core_;
   std::unique_ptr<transport::Stream> stream_;

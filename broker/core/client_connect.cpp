@@ -156,6 +156,10 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
       }
       return refuse_connect(ReasonCode::topic_name_invalid, "invalid will topic");
     }
+    // As for a PUBLISH (client_publish.cpp): no wildcard in a Response Topic.
+    if (w.properties.response_topic && !router::is_valid_topic_name(*w.properties.response_topic)) {
+      return refuse_connect(ReasonCode::protocol_error, "will response topic is not a valid topic name");
+    }
     if (static_cast<std::uint8_t>(w.qos) > limits.maximum_qos) {
       return refuse_connect(ReasonCode::qos_not_supported, "will QoS not supported");
     }
@@ -328,6 +332,8 @@ void Client::attach(Session* s, bool session_present) {
   timer_.cancel();
   arm_timer();
   if (session_present) {
+    // The rules may have changed while it was away, and so may the user.
+    core_.recheck_read_access(*s);
     resend_inflight();
     pump_queue();
   }

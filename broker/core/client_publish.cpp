@@ -68,6 +68,11 @@ void Client::on_publish(protocol::Publish&& p) {
       router::topic_levels(p.topic) > limits.max_topic_levels) {
     return fail(ReasonCode::topic_name_invalid, "invalid topic name");
   }
+  // A Response Topic is a topic name (MQTT-3.3.2-14) the server must pass
+  // on unchanged (MQTT-3.3.2-15): with a wildcard it is a protocol error.
+  if (p.properties.response_topic && !router::is_valid_topic_name(*p.properties.response_topic)) {
+    return fail(ReasonCode::protocol_error, "response topic is not a valid topic name");
+  }
   if (static_cast<std::uint8_t>(p.qos) > limits.maximum_qos) {
     return fail(ReasonCode::qos_not_supported, "QoS not supported");
   }

@@ -33,6 +33,7 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
   struct RetainedToSend {
     std::string filter;
     protocol::SubscribeOptions options;
+    bool check_read = false;
   };
   std::vector<RetainedToSend> retained;
   protocol::Suback ack;
@@ -56,10 +57,14 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
       ack.reasons.push_back(ReasonCode::wildcard_subscriptions_not_supported);
       continue;
     }
-    if (!core_.broker().authorizer().can_subscribe(who, e.filter)) {
+    // Granted when some topic the filter can match may be read; with only
+    // some, each message is checked on delivery (auth/acl.hpp).
+    const auth::ReadAccess access = core_.broker().authorizer().read_access(who, e.filter);
+    if (access == auth::ReadAccess::none) {
       ack.reasons.push_back(ReasonCode::not_authorized);
       continue;
     }
+    const bool check_read = access != auth::ReadAccess::all;
     // limits.max_subscriptions: a new filter beyond the quota is refused;
     // replacing one the session holds is always allowed.
     if (limits.max_subscriptions != 0 && session_->subscriptions.size() >= limits.max_subscriptions &&
@@ -70,9 +75,9 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
     protocol::SubscribeOptions options = e.options;
     options.max_qos = static_cast<QoS>(std::min<std::uint8_t>(static_cast<std::uint8_t>(options.max_qos),
                                                               limits.maximum_qos));
-    session_->subscriptions[e.filter] = session::StoredSubscription{options, identifier};
+    session_->subscriptions[e.filter] = session::StoredSubscription{options, identifier, check_read};
     bool was_new = false;
-    core_.subscribe_everywhere(e.filter, handle_, options, identifier, was_new);
+    core_.subscribe_everywhere(e.filter, handle_, options, identifier, check_read, was_new);
     ack.reasons.push_back(static_cast<ReasonCode>(options.max_qos));
     if (ClientHooks* hooks = core_.broker().client_hooks()) {
       hooks->subscribed(view(), e.filter, static_cast<std::uint8_t>(options.max_qos), core_.index());
@@ -80,20 +85,22 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
     // Retained messages: not for shared subscriptions (spec 4.8.2); per
     // Retain Handling otherwise (spec 3.8.3.1).
     if (!shared && (options.retain_handling == 0 || (options.retain_handling == 1 && was_new))) {
-      retained.push_back({e.filter, options});
+      retained.push_back({e.filter, options, check_read});
     }
   }
   if (session_->stored) core_.broker().store().save_session(core_.index(), *session_);
   strip_diagnostics(ack.properties);
   send(ack);
-  for (const RetainedToSend& r : retained) send_retained(r.filter, r.options, identifier);
+  for (const RetainedToSend& r : retained) send_retained(r.filter, r.options, identifier, r.check_read);
 }
 
 void Client::send_retained(const std::string& filter, const protocol::SubscribeOptions& options,
-                           std::uint32_t identifier) {
+                           std::uint32_t identifier, bool check_read) {
   std::vector<router::MessagePtr> found;
   core_.retained().match(filter, now_ms(), found);
+  auth::ClientInfo who{client_id_, username_, stream_->remote_address()};
   for (router::MessagePtr& m : found) {
+    if (check_read && !core_.broker().authorizer().can_read(who, m->topic)) continue;
     session::Delivery d;
     d.qos = std::min(m->qos, options.max_qos);
     d.retain = true;  // sent because it is retained (spec 3.3.1.3)

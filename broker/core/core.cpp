@@ -112,6 +112,7 @@ void Core::publish(router::MessagePtr msg, const SessionHandle* publisher, std::
     // Live forwarding clears RETAIN unless the subscription asked for it
     // as published (spec 3.3.1.3).
     d.retain = msg->retain && m.retain_as_published;
+    d.check_read = m.check_read;
     d.identifiers = std::move(m.identifiers);
     if (!m.share_group.empty()) {
       d.share_group = m.share_group;
@@ -152,6 +153,13 @@ void Core::deliver(const SessionRef& to, Delivery&& d) {
 }
 
 void Core::deliver_local(Session& s, Delivery&& d) {
+  if (d.check_read) {
+    // Routed only by filters the ACL lets read some of their topics: is
+    // this one of them? (Checked here, where the session and its user are.)
+    d.check_read = false;
+    auth::ClientInfo who{s.client_id(), s.username, {}};
+    if (!broker_.authorizer().can_read(who, d.msg->topic)) return;
+  }
   if (d.msg->expires_at_ms != 0 && d.msg->expires_at_ms <= now_ms()) {
     stats_.add(stats_.messages_dropped);
     return;
@@ -400,6 +408,7 @@ void Core::end_session(Session& s) {
   // another member of the group (MQTT 5.0 spec 4.8.2).
   auto hand_on = [this, &h](Delivery& d) {
     if (d.share_group.empty()) return;
+    d.check_read = true;  // the other member may have another user
     SessionRef other = trie_.pick_share_member(d.share_group, d.share_filter, h.get());
     if (other) deliver(other, std::move(d));
   };
@@ -428,21 +437,39 @@ void Core::remove_session(SessionHandle* h) {
 
 void Core::subscribe_everywhere(const std::string& filter, const SessionRef& h,
                                 const protocol::SubscribeOptions& options, std::uint32_t identifier,
-                                bool& was_new) {
-  was_new = subscribe_here(filter, h, options, identifier);
-  broker_.post_to_cores(index_, [filter, h, options, identifier](Core& c) {
-    c.subscribe_here(filter, h, options, identifier);
+                                bool check_read, bool& was_new) {
+  was_new = subscribe_here(filter, h, options, identifier, check_read);
+  broker_.post_to_cores(index_, [filter, h, options, identifier, check_read](Core& c) {
+    c.subscribe_here(filter, h, options, identifier, check_read);
   });
 }
 
 bool Core::subscribe_here(const std::string& filter, const SessionRef& h, const protocol::SubscribeOptions& options,
-                          std::uint32_t identifier) {
+                          std::uint32_t identifier, bool check_read) {
   bool valid = true;
   auto shared = router::parse_shared_filter(filter, valid);
   if (!valid) return false;
   std::string group = shared ? std::string(shared->group) : std::string();
   std::string plain = shared ? std::string(shared->filter) : filter;
-  return trie_.subscribe(plain, group, router::Subscription{h, options, identifier});
+  return trie_.subscribe(plain, group, router::Subscription{h, options, identifier, check_read});
+}
+
+void Core::recheck_read_access(Session& s) {
+  auth::ClientInfo who{s.client_id(), s.username, {}};
+  for (auto& [filter, sub] : s.subscriptions) {
+    // A filter wholly denied now stays subscribed and receives nothing.
+    bool check = broker_.authorizer().read_access(who, filter) != auth::ReadAccess::all;
+    if (check == sub.check_read) continue;
+    sub.check_read = check;
+    bool was_new = false;
+    subscribe_everywhere(filter, s.handle(), sub.options, sub.identifier, check, was_new);
+  }
+}
+
+void Core::recheck_read_access() {
+  for (auto& [h, ls] : sessions_) {
+    if (ls.session) recheck_read_access(*ls.session);
+  }
 }
 
 void Core::unsubscribe_everywhere(const std::string& filter, const SessionRef& h, bool& existed) {

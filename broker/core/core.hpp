@@ -111,11 +111,19 @@ class Core {
   // Applies to this core now and posts to all others.
   void subscribe_everywhere(const std::string& filter, const session::SessionRef& h,
                             const protocol::SubscribeOptions& options, std::uint32_t identifier,
-                            bool& was_new);
+                            bool check_read, bool& was_new);
   void unsubscribe_everywhere(const std::string& filter, const session::SessionRef& h, bool& existed);
   // Applies to this core's trie only (start-up, and the posts above).
   bool subscribe_here(const std::string& filter, const session::SessionRef& h,
-                      const protocol::SubscribeOptions& options, std::uint32_t identifier);
+                      const protocol::SubscribeOptions& options, std::uint32_t identifier, bool check_read);
+
+  // --- read access (ACL) ---------------------------------------------------
+  // Decides again which subscriptions of `s` need a read check per message
+  // (the ACL was reloaded, or the session resumed under another user) and
+  // updates every core's trie where that changed.
+  void recheck_read_access(session::Session& s);
+  // The same for every session on this core (after an ACL reload).
+  void recheck_read_access();
 
  private:
   struct LocalSession {

@@ -126,7 +126,7 @@ void Broker::restore() {
         if (!feed.wait_sessions()) return;
         for (std::size_t s = 0; s < sessions.size(); ++s) {
           for (const auto& [filter, sub] : sessions[s].record.subscriptions) {
-            c.subscribe_here(filter, handles[s], sub.options, sub.identifier);
+            c.subscribe_here(filter, handles[s], sub.options, sub.identifier, sub.check_read);
           }
         }
       } catch (...) {
@@ -154,8 +154,14 @@ void Broker::restore() {
     handles.reserve(sessions.size());
     std::lock_guard lock(registry_mutex_);
     registry_.reserve(sessions.size());
-    for (const store::LoadedSession& loaded : sessions) {
+    for (store::LoadedSession& loaded : sessions) {
       const std::string& id = loaded.record.client_id;
+      // Read access under the ACL of this run, before the cores' tries are
+      // built from the records.
+      auth::ClientInfo who{id, loaded.record.username, {}};
+      for (auto& [filter, sub] : loaded.record.subscriptions) {
+        sub.check_read = authorizer_->read_access(who, filter) != auth::ReadAccess::all;
+      }
       unsigned home = static_cast<unsigned>(std::hash<std::string>{}(id) % n);
       auto h = std::make_shared<session::SessionHandle>(id, next_serial_++, home);
       registry_[id] = h;

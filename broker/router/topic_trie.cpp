@@ -29,7 +29,8 @@
 // Delivery decisions, per matched node:
 //   - non-shared: one Match per subscriber. When more than one node matched,
 //     a subscriber with several matching filters is merged into one Match
-//     (highest QoS, every identifier, retain_as_published OR'ed) through a
+//     (highest QoS, every identifier, retain_as_published OR'ed,
+//     check_read AND'ed: one wholly readable filter suffices) through a
 //     reused open-addressing table (no allocation); a no_local subscription
 //     of the publisher is skipped.
 //   - shared: each (group, filter) picks one member: the least recently
@@ -206,6 +207,7 @@ Node* child_of(const Node& n, std::string_view level) {
 void add_to_match(Match& m, const Subscription& s) {
   m.qos = std::max(m.qos, s.options.max_qos);
   m.retain_as_published = m.retain_as_published || s.options.retain_as_published;
+  m.check_read = m.check_read && s.check_read;
   if (s.identifier != 0 &&
       std::find(m.identifiers.begin(), m.identifiers.end(), s.identifier) == m.identifiers.end()) {
     m.identifiers.push_back(s.identifier);
@@ -217,6 +219,7 @@ Match make_match(const Subscription& s) {
   m.subscriber = s.subscriber;
   m.qos = s.options.max_qos;
   m.retain_as_published = s.options.retain_as_published;
+  m.check_read = s.check_read;
   if (s.identifier != 0) m.identifiers.push_back(s.identifier);
   return m;
 }

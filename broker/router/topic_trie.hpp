@@ -20,6 +20,7 @@ struct Subscription {
   session::SessionRef subscriber;
   protocol::SubscribeOptions options;
   std::uint32_t identifier = 0;  // 0: no subscription identifier
+  bool check_read = false;       // the ACL lets it read only some topics
 };
 
 // One delivery decided by match(): the subscriber gets one copy at `qos`.
@@ -27,6 +28,9 @@ struct Match {
   session::SessionRef subscriber;
   protocol::QoS qos = protocol::QoS::at_most_once;  // the subscription's maximum QoS
   bool retain_as_published = false;
+  // Every matching subscription reads only some topics (ACL): the
+  // subscriber's read access to the topic is checked on delivery.
+  bool check_read = false;
   std::vector<std::uint32_t> identifiers;  // every matching subscription id
   // Empty unless via $share. They view the trie's copy of the group name and
   // filter and stay valid until that group is unsubscribed from.
@@ -55,7 +59,8 @@ class TopicTrie {
   // - non-shared: one Match per subscriber, at the highest QoS of its
   //   matching subscriptions, with all their identifiers; subscriptions with
   //   no_local are skipped when the subscriber is the publisher;
-  //   retain_as_published is true if any matching subscription has it.
+  //   retain_as_published is true if any matching subscription has it,
+  //   check_read only if every one has it.
   // - shared: per (group, filter), one member, the least recently served
   //   of those that are online (or of all members if none is).
   void match(std::string_view topic, const session::SessionHandle* publisher,

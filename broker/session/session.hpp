@@ -32,6 +32,7 @@ struct Delivery {
   router::MessagePtr msg;
   protocol::QoS qos = protocol::QoS::at_most_once;  // min(message, subscription)
   bool retain = false;                                // RETAIN flag as sent
+  bool check_read = false;  // routed by a subscription that reads only some topics (ACL)
   std::vector<std::uint32_t> identifiers;             // subscription identifiers
   std::string share_group;   // set when delivered through $share/group/filter,
   std::string share_filter;  // so it can be handed to another member
@@ -59,6 +60,10 @@ class Attachment {
 struct StoredSubscription {
   protocol::SubscribeOptions options;
   std::uint32_t identifier = 0;
+  // The ACL lets this filter read only some of its topics: each message is
+  // checked (auth::ReadAccess::some, or none after an ACL reload). Decided
+  // from the running ACL, never stored.
+  bool check_read = false;
 };
 
 class Session {

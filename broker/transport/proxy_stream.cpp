@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 
+#include "broker/transport/linger.hpp"
 #include "broker/transport/proxy_header.hpp"
 #include "broker/transport/tcp_stream.hpp"
 #include "broker/util/log.hpp"
@@ -67,6 +68,7 @@ void ProxyStream::close(CloseNotice notice) noexcept {
     next_->close(notice);
     return;
   }
+  if (notice != CloseNotice::none) return linger_close(std::move(socket_));
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

@@ -45,10 +45,14 @@ class Stream {
   virtual void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) = 0;
   // Completes when all of `buffer` was written, or on error.
   virtual void async_write(boost::asio::const_buffer buffer, Handler handler) = 0;
-  // Closes both directions; outstanding operations complete with an error.
+  // Closes the connection; outstanding operations complete with an error.
   // The notice, if any, is written without waiting (a non-blocking write
-  // that is dropped if the socket cannot take it at once): a peer can never
-  // hold a closing connection open.
+  // that is dropped if the socket cannot take it at once), and then the
+  // socket lingers (linger.hpp): its sending side is shut down and what the
+  // peer still sends is read and discarded for a bounded time and amount,
+  // so the peer reads everything written before it. With `none` both
+  // directions close at once. A peer can never hold a closing connection
+  // open.
   virtual void close(CloseNotice notice) noexcept = 0;
   // "127.0.0.1:50432", for logs and per-address limits.
   virtual const std::string& remote_address() const noexcept = 0;

@@ -2,6 +2,8 @@
 
 #include <boost/asio/write.hpp>
 
+#include "broker/transport/linger.hpp"
+
 namespace strata::transport {
 
 namespace asio = boost::asio;
@@ -35,7 +37,8 @@ void TcpStream::async_write(asio::const_buffer buffer, Handler handler) {
   asio::async_write(socket_, buffer, std::move(handler));
 }
 
-void TcpStream::close(CloseNotice) noexcept {
+void TcpStream::close(CloseNotice notice) noexcept {
+  if (notice != CloseNotice::none) return linger_close(std::move(socket_));
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

@@ -2,6 +2,7 @@
 
 #include <boost/asio/write.hpp>
 
+#include "broker/transport/linger.hpp"
 #include "broker/transport/tcp_stream.hpp"
 #include "broker/util/log.hpp"
 
@@ -41,7 +42,10 @@ void TlsStream::async_write(asio::const_buffer buffer, Handler handler) {
 }
 
 void TlsStream::close(CloseNotice notice) noexcept {
-  if (ready_ && notice != CloseNotice::none) send_close_notify(stream_);
+  if (notice != CloseNotice::none) {
+    if (ready_) send_close_notify(stream_);
+    return linger_close(std::move(stream_.next_layer()));
+  }
   boost::system::error_code ec;
   stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.next_layer().close(ec);

@@ -9,6 +9,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "broker/transport/linger.hpp"
 #include "broker/transport/tcp_stream.hpp"
 #include "broker/transport/tls_stream.hpp"
 #include "broker/util/log.hpp"
@@ -178,8 +179,9 @@ void WsStream<Next>::async_write(asio::const_buffer buffer, Handler handler) {
 template <class Next>
 void WsStream<Next>::close(CloseNotice notice) noexcept {
   // A close frame with the status code, then (wss) close_notify, written
-  // without waiting; then the TCP connection is closed without waiting for
-  // the peer's close frame, which would let it hold the connection open.
+  // without waiting; then the TCP connection lingers (linger.hpp) rather
+  // than waiting for the peer's close frame, which would let it hold the
+  // connection open.
   // Not when the WebSocket is already closed: Beast answered the client's
   // close frame while reading.
   boost::system::error_code ec;
@@ -202,6 +204,7 @@ void WsStream<Next>::close(CloseNotice notice) noexcept {
       }
     }
   }
+  if (notice != CloseNotice::none) return linger_close(std::move(socket));
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
 }

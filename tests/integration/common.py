@@ -1,5 +1,7 @@
 """Shared checks for the integration tests."""
 
+import select
+import socket
 import time
 
 import brokerproc
@@ -129,3 +131,80 @@ def collect_publishes(c, timeout=0.4, ack=False):
             handle(c.recv(timeout))
         except (raw.Timeout, raw.Closed):
             return out
+
+
+def write_through_close(c, rc, chunk, first=b"", wire=False, budget=32 * 1024, timeout=10.0):
+    """The broker closes `c` (a RawClient, over TCP or TLS) while the client
+    is still writing, as a client whose packets cross the server's
+    DISCONNECT does (it keeps publishing, or answers PUBREC with PUBREL).
+
+    Sends `first` (what makes the broker close, and whatever follows it at
+    once), then keeps sending `chunk` while reading. Required: every send
+    succeeds, the broker's packets arrive whole and end with DISCONNECT `rc`
+    (v5; a 3.1.1 client gets none), then an orderly end of stream (TLS:
+    close_notify), not a reset; and sending after that still succeeds,
+    because the broker reads and discards it before closing (a lingering
+    close; over TCP). At most `budget` bytes are sent before the end of stream.
+    Returns the packets received; with `wire`, the bytes as they came (for
+    a transport that frames them: WebSocket), unchecked."""
+    sock = c.sock
+    data = bytearray(c.buf)
+    c.buf.clear()
+    written = 0
+    deadline = time.monotonic() + timeout
+
+    def send(b, what):
+        nonlocal written
+        try:
+            sock.sendall(b)
+        except OSError as e:
+            raise AssertionError("%s failed after %d bytes: %r (received %s)" % (
+                what, written, e, bytes(data).hex())) from None
+        written += len(b)
+
+    def receive():
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            return sock.recv(65536)
+        except OSError as e:  # reset, or TLS ended without close_notify
+            raise AssertionError("the connection ended with %r, not an orderly close (received %s)" % (
+                e, bytes(data).hex())) from None
+
+    if first:
+        send(first, "sending")
+    while True:
+        assert time.monotonic() < deadline, "still open after %.0f s (received %s)" % (timeout, bytes(data).hex())
+        assert written <= budget, "no close after %d bytes (received %s)" % (written, bytes(data).hex())
+        send(chunk, "sending while the broker closes")
+        pending = getattr(sock, "pending", lambda: 0)()
+        if pending or select.select([sock], [], [], 0.01)[0]:
+            piece = receive()
+            if not piece:
+                break
+            data += piece
+    # The client's answers that crossed the end of stream are read and
+    # dropped by the broker, not answered with a reset. (Not over TLS: the
+    # client's TLS library sends nothing after close_notify.)
+    if not hasattr(sock, "unwrap"):
+        for _ in range(3):
+            send(chunk, "sending after the broker's end of stream")
+            select.select([sock], [], [], 0.05)
+        sock.shutdown(socket.SHUT_WR)
+        assert receive() == b""
+    if wire:
+        return bytes(data)
+    c.buf = data
+    got = []
+    while True:
+        p = c._try_parse()
+        if p is None:
+            break
+        got.append(p)
+    assert not c.buf, "a partial packet before the close: %s" % bytes(c.buf).hex()
+    if c.version == raw.V5:
+        assert got and got[-1].type == raw.DISCONNECT, "no DISCONNECT at the end: %r" % (got,)
+        assert got[-1].rc == rc, "DISCONNECT 0x%02x, expected 0x%02x" % (got[-1].rc, rc)
+    else:
+        assert not any(p.type == raw.DISCONNECT for p in got), got
+    c.closed = True
+    return got

@@ -1,12 +1,13 @@
 """CONNECT / CONNACK: validation, client identifiers, sessions, keep-alive,
 takeover, authentication methods, CONNACK properties."""
 
+import select
 import time
 
 import pytest
 
 import raw
-from common import STRICT, effective, expect_refused_connect, expect_server_disconnect
+from common import STRICT, effective, expect_refused_connect, expect_server_disconnect, write_through_close
 from raw import V311, V5
 
 
@@ -316,6 +317,36 @@ def test_connection_without_connect_is_closed(broker):
     elapsed, got = _time_to_close(c)
     assert got == []
     assert elapsed >= 0.8, elapsed
+
+
+# --- server-initiated closes reach a client that is still sending -------------------
+# (a lingering close: the broker shuts down its side, reads and drops what
+# still comes, then closes; see common.write_through_close)
+
+@pytest.mark.strata_only
+def test_keep_alive_disconnect_reaches_a_client_that_answers_late(broker):
+    c = broker.raw_connect("ka-late", keepalive=1)
+    assert select.select([c.sock], [], [], 10)[0], "no keep-alive DISCONNECT"
+    write_through_close(c, 0x8D, chunk=raw.pingreq())
+
+
+@pytest.mark.strata_only
+def test_takeover_disconnect_reaches_an_old_connection_still_sending(broker):
+    old = broker.raw_connect("taken-busy")
+    new = broker.raw(V5)
+    assert new.connect("taken-busy").rc == 0
+    more = raw.publish("takeover/t", b"x" * 100)
+    write_through_close(old, 0x8E, chunk=more, first=more * 80)
+    new.ping()
+
+
+@pytest.mark.strata_only
+def test_shutdown_disconnect_reaches_a_client_still_sending(broker):
+    c = broker.raw_connect("shutdown-busy")
+    broker.begin_stop()
+    more = raw.publish("shutdown/t", b"x" * 100)
+    write_through_close(c, 0x8B, chunk=more)
+    assert broker.finish_stop() == []
 
 
 # --- session takeover ---------------------------------------------------------------

@@ -127,6 +127,34 @@ def test_request_response_via_response_topic(broker):
         "svc/resp/requester", b"pong!", b"id-7")
 
 
+@pytest.mark.parametrize("qos", [0, 2])
+@pytest.mark.parametrize("response_topic", ["pp/+/#", "+"])
+def test_response_topic_with_wildcards_is_protocol_error(broker, qos, response_topic):
+    """[MQTT-3.3.2-14]: a Response Topic is a topic name; the server may not
+    change it (3.3.2-15), so the only answer is DISCONNECT 0x82, and nothing
+    is delivered."""
+    sub = broker.raw_connect("rt-sub")
+    sub.subscribe(("rt/t", 1), expect=[1])
+    c = broker.raw_connect("rt-pub")
+    c.send(raw.publish("rt/t", b"x", qos=qos, pid=1 if qos else None,
+                       props={"response_topic": response_topic}))
+    expect_server_disconnect(c, 0x82)
+    sub.expect_nothing(0.2)
+
+
+@pytest.mark.parametrize("response_topic", ["pp/+/#", "#"])
+def test_will_response_topic_with_wildcards_refused_0x82(broker, response_topic):
+    sub = broker.raw_connect("wrt-sub")
+    sub.subscribe(("wrt/will", 1), expect=[1])
+    c = broker.raw()
+    c.send(raw.connect("wrt", will_topic="wrt/will", will_payload=b"gone",
+                       will_props={"response_topic": response_topic}))
+    ack = c.expect(raw.CONNACK)
+    assert ack.rc == 0x82, ack
+    c.expect_closed()
+    sub.expect_nothing(0.2)  # refused at CONNECT: no will either
+
+
 # --- request response / problem information ---------------------------------------------------
 
 def test_no_response_information_unless_requested(broker):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import raw
-from common import STRICT, collect_publishes, expect_server_disconnect
+from common import STRICT, collect_publishes, expect_server_disconnect, write_through_close
 from raw import V311, V5
 
 
@@ -102,6 +102,19 @@ def test_client_exceeding_receive_maximum_disconnected_0x93(broker):
     assert [c.expect(raw.PUBREC).pid, c.expect(raw.PUBREC).pid] == [1, 2]
     c.send(raw.publish("rx/t", b"3", qos=2, pid=3))  # a third unacknowledged QoS 2
     expect_server_disconnect(c, 0x93)
+
+
+@pytest.mark.strata_only
+@pytest.mark.broker_config(limits={"receive_maximum": 2})
+def test_receive_maximum_disconnect_reaches_a_client_still_sending(broker):
+    """Paho's test_flow_control2: the client goes on sending (PUBRELs for
+    the PUBRECs) while the broker closes; it must still read DISCONNECT 0x93
+    whole, and its sends must not fail on a reset."""
+    c = broker.raw_connect("rx-sender")
+    three = b"".join(raw.publish("rx/t", b"%d" % i, qos=2, pid=i) for i in (1, 2, 3))
+    got = write_through_close(c, 0x93, chunk=raw.pubrel(1), first=three + raw.pubrel(1) * 2048)
+    assert [(p.type, p.pid) for p in got[:2]] == [(raw.PUBREC, 1), (raw.PUBREC, 2)]
+    assert len(got) == 3
 
 
 @pytest.mark.broker_config(limits={"receive_maximum": 2})

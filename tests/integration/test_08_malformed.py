@@ -9,7 +9,7 @@ import time
 import pytest
 
 import raw
-from common import STRICT, check_alive
+from common import STRICT, check_alive, write_through_close
 from raw import V311, V5
 
 
@@ -130,6 +130,16 @@ def test_v5_malformed_packet_closes_with_reason(broker, bystander, case):
     c.send(data)
     _expect_closed_with(c, rcs)
     bystander.check()
+
+
+@pytest.mark.strata_only
+@pytest.mark.parametrize("version", [V311, V5])
+def test_malformed_packet_close_reaches_a_client_still_sending(broker, version):
+    """The client goes on publishing behind the malformed packet: it reads
+    DISCONNECT 0x81 (v5) and an orderly close, not a reset."""
+    c = broker.raw_connect("bad-sender", version=version)
+    more = raw.publish("mal/t", b"x" * 100, version=version)
+    write_through_close(c, 0x81, chunk=more, first=b"\x30\xff\xff\xff\xff\x7f" + more * 80)
 
 
 V311_CASES = {

@@ -6,6 +6,7 @@ certificates are made per module with the openssl command line (certs.py).
 """
 
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -18,6 +19,7 @@ import certs
 import pahoc
 import raw
 import ws_raw
+from common import write_through_close
 from extclients import MosquittoSub, MqttJs, b64
 
 pytestmark = pytest.mark.strata_only
@@ -420,6 +422,27 @@ def test_tls_close_notify_when_the_broker_closes(sb, pki, how):
     sock.close()
 
 
+@pytest.mark.parametrize("how", ["malformed packet", "shutdown"])
+def test_tls_close_reaches_a_client_still_sending(sb, pki, how):
+    """close_notify, then a lingering close: a TLS client that goes on
+    sending reads the whole DISCONNECT and close_notify, never a reset."""
+    b = sb()
+    ctx = client_ssl(pki)
+    ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    sock = ctx.wrap_socket(socket.create_connection((b.host, b.ports["tls"]), timeout=5),
+                           server_hostname="127.0.0.1", suppress_ragged_eofs=False)
+    sock.sendall(raw.connect("tls-busy"))
+    c = raw.RawClient.over(sock)
+    assert c.expect(raw.CONNACK).rc == 0
+    more = raw.publish("tls/t", b"x" * 100)
+    if how == "malformed packet":
+        write_through_close(c, 0x81, chunk=more, first=b"\x30\xff\xff\xff\xff\x7f" + more * 80)
+    else:
+        b.proc.send_signal(signal.SIGTERM)
+        write_through_close(c, 0x8B, chunk=more)
+    sock.close()
+
+
 @pytest.mark.parametrize("kind", ["ws", "wss"])
 def test_websocket_close_frame_when_the_broker_closes(sb, pki, kind):
     b = sb()
@@ -446,6 +469,16 @@ def test_websocket_close_frame_when_the_broker_closes(sb, pki, kind):
     c.send(raw.pingreq())
     assert c.expect_closed() == []
     assert c.close_frame == b"\x03\xea"
+    # a client still sending when the broker closes reads it all (a
+    # lingering close after the close frame), whatever framing it uses
+    if kind == "ws":
+        c = ws_client(b, kind, pki)
+        c.connect("ws-busy")
+        more = ws_raw.frame(ws_raw.OP_BINARY, raw.publish("ws/t", b"x" * 100))
+        c._wire += write_through_close(c, None, chunk=more, wire=True,
+                                       first=ws_raw.frame(ws_raw.OP_BINARY, b"\x30\xff\xff\xff\xff\x7f") + more * 40)
+        assert [p.rc for p in c.expect_closed(allow=(raw.DISCONNECT,))] == [0x81]
+        assert c.close_frame == b"\x03\xea"
     # shutdown: DISCONNECT 0x8B, then 1001 going away
     c = ws_client(b, kind, pki)
     c.connect("ws-shutdown")

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
         m->topic = "site/" + std::to_string(i % 1000) + "/queued";
         m->payload = "{\"v\":" + std::to_string(q) + "}";
         m->qos = protocol::QoS::at_least_once;
-        session::Delivery d{m, protocol::QoS::at_least_once, false, {}, {}, {}, 0, {}};
+        session::Delivery d{m, protocol::QoS::at_least_once, false, false, {}, {}, {}, 0, {}};
         st.save_delivery(0, s, d, store::DeliveryState::queued, 0);
       }
       if (i % 20000 == 19999) barrier();

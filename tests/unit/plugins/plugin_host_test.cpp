@@ -115,7 +115,7 @@ TEST_F(PluginHostTest, AclDenyOrDeferToTheBuiltInCheck) {
   auth::ClientInfo who{"c1", "u", "127.0.0.1:1"};
   EXPECT_FALSE(broker_->authorizer().can_publish(who, "v1/denied"));
   EXPECT_TRUE(broker_->authorizer().can_publish(who, "v1/other"));  // [auth] has no ACL file
-  EXPECT_TRUE(broker_->authorizer().can_subscribe(who, "v1/denied"));
+  EXPECT_EQ(broker_->authorizer().read_access(who, "v1/denied"), auth::ReadAccess::all);
 }
 
 TEST_F(PluginHostTest, ExtendedAuthenticationExchange) {

@@ -87,9 +87,9 @@ TEST_F(StoreTest, SessionWithQueueInflightAndQos2SurvivesReopen) {
     start(*store);
     store->save_session(0, s);
     EXPECT_TRUE(s.stored);
-    session::Delivery q1{msg("a/1", "one"), QoS::at_least_once, false, {}, {}, {}, 0, {}};
-    session::Delivery q2{msg("a/2", "two"), QoS::exactly_once, false, {5}, {}, {}, 0, {}};
-    session::Delivery gone{msg("a/3", "acked"), QoS::at_least_once, false, {}, {}, {}, 0, {}};
+    session::Delivery q1{msg("a/1", "one"), QoS::at_least_once, false, false, {}, {}, {}, 0, {}};
+    session::Delivery q2{msg("a/2", "two"), QoS::exactly_once, false, false, {5}, {}, {}, 0, {}};
+    session::Delivery gone{msg("a/3", "acked"), QoS::at_least_once, false, false, {}, {}, {}, 0, {}};
     store->save_delivery(0, s, gone, DeliveryState::await_puback, 1);
     store->save_delivery(0, s, q1, DeliveryState::await_pubrec, 2);
     store->save_delivery(0, s, q2, DeliveryState::queued, 0);
@@ -141,7 +141,7 @@ TEST_F(StoreTest, DropSessionRemovesEverythingOfThatSessionOnly) {
     start(*store);
     for (session::Session* s : {&a, &ab}) {
       store->save_session(0, *s);
-      session::Delivery d{msg("t", "x"), QoS::at_least_once, false, {}, {}, {}, 0, {}};
+      session::Delivery d{msg("t", "x"), QoS::at_least_once, false, false, {}, {}, {}, 0, {}};
       store->save_delivery(0, *s, d, DeliveryState::queued, 0);
       store->save_qos2(0, *s, 1);
     }
