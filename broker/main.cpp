@@ -3,6 +3,9 @@
 
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
+#include "broker/historian/historian.hpp"
+#include "broker/historian/history_api.hpp"
+#include "broker/historian/historian_config.hpp"
 #include "broker/util/log.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rules_test.hpp"
@@ -26,7 +29,8 @@ int main(int argc, char** argv) {
   }
   if (cmd.check_config) {
     try {
-      config::load_file(*cmd.check_config);
+      config::Config checked = config::load_file(*cmd.check_config);
+      historian::read_historian_config(checked);
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
     } catch (const config::ConfigError& e) {
@@ -50,7 +54,15 @@ int main(int argc, char** argv) {
     std::cerr << "strata: " << e.what() << "\n";
     return 1;
   }
+  historian::HistorianConfig history;
+  try {
+    history = historian::read_historian_config(cfg);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "strata: " << e.what() << "\n";
+    return 1;
+  }
   log::set_level(cfg.log_level);
+  if (cmd.history) return historian::run_offline_request(cfg, *cmd.history, cmd.body, std::cout);
   try {
     core::Broker broker(std::move(cfg), cmd.config_file);
     rules::EmitTargets targets;  // bridges will register theirs here
@@ -59,6 +71,13 @@ int main(int argc, char** argv) {
       engine = std::make_unique<rules::RuleEngine>(broker, targets);
       broker.add_hook(engine.get());
       engine->start();
+    }
+    // After the rule engine's hook: history records messages as rules left them.
+    std::unique_ptr<historian::Historian> hist;
+    if (history.enabled) {
+      hist = std::make_unique<historian::Historian>(broker, history);
+      broker.add_hook(hist.get());
+      hist->start();
     }
     return broker.run();
   } catch (const std::exception& e) {

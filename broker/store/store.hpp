@@ -94,6 +94,10 @@ class Store {
   bool full() const noexcept { return writer_.full(); }
   std::uint64_t commits() const noexcept { return writer_.commits(); }
   WriterCounters& counters() noexcept { return writer_.counters(); }
+  // For modules with their own databases in the environment (the
+  // historian): open them before start(), push Kind::client operations.
+  LmdbEnv& env() noexcept { return env_; }
+  Writer& writer() noexcept { return writer_; }
 
  private:
   LmdbEnv env_;
