@@ -149,7 +149,11 @@ int HistoryStore::prepare(MDB_txn* txn) {
   rc = raw.open(txn, dbs_.raw);
   if (rc != MDB_SUCCESS) return rc;
   raw_seq_ = 0;
-  if (mdb_cursor_get(raw.c, &k, &v, MDB_LAST) == MDB_SUCCESS && k.mv_size == 16) raw_seq_ = get_be(view(k), 8, 8) + 1;
+  last_raw_key_.clear();
+  if (mdb_cursor_get(raw.c, &k, &v, MDB_LAST) == MDB_SUCCESS && k.mv_size == 16) {
+    raw_seq_ = get_be(view(k), 8, 8) + 1;
+    last_raw_key_.assign(static_cast<const char*>(k.mv_data), k.mv_size);
+  }
   loaded_ = true;
   return MDB_SUCCESS;
 }
@@ -174,8 +178,14 @@ int HistoryStore::add_message(MDB_txn* txn, const router::Message& msg, std::int
     record_payloads = settings_.record_payloads;
   }
   if (record_payloads) {
-    rc = put(txn, dbs_.raw, raw_key(received_ms, raw_seq_++), store::encode_message(msg));
+    // Keys mostly grow (receive time, then seq): append without a search
+    // when this one is past the last.
+    std::string key = raw_key(received_ms, raw_seq_++);
+    std::string value = store::encode_message(msg);
+    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+    rc = mdb_put(txn, dbs_.raw, &k, &v, key > last_raw_key_ ? MDB_APPEND : 0);
     if (rc != MDB_SUCCESS) return rc;
+    if (key > last_raw_key_) last_raw_key_ = std::move(key);
     relaxed_add(counters_.raw_messages, 1);
   }
   samples_.clear();

@@ -146,6 +146,7 @@ class HistoryStore : public store::TxnClient {
   bool loaded_ = false;  // next_sid_/raw_seq_ read from the store
   std::uint32_t next_sid_ = 1;
   std::uint64_t raw_seq_ = 0;
+  std::string last_raw_key_;  // the largest raw-log key (MDB_APPEND beyond it)
   std::unordered_map<std::string, std::unique_ptr<Series>> series_;
   std::unordered_map<std::uint32_t, Series*> by_sid_;
   std::vector<Series*> dirty_;
