@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
     if (history.enabled) {
       hist = std::make_unique<historian::Historian>(broker, history);
       broker.add_hook(hist.get());
+      targets.set_history(hist.get());  // history.last/range in rules
       hist->start();
     }
     return broker.run();

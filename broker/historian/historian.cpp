@@ -69,6 +69,39 @@ core::HookVerdict Historian::on_publish(router::MessagePtr& msg, unsigned core) 
   return core::HookVerdict::pass;
 }
 
+std::optional<std::pair<std::int64_t, double>> Historian::last(std::string_view series) const {
+  auto info = engine_.find(series);
+  if (!info || info->rec.count == 0) return std::nullopt;
+  return std::make_pair(info->rec.last_t, info->rec.last_v);
+}
+
+bool Historian::range(std::string_view series, std::int64_t from, std::int64_t to, std::int64_t interval,
+                      std::string_view agg, std::size_t max_rows, std::vector<std::pair<std::int64_t, double>>& out,
+                      std::string& error) const {
+  auto a = parse_agg(agg);
+  if (!a) {
+    error = "agg '" + std::string(agg) + "' is not one of avg, min, max, sum, count, first, last";
+    return false;
+  }
+  if (interval <= 0 || to <= from || from < 0) {
+    error = "expected from < to and an interval > 0 (ms)";
+    return false;
+  }
+  Query q;
+  q.series = series;
+  q.from = from;
+  q.to = to;
+  q.interval = interval;
+  q.agg = *a;
+  q.limit = max_rows;
+  Result r;
+  if (!engine_.run(q, r, error)) return false;
+  for (const Row& row : r.rows) {
+    if (row.v) out.emplace_back(row.t, *row.v);
+  }
+  return true;
+}
+
 void Historian::start() {
   prune_timer_ = std::make_unique<boost::asio::steady_timer>(broker_.core(0).io());
   schedule_prune();

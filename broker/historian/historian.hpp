@@ -34,10 +34,13 @@
 #include "broker/historian/history_store.hpp"
 #include "broker/historian/historian_config.hpp"
 #include "broker/historian/query.hpp"
+#include "rules/history_source.hpp"
 
 namespace strata::historian {
 
-class Historian : public core::PublishHook {
+// Also what rules read (history.last, history.range): a HistorySource over
+// the query engine, answered on the rule's core in a read transaction.
+class Historian : public core::PublishHook, public rules::HistorySource {
  public:
   // Opens the historian's databases and joins the store writer; call
   // before broker.run(). Registers the reload hook and $SYS counters.
@@ -49,6 +52,10 @@ class Historian : public core::PublishHook {
   void start();
 
   const QueryEngine& engine() const noexcept { return engine_; }
+  std::optional<std::pair<std::int64_t, double>> last(std::string_view series) const override;
+  bool range(std::string_view series, std::int64_t from, std::int64_t to, std::int64_t interval,
+             std::string_view agg, std::size_t max_rows, std::vector<std::pair<std::int64_t, double>>& out,
+             std::string& error) const override;
   Counters& counters() noexcept { return store_.counters(); }
 
  private:
