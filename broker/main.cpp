@@ -1,10 +1,13 @@
 // strata: parse the command line, load the configuration, run the broker.
 #include <iostream>
 
+#include "broker/admin/admin_config.hpp"
+#include "broker/admin/server.hpp"
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
 #include "broker/historian/historian.hpp"
 #include "broker/historian/history_api.hpp"
+#include "broker/historian/history_http.hpp"
 #include "broker/historian/historian_config.hpp"
 #include "broker/util/log.hpp"
 #include "rules/rule_engine.hpp"
@@ -31,6 +34,7 @@ int main(int argc, char** argv) {
     try {
       config::Config checked = config::load_file(*cmd.check_config);
       historian::read_historian_config(checked);
+      admin::read_admin_config(checked, cmd.admin_url);
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
     } catch (const config::ConfigError& e) {
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
   config::Config cfg;
   try {
     cfg = config::resolve(cmd);
+    admin::read_admin_config(cfg, cmd.admin_url);  // [admin] errors stop start-up like the others
   } catch (const config::ConfigError& e) {
     std::cerr << "strata: " << e.what() << "\n";
     return 1;
@@ -80,6 +85,11 @@ int main(int argc, char** argv) {
       targets.set_history(hist.get());  // history.last/range in rules
       hist->start();
     }
+    // The admin API: modules add their endpoints and metrics to admin.api()
+    // here, before start() (see broker/admin/api.hpp).
+    admin::Server admin(broker, cmd.admin_url);
+    if (hist) historian::add_history_api(admin.api(), *hist);
+    admin.start();
     return broker.run();
   } catch (const std::exception& e) {
     STRATA_ERROR("broker") << "cannot start: " << e.what();

@@ -57,6 +57,7 @@ class Historian : public core::PublishHook, public rules::HistorySource {
              std::string_view agg, std::size_t max_rows, std::vector<std::pair<std::int64_t, double>>& out,
              std::string& error) const override;
   Counters& counters() noexcept { return store_.counters(); }
+  const Counters& counters() const noexcept { return store_.counters(); }
 
  private:
   struct Filters {

@@ -17,14 +17,30 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+ApiAnswer answer(std::string content_type, std::string body) {
+  ApiAnswer a;
+  a.content_type = std::move(content_type);
+  a.body = std::move(body);
+  return a;
+}
+
+// The admin API's error shape: {"code":"BAD_REQUEST","message":"..."}.
 ApiAnswer error(int status, const std::string& what) {
+  const char* code = status == 404 ? "NOT_FOUND" : status == 405 ? "METHOD_NOT_ALLOWED" : "BAD_REQUEST";
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  w.Key("error");
+  w.Key("code");
+  w.String(code);
+  w.Key("message");
   w.String(what.data(), static_cast<rapidjson::SizeType>(what.size()));
   w.EndObject();
-  return {status, "application/json", buf.GetString()};
+  ApiAnswer a;
+  a.status = status;
+  a.body = buf.GetString();
+  a.code = code;
+  a.message = what;
+  return a;
 }
 
 int hex(char c) {
@@ -153,7 +169,7 @@ ApiAnswer render(const std::vector<Result>& results, const Options& o, bool aggr
         out += '\n';
       }
     }
-    return {200, "text/csv", std::move(out)};
+    return answer("text/csv", std::move(out));
   }
   rapidjson::StringBuffer buf;
   Writer w(buf);
@@ -196,7 +212,7 @@ ApiAnswer render(const std::vector<Result>& results, const Options& o, bool aggr
   w.EndObject();
   w.EndArray();
   w.EndObject();
-  return {200, "application/json", buf.GetString()};
+  return answer("application/json", buf.GetString());
 }
 
 Query make_query(const std::string& series, const Options& o) {
@@ -263,7 +279,7 @@ ApiAnswer list(const QueryEngine& engine, const Params& params, bool last) {
                std::to_string(s.rec.count) + '\n';
       }
     }
-    return {200, "text/csv", std::move(out)};
+    return answer("text/csv", std::move(out));
   }
   rapidjson::StringBuffer buf;
   Writer w(buf);
@@ -276,7 +292,7 @@ ApiAnswer list(const QueryEngine& engine, const Params& params, bool last) {
   }
   w.EndArray();
   w.EndObject();
-  return {200, "application/json", buf.GetString()};
+  return answer("application/json", buf.GetString());
 }
 
 }  // namespace

@@ -18,7 +18,8 @@
 //     "tags":{"tier":"minute"},"columns":["time","avg"],
 //     "values":[["2026-12-06T07:00:00.000Z",21.5],...]}]}]}
 // CSV: a header "series,time,value" and one line per row (an empty value
-// for a null). Bad requests: 400 with {"error":"..."} naming the parameter.
+// for a null). Bad requests: 400 with {"code":"BAD_REQUEST","message":"..."}
+// naming the parameter (the admin API's error shape); an unknown series 404.
 #pragma once
 
 #include <string>
@@ -34,6 +35,7 @@ struct ApiAnswer {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string code, message;  // an error's code ("BAD_REQUEST") and message, also in body
 };
 
 using Params = std::vector<std::pair<std::string, std::string>>;

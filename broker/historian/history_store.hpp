@@ -111,6 +111,7 @@ class HistoryStore : public store::TxnClient {
   // From any thread: retention, max_bytes, record_payloads, timestamp_field.
   void set_settings(const HistorianConfig& settings);
   Counters& counters() noexcept { return counters_; }
+  const Counters& counters() const noexcept { return counters_; }
   const HistoryDbs& dbs() const noexcept { return dbs_; }
 
   // Direct use (tests, benchmarks), in the caller's transaction.

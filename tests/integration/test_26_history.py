@@ -252,7 +252,8 @@ def test_bad_queries_get_a_clear_error(recorded, request_, message):
     b, _ = recorded
     rc, out = history(b, request_)
     assert rc == 1
-    assert json.loads(out) == {"error": message}
+    assert json.loads(out) == {"code": "NOT_FOUND" if message.startswith("no series") else "BAD_REQUEST",
+                               "message": message}
 
 
 @pytest.mark.broker_config(historian=HISTORIAN, store={"durability": "sync"})
@@ -329,3 +330,49 @@ def test_a_bad_historian_section_stops_start_up_with_its_line(tmp_path):
                        capture_output=True, timeout=30)
     assert p.returncode == 1
     assert "bad.toml:2:11: historian.filters: 'a/#/b' is not a valid MQTT topic filter" in p.stderr.decode()
+
+
+def http(b, method, path, body=None):
+    """(status, content type, body text) of an admin API request."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(b.admin_url + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read().decode()
+
+
+@pytest.mark.broker_config(historian=HISTORIAN, store={"durability": "sync"})
+def test_http_endpoints_answer_from_the_running_broker(broker):
+    c = broker.raw_connect("history-http")
+    msgs = [("plant/h/press", json.dumps({"ts": T0 + i * 1000, "temp": i % 10, "rpm": 100 + i}).encode())
+            for i in range(180)]
+    assert len(publish_acked(c, msgs)) == len(msgs)  # sync: acknowledged = in history
+    status, ctype, body = http(broker, "GET", "/api/v1/history?series=plant/h/press%%23temp&from=%d&to=%d"
+                                               "&interval=1m&agg=sum&epoch=ms" % (T0, T0 + 3 * MINUTE))
+    assert status == 200, body
+    series = json.loads(body)["results"][0]["series"][0]
+    assert series["tags"]["tier"] == "minute"
+    assert series["values"] == [[T0 + m * MINUTE, 270] for m in range(3)]
+    status, ctype, body = http(broker, "GET", "/api/v1/history?series=plant/h/press%%23rpm&from=%d&to=%d"
+                                               "&format=csv&epoch=ms" % (T0, T0 + 2000))
+    assert (status, ctype) == (200, "text/csv")
+    assert body == "series,time,value\nplant/h/press#rpm,%d,100\nplant/h/press#rpm,%d,101\n" % (T0, T0 + 1000)
+    status, _, body = http(broker, "POST", "/api/v1/history/query",
+                           {"series": ["plant/+/press"], "from": T0, "to": T0 + 1000})
+    assert status == 200
+    assert [s["name"] for s in json.loads(body)["results"][0]["series"]] == ["plant/h/press#rpm",
+                                                                           "plant/h/press#temp"]
+    status, _, body = http(broker, "GET", "/api/v1/history/last?filter=plant/%23")
+    assert json.loads(body)["series"][0]["value"] == 279
+    status, _, body = http(broker, "GET", "/api/v1/history/series?filter=plant/h/press%23temp")
+    assert json.loads(body)["series"][0]["points"] == 180
+    status, _, body = http(broker, "GET", "/api/v1/history?series=plant/h/press%23temp&fill=sideways&interval=1m")
+    assert status == 400
+    assert json.loads(body) == {"code": "BAD_REQUEST",
+                                "message": "fill 'sideways' is not one of none, null, previous, linear"}
+    c.disconnect()

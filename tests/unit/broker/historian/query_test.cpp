@@ -228,7 +228,9 @@ TEST_F(QueryTest, BadRequestsSayWhatIsWrong) {
   for (const Case& c : cases) {
     ApiAnswer a = dispatch(*engine_, "GET", "/api/v1/history", c.qs, "");
     EXPECT_EQ(a.status, c.status) << c.qs;
-    EXPECT_EQ(a.body, std::string(R"({"error":")") + c.error + "\"}") << c.qs;
+    EXPECT_EQ(a.body, std::string(R"({"code":")") + (c.status == 404 ? "NOT_FOUND" : "BAD_REQUEST") +
+                          R"(","message":")" + c.error + "\"}")
+        << c.qs;
   }
   EXPECT_EQ(dispatch(*engine_, "POST", "/api/v1/history/query", "", "[1]").status, 400);
   EXPECT_EQ(dispatch(*engine_, "GET", "/api/v1/history/query", "", "").status, 405);
