@@ -6,6 +6,10 @@
 #include "broker/admin/server.hpp"
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
+#include "broker/historian/historian.hpp"
+#include "broker/historian/history_api.hpp"
+#include "broker/historian/history_http.hpp"
+#include "broker/historian/historian_config.hpp"
 #include "broker/util/install_paths.hpp"
 #include "broker/util/log.hpp"
 #include "plugins/plugin_api.hpp"
@@ -35,6 +39,7 @@ int main(int argc, char** argv) {
     try {
       config::Config checked = config::load_file(*cmd.check_config);
       bridges::check_config(checked);
+      historian::read_historian_config(checked);
       admin::read_admin_config(checked, cmd.admin_url);
       plugins::read_plugin_config(checked, plugins::default_plugin_dir());  // [[plugin]]
       std::cout << *cmd.check_config << ": ok\n";
@@ -65,7 +70,15 @@ int main(int argc, char** argv) {
     std::cerr << "strata: " << e.what() << "\n";
     return 1;
   }
+  historian::HistorianConfig history;
+  try {
+    history = historian::read_historian_config(cfg);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "strata: " << e.what() << "\n";
+    return 1;
+  }
   log::set_level(cfg.log_level);
+  if (cmd.history) return historian::run_offline_request(cfg, *cmd.history, cmd.body, std::cout);
   try {
     core::Broker broker(std::move(cfg), cmd.config_file);
     // Plugins ([[plugin]], plugins/): loaded before anything runs; one that
@@ -85,9 +98,18 @@ int main(int argc, char** argv) {
       broker.add_hook(engine.get());
       engine->start();
     }
+    // After the rule engine's hook: history records messages as rules left them.
+    std::unique_ptr<historian::Historian> hist;
+    if (history.enabled) {
+      hist = std::make_unique<historian::Historian>(broker, history);
+      broker.add_hook(hist.get());
+      targets.set_history(hist.get());  // history.last/range in rules
+      hist->start();
+    }
     // The admin API: modules add their endpoints and metrics to admin.api()
     // here, before start() (see broker/admin/api.hpp).
     admin::Server admin(broker, cmd.admin_url);
+    if (hist) historian::add_history_api(admin.api(), *hist);
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     admin.start();
     bridges.start();

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "broker/router/message.hpp"
+#include "rules/history_source.hpp"
 
 namespace strata::rules {
 
@@ -32,8 +33,13 @@ class EmitTargets {
     auto it = targets_.find(name);
     return it == targets_.end() ? nullptr : it->second;
   }
+  // What history.last/history.range read (null: no historian; they fail).
+  // Set before the cores start, like the targets.
+  void set_history(const HistorySource* h) { history_ = h; }
+  const HistorySource* history() const noexcept { return history_; }
 
  private:
+  const HistorySource* history_ = nullptr;
   std::map<std::string, EmitTarget*, std::less<>> targets_;
 };
 

@@ -4,6 +4,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <lua.hpp>
 
@@ -84,6 +87,56 @@ int api_emit(lua_State* L) {
   }
   add_action(L, vm, {Action::Kind::emit, std::string(target, len), message_from(L, vm, 2, "emit")});
   return 0;
+}
+
+// history.last(series) -> value, time (unix ms); nil when the series has
+// no point.
+int api_history_last(lua_State* L) {
+  RuleVm* vm = vm_of(L);
+  std::size_t len = 0;
+  const char* series = luaL_checklstring(L, 1, &len);
+  const HistorySource* h = vm->targets() ? vm->targets()->history() : nullptr;
+  if (h == nullptr) return luaL_error(L, "history: the historian is not enabled");
+  auto p = h->last(std::string_view(series, len));
+  if (!p) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushnumber(L, p->second);
+  lua_pushnumber(L, static_cast<double>(p->first));
+  return 2;
+}
+
+// history.range(series, from, to, interval_ms [, agg]) -> array of
+// {time = ms, value = v}, at most history_max_rows.
+int api_history_range(lua_State* L) {
+  constexpr std::size_t history_max_rows = 10000;
+  RuleVm* vm = vm_of(L);
+  std::size_t len = 0;
+  const char* series = luaL_checklstring(L, 1, &len);
+  auto from = static_cast<std::int64_t>(luaL_checknumber(L, 2));
+  auto to = static_cast<std::int64_t>(luaL_checknumber(L, 3));
+  auto interval = static_cast<std::int64_t>(luaL_checknumber(L, 4));
+  std::size_t agg_len = 0;
+  const char* agg = luaL_optlstring(L, 5, "avg", &agg_len);
+  const HistorySource* h = vm->targets() ? vm->targets()->history() : nullptr;
+  if (h == nullptr) return luaL_error(L, "history: the historian is not enabled");
+  std::vector<std::pair<std::int64_t, double>> rows;
+  std::string error;
+  if (!h->range(std::string_view(series, len), from, to, interval, std::string_view(agg, agg_len), history_max_rows,
+                rows, error)) {
+    return luaL_error(L, "history.range: %s", error.c_str());
+  }
+  lua_createtable(L, static_cast<int>(rows.size()), 0);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    lua_createtable(L, 0, 2);
+    lua_pushnumber(L, static_cast<double>(rows[i].first));
+    lua_setfield(L, -2, "time");
+    lua_pushnumber(L, rows[i].second);
+    lua_setfield(L, -2, "value");
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+  return 1;
 }
 
 int api_now(lua_State* L) {
@@ -306,6 +359,13 @@ void push_sandbox_base(lua_State* L, RuleVm* vm) {
   lua_setfield(L, base, "emit");
   push_vm_closure(L, vm, api_now);
   lua_setfield(L, base, "now");
+
+  lua_newtable(L);
+  push_vm_closure(L, vm, api_history_last);
+  lua_setfield(L, -2, "last");
+  push_vm_closure(L, vm, api_history_range);
+  lua_setfield(L, -2, "range");
+  lua_setfield(L, base, "history");
 }
 
 void push_rule_env(lua_State* L, int base_index, RuleVm* vm) {

@@ -5,7 +5,8 @@
 // tostring, type, unpack, rawequal, rawget, rawset, setmetatable,
 // getmetatable), the libraries string (without dump), table, math, bit,
 // os (time, clock, date only), json (encode, decode, null), log (debug,
-// info, warn, error; print logs at info), publish, emit, now.
+// info, warn, error; print logs at info), publish, emit, now, history
+// (last, range: the historian's data, rules/history_source.hpp).
 // Not there: io, os.execute & co, require, module, dofile, loadfile, load,
 // loadstring, getfenv, setfenv, debug, ffi, jit, coroutine, collectgarbage,
 // string.dump.

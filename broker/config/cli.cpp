@@ -19,6 +19,7 @@ constexpr Option kOptions[] = {
     {"--check-config", "", Takes::value}, {"--version", "", Takes::nothing},
     {"--help", "-h", Takes::nothing},     {"--rules-test", "", Takes::value},
     {"--message", "", Takes::two_values}, {"--admin", "", Takes::value},
+    {"--history", "", Takes::value},      {"--body", "", Takes::value},
 };
 
 const Option* find_option(std::string_view name) {
@@ -85,6 +86,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       cmd.check_config = *value;
     } else if (n == "--rules-test") {
       cmd.rules_test = *value;
+    } else if (n == "--history") {
+      cmd.history = *value;
+    } else if (n == "--body") {
+      cmd.body = *value;
     } else if (n == "--version") {
       cmd.show_version = true;
     } else if (n == "--help") {
@@ -99,6 +104,7 @@ std::string usage_text() {
          "              [--admin URL]\n"
          "       strata --check-config FILE\n"
          "       strata --rules-test FILE [--message TOPIC PAYLOAD]...\n"
+         "       strata [-c FILE] --history PATH?QUERY [--body JSON]\n"
          "       strata --version | --help\n"
          "\n"
          "Strata is an MQTT 3.1.1 and 5.0 broker.\n"
@@ -120,6 +126,12 @@ std::string usage_text() {
          "                          print what it would pass, drop, publish and emit\n"
          "      --message TOPIC PAYLOAD\n"
          "                          a sample message for --rules-test; may repeat\n"
+         "      --history PATH?QUERY\n"
+         "                          answer a history request from the stored data of a\n"
+         "                          stopped broker (/api/v1/history?series=...,\n"
+         "                          /api/v1/history/last?filter=..., .../series,\n"
+         "                          .../query with --body) and exit\n"
+         "      --body JSON         the request body of --history (a POST)\n"
          "      --version           print the version and exit\n"
          "  -h, --help              print this help and exit\n"
          "\n"

@@ -3,6 +3,7 @@
 //   strata [-c FILE] [--listen URL]... [--data-dir DIR] [--log-level LEVEL] [--admin URL]
 //   strata --check-config FILE | --version | --help
 //   strata --rules-test FILE [--message TOPIC PAYLOAD]...
+//   strata [-c FILE] --history PATH?QUERY [--body JSON]
 //
 // Options take their value as the next argument or after '=' (--listen=URL).
 // parse_command_line() only reads the arguments; resolve() turns them into a
@@ -30,6 +31,8 @@ struct CommandLine {
   std::optional<std::string> check_config; // --check-config FILE: validate and exit
   std::optional<std::string> rules_test;   // --rules-test FILE: dry-run a rule and exit
   std::vector<std::pair<std::string, std::string>> messages;  // --message TOPIC PAYLOAD
+  std::optional<std::string> history;      // --history PATH?QUERY: answer from the store and exit
+  std::optional<std::string> body;         // --body JSON: with --history, a POST
 };
 
 // An unknown option, a missing or unexpected value; the message says which.

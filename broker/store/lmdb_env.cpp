@@ -161,9 +161,29 @@ std::uint64_t LmdbEnv::disk_free() const {
   return static_cast<std::uint64_t>(fs_info.f_bavail) * fs_info.f_frsize;
 }
 
+MDB_dbi LmdbEnv::open_database(const char* name) {
+  MDB_txn* txn = nullptr;
+  check(mdb_txn_begin(env_, nullptr, 0, &txn), "cannot begin a transaction in " + path_);
+  MDB_dbi dbi = 0;
+  int rc = mdb_dbi_open(txn, name, MDB_CREATE, &dbi);
+  if (rc != MDB_SUCCESS) {
+    mdb_txn_abort(txn);
+    check(rc, std::string("open ") + name);
+  }
+  check(mdb_txn_commit(txn), "cannot write to the store in " + path_);
+  return dbi;
+}
+
+ReadTxn::ReadTxn(LmdbEnv& env) : lock_(env.resize_lock()) {
+  check(mdb_txn_begin(env.env(), nullptr, MDB_RDONLY, &txn_), "begin a read transaction");
+}
+
+ReadTxn::~ReadTxn() { mdb_txn_abort(txn_); }
+
 bool LmdbEnv::grow() {
   if (map_size_ >= max_map_size_) return false;
   std::uint64_t next = std::min(map_size_ * 2, max_map_size_);
+  std::unique_lock lock(resize_lock_);
   if (mdb_env_set_mapsize(env_, next) != MDB_SUCCESS) return false;
   STRATA_INFO("store") << "map grown from " << map_size_ << " to " << next << " bytes";
   map_size_ = next;

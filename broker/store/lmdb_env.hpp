@@ -10,13 +10,16 @@
 //   pages say (truncated: reading it would fault);
 // - a store written by a newer format version.
 //
-// Threading: after start-up only the store's writer thread uses the
-// environment (bridges read their outbox logs through Writer read ops), so the map can be grown (mdb_env_set_mapsize needs no
-// transaction open in this process) when a write transaction hits
-// MDB_MAP_FULL.
+// Threading: after start-up only the store's writer thread writes to the
+// environment. Readers on other threads hold a ReadTxn (the historian's
+// queries), which takes resize_lock shared, or read through the writer's
+// read ops (the bridges' outbox logs), so the map can be grown
+// (mdb_env_set_mapsize needs no transaction open in this process) when a
+// write transaction hits MDB_MAP_FULL: grow() takes the lock exclusively.
 #pragma once
 
 #include <cstdint>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 
@@ -57,6 +60,11 @@ class LmdbEnv {
   // The bridges' outbox logs (layout: bridges/outbox/outbox_log.hpp).
   MDB_dbi outbox = 0, outbox_meta = 0, outbox_dead = 0, outbox_state = 0;
 
+  // Opens (creating it) a module's own named database (the historian's);
+  // before the writer starts. Throws StoreError.
+  MDB_dbi open_database(const char* name);
+  std::shared_mutex& resize_lock() noexcept { return resize_lock_; }
+
  private:
   void lock_data_dir(const std::string& data_dir);
   void check_file(const std::string& file);
@@ -67,6 +75,22 @@ class LmdbEnv {
   MDB_env* env_ = nullptr;
   std::uint64_t map_size_ = 0;
   std::uint64_t max_map_size_ = 0;
+  std::shared_mutex resize_lock_;
+};
+
+// A read-only transaction for a thread other than the writer's; it keeps
+// the map from being resized while open. Throws StoreError.
+class ReadTxn {
+ public:
+  explicit ReadTxn(LmdbEnv& env);
+  ~ReadTxn();
+  ReadTxn(const ReadTxn&) = delete;
+  ReadTxn& operator=(const ReadTxn&) = delete;
+  MDB_txn* get() const noexcept { return txn_; }
+
+ private:
+  std::shared_lock<std::shared_mutex> lock_;
+  MDB_txn* txn_ = nullptr;
 };
 
 }  // namespace strata::store

@@ -136,22 +136,22 @@ LoadStats Store::load(std::uint64_t now_ms, const std::function<void(LoadedSessi
   }
   if (!doomed.empty()) {
     // Applied by the writer's first transaction.
-    for (auto& [dbi, key] : doomed) writer_.push(0, Op{Op::Kind::del, dbi, 0, std::move(key), {}, {}});
+    for (auto& [dbi, key] : doomed) writer_.push(0, Op{Op::Kind::del, dbi, 0, std::move(key), {}, {}, {}, 0});
   }
   return stats;
 }
 
 void Store::save_session(unsigned core, session::Session& s) {
   s.stored = true;
-  writer_.push(core, Op{Op::Kind::put, env_.sessions, 0, s.client_id(), encode_session(s, s.deadline_ms), {}});
+  writer_.push(core, Op{Op::Kind::put, env_.sessions, 0, s.client_id(), encode_session(s, s.deadline_ms), {}, {}, 0});
 }
 
 void Store::drop_session(unsigned core, session::Session& s) {
   if (!s.stored) return;
   s.stored = false;
-  writer_.push(core, Op{Op::Kind::del, env_.sessions, 0, s.client_id(), {}, {}});
-  writer_.push(core, Op{Op::Kind::del_prefix, env_.messages, 0, session_prefix(s.client_id()), {}, {}});
-  writer_.push(core, Op{Op::Kind::del_prefix, env_.qos2, 0, session_prefix(s.client_id()), {}, {}});
+  writer_.push(core, Op{Op::Kind::del, env_.sessions, 0, s.client_id(), {}, {}, {}, 0});
+  writer_.push(core, Op{Op::Kind::del_prefix, env_.messages, 0, session_prefix(s.client_id()), {}, {}, {}, 0});
+  writer_.push(core, Op{Op::Kind::del_prefix, env_.qos2, 0, session_prefix(s.client_id()), {}, {}, {}, 0});
 }
 
 void Store::save_delivery(unsigned core, session::Session& s, session::Delivery& d, DeliveryState state,
@@ -159,34 +159,34 @@ void Store::save_delivery(unsigned core, session::Session& s, session::Delivery&
   if (!s.stored) return;
   if (d.seq == 0) d.seq = s.next_seq++;
   writer_.push(core, Op{Op::Kind::put, env_.messages, 0, message_key(s.client_id(), d.seq),
-                        encode_delivery(d, static_cast<std::uint8_t>(state), packet_id), {}});
+                        encode_delivery(d, static_cast<std::uint8_t>(state), packet_id), {}, {}, 0});
 }
 
 void Store::drop_delivery(unsigned core, const session::Session& s, const session::Delivery& d) {
   if (!s.stored || d.seq == 0) return;
-  writer_.push(core, Op{Op::Kind::del, env_.messages, 0, message_key(s.client_id(), d.seq), {}, {}});
+  writer_.push(core, Op{Op::Kind::del, env_.messages, 0, message_key(s.client_id(), d.seq), {}, {}, {}, 0});
 }
 
 void Store::save_qos2(unsigned core, const session::Session& s, std::uint16_t packet_id) {
   if (!s.stored) return;
-  writer_.push(core, Op{Op::Kind::put, env_.qos2, 0, qos2_key(s.client_id(), packet_id), {}, {}});
+  writer_.push(core, Op{Op::Kind::put, env_.qos2, 0, qos2_key(s.client_id(), packet_id), {}, {}, {}, 0});
 }
 
 void Store::drop_qos2(unsigned core, const session::Session& s, std::uint16_t packet_id) {
   if (!s.stored) return;
-  writer_.push(core, Op{Op::Kind::del, env_.qos2, 0, qos2_key(s.client_id(), packet_id), {}, {}});
+  writer_.push(core, Op{Op::Kind::del, env_.qos2, 0, qos2_key(s.client_id(), packet_id), {}, {}, {}, 0});
 }
 
 void Store::save_retained(unsigned core, const router::Message& m) {
   if (m.payload.empty()) {
-    writer_.push(core, Op{Op::Kind::del, env_.retained, 0, m.topic, {}, {}});
+    writer_.push(core, Op{Op::Kind::del, env_.retained, 0, m.topic, {}, {}, {}, 0});
   } else {
-    writer_.push(core, Op{Op::Kind::put, env_.retained, 0, m.topic, encode_message(m), {}});
+    writer_.push(core, Op{Op::Kind::put, env_.retained, 0, m.topic, encode_message(m), {}, {}, 0});
   }
 }
 
 void Store::after_commit(unsigned core, std::function<void(bool)> fn) {
-  writer_.push(core, Op{Op::Kind::done, 0, 0, {}, {}, std::move(fn)});
+  writer_.push(core, Op{Op::Kind::done, 0, 0, {}, {}, std::move(fn), {}, 0});
 }
 
 }  // namespace strata::store

@@ -105,6 +105,10 @@ class Store {
   bool full() const noexcept { return writer_.full(); }
   std::uint64_t commits() const noexcept { return writer_.commits(); }
   WriterCounters& counters() noexcept { return writer_.counters(); }
+  // For modules with their own databases in the environment (the
+  // historian): open them before start() through env(), push
+  // Kind::client operations.
+  Writer& writer() noexcept { return writer_; }
 
  private:
   LmdbEnv env_;

@@ -210,7 +210,7 @@ bool Writer::apply(std::vector<Op>& batch, bool& stored) {
     relaxed_add(counters_.failed_commits, 1);
     full_.store(true);
     auto puts = std::erase_if(batch, [this](const Op& op) {
-      if (op.kind != Op::Kind::put) return false;
+      if (op.kind != Op::Kind::put && op.kind != Op::Kind::client) return false;
       lost_[op.core] = 1;
       return true;
     });
@@ -272,13 +272,27 @@ int Writer::write(std::vector<Op>& batch) {
       case Op::Kind::done:
       case Op::Kind::read:
         break;
+      case Op::Kind::client:
+        rc = client_ != nullptr ? client_->apply(txn, op) : MDB_SUCCESS;
+        break;
     }
     if (rc != MDB_SUCCESS) {
       mdb_txn_abort(txn);
+      if (client_ != nullptr) client_->aborted();
       return rc;
     }
   }
-  return mdb_txn_commit(txn);
+  if (client_ != nullptr) {
+    rc = client_->before_commit(txn);
+    if (rc != MDB_SUCCESS) {
+      mdb_txn_abort(txn);
+      client_->aborted();
+      return rc;
+    }
+  }
+  rc = mdb_txn_commit(txn);
+  if (rc != MDB_SUCCESS && client_ != nullptr) client_->aborted();
+  return rc;
 }
 
 }  // namespace strata::store

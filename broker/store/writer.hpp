@@ -30,6 +30,16 @@
 // a one-record transaction commits, full() is cleared — so space freed
 // outside the broker (a disk cleaned up) is noticed without waiting for a
 // client to write.
+//
+// A module with records of its own (the historian) joins the group commit
+// as the TxnClient: the cores push `client` operations (carrying the
+// message and its receive time), which the writer hands to the client
+// inside the transaction, in order with everything else; before the
+// commit the client writes what it gathered (blocks, rollups). When a
+// transaction is aborted (map full, retried after growing) the client is
+// told, drops what it kept in memory for it and sees the same operations
+// again in the retry. `client` operations count as puts when the store is
+// full (dropped and counted lost).
 #pragma once
 
 #include <atomic>
@@ -43,6 +53,7 @@
 #include <vector>
 
 #include "broker/config/config.hpp"
+#include "broker/router/message.hpp"
 #include "broker/store/lmdb_env.hpp"
 
 namespace strata::store {
@@ -54,7 +65,7 @@ namespace strata::store {
 // transaction (the way other threads read the environment: the writer
 // may resize the map, which needs no other transaction open).
 struct Op {
-  enum class Kind : std::uint8_t { put, del, del_prefix, done, del_range, read };
+  enum class Kind : std::uint8_t { put, del, del_prefix, done, del_range, read, client };
   Kind kind = Kind::put;
   MDB_dbi dbi = 0;
   unsigned core = 0;  // set by push()
@@ -62,6 +73,19 @@ struct Op {
   std::string value;
   std::function<void(bool stored)> done;  // Kind::done
   std::function<void(MDB_txn* txn)> read = nullptr;  // Kind::read
+  router::MessagePtr msg = nullptr;       // Kind::client: the message (null: housekeeping)
+  std::int64_t stamp = 0;                 // Kind::client: receive time, unix ms
+};
+
+// The writer's one client module (see the header comment). Its calls run
+// on the writer thread, inside a write transaction; a non-zero LMDB result
+// aborts the transaction.
+class TxnClient {
+ public:
+  virtual ~TxnClient() = default;
+  virtual int apply(MDB_txn* txn, const Op& op) = 0;
+  virtual int before_commit(MDB_txn* txn) = 0;
+  virtual void aborted() = 0;
 };
 
 // What the writer has done since start, for $SYS/broker/store/... Written
@@ -95,6 +119,8 @@ class Writer {
   void stop();
 
   void push(unsigned core, Op&& op);
+  // Before start(): the module that applies Kind::client operations.
+  void set_client(TxnClient* client) noexcept { client_ = client; }
   bool full() const noexcept { return full_.load(std::memory_order_relaxed); }
 
   // Counters for tests and metrics.
@@ -125,6 +151,7 @@ class Writer {
   // was posted; the next `done` reports stored = false. Writer thread only.
   std::vector<char> lost_;
   Post post_;
+  TxnClient* client_ = nullptr;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "tests/unit/broker/auth/scram_test_client.hpp"
 
@@ -19,7 +20,9 @@ using testing::client_final_for;
 class FileAuthorizerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = ::testing::TempDir() + "strata_file_authorizer_test";
+    // One file per test and process: ctest may run these tests in parallel.
+    path_ = ::testing::TempDir() + "strata_file_authorizer_test_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + std::to_string(::getpid());
     PasswordMap users;
     users["alice"] = make_password_entry("wonderland", 1000);
     users["old"] = PasswordEntry{hash_password("plain", 1000), std::nullopt};
