@@ -15,6 +15,7 @@ apt_packages=(
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients python3-paho-mqtt python3-pytest
   openssl haproxy
+  prometheus  # promtool checks /metrics in the admin tests
   nodejs
 )
 
