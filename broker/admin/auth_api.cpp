@@ -23,6 +23,7 @@ void add_builtin_endpoints(Server& server) {
   add_status_api(server);
   add_clients_api(server);
   add_retained_api(server);
+  add_config_api(server);
 }
 
 void add_auth_api(Server& server) {
