@@ -18,6 +18,7 @@ apt_packages=(
   mosquitto mosquitto-clients python3-paho-mqtt python3-pytest python3-yaml
   openssl haproxy
   kcat python3-confluent-kafka influxdb victoria-metrics
+  prometheus  # promtool checks /metrics in the admin tests
   nodejs
 )
 

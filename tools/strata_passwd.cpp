@@ -4,6 +4,10 @@
 //   strata-passwd [-c] [-i N] [-s N] FILE USER    password from the terminal (asked twice) or stdin
 //   strata-passwd -b [-c] [-i N] [-s N] FILE USER PASSWORD
 //   strata-passwd -D FILE USER
+//   strata-passwd --admin [-r admin|viewer] [-b] [-c] FILE USER [PASSWORD]
+//
+// --admin writes the admin API's users file instead (broker/auth/admin_users.hpp:
+// "user:role:hash" lines; role admin by default, -r viewer for read-only).
 //
 // -c creates FILE (replacing it); without -c FILE must exist. -i sets the
 // PBKDF2-HMAC-SHA512 iterations of the password hash (default 10000), -s
@@ -18,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/auth/admin_users.hpp"
 #include "broker/auth/password_file.hpp"
 
 namespace {
@@ -27,6 +32,9 @@ int usage(int code) {
       << "Usage: strata-passwd [-c] [-i ITERATIONS] [-s ITERATIONS] FILE USER\n"
          "       strata-passwd -b [-c] [-i ITERATIONS] [-s ITERATIONS] FILE USER PASSWORD\n"
          "       strata-passwd -D FILE USER\n"
+         "       strata-passwd --admin [-r admin|viewer] [-b] [-c] [-D] FILE USER [PASSWORD]\n"
+         "  --admin  FILE is the admin API's users file ([admin] users_file)\n"
+         "  -r       the admin user's role: admin (default) or viewer (read-only)\n"
          "  -c  create FILE, replacing an existing one\n"
          "  -b  take the password from the command line\n"
          "  -D  delete USER\n"
@@ -59,14 +67,22 @@ bool read_password(const char* prompt, std::string& out) {
 
 int main(int argc, char** argv) {
   using namespace strata::auth;
-  bool create = false, batch = false, remove = false;
+  bool create = false, batch = false, remove = false, admin = false;
+  AdminRole role = AdminRole::admin;
   unsigned iterations = default_pbkdf2_iterations;
   unsigned scram_iterations = default_scram_iterations;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") return usage(0);
-    if (a == "-c") {
+    if (a == "--admin") {
+      admin = true;
+    } else if (a == "-r" && i + 1 < argc) {
+      if (!parse_admin_role(argv[++i], role)) {
+        std::cerr << "strata-passwd: -r takes admin or viewer\n";
+        return 2;
+      }
+    } else if (a == "-c") {
       create = true;
     } else if (a == "-b") {
       batch = true;
@@ -97,6 +113,27 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
+    if (admin) {
+      AdminUserMap users;
+      if (!create) users = load_admin_users(file);
+      if (remove) {
+        if (users.erase(user) == 0) {
+          std::cerr << "strata-passwd: no user '" << user << "' in " << file << "\n";
+          return 1;
+        }
+      } else {
+        std::string password;
+        if (batch) {
+          password = args[2];
+        } else if (!read_password("Password: ", password)) {
+          std::cerr << "strata-passwd: no password given\n";
+          return 1;
+        }
+        users[user] = AdminUser{role, hash_password(password, iterations)};
+      }
+      save_admin_users(file, users);
+      return 0;
+    }
     PasswordMap users;
     if (!create) users = load_password_file(file);
     if (remove) {

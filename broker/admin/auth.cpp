@@ -80,18 +80,20 @@ void Auth::prune(Clock::time_point now) {
 Auth::Identity Auth::identify(std::string_view authorization, std::string_view remote, Clock::time_point now) {
   if (mode_ == AuthMode::open) return {"anonymous", Role::admin};
   if (authorization.empty()) throw Error::unauthorized("this request needs a login: Authorization: Bearer TOKEN");
-  if (!limiter_.allowed(auth::LoginLimiter::host_of(remote))) {
-    throw Error(http::status::too_many_requests, "TOO_MANY_REQUESTS", "too many failed logins from this address");
-  }
   if (authorization.starts_with("Bearer ")) {
+    // A token cannot be guessed (256 random bits): a stale one is not a
+    // failed login for the limiter.
     std::string_view token = authorization.substr(7);
     auto it = tokens_.find(std::string(token));
-    if (it == tokens_.end()) fail(remote, "the token is not valid (revoked, or from before a restart)");
+    if (it == tokens_.end()) throw Error::unauthorized("the token is not valid (revoked, or from before a restart)");
     if (it->second.expires <= now) {
       tokens_.erase(it);
-      fail(remote, "the token has expired; log in again");
+      throw Error::unauthorized("the token has expired; log in again");
     }
     return {it->second.user, it->second.role};
+  }
+  if (!limiter_.allowed(auth::LoginLimiter::host_of(remote))) {
+    throw Error(http::status::too_many_requests, "TOO_MANY_REQUESTS", "too many failed logins from this address");
   }
   if (authorization.starts_with("Basic ")) {
     std::string decoded;

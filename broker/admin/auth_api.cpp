@@ -21,6 +21,9 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
 void add_builtin_endpoints(Server& server) {
   add_auth_api(server);
   add_status_api(server);
+  add_clients_api(server);
+  add_retained_api(server);
+  add_config_api(server);
 }
 
 void add_auth_api(Server& server) {

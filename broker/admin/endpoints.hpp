@@ -11,5 +11,8 @@ void add_builtin_endpoints(Server& server);
 
 void add_status_api(Server& server);   // status_api.cpp: /status, /stats, /metrics
 void add_auth_api(Server& server);     // auth_api.cpp: /login, /logout
+void add_clients_api(Server& server);  // clients_api.cpp: /clients, /sessions, /subscriptions
+void add_retained_api(Server& server); // retained_api.cpp: /retained, /publish
+void add_config_api(Server& server);   // config_api.cpp: /config, /reload
 
 }  // namespace strata::admin

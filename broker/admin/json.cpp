@@ -7,7 +7,8 @@ namespace strata::admin {
 rapidjson::Document parse_body(const Request& req) {
   rapidjson::Document d;
   if (req.body.empty()) throw Error::bad_request("the request needs a JSON body");
-  d.Parse(req.body.data(), req.body.size());
+  // Iterative: bounded native stack for deeply nested input.
+  d.Parse<rapidjson::kParseIterativeFlag>(req.body.data(), req.body.size());
   if (d.HasParseError()) {
     throw Error::bad_request(std::string("malformed JSON at offset ") + std::to_string(d.GetErrorOffset()) + ": " +
                              rapidjson::GetParseError_En(d.GetParseError()));

@@ -104,7 +104,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     namespace h = beast::http;
     auto res = std::make_shared<h::response<h::string_body>>(r.status, version);
     res->set(h::field::server, "strata/" STRATA_VERSION);
-    res->set(h::field::content_type, r.content_type);
+    if (r.status != h::status::no_content) res->set(h::field::content_type, r.content_type);
     res->set(h::field::cache_control, "no-store");
     for (auto& [k, v] : r.headers) res->set(k, v);
     res->keep_alive(keep_alive);

@@ -161,37 +161,51 @@ void Broker::stop() {
   }
 }
 
-
-void Broker::reload() {
+Broker::ReloadReport Broker::reload() {
+  ReloadReport report;
   if (config_path_.empty()) {
-    STRATA_INFO("broker") << "SIGHUP: no configuration file to reload";
-    return;
+    report.ok = false;
+    report.error = "no configuration file to reload (started without -c)";
+    STRATA_INFO("broker") << "reload: " << report.error;
+    return report;
   }
   config::Config fresh;
   try {
     fresh = config::load_file(config_path_);
   } catch (const std::exception& e) {
-    STRATA_ERROR("broker") << "SIGHUP: reload failed, keeping the running configuration: " << e.what();
-    return;
+    report.ok = false;
+    report.error = e.what();
+    STRATA_ERROR("broker") << "reload failed, keeping the running configuration: " << e.what();
+    return report;
   }
   // TLS certificates: new connections get the new ones, existing ones keep
   // theirs. A listener whose files fail to load keeps its running ones.
-  for (auto& f : stream_factories_) f->reload();
+  bool tls_ok = true;
+  for (auto& f : stream_factories_) tls_ok = f->reload() && tls_ok;
+  if (!stream_factories_.empty()) {
+    (tls_ok ? report.reloaded : report.not_reloaded)
+        .push_back(tls_ok ? "TLS certificates of the listeners" : "TLS certificates: some failed to load (see the log)");
+  }
   // Password and ACL files (the paths of the running [auth]).
   // Subscriptions' read access follows the ACL that is now in force.
   if (file_authorizer_->reload()) {
+    report.reloaded.push_back("[auth] password and ACL files");
     for (auto& core : cores_) {
       Core* c = core.get();
       asio::post(c->io(), [c] { c->recheck_read_access(); });
     }
+  } else {
+    report.not_reloaded.push_back("[auth] password or ACL file failed to load: the running ones stay (see the log)");
   }
   // What is safe to change while cores run: the log level and $SYS period.
   log::set_level(fresh.log_level);
   config_.log_level = fresh.log_level;
+  report.reloaded.push_back("broker.log_level");
   if (fresh.sys.interval != config_.sys.interval) {
     config_.sys.interval = fresh.sys.interval;
     sys_->start(config_.sys.interval);
   }
+  report.reloaded.push_back("[sys] interval");
   auto listener_names = [](const config::Config& c) {
     std::string s;
     for (const auto& l : c.listeners) s += l.name() + " ";
@@ -199,22 +213,29 @@ void Broker::reload() {
   };
   if (listener_names(fresh) != listener_names(config_) || fresh.data_dir != config_.data_dir ||
       fresh.threads != config_.threads) {
-    STRATA_WARN("broker") << "SIGHUP: listener, data_dir and threads changes need a restart";
+    report.not_reloaded.push_back("listener, data_dir and threads changes need a restart");
   }
   if (!(fresh.rules == config_.rules)) {
-    STRATA_WARN("broker") << "SIGHUP: [rules] changes need a restart (rule files reload by themselves)";
+    report.not_reloaded.push_back("[rules] changes need a restart (rule files reload by themselves)");
+  }
+  if (!(fresh.limits == config_.limits) || !(fresh.store == config_.store)) {
+    report.not_reloaded.push_back("[limits] and [store] changes need a restart");
   }
   for (const ReloadHook& hook : reload_hooks_) {
     try {
       std::string what = hook(fresh);
-      if (!what.empty()) {
-        STRATA_INFO("broker") << "SIGHUP: " << what;
-      }
+      if (!what.empty()) report.reloaded.push_back(what);
     } catch (const std::exception& e) {
-      STRATA_ERROR("broker") << "SIGHUP: " << e.what() << "; keeping the running configuration of that section";
+      report.not_reloaded.push_back(std::string(e.what()) + "; keeping the running configuration of that section");
     }
   }
-  STRATA_INFO("broker") << "SIGHUP: reloaded log level and [sys]; other changes need a restart";
+  for (const std::string& r : report.reloaded) {
+    STRATA_INFO("broker") << "reload: " << r;
+  }
+  for (const std::string& r : report.not_reloaded) {
+    STRATA_WARN("broker") << "reload: " << r;
+  }
+  return report;
 }
 
 // ---------------------------------------------------------------------------

@@ -82,6 +82,20 @@ class Broker {
   using ReloadHook = std::function<std::string(const config::Config& fresh)>;
   void add_reload_hook(ReloadHook hook) { reload_hooks_.push_back(std::move(hook)); }
 
+  // What a reload did: `ok` false when the file could not be loaded (then
+  // nothing changed); `reloaded` and `not_reloaded` name what took effect
+  // and what needs a restart or failed, one line each.
+  struct ReloadReport {
+    bool ok = true;
+    std::string error;
+    std::vector<std::string> reloaded;
+    std::vector<std::string> not_reloaded;
+  };
+  // The SIGHUP reload: re-reads the configuration file. Call on core 0's
+  // thread (the admin API posts it there).
+  ReloadReport reload();
+  const std::string& config_path() const noexcept { return config_path_; }
+
   // Posts `fn` to every core but `except` (pass core_count() for all).
   template <class Fn>
   void post_to_cores(unsigned except, const Fn& fn);
@@ -111,7 +125,6 @@ class Broker {
   // (before the cores run).
   void restore();
   void handle_signals();
-  void reload();
   // $NOTIFY_SOCKET (systemd Type=notify): READY=1, STOPPING=1.
   static void notify_service_manager(const std::string& state);
 

@@ -5,6 +5,7 @@
 #include <span>
 
 #include "broker/core/broker.hpp"
+#include "broker/core/clock.hpp"
 #include "broker/core/core.hpp"
 #include "broker/protocol/codec.hpp"
 #include "broker/protocol/direction_check.hpp"
@@ -50,7 +51,12 @@ Client::Client(Core& core, std::unique_ptr<transport::Stream> stream, bool over_
       stream_(std::move(stream)),
       limits_(stream_->listener() != nullptr ? stream_->listener()->limits : core.broker().limits()),
       over_quota_(over_quota),
-      timer_(core.io()) {}
+      timer_(core.io()),
+      connected_at_ms_(now_ms()) {}
+
+std::string Client::listener_name() const {
+  return stream_->listener() != nullptr ? stream_->listener()->name() : std::string();
+}
 
 // A client that was never closed (shutdown) still takes its waits back,
 // so no core calls into a client that is gone.

@@ -60,6 +60,14 @@ class Client final : public session::Attachment, public std::enable_shared_from_
 
   const std::string& client_id() const noexcept { return client_id_; }
 
+  // --- for the admin API (this core's thread) ---------------------------
+  const std::string& username() const noexcept { return username_; }
+  const std::string& remote_address() const noexcept { return stream_->remote_address(); }
+  std::string listener_name() const;
+  protocol::Version version() const noexcept { return version_; }
+  std::uint16_t keep_alive() const noexcept { return keep_alive_; }
+  std::uint64_t connected_at_ms() const noexcept { return connected_at_ms_; }
+
  private:
   // authenticating: CONNECT named an Authentication Method and the AUTH
   // exchange before CONNACK is running (only AUTH and DISCONNECT are read).
@@ -185,6 +193,7 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   boost::asio::steady_timer timer_;  // connect timeout, then keep-alive
   std::chrono::steady_clock::time_point last_rx_;
   std::uint16_t keep_alive_ = 0;  // seconds, as in force (server keep alive applied)
+  std::uint64_t connected_at_ms_ = 0;  // unix ms of accept
 
   std::string client_id_;
   std::string username_;

@@ -27,6 +27,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "broker/core/connection_quota.hpp"
+#include "broker/core/session_info.hpp"
 #include "broker/core/stats.hpp"
 #include "broker/router/retained_index.hpp"
 #include "broker/router/topic_trie.hpp"
@@ -106,6 +107,19 @@ class Core {
   void end_session(session::Session& s);
   // Publishes the will of `s` now (if it has one) and clears it.
   void publish_will(session::Session& s);
+
+  // --- admin API (this core's thread; admin/ posts here) ------------------
+  // Snapshots of the sessions that live here (online and offline); only
+  // `client_id`'s when given.
+  std::vector<SessionInfo> inspect_sessions(const std::string* client_id = nullptr) const;
+  // The session of `client_id` if it lives here: its client is sent
+  // DISCONNECT 0x98 (administrative action; 3.1.1: closed) and, with
+  // `end`, the session ends too (else it stays per its expiry). False when
+  // the session is not on this core.
+  bool kick(const std::string& client_id, bool end);
+  // Removes the retained message of `topic` here, in the store and on the
+  // other cores, without publishing anything.
+  void clear_retained(const std::string& topic);
 
   // --- replicated state ----------------------------------------------------
   // Applies to this core now and posts to all others.

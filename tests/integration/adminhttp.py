@@ -60,6 +60,8 @@ class AdminClient:
 
 def _decode(data, headers):
     ctype = headers.get("Content-Type", "")
+    if not data:
+        return None
     if ctype.startswith("application/json"):
         return json.loads(data.decode())
     return data.decode("utf-8", "replace")

@@ -107,3 +107,29 @@ def test_open_auth_refused_off_loopback(tmp_path):
         b.start()
     assert 'admin.auth = "open" is only allowed on a loopback address' in str(e.value)
     assert "strata.toml:2:" in str(e.value)
+
+
+def test_config_and_reload(shared):
+    api = AdminClient(shared.admin_url)
+    s, body = api.get("/api/v1/config")
+    assert s == 200
+    assert body["listeners"][0]["url"] == "tcp://127.0.0.1:%d" % shared.port
+    assert body["admin"]["url"] == shared.admin_url
+    assert body["admin"]["auth"] == "open"
+    assert body["broker"]["log_level"] == "info"
+    # A change that reloads (log level) and one that needs a restart.
+    with open(shared.conf_path, "a") as f:
+        f.write('\n[broker]\nlog_level = "debug"\n[store]\ndurability = "sync"\n')
+    s, body = api.post("/api/v1/reload")
+    assert s == 200, body
+    assert body["ok"] is True
+    assert "broker.log_level" in body["reloaded"]
+    assert "[limits] and [store] changes need a restart" in body["not_reloaded"]
+    assert api.get("/api/v1/config")[1]["broker"]["log_level"] == "debug"
+    # A broken file: 400 with file:line, nothing changes.
+    with open(shared.conf_path, "a") as f:
+        f.write("\n[sys]\ninterval = -5\n")
+    s, body = api.post("/api/v1/reload")
+    assert s == 400 and body["code"] == "BAD_CONFIG"
+    assert "strata.toml:" in body["message"] and body["report"]["ok"] is False
+    assert api.get("/api/v1/status")[0] == 200

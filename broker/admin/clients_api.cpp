@@ -1,0 +1,257 @@
+// /api/v1/clients, /api/v1/sessions and /api/v1/subscriptions: snapshots
+// gathered from every core (each owns its sessions), filtered and paged
+// here on the admin thread.
+#include <algorithm>
+
+#include "broker/admin/endpoints.hpp"
+#include "broker/admin/server.hpp"
+#include "broker/router/topic.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::admin {
+
+namespace {
+
+using core::SessionInfo;
+using Sessions = std::vector<SessionInfo>;
+
+std::string_view proto_name(protocol::Version v) { return v == protocol::Version::v5 ? "5" : "3.1.1"; }
+
+// All sessions of all cores, sorted by client id (stable paging).
+void gather_sessions(Api& api, std::function<void(Sessions)> done) {
+  api.gather<Sessions>([](core::Core& c) { return c.inspect_sessions(); },
+                       [done = std::move(done)](std::vector<Sessions> per_core) {
+                         Sessions all;
+                         for (auto& v : per_core) {
+                           for (auto& s : v) all.push_back(std::move(s));
+                         }
+                         std::sort(all.begin(), all.end(),
+                                   [](const SessionInfo& a, const SessionInfo& b) { return a.client_id < b.client_id; });
+                         done(std::move(all));
+                       });
+}
+
+// The one session of `id`, from the core the registry says owns it.
+void find_session(Api& api, const std::string& id, std::function<void(std::optional<SessionInfo>)> done) {
+  api.gather<Sessions>([id](core::Core& c) { return c.inspect_sessions(&id); },
+                       [done = std::move(done)](std::vector<Sessions> per_core) {
+                         for (auto& v : per_core) {
+                           if (!v.empty()) return done(std::move(v.front()));
+                         }
+                         done(std::nullopt);
+                       });
+}
+
+void write_subscription(JsonWriter& w, const core::SubscriptionInfo& s, const std::string* client_id) {
+  w.StartObject();
+  if (client_id) {
+    w.Key("clientid");
+    write_string(w, *client_id);
+  }
+  w.Key("topic");
+  write_string(w, s.filter);
+  bool valid = true;
+  auto shared = router::parse_shared_filter(s.filter, valid);
+  if (shared) {
+    w.Key("share_group");
+    write_string(w, shared->group);
+  }
+  w.Key("qos");
+  w.Uint(static_cast<unsigned>(s.options.max_qos));
+  w.Key("no_local");
+  w.Bool(s.options.no_local);
+  w.Key("retain_as_published");
+  w.Bool(s.options.retain_as_published);
+  w.Key("retain_handling");
+  w.Uint(static_cast<unsigned>(s.options.retain_handling));
+  if (s.identifier != 0) {
+    w.Key("subscription_identifier");
+    w.Uint(s.identifier);
+  }
+  w.EndObject();
+}
+
+void write_session(JsonWriter& w, const SessionInfo& s, bool detail) {
+  w.StartObject();
+  w.Key("clientid");
+  write_string(w, s.client_id);
+  w.Key("username");
+  write_string(w, s.username);
+  w.Key("connected");
+  w.Bool(s.connected);
+  w.Key("proto_ver");
+  write_string(w, proto_name(s.version));
+  if (s.connected) {
+    w.Key("ip_address");
+    write_string(w, s.address);
+    w.Key("listener");
+    write_string(w, s.listener);
+    w.Key("keepalive");
+    w.Uint(s.keep_alive);
+    w.Key("connected_at_ms");
+    w.Uint64(s.connected_at_ms);
+  }
+  w.Key("expiry_interval");
+  w.Uint(s.expiry_interval);
+  if (!s.connected) {
+    w.Key("expires_at_ms");
+    w.Uint64(s.expires_at_ms);
+  }
+  w.Key("persistent");
+  w.Bool(s.persistent);
+  w.Key("inflight");
+  w.Uint64(s.inflight);
+  w.Key("queued");
+  w.Uint64(s.queued);
+  w.Key("queued_bytes");
+  w.Uint64(s.queued_bytes);
+  w.Key("subscriptions_count");
+  w.Uint64(s.subscriptions.size());
+  if (detail) {
+    w.Key("core");
+    w.Uint(s.core);
+    w.Key("subscriptions");
+    w.StartArray();
+    for (const auto& sub : s.subscriptions) write_subscription(w, sub, nullptr);
+    w.EndArray();
+  }
+  w.EndObject();
+}
+
+// The address without the port ("1.2.3.4:5" -> "1.2.3.4", "[::1]:5" -> "::1").
+std::string_view host_of(std::string_view addr) {
+  if (!addr.empty() && addr.front() == '[') {
+    auto end = addr.find(']');
+    return addr.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1);
+  }
+  auto colon = addr.rfind(':');
+  return colon == std::string_view::npos ? addr : addr.substr(0, colon);
+}
+
+}  // namespace
+
+void add_clients_api(Server& server) {
+  Api& api = server.api();
+
+  api.add(http::verb::get, "/api/v1/clients", Access::viewer,
+          [&api](const Request& req, Reply reply) {
+            Paging p = Paging::from(req);
+            auto clientid = req.arg("clientid");
+            auto username = req.arg("username");
+            auto ip = req.arg("ip");
+            auto connected = req.bool_arg("connected");
+            auto proto = req.arg("proto");
+            if (proto && *proto != "5" && *proto != "3.1.1") throw Error::bad_request("proto must be 5 or 3.1.1");
+            gather_sessions(api, [=](Sessions all) {
+              // Connected clients by default; connected=false lists the offline sessions.
+              bool want_connected = connected.value_or(true);
+              std::erase_if(all, [&](const SessionInfo& s) {
+                return s.connected != want_connected || (clientid && s.client_id.find(*clientid) == std::string::npos) ||
+                       (username && s.username != *username) || (ip && host_of(s.address) != *ip) ||
+                       (proto && proto_name(s.version) != *proto);
+              });
+              reply.json(page_json(p, all.size(), [&](JsonWriter& w, std::size_t i) { write_session(w, all[i], false); }));
+            });
+          },
+          "Connected clients (filters: clientid substring, username, ip, connected, proto); paged");
+
+  api.add(http::verb::get, "/api/v1/clients/{id}", Access::viewer,
+          [&api](const Request& req, Reply reply) {
+            std::string id = req.param("id");
+            find_session(api, id, [reply, id](std::optional<SessionInfo> s) {
+              if (!s || !s->connected) return reply.error(Error::not_found("no connected client '" + id + "'"));
+              reply.json(json_of([&](JsonWriter& w) { write_session(w, *s, true); }));
+            });
+          },
+          "One connected client: address, listener, protocol, keep alive, inflight, queued, subscriptions");
+
+  auto kick = [&api](const Request& req, Reply reply, bool end, bool need_connected) {
+    std::string id = req.param("id");
+    std::string who = req.who();
+    find_session(api, id, [&api, reply, id, end, need_connected, who](std::optional<SessionInfo> s) {
+      if (!s || (need_connected && !s->connected)) {
+        return reply.error(Error::not_found(std::string(need_connected ? "no connected client '" : "no session '") +
+                                            id + "'"));
+      }
+      api.on_core<bool>(
+          s->core, [id, end](core::Core& c) { return c.kick(id, end); },
+          [reply, id, end, who](bool found) {
+            if (!found) return reply.error(Error::not_found("'" + id + "' went away or moved; try again"));
+            STRATA_INFO("admin") << who << ": " << (end ? "ended the session of " : "disconnected ") << id;
+            reply.send(Response{http::status::no_content, "application/json", {}, {}});
+          });
+    });
+  };
+
+  api.add(http::verb::delete_, "/api/v1/clients/{id}", Access::admin,
+          [kick](const Request& req, Reply reply) {
+            auto session = req.arg("session");
+            if (session && *session != "end" && *session != "keep") {
+              throw Error::bad_request("session must be 'end' or 'keep'");
+            }
+            kick(req, reply, session && *session == "end", true);
+          },
+          "Disconnect a client (v5: DISCONNECT 0x98); ?session=end also ends its session");
+
+  api.add(http::verb::get, "/api/v1/sessions", Access::viewer,
+          [&api](const Request& req, Reply reply) {
+            Paging p = Paging::from(req);
+            auto clientid = req.arg("clientid");
+            auto connected = req.bool_arg("connected");
+            gather_sessions(api, [=](Sessions all) {
+              std::erase_if(all, [&](const SessionInfo& s) {
+                return (connected && s.connected != *connected) ||
+                       (clientid && s.client_id.find(*clientid) == std::string::npos);
+              });
+              reply.json(page_json(p, all.size(), [&](JsonWriter& w, std::size_t i) { write_session(w, all[i], false); }));
+            });
+          },
+          "Sessions, online and offline (expiry, queued count); filters: clientid substring, connected; paged");
+
+  api.add(http::verb::get, "/api/v1/sessions/{id}", Access::viewer,
+          [&api](const Request& req, Reply reply) {
+            std::string id = req.param("id");
+            find_session(api, id, [reply, id](std::optional<SessionInfo> s) {
+              if (!s) return reply.error(Error::not_found("no session '" + id + "'"));
+              reply.json(json_of([&](JsonWriter& w) { write_session(w, *s, true); }));
+            });
+          },
+          "One session, online or offline, with its subscriptions");
+
+  api.add(http::verb::delete_, "/api/v1/sessions/{id}", Access::admin,
+          [kick](const Request& req, Reply reply) { kick(req, reply, true, false); },
+          "End a session (its client, if connected, is disconnected with 0x98)");
+
+  api.add(http::verb::get, "/api/v1/subscriptions", Access::viewer,
+          [&api](const Request& req, Reply reply) {
+            Paging p = Paging::from(req);
+            auto clientid = req.arg("clientid");
+            auto topic = req.arg("topic");
+            auto group = req.arg("share_group");
+            if (topic && !router::is_valid_topic_name(*topic)) {
+              throw Error::bad_request("topic must be a topic name (no wildcards); subscriptions whose filter matches it are listed");
+            }
+            gather_sessions(api, [=](Sessions all) {
+              struct Row {
+                const std::string* client;
+                const core::SubscriptionInfo* sub;
+              };
+              std::vector<Row> rows;
+              for (const SessionInfo& s : all) {
+                if (clientid && s.client_id != *clientid) continue;
+                for (const auto& sub : s.subscriptions) {
+                  bool valid = true;
+                  auto shared = router::parse_shared_filter(sub.filter, valid);
+                  if (group && (!shared || shared->group != *group)) continue;
+                  if (topic && !router::topic_matches(shared ? std::string_view(shared->filter) : sub.filter, *topic)) continue;
+                  rows.push_back({&s.client_id, &sub});
+                }
+              }
+              reply.json(page_json(p, rows.size(),
+                                   [&](JsonWriter& w, std::size_t i) { write_subscription(w, *rows[i].sub, rows[i].client); }));
+            });
+          },
+          "Subscriptions (filters: clientid, topic matched by the filter, share_group); paged");
+}
+
+}  // namespace strata::admin

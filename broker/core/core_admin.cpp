@@ -1,0 +1,73 @@
+// What the admin API asks of a core (core.hpp, "admin API"): snapshots of
+// its sessions, kicking a client, clearing a retained message. Runs on this
+// core's thread, posted there by broker/admin.
+#include "broker/core/broker.hpp"
+#include "broker/core/client.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/core/core.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::core {
+
+std::vector<SessionInfo> Core::inspect_sessions(const std::string* client_id) const {
+  std::vector<SessionInfo> out;
+  out.reserve(client_id ? 1 : sessions_.size());
+  for (const auto& [h, ls] : sessions_) {
+    const session::Session& s = *ls.session;
+    if (client_id && s.client_id() != *client_id) continue;
+    SessionInfo i;
+    i.client_id = s.client_id();
+    i.username = s.username;
+    i.core = index_;
+    i.version = s.version;
+    i.expiry_interval = s.expiry_interval;
+    i.expires_at_ms = s.deadline_ms;
+    i.persistent = s.stored;
+    i.inflight = s.inflight_count();
+    i.queued = s.queue().size();
+    i.queued_bytes = s.queued_bytes();
+    for (const auto& [filter, sub] : s.subscriptions) i.subscriptions.push_back({filter, sub.options, sub.identifier});
+    if (s.attachment) {
+      // Client is the only Attachment.
+      const Client* c = static_cast<const Client*>(s.attachment);
+      i.connected = true;
+      i.address = c->remote_address();
+      i.listener = c->listener_name();
+      i.keep_alive = c->keep_alive();
+      i.connected_at_ms = c->connected_at_ms();
+      i.version = c->version();
+      i.username = c->username();
+    }
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+bool Core::kick(const std::string& client_id, bool end) {
+  for (auto& [h, ls] : sessions_) {
+    session::Session& s = *ls.session;
+    if (s.client_id() != client_id) continue;
+    if (s.attachment) {
+      // Ending: the session goes when the connection does (expiry 0).
+      if (end) s.expiry_interval = 0;
+      std::shared_ptr<Client> client = static_cast<Client*>(s.attachment)->shared_from_this();
+      client->disconnect(protocol::ReasonCode::administrative_action, "disconnected by an administrator");
+    } else if (end) {
+      cancel_timers(ls);
+      end_session(s);
+    }
+    return true;
+  }
+  return false;
+}
+
+void Core::clear_retained(const std::string& topic) {
+  auto msg = std::make_shared<router::Message>();
+  msg->topic = topic;
+  msg->retain = true;
+  retained_.set(msg);  // an empty payload deletes
+  broker_.store().save_retained(index_, *msg);
+  broker_.post_to_cores(index_, [msg](Core& c) { c.retained_.set(msg); });
+}
+
+}  // namespace strata::core

@@ -1,0 +1,39 @@
+// A snapshot of one session (and its connection, when online) for the
+// admin API: copied out on the owning core's thread, read anywhere.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "broker/protocol/packet.hpp"
+
+namespace strata::core {
+
+struct SubscriptionInfo {
+  std::string filter;  // as the client sent it, "$share/g/f" included
+  protocol::SubscribeOptions options;
+  std::uint32_t identifier = 0;
+};
+
+struct SessionInfo {
+  std::string client_id;
+  std::string username;
+  unsigned core = 0;
+  bool connected = false;
+  protocol::Version version = protocol::Version::v5;
+  std::uint32_t expiry_interval = 0;  // seconds after disconnect
+  std::uint64_t expires_at_ms = 0;    // offline: when it expires (unix ms); 0 online
+  bool persistent = false;            // kept in the store
+  std::size_t inflight = 0;
+  std::size_t queued = 0;
+  std::uint64_t queued_bytes = 0;
+  std::vector<SubscriptionInfo> subscriptions;
+  // Online only.
+  std::string address;   // "ip:port"
+  std::string listener;  // "tcp://0.0.0.0:1883"
+  std::uint16_t keep_alive = 0;
+  std::uint64_t connected_at_ms = 0;
+};
+
+}  // namespace strata::core
