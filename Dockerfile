@@ -28,7 +28,8 @@ FROM debian:bookworm-slim
 # Runtime libraries of bin/strata (package names as `dpkg -S` gives them for `ldd`).
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
-      libc6 libgcc-s1 libstdc++6 libssl3 liblmdb0 libluajit-5.1-2 libtomlplusplus3 ca-certificates \
+      libc6 libgcc-s1 libstdc++6 libssl3 liblmdb0 libluajit-5.1-2 libtomlplusplus3 \
+      librdkafka1 libsasl2-2 liblz4-1 libzstd1 zlib1g ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/strata --shell /usr/sbin/nologin strata \
  && install -d -o strata -g strata /var/lib/strata
