@@ -232,8 +232,11 @@ MapResult PointMapper::map(std::string_view topic, std::string_view payload, std
       line.field_float(options_.value_field, number);
     }
   } else {
+    // Normal precision (within a few ULP past 17 digits): the full-precision
+    // path of the packaged RapidJSON normalises a zero significand with
+    // clz(0) on inputs like 0.000...0 (40 zeros), which is undefined.
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+    doc.Parse(text.data(), text.size());
     if (doc.HasParseError()) {
       line.abandon();
       return MapResult::not_mappable;

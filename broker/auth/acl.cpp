@@ -100,12 +100,14 @@ std::string filter_intersection(std::string_view a, std::string_view b) {
 bool filters_overlap(std::string_view a, std::string_view b) noexcept {
   if (dollar_mismatch(a, b)) return false;
   Levels x{a}, y{b};
-  while (true) {
+  for (bool first = true;; first = false) {
     std::string_view xl = x.next();
     std::string_view yl = y.next();
     if (xl == "#" || yl == "#") return true;
     if (xl != "+" && yl != "+" && xl != yl) return false;
     if (x.done || y.done) {
+      // "+" and "/#" share only the topic "", which is not a topic.
+      if (first && (xl == "+" ? yl : xl).empty()) return false;
       if (x.done && y.done) return true;
       return (x.done && y.rest == "#") || (y.done && x.rest == "#");
     }

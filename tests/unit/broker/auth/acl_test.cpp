@@ -37,6 +37,10 @@ TEST(FilterRelations, Overlap) {
   EXPECT_TRUE(filters_overlap("#", "a"));
   EXPECT_TRUE(filters_overlap("a", "a/#"));
   EXPECT_FALSE(filters_overlap("a/b", "a/c"));
+  // the only topic both would match is "", which is not a topic
+  EXPECT_FALSE(filters_overlap("+", "/#"));
+  EXPECT_TRUE(filter_intersection("+", "/#").empty());
+  EXPECT_TRUE(filters_overlap("+", "a/#"));
   EXPECT_FALSE(filters_overlap("a/+", "a/b/c"));
   EXPECT_FALSE(filters_overlap("#", "$SYS/x"));
 }
