@@ -16,6 +16,7 @@
 #include "plugins/plugin_config.hpp"
 #include "plugins/plugin_host.hpp"
 #include "rules/rule_engine.hpp"
+#include "rules/rule_metrics.hpp"
 #include "rules/rules_test.hpp"
 
 int main(int argc, char** argv) {
@@ -110,6 +111,9 @@ int main(int argc, char** argv) {
     // here, before start() (see broker/admin/api.hpp).
     admin::Server admin(broker, cmd.admin_url);
     if (hist) historian::add_history_api(admin.api(), *hist);
+    if (engine) {
+      admin.api().add_metrics([&engine](admin::MetricsWriter& m) { rules::write_rule_metrics(m, engine->stats()); });
+    }
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     admin.start();
     bridges.start();

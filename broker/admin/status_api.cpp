@@ -1,5 +1,6 @@
 // GET /api/v1/status, GET /api/v1/stats and GET /metrics.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -237,6 +238,22 @@ void add_status_api(Server& server) {
                   m.counter("strata_store_fsyncs_total", "Store fsyncs", get(sc.fsyncs));
                   m.family("strata_store_commit_seconds_total", "counter", "Time spent in store write transactions");
                   m.sample("strata_store_commit_seconds_total", static_cast<double>(get(sc.commit_us)) / 1e6);
+                  {
+                    // The same commits as commit_us, bucketed by the writer.
+                    constexpr auto& bounds_us = store::WriterCounters::kCommitBoundsUs;
+                    std::array<double, bounds_us.size()> bounds{};
+                    std::array<std::uint64_t, bounds_us.size()> cumulative{};
+                    std::uint64_t count = 0;
+                    for (std::size_t i = 0; i < sc.commit_le_us.size(); ++i) {
+                      count += get(sc.commit_le_us[i]);
+                      if (i < bounds.size()) {
+                        bounds[i] = static_cast<double>(bounds_us[i]) / 1e6;
+                        cumulative[i] = count;
+                      }
+                    }
+                    m.histogram("strata_store_commit_duration_seconds", "Store write transactions by duration",
+                                bounds, cumulative, count, static_cast<double>(get(sc.commit_us)) / 1e6);
+                  }
                   m.gauge("strata_store_map_size_bytes", "Size of the store's memory map",
                           static_cast<double>(get(sc.map_size)));
                   m.gauge("strata_store_map_used_bytes", "Bytes of the store's map in use",

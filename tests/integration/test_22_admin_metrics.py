@@ -41,7 +41,11 @@ def test_metrics_by_listener_and_qos_count_exactly(tmp_path):
     if not shutil.which("promtool"):
         pytest.fail("promtool is not installed (tools/setup.sh installs Debian's prometheus)")
     second = brokerproc.free_port()
-    b = brokerproc.Broker(tmp_path, {"listener": [{"url": "tcp://127.0.0.1:%d" % second}]}, config_listeners=True)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "watch_q2.lua").write_text('topics = "load/q2"\nfunction on_message(msg) end\n')
+    b = brokerproc.Broker(tmp_path, {"listener": [{"url": "tcp://127.0.0.1:%d" % second}],
+                                     "rules": {"dir": "rules"}, "store": {"durability": "sync"}},
+                          config_listeners=True)
     b.start()
     try:
         first_name = "tcp://127.0.0.1:%d" % b.port
@@ -108,6 +112,23 @@ def test_metrics_by_listener_and_qos_count_exactly(tmp_path):
         assert v("strata_listener_connections", listener=first_name) == 2
         assert v("strata_listener_connections", listener=second_name) == 1
         assert v("strata_connections") == 3
+        # Rules by name: the one rule saw exactly the QoS 2 messages and passed them.
+        assert v("strata_rule_messages_total", rule="watch_q2", result="matched") == N_QOS2
+        assert v("strata_rule_messages_total", rule="watch_q2", result="passed") == N_QOS2
+        assert v("strata_rule_messages_total", rule="watch_q2", result="dropped") == 0
+        assert v("strata_rule_call_duration_seconds_count", rule="watch_q2") == N_QOS2
+        assert v("strata_rule_call_duration_seconds_bucket", rule="watch_q2", le="+Inf") == N_QOS2
+        # Store commits as a histogram: as many as the commit counter says
+        # (read in one scrape while no commit runs: the QoS 1/2 messages are
+        # all through, so the store falls quiet).
+        for _ in range(100):
+            h = parse(api.get("/metrics")[1])
+            commits = h[("strata_store_commits_total", frozenset())]
+            if h[("strata_store_commit_duration_seconds_count", frozenset())] == commits:
+                break
+        assert commits > 0
+        assert h[("strata_store_commit_duration_seconds_count", frozenset())] == commits
+        assert h[("strata_store_commit_duration_seconds_bucket", frozenset({("le", "+Inf")}))] == commits
         assert v("strata_subscriptions") == 1
         # No label names a topic or a client.
         for (name, labels) in s:
