@@ -3,6 +3,8 @@
 
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/uns/namespace_hook.hpp"
 #include "broker/util/log.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rules_test.hpp"
@@ -26,7 +28,8 @@ int main(int argc, char** argv) {
   }
   if (cmd.check_config) {
     try {
-      config::load_file(*cmd.check_config);
+      config::Config checked = config::load_file(*cmd.check_config);
+      if (checked.document) uns::read_uns_config(*checked.document);  // [uns]: model, contracts, schema files
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
     } catch (const config::ConfigError& e) {
@@ -44,8 +47,10 @@ int main(int argc, char** argv) {
     }
   }
   config::Config cfg;
+  uns::UnsConfig uns_config;
   try {
     cfg = config::resolve(cmd);
+    if (cfg.document) uns_config = uns::read_uns_config(*cfg.document);
   } catch (const config::ConfigError& e) {
     std::cerr << "strata: " << e.what() << "\n";
     return 1;
@@ -53,6 +58,13 @@ int main(int argc, char** argv) {
   log::set_level(cfg.log_level);
   try {
     core::Broker broker(std::move(cfg), cmd.config_file);
+    // The namespace runs before the rules: they see msg.uns and reuse its
+    // parsed payload. Registered even when disabled, so a reload can enable it.
+    unsigned cores = broker.core_count();
+    auto namespace_hook = std::make_unique<uns::NamespaceHook>(std::move(uns_config), cores, nullptr,
+                                                               [] { return core::now_ms(); });
+    namespace_hook->attach(broker);
+    broker.add_hook(namespace_hook.get());
     rules::EmitTargets targets;  // bridges will register theirs here
     std::unique_ptr<rules::RuleEngine> engine;
     if (broker.config().rules.enabled) {
