@@ -237,7 +237,6 @@ std::optional<rapidjson::Document> query_schema(const MergedCatalog& c, const st
     // A draft-04 schema that the current version keeps: types per field,
     // every field seen in it required.
     d.AddMember("$schema", lit("http://json-schema.org/draft-04/schema#"), a);
-    std::map<std::string, Value*> objects;  // path -> schema object
     auto type_value = [&](std::uint8_t types) {
       Value list(rapidjson::kArrayType);
       static constexpr const char* names[] = {"null", "boolean", "integer", "number", "string", "object", "array", "string"};
@@ -248,28 +247,63 @@ std::optional<rapidjson::Document> query_schema(const MergedCatalog& c, const st
       return list;
     };
     static_cast<Value&>(d).AddMember("type", type_value(now.fields.front().types), a);
-    objects[""] = &d;
+    // The schema object of a field path, found from the root each time
+    // (pointers into the document move as members are added).
+    auto node_of = [&](const std::string& path) -> Value* {
+      Value* at = &d;
+      std::size_t pos = 1;
+      while (pos <= path.size() && !path.empty()) {
+        std::size_t next = path.find('/', pos);
+        std::string seg = path.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+        std::string name;
+        for (std::size_t i = 0; i < seg.size(); ++i) {
+          if (seg[i] == '~' && i + 1 < seg.size()) {
+            name += seg[i + 1] == '1' ? '/' : '~';
+            ++i;
+          } else {
+            name += seg[i];
+          }
+        }
+        if (seg == "*") {
+          if (!at->HasMember("items")) return nullptr;
+          at = &(*at)["items"];
+        } else {
+          auto props = at->FindMember("properties");
+          if (props == at->MemberEnd()) return nullptr;
+          auto m = props->value.FindMember(Value(name.c_str(), static_cast<rapidjson::SizeType>(name.size())));
+          if (m == props->value.MemberEnd()) return nullptr;
+          at = &m->value;
+        }
+        if (next == std::string::npos) break;
+        pos = next + 1;
+      }
+      return at;
+    };
     for (const Field& f : now.fields) {
       if (f.path.empty()) continue;
       auto slash = f.path.rfind('/');
-      std::string parent = f.path.substr(0, slash), name = f.path.substr(slash + 1);
-      auto p = objects.find(parent);
-      if (p == objects.end()) continue;
-      Value& ps = *p->second;
+      std::string parent = f.path.substr(0, slash), raw_name = f.path.substr(slash + 1);
+      Value* ps = node_of(parent);
+      if (ps == nullptr) continue;
       Value child(rapidjson::kObjectType);
       child.AddMember("type", type_value(f.types), a);
-      Value* placed = nullptr;
-      if (name == "*") {
-        ps.AddMember("items", child, a);
-        placed = &ps["items"];
-      } else {
-        if (!ps.HasMember("properties")) ps.AddMember("properties", Value(rapidjson::kObjectType), a);
-        if (!ps.HasMember("required")) ps.AddMember("required", Value(rapidjson::kArrayType), a);
-        ps["required"].PushBack(str(name, a), a);
-        ps["properties"].AddMember(str(name, a), child, a);
-        placed = &ps["properties"][name.c_str()];
+      if (raw_name == "*") {
+        ps->AddMember("items", child, a);
+        continue;
       }
-      objects[f.path] = placed;
+      std::string name;
+      for (std::size_t i = 0; i < raw_name.size(); ++i) {
+        if (raw_name[i] == '~' && i + 1 < raw_name.size()) {
+          name += raw_name[i + 1] == '1' ? '/' : '~';
+          ++i;
+        } else {
+          name += raw_name[i];
+        }
+      }
+      if (!ps->HasMember("properties")) ps->AddMember("properties", Value(rapidjson::kObjectType), a);
+      if (!ps->HasMember("required")) ps->AddMember("required", Value(rapidjson::kArrayType), a);
+      (*ps)["required"].PushBack(str(name, a), a);
+      (*ps)["properties"].AddMember(str(name, a), child, a);
     }
     return d;
   }

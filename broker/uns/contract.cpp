@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 
 namespace strata::uns {
@@ -18,6 +19,40 @@ constexpr const char* kTimeseriesSchema = R"({
 })";
 constexpr const char* kNumberSchema = R"({"type": "number"})";
 
+// What RapidJSON 1.1 cannot validate safely is refused at load: a $ref that
+// does not resolve within the schema (it validates with a null schema and
+// crashes), and the combination below.
+void check_refs(const rapidjson::Value& v, const rapidjson::Document& root) {
+  if (v.IsArray()) {
+    for (const auto& item : v.GetArray()) check_refs(item, root);
+    return;
+  }
+  if (!v.IsObject()) return;
+  // RapidJSON 1.1 crashes validating a property that a pattern matches
+  // when additionalProperties is false in the same schema.
+  auto ap = v.FindMember("additionalProperties");
+  if (ap != v.MemberEnd() && ap->value.IsFalse() && v.HasMember("patternProperties")) {
+    throw std::invalid_argument(
+        "patternProperties with \"additionalProperties\": false is not supported; list the properties or give "
+        "additionalProperties a schema");
+  }
+  for (const auto& m : v.GetObject()) {
+    if (std::string_view(m.name.GetString()) == "$ref" && m.value.IsString()) {
+      std::string ref = m.value.GetString();
+      if (ref.empty() || ref[0] != '#') {
+        throw std::invalid_argument("$ref \"" + ref +
+                                    "\": only references into the same schema (\"#/...\") are supported");
+      }
+      rapidjson::Pointer p(ref.c_str(), ref.size());
+      if (!p.IsValid() || p.Get(root) == nullptr) {
+        throw std::invalid_argument("$ref \"" + ref + "\" does not resolve in the schema");
+      }
+    } else {
+      check_refs(m.value, root);
+    }
+  }
+}
+
 void compile(const std::string& text, rapidjson::Document& source, std::unique_ptr<rapidjson::SchemaDocument>& out) {
   source.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (source.HasParseError()) {
@@ -25,6 +60,7 @@ void compile(const std::string& text, rapidjson::Document& source, std::unique_p
                                 rapidjson::GetParseError_En(source.GetParseError()));
   }
   if (!source.IsObject()) throw std::invalid_argument(line_column(text, 0) + ": a JSON Schema must be an object");
+  check_refs(source, source);
   out = std::make_unique<rapidjson::SchemaDocument>(source);
 }
 
