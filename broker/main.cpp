@@ -1,10 +1,13 @@
 // strata: parse the command line, load the configuration, run the broker.
 #include <iostream>
 
+#include "broker/admin/admin_config.hpp"
+#include "broker/admin/server.hpp"
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/uns/namespace_hook.hpp"
+#include "broker/uns/uns_api.hpp"
 #include "broker/util/log.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rules_test.hpp"
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
   if (cmd.check_config) {
     try {
       config::Config checked = config::load_file(*cmd.check_config);
+      admin::read_admin_config(checked, cmd.admin_url);
       if (checked.document) uns::read_uns_config(*checked.document);  // [uns]: model, contracts, schema files
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
   uns::UnsConfig uns_config;
   try {
     cfg = config::resolve(cmd);
+    admin::read_admin_config(cfg, cmd.admin_url);  // [admin] errors stop start-up like the others
     if (cfg.document) uns_config = uns::read_uns_config(*cfg.document);
   } catch (const config::ConfigError& e) {
     std::cerr << "strata: " << e.what() << "\n";
@@ -72,6 +77,11 @@ int main(int argc, char** argv) {
       broker.add_hook(engine.get());
       engine->start();
     }
+    // The admin API: modules add their endpoints and metrics to admin.api()
+    // here, before start() (see broker/admin/api.hpp).
+    admin::Server admin(broker, cmd.admin_url);
+    uns::add_uns_api(admin.api(), *namespace_hook);
+    admin.start();
     return broker.run();
   } catch (const std::exception& e) {
     STRATA_ERROR("broker") << "cannot start: " << e.what();

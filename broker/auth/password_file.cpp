@@ -152,16 +152,10 @@ PasswordMap load_password_file(const std::string& path) {
   return parse_passwords(text.str(), path);
 }
 
-void save_password_file(const std::string& path, const PasswordMap& users) {
+void save_text_file(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) throw PasswordError(tmp + ": cannot create: " + std::strerror(errno));
-  std::string text;
-  for (const auto& [user, entry] : users) {
-    text += user + ":" + entry.hash;
-    if (entry.scram) text += ":" + encode_scram_credentials(*entry.scram);
-    text += "\n";
-  }
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   int err = errno;
   ::close(fd);
@@ -170,6 +164,16 @@ void save_password_file(const std::string& path, const PasswordMap& users) {
     ::unlink(tmp.c_str());
     throw PasswordError(path + ": cannot write: " + std::strerror(err));
   }
+}
+
+void save_password_file(const std::string& path, const PasswordMap& users) {
+  std::string text;
+  for (const auto& [user, entry] : users) {
+    text += user + ":" + entry.hash;
+    if (entry.scram) text += ":" + encode_scram_credentials(*entry.scram);
+    text += "\n";
+  }
+  save_text_file(path, text);
 }
 
 }  // namespace strata::auth

@@ -61,5 +61,7 @@ PasswordMap parse_passwords(std::string_view text, const std::string& name);
 // Writes `users` to `path` atomically (a temporary file renamed over it),
 // mode 0600. Throws PasswordError.
 void save_password_file(const std::string& path, const PasswordMap& users);
+// Writes `text` to `path` the same way (temporary file, fsync, rename, 0600).
+void save_text_file(const std::string& path, const std::string& text);
 
 }  // namespace strata::auth

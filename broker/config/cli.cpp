@@ -18,7 +18,7 @@ constexpr Option kOptions[] = {
     {"--data-dir", "", Takes::value},     {"--log-level", "", Takes::value},
     {"--check-config", "", Takes::value}, {"--version", "", Takes::nothing},
     {"--help", "-h", Takes::nothing},     {"--rules-test", "", Takes::value},
-    {"--message", "", Takes::two_values},
+    {"--message", "", Takes::two_values}, {"--admin", "", Takes::value},
 };
 
 const Option* find_option(std::string_view name) {
@@ -79,6 +79,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         throw UsageError("--log-level: unknown level '" + *value +
                          "'; expected trace, debug, info, warn or error");
       }
+    } else if (n == "--admin") {
+      cmd.admin_url = *value == "off" ? std::string() : *value;
     } else if (n == "--check-config") {
       cmd.check_config = *value;
     } else if (n == "--rules-test") {
@@ -94,6 +96,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 
 std::string usage_text() {
   return "Usage: strata [-c FILE] [--listen URL]... [--data-dir DIR] [--log-level LEVEL]\n"
+         "              [--admin URL]\n"
          "       strata --check-config FILE\n"
          "       strata --rules-test FILE [--message TOPIC PAYLOAD]...\n"
          "       strata --version | --help\n"
@@ -108,6 +111,9 @@ std::string usage_text() {
          "                          may repeat; replaces the listeners of the config file\n"
          "      --data-dir DIR      keep persistent data under DIR\n"
          "      --log-level LEVEL   trace, debug, info, warn or error\n"
+         "      --admin URL         the admin HTTP API and /metrics on URL\n"
+         "                          (http://host:port or https://host:port; \"off\": none);\n"
+         "                          replaces [admin] url\n"
          "      --check-config FILE validate FILE, print what is wrong, and exit\n"
          "      --rules-test FILE   run the Lua rule FILE on the --message samples and\n"
          "                          print what it would pass, drop, publish and emit\n"

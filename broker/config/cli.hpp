@@ -1,6 +1,6 @@
 // The `strata` command line:
 //
-//   strata [-c FILE] [--listen URL]... [--data-dir DIR] [--log-level LEVEL]
+//   strata [-c FILE] [--listen URL]... [--data-dir DIR] [--log-level LEVEL] [--admin URL]
 //   strata --check-config FILE | --version | --help
 //   strata --rules-test FILE [--message TOPIC PAYLOAD]...
 //
@@ -24,6 +24,7 @@ struct CommandLine {
   std::vector<std::string> listen;         // --listen, in order; replace the config's listeners
   std::optional<std::string> data_dir;     // --data-dir
   std::optional<log::Level> log_level;     // --log-level
+  std::optional<std::string> admin_url;    // --admin URL: replaces [admin] url ("off": no admin server)
   bool show_version = false;               // --version
   bool show_help = false;                  // -h/--help
   std::optional<std::string> check_config; // --check-config FILE: validate and exit

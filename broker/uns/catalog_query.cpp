@@ -116,6 +116,42 @@ void merge_into(MergedCatalog& out, const Catalog& catalog, const Rules& rules, 
   });
 }
 
+void merge_catalogs(MergedCatalog& into, MergedCatalog&& from) {
+  into.evicted += from.evicted;
+  for (auto& [topic, f] : from.topics) {
+    auto [it, fresh] = into.topics.try_emplace(topic);
+    MergedTopic& t = it->second;
+    if (fresh) {
+      t = std::move(f);
+      continue;
+    }
+    t.count += f.count;
+    t.violations += f.violations;
+    t.rate_per_s += f.rate_per_s;
+    t.rate_per_min += f.rate_per_min;
+    if (f.first_ms != 0 && (t.first_ms == 0 || f.first_ms < t.first_ms)) t.first_ms = f.first_ms;
+    if (f.count > 0 && f.last_ms >= t.last_ms) {
+      t.last_ms = f.last_ms;
+      t.size = f.size;
+      t.qos = f.qos;
+      t.kind = f.kind;
+      t.retain = f.retain;
+      t.truncated = f.truncated;
+      t.value = std::move(f.value);
+      t.publisher = std::move(f.publisher);
+      t.user_properties = std::move(f.user_properties);
+      t.versions = std::move(f.versions);
+      t.current = f.current;
+    }
+    if (!t.place) t.place = f.place;
+    if (!t.model_error) t.model_error = f.model_error;
+    if (t.contracts.empty()) t.contracts = std::move(f.contracts);
+    if (f.last_violation && (!t.last_violation || f.last_violation->at_ms >= t.last_violation->at_ms)) {
+      t.last_violation = std::move(f.last_violation);
+    }
+  }
+}
+
 rapidjson::Document query_tree(const MergedCatalog& c, const std::string& path, unsigned depth, std::size_t offset,
                                std::size_t limit) {
   Node root;

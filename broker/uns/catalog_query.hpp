@@ -47,6 +47,9 @@ struct MergedCatalog {
 // contracts of the entries' cached indexes.
 void merge_into(MergedCatalog& out, const Catalog& catalog, const Rules& rules, std::uint64_t now_ms);
 
+// Adds `from` (another core's merged catalog) into `into`.
+void merge_catalogs(MergedCatalog& into, MergedCatalog&& from);
+
 // GET /api/v1/namespace?path=P&depth=D: the tree below `path` (all topics
 // when empty), each node with its topic count, messages, rate, last seen
 // and status (worst of the subtree); children paged by offset/limit.

@@ -1,5 +1,7 @@
 #include "broker/uns/contract.hpp"
 
+#include "broker/uns/annotation.hpp"
+
 #include <stdexcept>
 
 #include <rapidjson/error/en.h>
@@ -60,6 +62,7 @@ void compile(const std::string& text, rapidjson::Document& source, std::unique_p
                                 rapidjson::GetParseError_En(source.GetParseError()));
   }
   if (!source.IsObject()) throw std::invalid_argument(line_column(text, 0) + ": a JSON Schema must be an object");
+  if (json_depth(source, 64) > 64) throw std::invalid_argument(line_column(text, 0) + ": the schema is nested deeper than 64");
   check_refs(source, source);
   out = std::make_unique<rapidjson::SchemaDocument>(source);
 }

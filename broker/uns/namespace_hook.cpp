@@ -272,10 +272,28 @@ NamespaceHook::Totals NamespaceHook::totals() const {
 std::vector<std::pair<std::string, std::pair<std::string, ContractCounters::Totals>>>
 NamespaceHook::contract_totals() const {
   std::vector<std::pair<std::string, std::pair<std::string, ContractCounters::Totals>>> out;
-  const std::shared_ptr<const Rules>& rules = latest_;  // core 0 only: no race with reconfigure
+  std::shared_ptr<const Rules> rules;
+  {
+    std::lock_guard lock(latest_mutex_);
+    rules = latest_;
+  }
   for (std::size_t i = 0; i < rules->config.contracts.size(); ++i) {
     out.push_back({rules->config.contracts[i]->name(),
                    {rules->config.contracts[i]->version(), rules->counters[i]->totals()}});
+  }
+  return out;
+}
+
+std::vector<std::pair<std::shared_ptr<const Contract>, ContractCounters::Totals>>
+NamespaceHook::contract_totals_any_thread() const {
+  std::shared_ptr<const Rules> rules;
+  {
+    std::lock_guard lock(latest_mutex_);
+    rules = latest_;
+  }
+  std::vector<std::pair<std::shared_ptr<const Contract>, ContractCounters::Totals>> out;
+  for (std::size_t i = 0; i < rules->config.contracts.size(); ++i) {
+    out.emplace_back(rules->config.contracts[i], rules->counters[i]->totals());
   }
   return out;
 }
@@ -299,7 +317,10 @@ std::string NamespaceHook::reconfigure(UnsConfig fresh,
   }
   std::uint64_t max = fresh.catalog_max_topics;
   auto rules = make_rules(std::move(fresh), latest_->generation + 1, core_count(), counters_);
-  latest_ = rules;
+  {
+    std::lock_guard lock(latest_mutex_);
+    latest_ = rules;
+  }
   for (unsigned i = 0; i < core_count(); ++i) {
     post(i, [this, i, rules, max] {
       cores_[i]->rules = rules;
@@ -324,6 +345,10 @@ void NamespaceHook::attach(core::Broker& broker) {
     });
   });
   broker.add_sys_source([this](const core::Broker::SysPublish& publish) {
+    {
+      std::lock_guard lock(latest_mutex_);
+      if (!latest_->config.enabled) return;  // nothing under $SYS/uns while off
+    }
     Totals t = totals();
     publish("$SYS/uns/catalog/topics", std::to_string(t.topics));
     publish("$SYS/uns/catalog/evicted", std::to_string(t.evicted));

@@ -95,6 +95,8 @@ class NamespaceHook final : public core::PublishHook {
   Totals totals() const;
   // Counters by contract name, with the version now loaded.
   std::vector<std::pair<std::string, std::pair<std::string, ContractCounters::Totals>>> contract_totals() const;
+  // The loaded contracts and their counters; any thread (the admin server).
+  std::vector<std::pair<std::shared_ptr<const Contract>, ContractCounters::Totals>> contract_totals_any_thread() const;
 
  private:
   struct alignas(64) PerCore {
@@ -122,7 +124,8 @@ class NamespaceHook final : public core::PublishHook {
   Clock clock_;
   // Counters by contract name; touched on reload only (core 0).
   std::map<std::string, std::shared_ptr<ContractCounters>> counters_;
-  std::shared_ptr<const Rules> latest_;  // the newest configuration (core 0)
+  std::shared_ptr<const Rules> latest_;  // the newest configuration (set on core 0)
+  mutable std::mutex latest_mutex_;     // latest_, for readers on other threads (never the publish path)
 };
 
 // Builds the Rules for a configuration, reusing `counters` by name.

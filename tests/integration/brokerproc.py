@@ -172,6 +172,9 @@ class Broker:
         self.data_dir = os.path.join(self.workdir, "data")
         os.makedirs(self.data_dir, exist_ok=True)
         self.port = free_port()
+        # The admin HTTP API (broker/admin): its own free port, given with
+        # --admin unless the test's [admin] sets url. admin_url is the base.
+        self.admin_port = free_port()
         self.proc = None
         self.extra_args = list(extra_args)
         self.log_level = log_level or os.environ.get("STRATA_TEST_LOG_LEVEL", "info")
@@ -203,7 +206,10 @@ class Broker:
             listen = []
         with open(self.conf_path, "w") as f:
             f.write(to_toml(config))
-        return [binary, "-c", self.conf_path] + listen + [
+        admin = []
+        if "url" not in config.get("admin", {}):
+            admin = ["--admin", "http://%s:%d" % (self.host, self.admin_port)]
+        return [binary, "-c", self.conf_path] + listen + admin + [
                 "--data-dir", self.data_dir,
                 "--log-level", self.log_level] + self.extra_args
 
@@ -246,6 +252,10 @@ class Broker:
                 return True
         except OSError:
             return False
+
+    @property
+    def admin_url(self):
+        return "http://%s:%d" % (self.host, self.admin_port)
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None

@@ -70,6 +70,7 @@ def pb(tmp_path, pki):
             {"url": "ws://127.0.0.1:%d/mqtt" % ports["ws"], "proxy_protocol": "any"},
         ],
         "auth": {"password_file": pw, "max_failed_logins": 2, "failed_login_window": 60},
+        "limits": {"connect_timeout": 60},  # the v2 listener's own 2 s is told apart from it
     }, config_listeners=True, log_level="debug")
     b.ports = ports
     b.start()
@@ -166,10 +167,8 @@ def test_oversized_v2_header_refused_before_it_is_read(pb):
 def test_unfinished_header_closed_after_the_listener_connect_timeout(pb):
     b = pb
     c = proxied(b, "v2", v2_inet("192.0.2.9", 9)[:10])
-    start = time.monotonic()
-    assert c.expect_closed(timeout=10) == []
-    # the v2 listener's own connect_timeout (2 s), not the broker's (10 s)
-    assert time.monotonic() - start < 8
+    # the v2 listener's own connect_timeout (2 s), not the broker's (60 s)
+    assert c.expect_closed(timeout=30) == []
     assert b.wait_log("no CONNECT within the connect timeout")
 
 

@@ -1,0 +1,15 @@
+// The built-in endpoints, one file per resource. Each add_*_api() adds
+// its routes (and metrics) to the server's Api; Server's constructor
+// calls add_builtin_endpoints().
+#pragma once
+
+namespace strata::admin {
+
+class Server;
+
+void add_builtin_endpoints(Server& server);
+
+void add_status_api(Server& server);   // status_api.cpp: /status, /stats, /metrics
+void add_auth_api(Server& server);     // auth_api.cpp: /login, /logout
+
+}  // namespace strata::admin
