@@ -156,7 +156,9 @@ rapidjson::Document query_tree(const MergedCatalog& c, const std::string& path, 
                                std::size_t limit) {
   Node root;
   std::string prefix = path.empty() ? "" : path + "/";
-  for (const auto& [topic, t] : c.topics) {
+  for (const auto& kv : c.topics) {
+    const std::string& topic = kv.first;
+    const MergedTopic& t = kv.second;  // not a structured binding: lambdas below capture it
     if (!path.empty() && topic != path && !topic.starts_with(prefix)) continue;
     std::string_view rest = topic == path ? std::string_view{} : std::string_view(topic).substr(prefix.size());
     Node* n = &root;
@@ -304,11 +306,11 @@ std::optional<rapidjson::Document> query_schema(const MergedCatalog& c, const st
           if (!at->HasMember("items")) return nullptr;
           at = &(*at)["items"];
         } else {
-          auto props = at->FindMember("properties");
-          if (props == at->MemberEnd()) return nullptr;
-          auto m = props->value.FindMember(Value(name.c_str(), static_cast<rapidjson::SizeType>(name.size())));
-          if (m == props->value.MemberEnd()) return nullptr;
-          at = &m->value;
+          if (!at->HasMember("properties")) return nullptr;
+          Value& props = (*at)["properties"];
+          Value key(rapidjson::StringRef(name.c_str(), static_cast<rapidjson::SizeType>(name.size())));
+          if (!props.HasMember(key)) return nullptr;
+          at = &props[key];
         }
         if (next == std::string::npos) break;
         pos = next + 1;

@@ -196,9 +196,9 @@ void add_uns_api(admin::Api& api, NamespaceHook& hook) {
           "The latest contract and model violations, latest first");
   api.add(http::verb::get, "/api/v1/contracts/{name}", Access::viewer,
           [&hook](const Request& req, Reply reply) {
-            for (const auto& [c, t] : hook.contract_totals_any_thread()) {
-              if (c->name() != req.param("name")) continue;
-              reply.json(admin::json_of([&](admin::JsonWriter& w) { write_contract(w, *c, t, true); }));
+            for (const auto& ct : hook.contract_totals_any_thread()) {
+              if (ct.first->name() != req.param("name")) continue;
+              reply.json(admin::json_of([&](admin::JsonWriter& w) { write_contract(w, *ct.first, ct.second, true); }));
               return;
             }
             throw Error::not_found("no contract '" + req.param("name") + "'");
