@@ -8,7 +8,11 @@
 #include "broker/core/clock.hpp"
 #include "broker/uns/namespace_hook.hpp"
 #include "broker/uns/uns_api.hpp"
+#include "broker/util/install_paths.hpp"
 #include "broker/util/log.hpp"
+#include "plugins/plugin_api.hpp"
+#include "plugins/plugin_config.hpp"
+#include "plugins/plugin_host.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rules_test.hpp"
 
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
       config::Config checked = config::load_file(*cmd.check_config);
       admin::read_admin_config(checked, cmd.admin_url);
       if (checked.document) uns::read_uns_config(*checked.document);  // [uns]: model, contracts, schema files
+      plugins::read_plugin_config(checked, plugins::default_plugin_dir());  // [[plugin]]
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
     } catch (const config::ConfigError& e) {
@@ -49,6 +54,10 @@ int main(int argc, char** argv) {
       std::cerr << "strata: " << e.what() << "\n";
       return 1;
     }
+  }
+  if (cmd.config_file.empty()) {
+    // An installed strata without -c reads <prefix>/etc/strata/strata.toml.
+    cmd.config_file = util::installed_config_file();
   }
   config::Config cfg;
   uns::UnsConfig uns_config;
@@ -70,6 +79,15 @@ int main(int argc, char** argv) {
                                                                [] { return core::now_ms(); });
     namespace_hook->attach(broker);
     broker.add_hook(namespace_hook.get());
+    // Plugins ([[plugin]], plugins/): loaded before anything runs; one that
+    // fails stops start-up with its path and the reason. Its message
+    // callbacks are a publish hook ahead of the rule engine's.
+    std::unique_ptr<plugins::PluginHost> plugin_host;
+    if (auto plugin_configs = plugins::read_plugin_config(broker.config(), plugins::default_plugin_dir());
+        !plugin_configs.empty()) {
+      plugin_host = std::make_unique<plugins::PluginHost>(broker, std::move(plugin_configs));
+      plugin_host->attach();
+    }
     rules::EmitTargets targets;  // bridges will register theirs here
     std::unique_ptr<rules::RuleEngine> engine;
     if (broker.config().rules.enabled) {
@@ -81,8 +99,11 @@ int main(int argc, char** argv) {
     // here, before start() (see broker/admin/api.hpp).
     admin::Server admin(broker, cmd.admin_url);
     uns::add_uns_api(admin.api(), *namespace_hook);
+    plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     admin.start();
-    return broker.run();
+    int rc = broker.run();
+    if (plugin_host) plugin_host->cleanup();  // the cores have stopped
+    return rc;
   } catch (const std::exception& e) {
     STRATA_ERROR("broker") << "cannot start: " << e.what();
     return 1;
