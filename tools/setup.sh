@@ -13,7 +13,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git ccache
   g++ clang libclang-rt-14-dev llvm
   libboost1.81-dev libssl-dev
-  rapidjson-dev liblmdb-dev libluajit-5.1-dev librdkafka-dev
+  rapidjson-dev liblmdb-dev libluajit-5.1-dev librdkafka-dev json-schema-test-suite
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients python3-paho-mqtt python3-pytest python3-yaml
   openssl haproxy
