@@ -5,7 +5,11 @@
 #include "broker/admin/server.hpp"
 #include "broker/config/cli.hpp"
 #include "broker/core/broker.hpp"
+#include "broker/util/install_paths.hpp"
 #include "broker/util/log.hpp"
+#include "plugins/plugin_api.hpp"
+#include "plugins/plugin_config.hpp"
+#include "plugins/plugin_host.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rules_test.hpp"
 
@@ -30,6 +34,7 @@ int main(int argc, char** argv) {
     try {
       config::Config checked = config::load_file(*cmd.check_config);
       admin::read_admin_config(checked, cmd.admin_url);
+      plugins::read_plugin_config(checked, plugins::default_plugin_dir());  // [[plugin]]
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
     } catch (const config::ConfigError& e) {
@@ -46,6 +51,10 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (cmd.config_file.empty()) {
+    // An installed strata without -c reads <prefix>/etc/strata/strata.toml.
+    cmd.config_file = util::installed_config_file();
+  }
   config::Config cfg;
   try {
     cfg = config::resolve(cmd);
@@ -57,6 +66,15 @@ int main(int argc, char** argv) {
   log::set_level(cfg.log_level);
   try {
     core::Broker broker(std::move(cfg), cmd.config_file);
+    // Plugins ([[plugin]], plugins/): loaded before anything runs; one that
+    // fails stops start-up with its path and the reason. Its message
+    // callbacks are a publish hook ahead of the rule engine's.
+    std::unique_ptr<plugins::PluginHost> plugin_host;
+    if (auto plugin_configs = plugins::read_plugin_config(broker.config(), plugins::default_plugin_dir());
+        !plugin_configs.empty()) {
+      plugin_host = std::make_unique<plugins::PluginHost>(broker, std::move(plugin_configs));
+      plugin_host->attach();
+    }
     rules::EmitTargets targets;  // bridges will register theirs here
     std::unique_ptr<rules::RuleEngine> engine;
     if (broker.config().rules.enabled) {
@@ -67,8 +85,11 @@ int main(int argc, char** argv) {
     // The admin API: modules add their endpoints and metrics to admin.api()
     // here, before start() (see broker/admin/api.hpp).
     admin::Server admin(broker, cmd.admin_url);
+    plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     admin.start();
-    return broker.run();
+    int rc = broker.run();
+    if (plugin_host) plugin_host->cleanup();  // the cores have stopped
+    return rc;
   } catch (const std::exception& e) {
     STRATA_ERROR("broker") << "cannot start: " << e.what();
     return 1;

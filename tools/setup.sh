@@ -15,7 +15,7 @@ apt_packages=(
   libboost1.81-dev libssl-dev
   rapidjson-dev liblmdb-dev libluajit-5.1-dev librdkafka-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
-  mosquitto mosquitto-clients python3-paho-mqtt python3-pytest
+  mosquitto mosquitto-clients python3-paho-mqtt python3-pytest python3-yaml
   openssl haproxy
   nodejs chromium
 )

@@ -1,5 +1,7 @@
 #include "broker/core/broker.hpp"
 
+#include <unistd.h>
+
 #include <csignal>
 
 #include <boost/asio/ip/address.hpp>
@@ -8,6 +10,7 @@
 
 #include "broker/core/sys_topics.hpp"
 #include "broker/util/log.hpp"
+#include "broker/util/sd_notify.hpp"
 
 namespace strata::core {
 
@@ -30,6 +33,13 @@ Broker::Broker(config::Config config, std::string config_path)
 }
 
 Broker::~Broker() = default;
+
+void Broker::notify_service_manager(const std::string& state) {
+  std::string error;
+  if (!util::sd_notify(state, &error) && !error.empty()) {
+    STRATA_WARN("broker") << "service manager notification failed: " << error;
+  }
+}
 
 void Broker::open_listeners() {
   for (const config::Listener& l : config_.listeners) {
@@ -83,6 +93,8 @@ int Broker::run() {
   sys_->start(config_.sys.interval);
   STRATA_INFO("broker") << "strata " << STRATA_VERSION << " running on " << cores_.size()
                         << (cores_.size() == 1 ? " core" : " cores");
+  // systemd Type=notify: the listeners are open (util/sd_notify.hpp).
+  notify_service_manager("READY=1\nSTATUS=accepting connections\nMAINPID=" + std::to_string(::getpid()));
 
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < cores_.size(); ++i) threads.emplace_back([this, i] { cores_[i]->run(); });
@@ -114,6 +126,7 @@ void Broker::handle_signals() {
 
 void Broker::stop() {
   if (stopping_.exchange(true)) return;
+  notify_service_manager("STOPPING=1");
   sys_->stop();
   // Each core closes its listeners and tells its clients (v5: DISCONNECT
   // 0x8B), then gets a moment to write those packets before it stops.

@@ -20,6 +20,7 @@
 #include "broker/auth/authorizer.hpp"
 #include "broker/auth/file_authorizer.hpp"
 #include "broker/config/config.hpp"
+#include "broker/core/client_hooks.hpp"
 #include "broker/core/connect_rate.hpp"
 #include "broker/core/connection_quota.hpp"
 #include "broker/core/core.hpp"
@@ -53,6 +54,15 @@ class Broker {
   auth::Authorizer& authorizer() noexcept { return *authorizer_; }
   const std::vector<PublishHook*>& hooks() const noexcept { return hooks_; }
   void add_hook(PublishHook* hook) { hooks_.push_back(hook); }
+
+  // Plugins ([[plugin]], plugins/): the client events and basic
+  // authentication (client_hooks.hpp), and checks in front of the built-in
+  // Authorizer — `wrap` gets it and returns the one the broker uses from
+  // then on (which keeps the built-in one and may ask it). Before run().
+  ClientHooks* client_hooks() const noexcept { return client_hooks_; }
+  void set_client_hooks(ClientHooks* hooks) { client_hooks_ = hooks; }
+  template <class Wrap>
+  void wrap_authorizer(Wrap&& wrap) { authorizer_ = wrap(std::move(authorizer_)); }
   std::chrono::steady_clock::time_point started() const noexcept { return started_; }
   store::Store& store() noexcept { return *store_; }
 
@@ -102,6 +112,8 @@ class Broker {
   void restore();
   void handle_signals();
   void reload();
+  // $NOTIFY_SOCKET (systemd Type=notify): READY=1, STOPPING=1.
+  static void notify_service_manager(const std::string& state);
 
   config::Config config_;
   std::string config_path_;
@@ -113,6 +125,7 @@ class Broker {
   auth::FileAuthorizer* file_authorizer_ = nullptr;  // authorizer_, reloaded on SIGHUP
   std::unique_ptr<store::Store> store_;
   std::vector<PublishHook*> hooks_;
+  ClientHooks* client_hooks_ = nullptr;
   std::vector<SysSource> sys_sources_;
   std::vector<ReloadHook> reload_hooks_;
   std::unique_ptr<SysTopics> sys_;

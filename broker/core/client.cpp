@@ -249,6 +249,7 @@ void Client::on_disconnect(protocol::Disconnect&& d) {
       }
     }
   }
+  disconnect_reason_ = d.reason;  // for ClientHooks::disconnected
   close(d.reason == ReasonCode::disconnect_with_will);
 }
 
@@ -314,6 +315,7 @@ void Client::disconnect(ReasonCode reason, std::string_view text) {
   if (state_ >= State::closing) return;
   auto self = shared_from_this();  // closing may drop the core's reference
   notice_ = notice_for(reason);
+  disconnect_reason_ = reason;  // for ClientHooks::disconnected
   if (state_ == State::connected && version_ == Version::v5) {
     protocol::Disconnect d{reason, {}};
     if (!text.empty() && problem_info_) d.properties.reason_string = std::string(text);
@@ -341,6 +343,7 @@ void Client::taken_over() {
   auto self = shared_from_this();  // closing may drop the core's reference
   STRATA_INFO("client") << client_id_ << ": session taken over by a new connection";
   notice_ = transport::CloseNotice::policy_violation;
+  disconnect_reason_ = ReasonCode::session_taken_over;  // for ClientHooks::disconnected
   if (version_ == Version::v5) send(protocol::Disconnect{ReasonCode::session_taken_over, {}});
   if (session_ != nullptr) {
     session_->attachment = nullptr;
@@ -383,6 +386,12 @@ void Client::close(bool will_due) {
     if (was_connected) core_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
     core_.session_disconnected(*s, will_due);
   }
+  if (connect_event_sent_) {
+    connect_event_sent_ = false;
+    if (ClientHooks* hooks = core_.broker().client_hooks()) {
+      hooks->disconnected(view(), disconnect_reason_, core_.index());
+    }
+  }
   core_.forget(this);
 }
 
@@ -405,6 +414,13 @@ void Client::on_timer() {
                           << (state_ == State::awaiting_connect
                                   ? ": no CONNECT within the connect timeout"
                                   : ": enhanced authentication not finished within the connect timeout");
+    notice_ = transport::CloseNotice::policy_violation;
+    close(false);
+    return;
+  }
+  if (state_ == State::connecting && hooks_auth_pending_) {
+    // A plugin's basic authentication did not answer (client_hooks.hpp).
+    STRATA_INFO("client") << stream_->remote_address() << ": authentication not answered within the connect timeout";
     notice_ = transport::CloseNotice::policy_violation;
     close(false);
     return;

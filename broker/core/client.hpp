@@ -28,6 +28,7 @@
 #include <boost/container/deque.hpp>
 
 #include "broker/auth/authenticator.hpp"
+#include "broker/core/client_hooks.hpp"
 #include "broker/protocol/packet.hpp"
 #include "broker/session/session.hpp"
 #include "broker/transport/stream.hpp"
@@ -93,6 +94,13 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void accept_connect(protocol::Connect&& c, std::string username, std::optional<std::string> auth_data);
   void attach(session::Session* s, bool session_present);
   std::string make_client_id() const;
+  // The built-in authentication ([auth]) of a CONNECT, then accept_connect.
+  void authenticate_builtin(protocol::Connect&& c);
+  // The ClientHooks' answer to a basic authentication (client_hooks.hpp),
+  // posted to this core.
+  void on_hooks_auth(ClientHooks::Answer answer);
+  // What ClientHooks see of this client.
+  ClientView view() const;
 
   // client_auth.cpp
   void begin_connect_auth(protocol::Connect&& c);
@@ -193,6 +201,13 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   // connections are what memory scales with.
   std::unique_ptr<protocol::Connect> pending_connect_;
   std::uint32_t requested_expiry_ = 0;  // from CONNECT, before any cap
+  // ClientHooks (plugins): a basic authentication is waiting for its
+  // answer (state connecting, pending_connect_ holds the CONNECT); the
+  // connect event was sent, so a disconnect event is due, with this reason
+  // (0x80 when the connection just drops).
+  bool hooks_auth_pending_ = false;
+  bool connect_event_sent_ = false;
+  protocol::ReasonCode disconnect_reason_ = protocol::ReasonCode::unspecified_error;
   // Decided by CONNECT, applied once the session is in place (attach),
   // then freed.
   struct PendingAttach {

@@ -75,6 +75,56 @@ void Client::on_connect(protocol::Connect&& c) {
     // see client_auth.cpp; it continues with accept_connect.
     return begin_connect_auth(std::move(c));
   }
+  if (ClientHooks* hooks = core_.broker().client_hooks()) {
+    // Plugins answer first (client_hooks.hpp), possibly later from their
+    // own thread: input waits (state connecting) until on_hooks_auth, and
+    // the connect timeout bounds the wait (on_timer).
+    pending_connect_ = std::make_unique<protocol::Connect>(std::move(c));
+    const protocol::Connect& pc = *pending_connect_;
+    ClientView who = view();
+    who.client_id = pc.client_id;
+    who.username = {};
+    std::optional<std::string_view> user, password;
+    if (pc.username) user = *pc.username;
+    if (pc.password) password = *pc.password;
+    hooks_auth_pending_ = true;
+    std::weak_ptr<Client> weak = shared_from_this();
+    asio::io_context& io = core_.io();
+    hooks->authenticate(who, user, password, core_.index(), [weak, &io](ClientHooks::Answer answer) {
+      asio::post(io, [weak, answer] {
+        if (auto client = weak.lock()) client->on_hooks_auth(answer);
+      });
+    });
+    return;
+  }
+  authenticate_builtin(std::move(c));
+}
+
+void Client::on_hooks_auth(ClientHooks::Answer answer) {
+  if (!hooks_auth_pending_ || state_ != State::connecting) return;  // closed meanwhile
+  hooks_auth_pending_ = false;
+  protocol::Connect c = std::move(*pending_connect_);
+  pending_connect_.reset();
+  switch (answer.verdict) {
+    case ClientHooks::Verdict::deny:
+      return refuse_connect(answer.reason, protocol::to_string(answer.reason));
+    case ClientHooks::Verdict::allow: {
+      const std::string& identity = stream_->peer_identity();
+      std::string username = identity.empty() ? c.username.value_or(std::string()) : identity;
+      accept_connect(std::move(c), std::move(username), std::nullopt);
+      break;
+    }
+    case ClientHooks::Verdict::defer: authenticate_builtin(std::move(c)); break;
+  }
+  // Connected here and now (a session on another core resumes later, and
+  // resume() reads on): read what came after CONNECT.
+  if (state_ == State::connected) {
+    process_input();
+    read_next();
+  }
+}
+
+void Client::authenticate_builtin(protocol::Connect&& c) {
   // A verified certificate identity (listener.cert_username) is the username.
   const std::string& identity = stream_->peer_identity();
   const config::Listener* listener = stream_->listener();
@@ -84,6 +134,11 @@ void Client::on_connect(protocol::Connect&& c) {
   if (auth != ReasonCode::success) return refuse_connect(auth, protocol::to_string(auth));
   std::string username = identity.empty() ? c.username.value_or(std::string()) : identity;
   accept_connect(std::move(c), std::move(username), std::nullopt);
+}
+
+ClientView Client::view() const {
+  return ClientView{client_id_, username_, stream_->remote_address(), stream_->peer_identity(),
+                    static_cast<int>(version_)};
 }
 
 void Client::accept_connect(protocol::Connect&& c, std::string username, std::optional<std::string> auth_data) {
@@ -263,6 +318,10 @@ void Client::attach(Session* s, bool session_present) {
 
   pending->connack.session_present = session_present;
   send(pending->connack);
+  if (ClientHooks* hooks = core_.broker().client_hooks()) {
+    connect_event_sent_ = true;
+    hooks->connected(view(), core_.index());
+  }
   STRATA_DEBUG("client") << client_id_ << ": connected from " << stream_->remote_address()
                          << (version_ == Version::v5 ? " (MQTT 5.0" : " (MQTT 3.1.1")
                          << (session_present ? ", session resumed)" : ")");

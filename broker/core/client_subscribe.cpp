@@ -74,6 +74,9 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
     bool was_new = false;
     core_.subscribe_everywhere(e.filter, handle_, options, identifier, was_new);
     ack.reasons.push_back(static_cast<ReasonCode>(options.max_qos));
+    if (ClientHooks* hooks = core_.broker().client_hooks()) {
+      hooks->subscribed(view(), e.filter, static_cast<std::uint8_t>(options.max_qos), core_.index());
+    }
     // Retained messages: not for shared subscriptions (spec 4.8.2); per
     // Retain Handling otherwise (spec 3.8.3.1).
     if (!shared && (options.retain_handling == 0 || (options.retain_handling == 1 && was_new))) {
@@ -113,6 +116,7 @@ void Client::on_unsubscribe(protocol::Unsubscribe&& u) {
     bool existed = false;
     core_.unsubscribe_everywhere(filter, handle_, existed);
     ack.reasons.push_back(ReasonCode::success);
+    if (ClientHooks* hooks = core_.broker().client_hooks()) hooks->unsubscribed(view(), filter, core_.index());
   }
   if (session_->stored) core_.broker().store().save_session(core_.index(), *session_);
   strip_diagnostics(ack.properties);
