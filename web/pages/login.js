@@ -34,7 +34,7 @@ export function Login() {
   return html`
     <section class="login card">
       <h1>Log in</h1>
-      <p class="muted">An admin user of this broker (strata-passwd --admin).</p>
+      <p class="muted">A user of this broker's admin users file ([admin] users_file).</p>
       <form onSubmit=${submit}>
         <label>User name<input name="username" autocomplete="username" required autofocus /></label>
         <label>Password<input name="password" type="password" autocomplete="current-password" required /></label>

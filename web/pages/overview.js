@@ -9,6 +9,7 @@ import { get } from "../api.js";
 import uPlot from "../vendor/uPlot.esm.js";
 
 const WINDOW = 600;  // samples kept (one a second)
+const STEPS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7].map((p) => m * p)).sort((a, b) => a - b);
 
 function useStats(status) {
   const [stats, setStats] = useState(null);
@@ -58,8 +59,10 @@ function Chart({ series, tick }) {
       height: 220,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (u, lo, hi) => [0, Math.max(1, hi * 1.1)] } },
-      axes: [axis, { ...axis, size: 56, values: (u, vals) => vals.map((v) => num(v)) }],
+      // Always the last ten minutes, so a page just opened shows seconds, not years.
+      scales: { x: { time: true, range: (u, lo, hi) => { const t = hi ?? Date.now() / 1000; return [t - WINDOW, t]; } }, y: { range: (u, lo, hi) => [0, Math.max(5, hi * 1.1)] } },
+      // Whole messages per second on the y axis: 1, 2, 5, 10, 20, 50, ...
+      axes: [axis, { ...axis, size: 64, incrs: STEPS, values: (u, vals) => vals.map((v) => num(v)) }],
       series: [
         {},
         { label: "in /s", stroke: cssVar("--in"), width: 2, value: (u, v) => rate(v) },
