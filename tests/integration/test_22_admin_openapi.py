@@ -27,6 +27,18 @@ CONFIG = {
 }
 
 
+# Documented ahead of the branch that adds them (the rules API and
+# subscribing on a client's behalf): tolerated as unserved while none of
+# them is served. Once that branch is merged they are all live; then this
+# set must be emptied (the test says so).
+PENDING = {
+    ("GET", "/api/v1/rules"), ("GET", "/api/v1/rules/{name}"), ("PUT", "/api/v1/rules/{name}"),
+    ("DELETE", "/api/v1/rules/{name}"), ("POST", "/api/v1/rules/{name}/enable"),
+    ("POST", "/api/v1/rules/{name}/disable"), ("POST", "/api/v1/rules/test"),
+    ("POST", "/api/v1/clients/{id}/subscriptions"), ("DELETE", "/api/v1/clients/{id}/subscriptions"),
+}
+
+
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     work = tmp_path_factory.mktemp("openapi")
@@ -156,7 +168,11 @@ def test_documented_routes_are_exactly_the_live_routes(shared, doc):
     access = {(r["method"], r["path"]): r["access"] for r in body["data"]}
     docs = documented(doc)
     undocumented = sorted(live - docs)
-    unserved = sorted(docs - live)
+    served_pending = PENDING & live
+    assert not served_pending or served_pending == PENDING, (
+        "some of PENDING are served, some not: %s are missing" % sorted(PENDING - live))
+    assert not served_pending, "the PENDING routes are all served now: empty PENDING in this file"
+    unserved = sorted(docs - live - PENDING)
     message = []
     if undocumented:
         message.append("routes the server has that docs/openapi.json lacks; add to its \"paths\" (an operation with "
