@@ -23,6 +23,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,26 @@ class RuleEngine final : public core::PublishHook {
   void start();
   core::HookVerdict on_publish(router::MessagePtr& msg, unsigned core) override;
 
+  // --- for the admin API (rules_api.hpp) ---------------------------------
+  const config::Rules& config() const noexcept { return config_; }
+  RuleStatsRegistry& stats() noexcept { return stats_; }
+  // Core 0's thread only: what core 0 has loaded, in run order (every core
+  // loads the same changes in the same order).
+  std::vector<RuleVm::RuleInfo> loaded() const { return cores_[0].vm->rules(); }
+  // The same for core `core`, on its thread.
+  std::vector<RuleVm::RuleInfo> loaded(unsigned core) const { return cores_[core].vm->rules(); }
+  // Core 0's thread only: scans the rules directory now, as the periodic
+  // scan does, posting the changes to every core. A post to a core made
+  // after this returns runs after that core applied them.
+  void rescan() { scan_now(); }
+  // Any thread: turns rule `name` off (it stops running on every core at
+  // its next message) or on again; kept across reloads, and across
+  // restarts in <data_dir>/rules_disabled. False when that file could not
+  // be written (the change holds until a restart).
+  bool set_enabled(const std::string& name, bool enabled);
+  // <data_dir>/rules_disabled: one rule name per line.
+  const std::string& disabled_file() const noexcept { return disabled_file_; }
+
  private:
   class LocalTarget;
   struct PerCore {
@@ -78,6 +99,8 @@ class RuleEngine final : public core::PublishHook {
   RuleDir dir_;
   std::vector<PerCore> cores_;
   std::unique_ptr<boost::asio::steady_timer> scan_timer_;  // core 0
+  std::string disabled_file_;
+  std::mutex disabled_mutex_;  // serializes writes of disabled_file_
 };
 
 }  // namespace strata::rules
