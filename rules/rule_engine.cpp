@@ -1,6 +1,7 @@
 #include "rules/rule_engine.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -124,7 +125,7 @@ void RuleEngine::schedule_scan() {
   });
 }
 
-void RuleEngine::scan_now() {
+void RuleEngine::scan_now(std::function<void()> done) {
   RuleDir::Scan scan = dir_.scan();
   // A file with a syntax error is reported once, here, and not sent to the
   // cores: the previous version of the rule keeps running. (This runs on
@@ -139,10 +140,17 @@ void RuleEngine::scan_now() {
                                            : " (rule " + name + " not reloaded; the previous version keeps running)");
     return true;
   });
-  if (scan.changes.empty() && !scan.contexts_changed) return;
+  if (scan.changes.empty() && !scan.contexts_changed) {
+    if (done) done();
+    return;
+  }
   auto shared = std::make_shared<const RuleDir::Scan>(std::move(scan));
+  auto left = std::make_shared<std::atomic<unsigned>>(static_cast<unsigned>(cores_.size()));
   for (unsigned i = 0; i < cores_.size(); ++i) {
-    asio::post(broker_.core(i).io(), [this, i, shared] { apply(i, *shared); });
+    asio::post(broker_.core(i).io(), [this, i, shared, left, done] {
+      apply(i, *shared);
+      if (left->fetch_sub(1, std::memory_order_acq_rel) == 1 && done) done();
+    });
   }
 }
 

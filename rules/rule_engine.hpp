@@ -21,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,9 +67,9 @@ class RuleEngine final : public core::PublishHook {
   // The same for core `core`, on its thread.
   std::vector<RuleVm::RuleInfo> loaded(unsigned core) const { return cores_[core].vm->rules(); }
   // Core 0's thread only: scans the rules directory now, as the periodic
-  // scan does, posting the changes to every core. A post to a core made
-  // after this returns runs after that core applied them.
-  void rescan() { scan_now(); }
+  // scan does, posting the changes to every core; `done` is called (on the
+  // thread of the core that finished last) once every core applied them.
+  void rescan(std::function<void()> done) { scan_now(std::move(done)); }
   // Any thread: turns rule `name` off (it stops running on every core at
   // its next message) or on again; kept across reloads, and across
   // restarts in <data_dir>/rules_disabled. False when that file could not
@@ -85,7 +86,7 @@ class RuleEngine final : public core::PublishHook {
     std::map<std::string, std::string> waiting;  // path -> source of files refused for a taken name
   };
 
-  void scan_now();
+  void scan_now(std::function<void()> done = {});
   void schedule_scan();
   void apply(unsigned core, const RuleDir::Scan& scan);
   void schedule_tick(unsigned core);

@@ -144,18 +144,18 @@ void write_atomically(const fs::path& path, const std::string& text) {
 // Asks core 0 to rescan the rules directory, then `done(loaded)` with core
 // 0's rules once every core has applied the changes.
 void rescan_then(admin::Api& api, RuleEngine& e, std::function<void(Loaded)> done) {
+  boost::asio::io_context* admin_io = &api.io();
+  auto applied = [&api, &e, done = std::move(done)] {
+    api.on_core<Loaded>(0, [&e](core::Core&) { return e.loaded(); }, done);
+  };
   api.on_core<bool>(
       0,
-      [&e](core::Core&) {
-        e.rescan();
+      [&e, admin_io, applied](core::Core&) {
+        // Called on the core that applied the changes last.
+        e.rescan([admin_io, applied] { boost::asio::post(*admin_io, applied); });
         return true;
       },
-      [&api, &e, done = std::move(done)](bool) {
-        // Each core's io_context runs posts in order: this runs after the
-        // changes the rescan posted to it.
-        api.gather<Loaded>([&e](core::Core& c) { return e.loaded(c.index()); },
-                           [done](std::vector<Loaded> per_core) { done(std::move(per_core.front())); });
-      });
+      [](bool) {});
 }
 
 // The Lua source of a PUT: the body as is, or {"source":"..."} in JSON.

@@ -226,3 +226,20 @@ def test_viewer_may_read_but_not_change(shared, api):
     s, body = api.get("/api/v1/rules/seen")
     assert body["enabled"] is True and body["source"] == UPPER
     assert api.delete("/api/v1/rules/seen")[0] == 204
+
+
+def test_rule_engine_off_answers_409(tmp_path):
+    b = brokerproc.Broker(tmp_path, {"rules": {"enabled": False}})
+    b.start()
+    try:
+        api = AdminClient(b.admin_url)
+        for method, path in [("GET", "/api/v1/rules"), ("GET", "/api/v1/rules/x"), ("PUT", "/api/v1/rules/x"),
+                             ("DELETE", "/api/v1/rules/x"), ("POST", "/api/v1/rules/x/disable")]:
+            s, body, _ = api.request(method, path, raw=UPPER.encode() if method == "PUT" else None)
+            assert s == 409, (method, path, s, body)
+            assert body == {"code": "CONFLICT", "message": "the rule engine is off ([rules] enabled = false)"}
+        # The dry run needs no engine.
+        s, body = api.post("/api/v1/rules/test", {"source": UPPER, "messages": [{"topic": "rt/in/a", "payload": "q"}]})
+        assert s == 200 and body["messages"][0]["passed"]["payload"] == "Q"
+    finally:
+        assert b.stop() == 0

@@ -3,6 +3,8 @@
 against a real broker with an ACL and real paho clients: online and
 offline persistent sessions, retained messages, ACL refusal, viewer 403."""
 
+import time
+
 import pytest
 
 import brokerproc
@@ -45,6 +47,15 @@ def paho(broker, client_id, clean=True, **connect):
     broker.clients.append(c)
     c.connect(**connect)
     return c
+
+
+def wait_until(fn, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if fn():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met within %.0fs" % timeout)
 
 
 def filters_of(api, client_id):
@@ -90,8 +101,9 @@ def test_subscribe_offline_persistent_session_delivers_on_reconnect(shared, api)
     assert (s, body) == (200, {"client_id": "subs-offline", "filter": "subs/off/+", "qos": 1})
     for i in range(3):
         mosquitto_pub(shared, "subs/off/t", "m%d" % i, qos=1)
-    s, body = api.get("/api/v1/sessions/subs-offline")
-    assert body["connected"] is False and body["queued"] == 3
+    # The deliveries reach the session's core after the publishers' PUBACKs: wait for them.
+    wait_until(lambda: api.get("/api/v1/sessions/subs-offline")[1]["queued"] == 3)
+    assert api.get("/api/v1/sessions/subs-offline")[1]["connected"] is False
     c2 = paho(shared, "subs-offline", clean=False, properties=expiry)
     assert c2.session_present
     got = [(m.topic, m.payload, m.qos) for m in c2.wait_messages(3)]
