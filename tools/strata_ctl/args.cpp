@@ -99,7 +99,7 @@ const std::vector<OptionSpec>& global_options() {
   static const std::vector<OptionSpec> specs = {
       {"--url", 1, "URL", "the admin API (default $STRATA_URL, else http://127.0.0.1:8080)"},
       {"--token", 1, "TOKEN", "a bearer token (default $STRATA_TOKEN, else the file `login` wrote)"},
-      {"--api-key", 1, "NAME:SECRET", "an API key (HTTP Basic) instead of a token"},
+      {"--api-key", 1, "NAME:SECRET", "an API key (HTTP Basic) instead of a token (default $STRATA_API_KEY)"},
       {"--cacert", 1, "FILE", "CA certificates (PEM) to verify an https:// server with"},
       {"--insecure", 0, "", "do not verify the https:// server's certificate"},
       {"--timeout", 1, "SECONDS", "give up on a request after this long (default 10)"},

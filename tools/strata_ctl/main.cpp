@@ -38,9 +38,10 @@ HttpOptions http_options(const Args& a) {
   o.cacert = a.value("--cacert").value_or("");
   o.insecure = a.has("--insecure");
   o.timeout = std::chrono::milliseconds(a.integer("--timeout", 1, 3600, 10) * 1000);
-  if (auto key = a.value("--api-key")) {
-    if (key->find(':') == std::string::npos) throw UsageError("--api-key takes NAME:SECRET");
-    o.authorization = "Basic " + strata::util::base64_encode(*key);
+  std::string key = a.value("--api-key").value_or(env("STRATA_API_KEY"));
+  if (!key.empty()) {
+    if (key.find(':') == std::string::npos) throw UsageError("--api-key takes NAME:SECRET");
+    o.authorization = "Basic " + strata::util::base64_encode(key);
   } else {
     std::string token = a.value("--token").value_or(env("STRATA_TOKEN"));
     if (token.empty()) token = read_token(token_path()).value_or("");
