@@ -16,6 +16,7 @@ import subprocess
 import pytest
 
 import brokerproc
+import certs
 import pahoc
 from adminhttp import AdminClient
 from common import wait_until
@@ -132,7 +133,8 @@ def test_clients_list_show_kick(b, home):
     out = ok(ctl(["clients", "show", "ctl-a"], url=b.admin_url, home=home))
     lines = out.splitlines()
     assert "clientid: ctl-a" in lines and "keepalive: 33" in lines and "proto_ver: 5" in lines
-    assert rows(out)[-2:] == [["TOPIC", "QOS", "NO", "LOCAL", "RAP", "RH"], ["plant/+/temp", "1", "false", "false", "0"]]
+    assert rows(out)[-2:] == [["TOPIC", "QOS", "NO", "LOCAL", "RAP", "RH"],
+                              ["plant/+/temp", "1", "false", "false", "0"]]
 
     assert ok(ctl(["clients", "kick", "ctl-a"], url=b.admin_url, home=home)) == "Disconnected ctl-a\n"
     assert a._disconnected.wait(10), "the kicked paho client was not disconnected"
@@ -209,8 +211,12 @@ def test_retained_and_publish(b, home):
 def test_reload_and_metrics(b, home):
     _, want = AdminClient(b.admin_url).post("/api/v1/reload")
     out = ok(ctl(["reload"], url=b.admin_url, home=home))
-    assert out == "reloaded: %s\nnot reloaded: %s\n" % (",".join(want["reloaded"]) or "-",
-                                                          ",".join(want["not_reloaded"]) or "-")
+    assert want["ok"] is True and want["reloaded"]
+
+    def listing(key):
+        items = want[key]
+        return "%s:\n%s" % (key, "".join("  - %s\n" % x for x in items)) if items else "%s: []\n" % key
+    assert out == "ok: true\n" + listing("reloaded") + listing("not_reloaded")
     assert json.loads(ok(ctl(["--json", "reload"], url=b.admin_url, home=home))) == want
     out = ok(ctl(["metrics"], url=b.admin_url, home=home))
     assert "\nstrata_connections " in out
@@ -330,3 +336,25 @@ def test_login_token_file_viewer_and_logout(login_broker, tmp_path):
     assert r.returncode == 1 and r.stderr.startswith("strata-ctl: 401 UNAUTHORIZED: ")
     _, body = AdminClient(url).post("/api/v1/login", {"username": "root", "password": "root-pass"})
     ok(ctl(["status"], url=url, home=home, env={"STRATA_TOKEN": body["token"]}))
+
+
+def test_https_verifies_the_server(tmp_path):
+    pki = certs.make_pki(tmp_path / "pki")
+    port = brokerproc.free_port()
+    url = "https://127.0.0.1:%d" % port
+    broker = brokerproc.Broker(tmp_path, {"admin": {"url": url, "cert_file": pki["server.crt"],
+                                                    "key_file": pki["server.key"]}})
+    broker.start()
+    try:
+        out = ok(ctl(["--cacert", pki["ca.crt"], "status"], url=url))
+        assert out.startswith("version: ")
+        ok(ctl(["--insecure", "status"], url=url))
+        for extra in ([], ["--cacert", pki["other-ca.crt"]]):
+            r = ctl(extra + ["status"], url=url)
+            assert r.returncode == 1, r.stdout
+            assert r.stderr.startswith("strata-ctl: cannot complete the TLS handshake with %s: " % url)
+            assert "certificate verify failed" in r.stderr
+        r = ctl(["--cacert", str(tmp_path / "missing.pem"), "status"], url=url)
+        assert r.returncode == 1 and r.stderr.startswith("strata-ctl: cannot load the CA certificates ")
+    finally:
+        assert broker.stop() == 0

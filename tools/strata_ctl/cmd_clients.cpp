@@ -73,7 +73,9 @@ void add_clients_commands(Registry& r) {
          [](Context& c, const Args& a) {
            const std::string& id = a.positional[0];
            c.call("DELETE", "/api/v1/clients/" + percent_encode(id) + (a.has("--end-session") ? "?session=end" : ""));
-           if (!c.json()) c.out() << "Disconnected " << id << (a.has("--end-session") ? " and ended its session" : "") << "\n";
+           if (!c.json()) {
+             c.out() << "Disconnected " << id << (a.has("--end-session") ? " and ended its session" : "") << "\n";
+           }
            return 0;
          }});
 

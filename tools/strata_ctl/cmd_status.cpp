@@ -6,15 +6,6 @@
 
 namespace strata::ctl {
 
-namespace {
-
-std::string joined(const rapidjson::Value* v) {
-  if (!v || !v->IsArray() || v->Empty()) return "-";
-  return cell_text(*v);
-}
-
-}  // namespace
-
 void add_status_commands(Registry& r) {
   r.add({"status", "", "", 0, 0, {}, "Version, uptime, listeners, connections, message rates (exit 0 when it answers)",
          [](Context& c, const Args&) {
@@ -25,12 +16,8 @@ void add_status_commands(Registry& r) {
   r.add({"reload", "", "", 0, 0, {}, "Reload the configuration file (as SIGHUP) and say what was reloaded",
          [](Context& c, const Args&) {
            HttpResponse res = c.call("POST", "/api/v1/reload");
-           std::string text;
-           if (!c.json()) {
-             rapidjson::Document d = parse_json(res.body);
-             text = "reloaded: " + joined(member_at(d, "reloaded")) + "\nnot reloaded: " +
-                    joined(member_at(d, "not_reloaded")) + "\n";
-           }
+           // ok, reloaded: [...], not_reloaded: [...] (one item a line).
+           std::string text = c.json() ? "" : describe(parse_json(res.body));
            c.print(res, text);
            return 0;
          }});

@@ -44,7 +44,9 @@ void describe_into(std::string& out, const rapidjson::Value& v, int indent, cons
 void describe_member(std::string& out, const std::string& key, const rapidjson::Value& v, int indent) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
   if (is_scalar(v) || (v.IsArray() && v.Empty()) || (v.IsObject() && v.ObjectEmpty())) {
-    out += pad + key + ": " + (v.IsArray() ? "[]" : v.IsObject() ? "{}" : one_line(cell_text(v))) + "\n";
+    std::string text = v.IsArray() ? "[]" : v.IsObject() ? "{}" : one_line(cell_text(v));
+    if (v.IsString() && v.GetStringLength() == 0) text = "\"\"";  // not a trailing blank
+    out += pad + key + ": " + text + "\n";
     return;
   }
   out += pad + key + ":\n";

@@ -91,6 +91,7 @@ TEST(CtlTable, DescribeNestedValues) {
             "  drop: -\n");
   EXPECT_EQ(describe(json("[[1,2],{}]")), "- - 1\n  - 2\n- {}\n");
   EXPECT_EQ(describe(json("7")), "7\n");
+  EXPECT_EQ(describe(json(R"({"username":""})")), "username: \"\"\n");
 }
 
 }  // namespace
