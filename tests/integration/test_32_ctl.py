@@ -32,8 +32,10 @@ HISTORIAN = {"enabled": True, "filters": ["plant/#"], "timestamp_field": "ts"}
 
 @pytest.fixture(scope="module")
 def b(tmp_path_factory):
-    broker = brokerproc.Broker(tmp_path_factory.mktemp("ctl"), {"historian": HISTORIAN,
-                                                               "store": {"durability": "sync"}})
+    d = tmp_path_factory.mktemp("ctl")
+    os.makedirs(str(d / "rules"))
+    broker = brokerproc.Broker(d, {"historian": HISTORIAN, "store": {"durability": "sync"},
+                                   "rules": {"dir": str(d / "rules")}})
     broker.start()
     yield broker
     broker.close_clients()
@@ -261,6 +263,13 @@ def test_rules(b, home, tmp_path):
     assert ok(ctl(["rules", "apply", str(rule)], url=b.admin_url, home=home)) == "Applied rule ctl_double\n"
     out = ok(ctl(["rules", "list"], url=b.admin_url, home=home))
     assert ["ctl_double", "ctl_double.lua", "true"] in [r[:3] for r in rows(out)]
+    # Applied means running: a message through the broker comes out doubled.
+    sub = paho(b, "ctl-rule-sub")
+    sub.subscribe("ctl/rule/out", qos=1)
+    subprocess.run(["mosquitto_pub", "-h", b.host, "-p", str(b.port), "-q", "1", "-t", "ctl/rule/in", "-m", "21"],
+                   check=True, timeout=10)
+    m = sub.wait_message(10)
+    assert (m.topic, m.payload) == ("ctl/rule/out", b"42")
     out = ok(ctl(["rules", "show", "ctl_double"], url=b.admin_url, home=home))
     assert "name: ctl_double" in out.splitlines() and out.endswith(rule.read_text())
     assert ok(ctl(["rules", "disable", "ctl_double"], url=b.admin_url, home=home)) == "Disabled rule ctl_double\n"
