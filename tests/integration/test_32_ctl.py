@@ -187,6 +187,9 @@ def test_subs_add_and_rm(b, home):
 def test_retained_and_publish(b, home):
     subprocess.run(["mosquitto_pub", "-h", b.host, "-p", str(b.port), "-i", "ctl-pub", "-r", "-q", "1",
                     "-t", "ctl/r/a b", "-m", "21.5"], check=True, timeout=10)
+    # Each core holds the retained index; the one the API reads may learn of it after the PUBACK.
+    wait_until(lambda: AdminClient(b.admin_url).get("/api/v1/retained/ctl%2Fr%2Fa%20b")[0] == 200,
+               what="the retained message to reach the API")
     out = ok(ctl(["retained", "list", "--topic", "ctl/r/#"], url=b.admin_url, home=home))
     assert rows(out) == [["TOPIC", "QOS", "SIZE", "PUBLISHER"], ["ctl/r/a", "b", "1", "4", "ctl-pub"]]
     out = ok(ctl(["retained", "show", "ctl/r/a b"], url=b.admin_url, home=home))
