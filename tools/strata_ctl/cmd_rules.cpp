@@ -76,18 +76,34 @@ void add_rules_commands(Registry& r) {
   }
   r.add({"rules", "test", "FILE", 1, 1,
          {{"--message", 2, "TOPIC PAYLOAD", "a sample message (at least one)", true}},
-         "Dry-run a rule file on sample messages: what it would pass, drop, publish, log",
+         "Dry-run a rule file on sample messages: what it would pass, drop, publish, log (exit 1 on a fault)",
          [](Context& c, const Args& a) {
            const auto& m = a.values("--message");
            if (m.empty()) throw UsageError("rules test needs at least one --message TOPIC PAYLOAD");
-           std::string body = "{\"source\":" + json_string(read_file(a.positional[0])) + ",\"messages\":[";
+           std::string body = "{\"source\":" + json_string(read_file(a.positional[0]));
+           // Named after its file when that is a rule name (the dry run's messages say it).
+           std::string name = rule_name_of(a.positional[0]);
+           bool plain = !name.empty() && name.size() <= 64 &&
+                        name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                            std::string::npos;
+           if (plain) body += ",\"name\":" + json_string(name);
+           body += ",\"messages\":[";
            for (std::size_t i = 0; i + 1 < m.size(); i += 2) {
              body += (i ? "," : "") + std::string("{\"topic\":") + json_string(m[i]) +
                      ",\"payload\":" + json_string(m[i + 1]) + "}";
            }
            body += "]}";
            HttpResponse res = c.call("POST", "/api/v1/rules/test", body);
-           c.print(res, c.json() ? "" : describe(parse_json(res.body)));
+           // The dry run's own report ("output", as `strata --rules-test`
+           // prints it) when the answer has one, else every field.
+           rapidjson::Document d = parse_json(res.body);
+           const rapidjson::Value* output = member_at(d, "output");
+           c.print(res, output && output->IsString() ? std::string(output->GetString(), output->GetStringLength())
+                                                     : describe(d));
+           const rapidjson::Value* faulted = member_at(d, "faulted");
+           if (faulted && faulted->IsBool() && faulted->GetBool()) {
+             throw CtlError("the rule faulted on a sample message (the error is in the report)");
+           }
            return 0;
          }});
 }
