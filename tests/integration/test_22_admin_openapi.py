@@ -27,18 +27,6 @@ CONFIG = {
 }
 
 
-# Documented ahead of the branch that adds them (the rules API and
-# subscribing on a client's behalf): tolerated as unserved while none of
-# them is served. Once that branch is merged they are all live and this
-# set can be emptied (it no longer excuses anything).
-PENDING = {
-    ("GET", "/api/v1/rules"), ("GET", "/api/v1/rules/{name}"), ("PUT", "/api/v1/rules/{name}"),
-    ("DELETE", "/api/v1/rules/{name}"), ("POST", "/api/v1/rules/{name}/enable"),
-    ("POST", "/api/v1/rules/{name}/disable"), ("POST", "/api/v1/rules/test"),
-    ("POST", "/api/v1/clients/{id}/subscriptions"), ("DELETE", "/api/v1/clients/{id}/subscriptions"),
-}
-
-
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     work = tmp_path_factory.mktemp("openapi")
@@ -168,10 +156,7 @@ def test_documented_routes_are_exactly_the_live_routes(shared, doc):
     access = {(r["method"], r["path"]): r["access"] for r in body["data"]}
     docs = documented(doc)
     undocumented = sorted(live - docs)
-    served_pending = PENDING & live
-    assert not served_pending or served_pending == PENDING, (
-        "some of PENDING are served, some not: %s are missing" % sorted(PENDING - live))
-    unserved = sorted(docs - live - PENDING)
+    unserved = sorted(docs - live)
     message = []
     if undocumented:
         message.append("routes the server has that docs/openapi.json lacks; add to its \"paths\" (an operation with "
