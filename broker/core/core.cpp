@@ -91,7 +91,8 @@ void Core::disconnect_all() {
 // ---------------------------------------------------------------------------
 // Publish path
 
-void Core::publish(router::MessagePtr msg, const SessionHandle* publisher, std::vector<SessionRef>* congested) {
+void Core::publish(router::MessagePtr msg, const SessionHandle* publisher, std::vector<SessionRef>* congested,
+                   std::vector<session::BlockedDelivery>* blocked) {
   for (PublishHook* hook : broker_.hooks()) {
     if (hook->on_publish(msg, index_) == HookVerdict::drop) return;
   }
@@ -105,6 +106,7 @@ void Core::publish(router::MessagePtr msg, const SessionHandle* publisher, std::
 
   match_scratch_.clear();
   trie_.match(msg->topic, publisher, match_scratch_);
+  blocked_ = blocked;
   for (router::Match& m : match_scratch_) {
     Delivery d;
     d.msg = msg;
@@ -129,12 +131,18 @@ void Core::publish(router::MessagePtr msg, const SessionHandle* publisher, std::
     }
     deliver(m.subscriber, std::move(d));
   }
+  blocked_ = nullptr;
 }
 
 void Core::deliver(const SessionRef& to, Delivery&& d) {
   if (to->ended.load(std::memory_order_acquire)) return;
   if (to->sink != nullptr) {
-    to->sink->accept(std::move(d), index_);
+    if (to->sink->accept(std::move(d), index_)) return;
+    if (blocked_ != nullptr) {
+      blocked_->push_back(session::BlockedDelivery{to, std::move(d)});
+    } else {
+      to->sink->refused(d);
+    }
     return;
   }
   // A message handed on to another member of a shared group counts there.

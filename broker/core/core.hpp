@@ -68,8 +68,11 @@ class Core {
   // Routes an accepted message: retained index, hooks, matching subscribers.
   // With `congested`, appends the online sessions whose backlog this
   // message took to the hold level (the publisher should wait for them).
+  // With `blocked`, a delivery a full sink refused (DeliverySink::accept)
+  // is appended there for the publisher to hold; without, it is refused
+  // for good (counted by the sink).
   void publish(router::MessagePtr msg, const session::SessionHandle* publisher,
-               std::vector<session::SessionRef>* congested = nullptr);
+               std::vector<session::SessionRef>* congested = nullptr, std::vector<session::BlockedDelivery>* blocked = nullptr);
   // Delivers to a session that lives here, or forwards it to its core.
   void deliver(const session::SessionRef& to, session::Delivery&& d);
   // Queues `d` for session `s` (which lives here) within the queue limits,
@@ -182,6 +185,7 @@ class Core {
   // after_durable() callbacks waiting for this turn's outbox flush.
   std::vector<std::function<void(bool)>> durable_waiters_;
   std::vector<router::Match> match_scratch_;  // reused by publish()
+  std::vector<session::BlockedDelivery>* blocked_ = nullptr;   // publish()'s, for deliver()
 };
 
 }  // namespace strata::core
