@@ -11,6 +11,9 @@
 #include "broker/historian/history_api.hpp"
 #include "broker/historian/history_http.hpp"
 #include "broker/historian/historian_config.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/uns/namespace_hook.hpp"
+#include "broker/uns/uns_api.hpp"
 #include "broker/util/install_paths.hpp"
 #include "broker/util/log.hpp"
 #include "plugins/plugin_api.hpp"
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
       bridges::check_config(checked);
       historian::read_historian_config(checked);
       admin::read_admin_config(checked, cmd.admin_url);
+      if (checked.document) uns::read_uns_config(*checked.document);  // [uns]: model, contracts, schema files
       plugins::read_plugin_config(checked, plugins::default_plugin_dir());  // [[plugin]]
       std::cout << *cmd.check_config << ": ok\n";
       return 0;
@@ -64,9 +68,11 @@ int main(int argc, char** argv) {
     cmd.config_file = util::installed_config_file();
   }
   config::Config cfg;
+  uns::UnsConfig uns_config;
   try {
     cfg = config::resolve(cmd);
     admin::read_admin_config(cfg, cmd.admin_url);  // [admin] errors stop start-up like the others
+    if (cfg.document) uns_config = uns::read_uns_config(*cfg.document);
   } catch (const config::ConfigError& e) {
     std::cerr << "strata: " << e.what() << "\n";
     return 1;
@@ -82,6 +88,13 @@ int main(int argc, char** argv) {
   if (cmd.history) return historian::run_offline_request(cfg, *cmd.history, cmd.body, std::cout);
   try {
     core::Broker broker(std::move(cfg), cmd.config_file);
+    // The namespace runs before the rules: they see msg.uns and reuse its
+    // parsed payload. Registered even when disabled, so a reload can enable it.
+    unsigned cores = broker.core_count();
+    auto namespace_hook = std::make_unique<uns::NamespaceHook>(std::move(uns_config), cores, nullptr,
+                                                               [] { return core::now_ms(); });
+    namespace_hook->attach(broker);
+    broker.add_hook(namespace_hook.get());
     // Plugins ([[plugin]], plugins/): loaded before anything runs; one that
     // fails stops start-up with its path and the reason. Its message
     // callbacks are a publish hook ahead of the rule engine's.
@@ -112,6 +125,7 @@ int main(int argc, char** argv) {
     admin::Server admin(broker, cmd.admin_url);
     if (hist) historian::add_history_api(admin.api(), *hist);
     bridges::add_bridge_api(admin.api(), bridges);  // /api/v1/bridges, strata_bridge_* metrics
+    uns::add_uns_api(admin.api(), *namespace_hook);
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     admin.start();
     bridges.start();

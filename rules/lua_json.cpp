@@ -196,6 +196,12 @@ bool json_decode(lua_State* L, std::string_view text, std::string& error) {
   return true;
 }
 
+bool json_push(lua_State* L, const rapidjson::Value& v) {
+  if (!lua_checkstack(L, 2 * kMaxJsonDepth + 8)) return false;
+  push_value(L, v);
+  return true;
+}
+
 bool json_encode(lua_State* L, int index, std::string& out, std::string& error) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);

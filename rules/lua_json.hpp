@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include <rapidjson/document.h>
+
 struct lua_State;
 
 namespace strata::rules {
@@ -22,6 +24,10 @@ constexpr int kMaxJsonDepth = 64;
 // Parses `text` and pushes the value. On a syntax error pushes nothing and
 // returns false with `error` = "invalid JSON at offset N: reason".
 bool json_decode(lua_State* L, std::string_view text, std::string& error);
+
+// Pushes an already parsed JSON value (nesting at most kMaxJsonDepth, e.g.
+// the namespace's parsed payload); false when the Lua stack cannot grow.
+bool json_push(lua_State* L, const rapidjson::Value& v);
 
 // Encodes the value at stack index `index` into `out`. Returns false with
 // `error` set when the value has no JSON form.

@@ -2,16 +2,37 @@
 
 #include <algorithm>
 #include <map>
+#include <new>
 
 #include <lua.hpp>
 
 #include "broker/router/topic.hpp"
+#include "broker/uns/annotation.hpp"
 #include "rules/lua_json.hpp"
 
 namespace strata::rules {
 namespace {
 
 constexpr const char* kMessageMeta = "strata.message";
+constexpr const char* kSharedMeta = "strata.message.shared";
+// Key (a light userdata: no rule can name it) of the full userdata that
+// keeps the routed message, and so its namespace annotation, alive.
+const char kSharedKey = 0;
+
+int shared_gc(lua_State* L) {
+  auto* p = static_cast<router::MessagePtr*>(lua_touserdata(L, 1));
+  if (p != nullptr) p->~shared_ptr();
+  return 0;
+}
+
+// The routed message behind the table at index 1, or nullptr.
+const router::Message* shared_message(lua_State* L) {
+  lua_pushlightuserdata(L, const_cast<char*>(&kSharedKey));
+  lua_rawget(L, 1);
+  auto* p = static_cast<router::MessagePtr*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return p != nullptr ? p->get() : nullptr;
+}
 
 void set_string(lua_State* L, const char* key, std::string_view value) {
   lua_pushlstring(L, value.data(), value.size());
@@ -29,9 +50,16 @@ int message_index(lua_State* L) {
     std::size_t len = 0;
     const char* payload = lua_tolstring(L, -1, &len);
     std::string error;
+    // The namespace parsed this payload already: reuse its document while
+    // the rule has not changed the payload.
+    const router::Message* shared = payload != nullptr ? shared_message(L) : nullptr;
+    const uns::Annotation* note = shared != nullptr ? shared->uns.get() : nullptr;
+    bool reuse = note != nullptr && note->parsed && std::string_view(payload, len) == shared->payload;
     if (payload == nullptr) {
       error = "payload is not a string";
-    } else if (json_decode(L, std::string_view(payload, len), error)) {
+    } else if (reuse && !note->json_ok) {
+      error = note->json_error;
+    } else if (reuse ? json_push(L, note->json) : json_decode(L, std::string_view(payload, len), error)) {
       lua_pushvalue(L, -1);
       lua_setfield(L, 1, "json");
       return k == "json" ? 1 : 0;  // json_error stays nil
@@ -40,6 +68,19 @@ int message_index(lua_State* L) {
     lua_setfield(L, 1, "json_error");
     if (k == "json") return 0;
     lua_pushlstring(L, error.data(), error.size());
+    return 1;
+  }
+  if (k == "uns") {
+    const router::Message* shared = shared_message(L);
+    const uns::Annotation* note = shared != nullptr ? shared->uns.get() : nullptr;
+    if (note == nullptr || !note->place) return 0;
+    const uns::Placement& p = *note->place;
+    lua_createtable(L, 0, static_cast<int>(p.levels.size()) + 2);
+    for (const auto& [name, value] : p.levels) set_string(L, name.c_str(), value);
+    set_string(L, "tag", p.tag);
+    set_string(L, "namespace", p.ns);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "uns");
     return 1;
   }
   if (k == "levels") {
@@ -119,10 +160,25 @@ void register_message_metatable(lua_State* L) {
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
+  luaL_newmetatable(L, kSharedMeta);
+  lua_pushcfunction(L, shared_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
 }
 
-void push_message(lua_State* L, const router::Message& m, std::uint64_t received_ms) {
+void push_message(lua_State* L, const router::Message& m, std::uint64_t received_ms,
+                  const router::MessagePtr* shared) {
   lua_createtable(L, 0, 14);
+  if (shared != nullptr && (*shared)->uns) {
+    lua_pushlightuserdata(L, const_cast<char*>(&kSharedKey));
+    void* mem = lua_newuserdata(L, sizeof(router::MessagePtr));
+    new (mem) router::MessagePtr(*shared);
+    luaL_getmetatable(L, kSharedMeta);
+    lua_setmetatable(L, -2);
+    lua_rawset(L, -3);
+  }
   set_string(L, "topic", m.topic);
   set_string(L, "payload", m.payload);
   lua_pushinteger(L, static_cast<int>(m.qos));
@@ -171,6 +227,8 @@ bool read_message(lua_State* L, int index, const router::Message& base, router::
     return false;
   }
   if (!string_field(L, index, "payload", out.payload, present, error, true)) return false;
+  // The namespace's annotation describes base's topic and payload only.
+  if (out.topic != base.topic || out.payload != base.payload) out.uns.reset();
 
   lua_getfield(L, index, "qos");
   if (!lua_isnil(L, -1)) {

@@ -3,7 +3,7 @@
 // A message table has the fields topic, payload, qos, retain, client_id,
 // username, received (unix ms), hops, user_properties (name -> value),
 // content_type, response_topic, correlation_data, expiry (seconds left,
-// read-only). `levels` (the topic split at '/') and `json` (the payload
+// read-only), uns (see push_message). `levels` (the topic split at '/') and `json` (the payload
 // parsed; nil with `json_error` set when it is not JSON) are computed on
 // first access by the shared metatable.
 //
@@ -23,8 +23,12 @@ namespace strata::rules {
 // Registers the message metatable in the registry (once per VM).
 void register_message_metatable(lua_State* L);
 
-// Pushes a new table for `m` (received: unix ms of the call).
-void push_message(lua_State* L, const router::Message& m, std::uint64_t received_ms);
+// Pushes a new table for `m` (received: unix ms of the call). With `shared`
+// (the message as routed) and a namespace annotation on it, `uns` (the
+// topic's ISA-95 levels, `tag` and `namespace`) is available and `json`
+// reuses the payload the namespace parsed while the payload is unchanged.
+void push_message(lua_State* L, const router::Message& m, std::uint64_t received_ms,
+                  const router::MessagePtr* shared = nullptr);
 
 // Reads the table at `index` on top of `base` into `out`. A table payload is
 // encoded as JSON; numbers and booleans become their text. False with

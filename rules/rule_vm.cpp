@@ -465,7 +465,7 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
     pending_.clear();
     lua_State* L = rule.state->lua();
     lua_rawgeti(L, LUA_REGISTRYINDEX, rule.on_message_ref);
-    push_message(L, *msg, received);
+    push_message(L, *msg, received, &msg);
     lua_pushvalue(L, -1);
     lua_insert(L, -3);  // keep the message table below the call
     std::string error;

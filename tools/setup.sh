@@ -3,8 +3,10 @@
 # the toolchain and libraries (apt), the real MQTT peers the integration
 # tests talk to (mosquitto, paho), the bridges' peers and consumers (kcat,
 # confluent-kafka, influxd, victoria-metrics: the tests start them on free
-# ports, never as services), and the npm packages (MQTT.js) into a
-# git-ignored folder (tests/node_modules). Idempotent: when everything is
+# ports, never as services), Chromium for the dashboard's browser tests, the
+# npm packages of the tests (MQTT.js, playwright-core) into a git-ignored
+# folder (tests/node_modules), and the dashboard's libraries (Preact, htm,
+# uPlot) into web/node_modules, copied to web/vendor/. Idempotent: when everything is
 # there it only checks, in well under a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,13 +15,13 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git ccache
   g++ clang libclang-rt-14-dev llvm
   libboost1.81-dev libssl-dev
-  rapidjson-dev liblmdb-dev libluajit-5.1-dev librdkafka-dev
+  rapidjson-dev liblmdb-dev libluajit-5.1-dev librdkafka-dev json-schema-test-suite
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients python3-paho-mqtt python3-pytest python3-yaml
   openssl haproxy
   kcat python3-confluent-kafka influxdb victoria-metrics
   prometheus  # promtool checks /metrics in the admin tests
-  nodejs
+  nodejs chromium
 )
 
 # One dpkg-query for all of them; unknown packages print nothing on stdout
@@ -50,7 +52,27 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages for the integration tests (MQTT.js), kept out of git.
-if [ ! -f tests/node_modules/mqtt/package.json ]; then
+if [ ! -f tests/node_modules/mqtt/package.json ] || [ ! -f tests/node_modules/playwright-core/package.json ]; then
   echo "setup: installing npm packages into tests/node_modules" >&2
   (cd tests && npm install --no-audit --no-fund --silent)
+fi
+
+# The dashboard's libraries: npm into web/node_modules, then the files the
+# page loads into web/vendor/ (both git-ignored), served beside the app and
+# installed with it; nothing is fetched at run time. hooks imports the bare
+# name "preact", which a browser cannot resolve without an import map (an
+# inline script the page's CSP forbids), so the copy imports the file.
+if [ ! -f web/node_modules/uplot/package.json ] || [ ! -f web/node_modules/htm/package.json ] ||
+  [ ! -f web/node_modules/preact/package.json ]; then
+  echo "setup: installing npm packages into web/node_modules" >&2
+  (cd web && npm install --no-audit --no-fund --silent)
+fi
+if [ ! -f web/vendor/uPlot.min.css ] || [ web/package-lock.json -nt web/vendor/uPlot.min.css ]; then
+  mkdir -p web/vendor
+  cp web/node_modules/preact/dist/preact.module.js web/vendor/preact.module.js
+  sed 's|from"preact"|from"./preact.module.js"|g' web/node_modules/preact/hooks/dist/hooks.module.js \
+    >web/vendor/hooks.module.js
+  cp web/node_modules/htm/dist/htm.module.js web/vendor/htm.module.js
+  cp web/node_modules/uplot/dist/uPlot.esm.js web/vendor/uPlot.esm.js
+  cp web/node_modules/uplot/dist/uPlot.min.css web/vendor/uPlot.min.css
 fi

@@ -143,6 +143,7 @@ Server::Server(core::Broker& broker, const std::optional<std::string>& url_overr
   auth_ = std::make_unique<Auth>(config_, broker.config().auth);
   if (config_.enabled() && config_.https()) tls_ = std::make_shared<transport::TlsContext>(config_.listener);
   add_builtin_endpoints(*this);
+  if (auto root = web_root(); !root.empty()) web_ = std::make_unique<StaticFiles>(root);
   broker_.add_reload_hook([this](const config::Config& fresh) {
     // Runs on core 0: the admin state is the admin thread's, so the work is
     // posted there and waited for.
@@ -204,6 +205,9 @@ void Server::start() {
     }
   });
   STRATA_INFO("admin") << "admin API on " << url() << " (auth " << (auth_->open() ? "open" : "login") << ")";
+  if (web_) {
+    STRATA_INFO("admin") << "dashboard on " << url() << "/ from " << web_->root().string();
+  }
 }
 
 void Server::stop() {
@@ -281,6 +285,10 @@ void Server::handle(BeastRequest&& breq, const std::string& remote, Reply reply)
   }
   Router::Match m = api_->router().match(req.method, req.path);
   if (!m.route) {
+    // Paths no route takes, outside /api/, are the dashboard's files.
+    if (web_ && req.method == h::verb::get && m.error == h::status::not_found && !req.path.starts_with("/api/")) {
+      return reply.send(web_->serve(req.path, breq[h::field::if_none_match]));
+    }
     if (m.error == h::status::method_not_allowed) {
       Response r = error_response(m.error, "METHOD_NOT_ALLOWED",
                                   std::string(method_name(req.method)) + " is not allowed on " + req.path +

@@ -35,6 +35,7 @@
 #include "broker/admin/admin_config.hpp"
 #include "broker/admin/api.hpp"
 #include "broker/admin/auth.hpp"
+#include "broker/admin/static_files.hpp"
 
 namespace strata::transport {
 class TlsContext;
@@ -92,6 +93,7 @@ class Server {
   boost::asio::io_context io_;
   std::unique_ptr<Api> api_;
   std::unique_ptr<Auth> auth_;
+  std::unique_ptr<StaticFiles> web_;  // the dashboard (static_files.hpp); null when not found
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
   std::shared_ptr<transport::TlsContext> tls_;
   std::thread thread_;

@@ -119,7 +119,9 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   // client_publish.cpp
   void on_publish(protocol::Publish&& p);
   void on_ack(protocol::Ack&& a);
-  void route(protocol::Publish&& p);
+  // The Message for an accepted PUBLISH, and its routing after the hooks.
+  router::MessagePtr make_message(protocol::Publish&& p);
+  void route(router::MessagePtr msg);
   // Sends `ack` now, or (durability sync) once what it acknowledges is on
   // disk, in the order of the calls.
   void ack_when_durable(protocol::Ack&& ack);

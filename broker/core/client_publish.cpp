@@ -100,29 +100,67 @@ void Client::on_publish(protocol::Publish&& p) {
     outcome = ReasonCode::quota_exceeded;
   }
 
+  // The hooks (namespace contracts, rules ...) run before the message is
+  // acknowledged, since one may refuse it (HookVerdict::reject): MQTT 5
+  // QoS 1/2 then get the hook's reason code and string.
+  router::MessagePtr msg;
+  std::string refusal_reason;
+  bool close_now = false;
+  const QoS qos = p.qos;
+  auto admit = [&] {  // false: not to be routed (dropped or refused)
+    msg = make_message(std::move(p));
+    PublishHook* by = nullptr;
+    HookVerdict verdict = core_.run_hooks(msg, &by);
+    if (verdict == HookVerdict::pass) return true;
+    msg.reset();
+    if (verdict == HookVerdict::reject && by != nullptr) {
+      Refusal r = by->refusal(core_.index());
+      if (version_ == Version::v311) {
+        close_now = r.close_v311;
+      } else if (qos != QoS::at_most_once) {
+        outcome = r.code;
+        refusal_reason = std::move(r.reason);
+      }
+    }
+    return false;
+  };
+  auto ack = [&](PacketType type, std::uint16_t id) {
+    protocol::Ack a{type, id, outcome, {}};
+    // A reason string only if the client wants diagnostics and it fits its
+    // maximum packet size (spec 3.2.2.3.7 / 3.4.2.2.2).
+    if (!refusal_reason.empty() && problem_info_ &&
+        (client_max_packet_ == 0 || refusal_reason.size() + 16 <= client_max_packet_)) {
+      a.properties.reason_string = std::move(refusal_reason);
+    }
+    return a;
+  };
+
   // A full bridge outbox with overflow = "block" (Broker::full_sinks) may
   // refuse the message: then its acknowledgement must wait, so it is sent
   // after routing, in line with the others (see "Blocking sinks" below).
   const bool ack_after_route = store.sync_acks() || core_.broker().full_sinks().load(std::memory_order_relaxed) != 0;
   switch (p.qos) {
     case QoS::at_most_once:
-      if (allowed) route(std::move(p));
+      if (allowed && admit()) route(std::move(msg));
+      if (close_now) return close(false);
       break;
     case QoS::at_least_once: {
+      std::uint16_t id = p.packet_id;
+      if (allowed) admit();
+      if (close_now) return close(false);
       // The acknowledgement goes out before the copies routing produces, so
       // a client subscribed to its own topic sees PUBACK first.
       if (ack_after_route) {  // every ack in line, refusals included
-        std::uint16_t id = p.packet_id;
-        if (allowed) route(std::move(p));
+        if (msg) route(std::move(msg));
         if (!blocked_.empty()) {
-          block(protocol::Ack{PacketType::puback, id, outcome, {}});
+          block(ack(PacketType::puback, id));
           break;
         }
-        ack_when_durable(protocol::Ack{PacketType::puback, id, outcome, {}});
+        ack_when_durable(ack(PacketType::puback, id));
         break;
       }
-      send(protocol::Ack{PacketType::puback, p.packet_id, outcome, {}});
-      if (allowed) route(std::move(p));
+      send(ack(PacketType::puback, id));
+      if (msg) route(std::move(msg));
       force_blocked();
       break;
     }
@@ -140,26 +178,33 @@ void Client::on_publish(protocol::Publish&& p) {
         ack_when_durable(protocol::Ack{PacketType::pubrec, id, outcome, {}});
         break;
       }
+      admit();
+      if (close_now) return close(false);
+      if (protocol::is_error(outcome)) {  // refused by a hook: the id is not kept
+        ack_when_durable(ack(PacketType::pubrec, id));
+        break;
+      }
+      // Accepted (routed, or dropped by a hook): a resend is not routed again.
       received.insert(id);
       store.save_qos2(core_.index(), *session_, id);
       if (ack_after_route) {
-        route(std::move(p));
+        if (msg) route(std::move(msg));
         if (!blocked_.empty()) {
-          block(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+          block(ack(PacketType::pubrec, id));
           break;
         }
-        ack_when_durable(protocol::Ack{PacketType::pubrec, id, outcome, {}});
+        ack_when_durable(ack(PacketType::pubrec, id));
         break;
       }
-      send(protocol::Ack{PacketType::pubrec, id, outcome, {}});
-      route(std::move(p));
+      send(ack(PacketType::pubrec, id));
+      if (msg) route(std::move(msg));
       force_blocked();
       break;
     }
   }
 }
 
-void Client::route(protocol::Publish&& p) {
+router::MessagePtr Client::make_message(protocol::Publish&& p) {
   auto msg = std::make_shared<router::Message>();
   msg->topic = std::move(p.topic);
   msg->payload = std::move(p.payload);
@@ -177,10 +222,14 @@ void Client::route(protocol::Publish&& p) {
   out.response_topic = std::move(in.response_topic);
   out.correlation_data = std::move(in.correlation_data);
   out.user_properties = std::move(in.user_properties);
+  return msg;
+}
+
+void Client::route(router::MessagePtr msg) {
   congested_.clear();
   blocked_.clear();
   const bool qos0 = msg->qos == QoS::at_most_once;
-  core_.publish(std::move(msg), handle_.get(), &congested_, qos0 ? nullptr : &blocked_);
+  core_.route_accepted(std::move(msg), handle_.get(), &congested_, qos0 ? nullptr : &blocked_);
   if (!congested_.empty()) hold_for(congested_);
 }
 

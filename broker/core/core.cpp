@@ -91,12 +91,23 @@ void Core::disconnect_all() {
 // ---------------------------------------------------------------------------
 // Publish path
 
-void Core::publish(router::MessagePtr msg, const SessionHandle* publisher, std::vector<SessionRef>* congested,
-                   std::vector<session::BlockedDelivery>* blocked) {
-  for (PublishHook* hook : broker_.hooks()) {
-    if (hook->on_publish(msg, index_) == HookVerdict::drop) return;
-  }
+void Core::publish(router::MessagePtr msg, const SessionHandle* publisher, std::vector<SessionRef>* congested) {
+  if (run_hooks(msg) != HookVerdict::pass) return;
+  route_accepted(std::move(msg), publisher, congested);
+}
 
+HookVerdict Core::run_hooks(router::MessagePtr& msg, PublishHook** rejected_by) {
+  for (PublishHook* hook : broker_.hooks()) {
+    HookVerdict v = hook->on_publish(msg, index_);
+    if (v == HookVerdict::pass) continue;
+    if (v == HookVerdict::reject && rejected_by != nullptr) *rejected_by = hook;
+    return v;
+  }
+  return HookVerdict::pass;
+}
+
+void Core::route_accepted(router::MessagePtr msg, const SessionHandle* publisher, std::vector<SessionRef>* congested,
+                          std::vector<session::BlockedDelivery>* blocked) {
   if (msg->retain) {
     retained_.set(msg);
     // $SYS values are published afresh by every broker run.

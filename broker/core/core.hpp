@@ -28,6 +28,7 @@
 
 #include "broker/core/connection_quota.hpp"
 #include "broker/core/session_info.hpp"
+#include "broker/core/publish_hook.hpp"
 #include "broker/core/stats.hpp"
 #include "broker/router/retained_index.hpp"
 #include "broker/router/topic_trie.hpp"
@@ -68,11 +69,19 @@ class Core {
   // Routes an accepted message: retained index, hooks, matching subscribers.
   // With `congested`, appends the online sessions whose backlog this
   // message took to the hold level (the publisher should wait for them).
+  void publish(router::MessagePtr msg, const session::SessionHandle* publisher,
+               std::vector<session::SessionRef>* congested = nullptr);
+  // publish() in two steps, for a client's PUBLISH whose acknowledgement
+  // depends on the hooks (a namespace contract may refuse it): run_hooks,
+  // then — unless the verdict is drop or reject — route_accepted.
+  // `rejected_by` is set to the hook that rejected.
+  HookVerdict run_hooks(router::MessagePtr& msg, PublishHook** rejected_by = nullptr);
   // With `blocked`, a delivery a full sink refused (DeliverySink::accept)
   // is appended there for the publisher to hold; without, it is refused
   // for good (counted by the sink).
-  void publish(router::MessagePtr msg, const session::SessionHandle* publisher,
-               std::vector<session::SessionRef>* congested = nullptr, std::vector<session::BlockedDelivery>* blocked = nullptr);
+  void route_accepted(router::MessagePtr msg, const session::SessionHandle* publisher,
+                      std::vector<session::SessionRef>* congested = nullptr,
+                      std::vector<session::BlockedDelivery>* blocked = nullptr);
   // Delivers to a session that lives here, or forwards it to its core.
   void deliver(const session::SessionRef& to, session::Delivery&& d);
   // Queues `d` for session `s` (which lives here) within the queue limits,

@@ -10,6 +10,10 @@
 
 #include "broker/protocol/packet.hpp"
 
+namespace strata::uns {
+struct Annotation;  // broker/uns/annotation.hpp
+}
+
 namespace strata::router {
 
 struct Message {
@@ -27,6 +31,14 @@ struct Message {
   // How many times a rule republished to get here: 0 for a client's
   // message. The rule engine stops a chain at its hop limit (loop guard).
   std::uint8_t hops = 0;
+  // What the namespace hook (broker/uns/) found on the publishing core: the
+  // topic's ISA-95 place and the payload parsed as JSON, which the rules
+  // reuse instead of parsing again. Null when the namespace is off or the
+  // message was neither governed nor parsed (no cost then). `mutable`: the
+  // hook attaches it to the message it was handed, on the publishing core,
+  // before the message is routed or seen by another thread; it is never
+  // changed afterwards. A copy whose topic or payload differs must reset it.
+  mutable std::shared_ptr<const uns::Annotation> uns;
 };
 
 using MessagePtr = std::shared_ptr<const Message>;

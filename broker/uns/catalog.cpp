@@ -1,0 +1,129 @@
+#include "broker/uns/catalog.hpp"
+
+#include <cmath>
+
+#include "broker/router/message.hpp"
+
+namespace strata::uns {
+
+void Rate::add(std::uint64_t dt_ms, float tau_s) {
+  value = at(dt_ms, tau_s) + 1.0f / tau_s;
+}
+
+float Rate::at(std::uint64_t dt_ms, float tau_s) const {
+  return value * std::exp(-static_cast<float>(dt_ms) / 1000.0f / tau_s);
+}
+
+CatalogEntry& Catalog::touch(std::string_view topic, bool& created) {
+  auto it = map_.find(topic);
+  if (it != map_.end()) {
+    created = false;
+    CatalogEntry& e = it->second;
+    if (newest_ != &e) {
+      unlink(e);
+      push_front(e);
+    }
+    return e;
+  }
+  created = true;
+  while (map_.size() >= max_topics_ && oldest_ != nullptr) evict_oldest();
+  auto [pos, inserted] = map_.try_emplace(std::string(topic));
+  CatalogEntry& e = pos->second;
+  e.topic = &pos->first;
+  push_front(e);
+  return e;
+}
+
+const CatalogEntry* Catalog::find(std::string_view topic) const {
+  auto it = map_.find(topic);
+  return it == map_.end() ? nullptr : &it->second;
+}
+
+void Catalog::set_max_topics(std::uint64_t n) {
+  max_topics_ = n;
+  while (map_.size() > max_topics_ && oldest_ != nullptr) evict_oldest();
+}
+
+void Catalog::unlink(CatalogEntry& e) {
+  (e.newer ? e.newer->older : newest_) = e.older;
+  (e.older ? e.older->newer : oldest_) = e.newer;
+  e.newer = e.older = nullptr;
+}
+
+void Catalog::push_front(CatalogEntry& e) {
+  e.older = newest_;
+  e.newer = nullptr;
+  if (newest_ != nullptr) newest_->newer = &e;
+  newest_ = &e;
+  if (oldest_ == nullptr) oldest_ = &e;
+}
+
+void Catalog::evict_oldest() {
+  CatalogEntry* e = oldest_;
+  unlink(*e);
+  std::string_view key = *e->topic;
+  map_.erase(map_.find(key));
+  ++evicted_;
+}
+
+std::shared_ptr<const InferredSchema> Catalog::intern(InferredSchema&& s) {
+  auto it = schemas_.find(s.hash);
+  if (it != schemas_.end() && it->second->fields == s.fields) return it->second;
+  auto shared = std::make_shared<const InferredSchema>(std::move(s));
+  // Bounded: past this many distinct schemas, new ones are not shared.
+  if (schemas_.size() < 100'000 && it == schemas_.end()) schemas_.emplace(shared->hash, shared);
+  return shared;
+}
+
+int Catalog::record(CatalogEntry& e, const router::Message& m, const rapidjson::Value* doc, std::uint64_t now_ms,
+                    std::uint32_t value_bytes) {
+  std::uint64_t dt = e.count == 0 || now_ms < e.last_ms ? 0 : now_ms - e.last_ms;
+  if (e.count == 0) e.first_ms = now_ms;
+  e.last_ms = now_ms;
+  ++e.count;
+  e.rate_fast.add(dt, 10.0f);
+  e.rate_slow.add(dt, 300.0f);
+  e.size = static_cast<std::uint32_t>(m.payload.size());
+  e.qos = static_cast<std::uint8_t>(m.qos);
+  e.retain = m.retain;
+  e.truncated = m.payload.size() > value_bytes;
+  e.value.assign(m.payload.data(), std::min<std::size_t>(m.payload.size(), value_bytes));
+  if (e.publisher != m.publisher) e.publisher = m.publisher;
+  if (!(e.user_properties == m.properties.user_properties)) e.user_properties = m.properties.user_properties;
+
+  std::uint64_t hash;
+  std::uint8_t plain = 0;
+  if (doc != nullptr) {
+    hash = shape_hash(*doc);
+    e.kind = doc->IsObject() ? t_object : doc->IsArray() ? t_array : 0;
+    if (e.kind == 0) e.kind = infer(*doc).fields[0].types;
+  } else {
+    plain = plain_kind(m.payload);
+    hash = plain_hash(plain);
+    e.kind = plain;
+  }
+  if (!e.versions.empty() && e.versions[e.current].schema->hash == hash) {
+    SchemaVersion& v = e.versions[e.current];
+    v.last_ms = now_ms;
+    ++v.count;
+    return -1;
+  }
+  for (std::uint32_t i = 0; i < e.versions.size(); ++i) {
+    if (e.versions[i].schema->hash == hash) {  // back to a schema seen before: not drift
+      e.current = i;
+      e.versions[i].last_ms = now_ms;
+      ++e.versions[i].count;
+      return -1;
+    }
+  }
+  SchemaVersion v;
+  v.schema = intern(doc != nullptr ? infer(*doc) : infer_plain(plain));
+  v.first_ms = v.last_ms = now_ms;
+  v.count = 1;
+  if (e.versions.size() >= kMaxVersions) e.versions.erase(e.versions.begin());
+  e.versions.push_back(std::move(v));
+  e.current = static_cast<std::uint32_t>(e.versions.size() - 1);
+  return static_cast<int>(e.current);
+}
+
+}  // namespace strata::uns

@@ -1,0 +1,17 @@
+// The namespace's endpoints on the admin server (/api/v1/namespace,
+// /topics, /contracts) and its /metrics families. Handlers gather each
+// core's catalog on that core (admin::Api::gather), merge on the admin
+// thread and answer with the pure queries of catalog_query.hpp.
+#pragma once
+
+namespace strata::admin {
+class Api;
+}
+
+namespace strata::uns {
+
+class NamespaceHook;
+
+void add_uns_api(admin::Api& api, NamespaceHook& hook);
+
+}  // namespace strata::uns
