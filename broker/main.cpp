@@ -20,6 +20,7 @@
 #include "plugins/plugin_config.hpp"
 #include "plugins/plugin_host.hpp"
 #include "rules/rule_engine.hpp"
+#include "rules/rules_api.hpp"
 #include "rules/rules_test.hpp"
 
 int main(int argc, char** argv) {
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
     bridges::add_bridge_api(admin.api(), bridges);  // /api/v1/bridges, strata_bridge_* metrics
     uns::add_uns_api(admin.api(), *namespace_hook);
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
+    rules::add_rules_api(admin.api(), engine.get());          // /api/v1/rules
     admin.start();
     bridges.start();
     int rc = broker.run();

@@ -5,6 +5,7 @@
 #include "broker/store/records.hpp"
 
 #include "broker/protocol/properties_codec.hpp"
+#include "broker/protocol/record_fields.hpp"
 #include "broker/protocol/wire.hpp"
 
 namespace strata::store {
@@ -17,58 +18,29 @@ namespace {
 
 constexpr std::uint8_t record_version = 1;
 
-void put_u64(std::string& out, std::uint64_t v) {
-  wire::put_u32(out, static_cast<std::uint32_t>(v >> 32));
-  wire::put_u32(out, static_cast<std::uint32_t>(v));
-}
-
-void put_bytes(std::string& out, std::string_view s) {
-  wire::put_u32(out, static_cast<std::uint32_t>(s.size()));
-  out.append(s);
-}
-
-std::uint64_t get_u64(wire::WireReader& r) {
-  std::uint64_t hi = r.u32();
-  return (hi << 32) | r.u32();
-}
-
-std::string get_bytes(wire::WireReader& r) {
-  std::uint32_t n = r.u32();
-  if (!r.ok()) return {};
-  if (n > r.remaining()) {
-    r.fail(protocol::ReasonCode::malformed_packet, "length beyond record");
-    return {};
-  }
-  return r.sub(n).rest();
-}
-
-wire::WireReader reader(std::string_view v) {
-  return wire::WireReader({reinterpret_cast<const std::uint8_t*>(v.data()), v.size()});
-}
-
 std::uint8_t options_byte(const protocol::SubscribeOptions& o) {
   return static_cast<std::uint8_t>(static_cast<std::uint8_t>(o.max_qos) | (o.no_local ? 4 : 0) |
                                    (o.retain_as_published ? 8 : 0) | (o.retain_handling << 4));
 }
 
 void append_message(std::string& out, const router::Message& m) {
-  put_bytes(out, m.topic);
-  put_bytes(out, m.payload);
+  wire::put_bytes32(out, m.topic);
+  wire::put_bytes32(out, m.payload);
   wire::put_u8(out, static_cast<std::uint8_t>(m.qos));
   wire::put_u8(out, m.retain ? 1 : 0);
-  put_u64(out, m.expires_at_ms);
-  put_bytes(out, m.publisher);
+  wire::put_u64(out, m.expires_at_ms);
+  wire::put_bytes32(out, m.publisher);
   protocol::encode_properties(m.properties, PropertyContext::publish, out);
 }
 
 bool read_message(wire::WireReader& r, router::Message& m) {
-  m.topic = get_bytes(r);
-  m.payload = get_bytes(r);
+  m.topic = wire::get_bytes32(r);
+  m.payload = wire::get_bytes32(r);
   std::uint8_t qos = r.u8();
   m.qos = static_cast<QoS>(qos > 2 ? 0 : qos);
   m.retain = r.u8() != 0;
-  m.expires_at_ms = get_u64(r);
-  m.publisher = get_bytes(r);
+  m.expires_at_ms = wire::get_u64(r);
+  m.publisher = wire::get_bytes32(r);
   protocol::decode_properties(r, PropertyContext::publish, m.properties);
   return r.ok() && qos <= 2;
 }
@@ -93,7 +65,7 @@ std::string session_prefix(std::string_view client_id) { return key_with(client_
 
 std::string message_key(std::string_view client_id, std::uint64_t seq) {
   std::string k = key_with(client_id, 8);
-  put_u64(k, seq);
+  wire::put_u64(k, seq);
   return k;
 }
 
@@ -116,19 +88,19 @@ std::string encode_session(const session::Session& s, std::uint64_t deadline_ms)
   wire::put_u8(out, record_version);
   wire::put_u8(out, static_cast<std::uint8_t>(s.version));
   wire::put_u32(out, s.expiry_interval);
-  put_u64(out, deadline_ms);
-  put_bytes(out, s.username);
+  wire::put_u64(out, deadline_ms);
+  wire::put_bytes32(out, s.username);
   wire::put_u8(out, s.will ? 1 : 0);
   if (s.will) {
-    put_bytes(out, s.will->topic);
-    put_bytes(out, s.will->payload);
+    wire::put_bytes32(out, s.will->topic);
+    wire::put_bytes32(out, s.will->payload);
     wire::put_u8(out, static_cast<std::uint8_t>(s.will->qos));
     wire::put_u8(out, s.will->retain ? 1 : 0);
     protocol::encode_properties(s.will->properties, PropertyContext::will, out);
   }
   wire::put_u32(out, static_cast<std::uint32_t>(s.subscriptions.size()));
   for (const auto& [filter, sub] : s.subscriptions) {
-    put_bytes(out, filter);
+    wire::put_bytes32(out, filter);
     wire::put_u8(out, options_byte(sub.options));
     wire::put_u32(out, sub.identifier);
   }
@@ -136,19 +108,19 @@ std::string encode_session(const session::Session& s, std::uint64_t deadline_ms)
 }
 
 bool decode_session(std::string_view key, std::string_view value, SessionRecord& out) {
-  auto r = reader(value);
+  auto r = wire::record_reader(value);
   if (r.u8() != record_version) return false;
   out.client_id = std::string(key);
   std::uint8_t v = r.u8();
   if (v != 4 && v != 5) return false;
   out.version = static_cast<protocol::Version>(v);
   out.expiry_interval = r.u32();
-  out.deadline_ms = get_u64(r);
-  out.username = get_bytes(r);
+  out.deadline_ms = wire::get_u64(r);
+  out.username = wire::get_bytes32(r);
   if (r.u8() != 0) {
     protocol::Will w;
-    w.topic = get_bytes(r);
-    w.payload = get_bytes(r);
+    w.topic = wire::get_bytes32(r);
+    w.payload = wire::get_bytes32(r);
     std::uint8_t qos = r.u8();
     if (qos > 2) return false;
     w.qos = static_cast<QoS>(qos);
@@ -158,7 +130,7 @@ bool decode_session(std::string_view key, std::string_view value, SessionRecord&
   }
   std::uint32_t n = r.u32();
   for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
-    std::string filter = get_bytes(r);
+    std::string filter = wire::get_bytes32(r);
     std::uint8_t o = r.u8();
     session::StoredSubscription sub;
     if ((o & 3) > 2) return false;
@@ -181,8 +153,8 @@ std::string encode_delivery(const session::Delivery& d, std::uint8_t state, std:
   wire::put_u8(out, d.retain ? 1 : 0);
   wire::put_u32(out, static_cast<std::uint32_t>(d.identifiers.size()));
   for (std::uint32_t id : d.identifiers) wire::put_u32(out, id);
-  put_bytes(out, d.share_group);
-  put_bytes(out, d.share_filter);
+  wire::put_bytes32(out, d.share_group);
+  wire::put_bytes32(out, d.share_filter);
   bool with_message = d.msg != nullptr && state != 3;
   wire::put_u8(out, with_message ? 1 : 0);
   if (with_message) append_message(out, *d.msg);
@@ -190,7 +162,7 @@ std::string encode_delivery(const session::Delivery& d, std::uint8_t state, std:
 }
 
 bool decode_delivery(std::string_view value, DeliveryRecord& out) {
-  auto r = reader(value);
+  auto r = wire::record_reader(value);
   if (r.u8() != record_version) return false;
   out.state = r.u8();
   out.packet_id = r.u16();
@@ -202,8 +174,8 @@ bool decode_delivery(std::string_view value, DeliveryRecord& out) {
   std::uint32_t n = r.u32();
   if (n > r.remaining() / 4) return false;
   for (std::uint32_t i = 0; i < n; ++i) d.identifiers.push_back(r.u32());
-  d.share_group = get_bytes(r);
-  d.share_filter = get_bytes(r);
+  d.share_group = wire::get_bytes32(r);
+  d.share_filter = wire::get_bytes32(r);
   if (r.u8() != 0) {
     auto m = std::make_shared<router::Message>();
     if (!read_message(r, *m)) return false;
@@ -222,7 +194,7 @@ std::string encode_message(const router::Message& m) {
 }
 
 bool decode_message(std::string_view value, router::Message& out) {
-  auto r = reader(value);
+  auto r = wire::record_reader(value);
   return read_message(r, out) && r.at_end();
 }
 

@@ -7,6 +7,7 @@ can be checked of the Dockerfile and the compose file without a container
 engine.
 """
 
+import json
 import os
 import re
 import shutil
@@ -62,7 +63,7 @@ def stop(proc):
 
 
 def test_install_layout_with_paths_for_the_prefix(prefix):
-    for rel in ("bin/strata", "bin/strata-passwd", "etc/strata/strata.toml", "etc/strata/rules",
+    for rel in ("bin/strata", "bin/strata-passwd", "bin/strata-ctl", "etc/strata/strata.toml", "etc/strata/rules",
                 "include/strata/plugin.h", "lib/strata/plugins/auth_file.so", "lib/strata/plugins/audit_log.so",
                 "lib/strata/plugins/stamp.so", "share/strata/systemd/strata.service",
                 "share/strata/plugins/examples/auth_file/auth_file.c"):
@@ -269,19 +270,27 @@ def test_runtime_stage_installs_the_libraries_ldd_needs():
     assert listed == needed, "Dockerfile runtime packages %s, ldd needs %s" % (sorted(listed), sorted(needed))
 
 
-def test_healthcheck_script_against_a_running_broker(tmp_path):
+def test_healthcheck_command_against_a_running_broker(tmp_path):
+    """The image's HEALTHCHECK is `strata-ctl status` (installed next to
+    strata): 0 while the admin API answers, 1 once the broker is gone."""
+    runtime = dict(dockerfile_stages()[1]["lines"])
+    command = json.loads(runtime["HEALTHCHECK"].split(" CMD ", 1)[1])
+    assert command[0] == "strata-ctl" and command[-1] == "status"
     b = brokerproc.Broker(tmp_path, {})
     b.start()
+    env = dict(os.environ, STRATA_URL=b.admin_url, HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
+               PATH=os.path.dirname(brokerproc.strata_bin()) + ":/usr/bin:/bin")
+    env.pop("STRATA_TOKEN", None)
+    env.pop("STRATA_API_KEY", None)
     try:
-        env = dict(os.environ, STRATA_HEALTH_PORT=str(b.port), PATH="/usr/bin:/bin")
-        r = subprocess.run([os.path.join(REPO, "etc", "docker", "healthcheck.sh")], env=env, capture_output=True,
-                           timeout=30)
+        r = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("version: ")
     finally:
         b.stop()
-    r = subprocess.run([os.path.join(REPO, "etc", "docker", "healthcheck.sh")], capture_output=True, timeout=30,
-                       env=dict(os.environ, STRATA_HEALTH_PORT=str(b.port), PATH="/usr/bin:/bin"))
-    assert r.returncode != 0
+    r = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert r.stderr == "strata-ctl: cannot connect to %s: Connection refused\n" % b.admin_url
 
 
 def test_compose_file_is_valid_and_names_existing_configs():
