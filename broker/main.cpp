@@ -20,6 +20,7 @@
 #include "plugins/plugin_config.hpp"
 #include "plugins/plugin_host.hpp"
 #include "rules/rule_engine.hpp"
+#include "rules/rule_metrics.hpp"
 #include "rules/rules_api.hpp"
 #include "rules/rules_test.hpp"
 
@@ -125,6 +126,9 @@ int main(int argc, char** argv) {
     // here, before start() (see broker/admin/api.hpp).
     admin::Server admin(broker, cmd.admin_url);
     if (hist) historian::add_history_api(admin.api(), *hist);
+    if (engine) {
+      admin.api().add_metrics([&engine](admin::MetricsWriter& m) { rules::write_rule_metrics(m, engine->stats()); });
+    }
     bridges::add_bridge_api(admin.api(), bridges);  // /api/v1/bridges, strata_bridge_* metrics
     uns::add_uns_api(admin.api(), *namespace_hook);
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins

@@ -57,6 +57,8 @@ class RuleEngine final : public core::PublishHook {
   // Loads the rules and starts the timers. Call before Broker::run().
   void start();
   core::HookVerdict on_publish(router::MessagePtr& msg, unsigned core) override;
+  // Per-rule counters (thread-safe to read: relaxed atomics, a locked registry).
+  const RuleStatsRegistry& stats() const noexcept { return stats_; }
 
   // --- for the admin API (rules_api.hpp) ---------------------------------
   const config::Rules& config() const noexcept { return config_; }

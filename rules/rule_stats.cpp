@@ -22,6 +22,7 @@ std::uint64_t LatencyHistogram::upper_bound_us(std::size_t bucket) noexcept {
 void LatencyHistogram::record(std::uint64_t ns) noexcept {
   auto& b = buckets_[bucket_of(ns / 1000)];
   b.store(b.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  sum_ns_.store(sum_ns_.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
 }
 
 void LatencyHistogram::add_to(std::array<std::uint64_t, kBuckets>& sum) const noexcept {
@@ -78,6 +79,13 @@ RuleTotals RuleCounters::totals() const {
   t.disabled = disabled();
   t.paused = paused();
   return t;
+}
+
+void RuleCounters::latency(std::array<std::uint64_t, LatencyHistogram::kBuckets>& hist, std::uint64_t& sum_ns) const {
+  for (const PerCore& c : cores_) {
+    c.latency.add_to(hist);
+    sum_ns += c.latency.sum_ns();
+  }
 }
 
 std::shared_ptr<RuleCounters> RuleStatsRegistry::get(const std::string& name) {

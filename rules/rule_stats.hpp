@@ -28,6 +28,8 @@ class LatencyHistogram {
   static constexpr std::size_t kBuckets = 100;
   void record(std::uint64_t ns) noexcept;
   void add_to(std::array<std::uint64_t, kBuckets>& sum) const noexcept;
+  // Total time recorded, in ns (for /metrics' histogram _sum).
+  std::uint64_t sum_ns() const noexcept { return sum_ns_.load(std::memory_order_relaxed); }
   // The upper bound, in µs, of the bucket holding quantile q of `counts`.
   static std::uint64_t quantile_us(const std::array<std::uint64_t, kBuckets>& counts, double q) noexcept;
   static std::size_t bucket_of(std::uint64_t us) noexcept;
@@ -35,6 +37,7 @@ class LatencyHistogram {
 
  private:
   std::array<std::atomic<std::uint32_t>, kBuckets> buckets_{};
+  std::atomic<std::uint64_t> sum_ns_{0};
 };
 
 struct RuleTotals {
@@ -73,6 +76,8 @@ class RuleCounters {
   // A new version of the rule was loaded: it runs again, with a clean slate.
   void enable();
   RuleTotals totals() const;
+  // The call-time histogram summed over the cores, and its total in ns.
+  void latency(std::array<std::uint64_t, LatencyHistogram::kBuckets>& hist, std::uint64_t& sum_ns) const;
 
  private:
   std::vector<PerCore> cores_;

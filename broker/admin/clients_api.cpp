@@ -31,6 +31,32 @@ void gather_sessions(Api& api, std::function<void(Sessions)> done) {
                        });
 }
 
+// One page of the sessions `filter` accepts, sorted by client id: each
+// core copies out only its first page*limit matches, and the page is cut
+// from their merge here; `count` is every match.
+void gather_page(Api& api, const Paging& p, core::SessionFilter filter,
+                 std::function<void(Sessions page, std::size_t count)> done) {
+  const auto keep = static_cast<std::size_t>(p.page) * static_cast<std::size_t>(p.limit);
+  api.gather<core::SessionPage>(
+      [filter = std::move(filter), keep](core::Core& c) { return c.inspect_sessions(filter, keep); },
+      [done = std::move(done), p](std::vector<core::SessionPage> per_core) {
+        Sessions all;
+        std::size_t count = 0;
+        for (auto& part : per_core) {
+          count += part.matched;
+          for (auto& s : part.items) all.push_back(std::move(s));
+        }
+        std::sort(all.begin(), all.end(),
+                  [](const SessionInfo& a, const SessionInfo& b) { return a.client_id < b.client_id; });
+        const auto first = static_cast<std::size_t>(p.page - 1) * static_cast<std::size_t>(p.limit);
+        Sessions page;
+        for (std::size_t i = first; i < all.size() && page.size() < static_cast<std::size_t>(p.limit); ++i) {
+          page.push_back(std::move(all[i]));
+        }
+        done(std::move(page), count);
+      });
+}
+
 // The one session of `id`, from the core the registry says owns it.
 void find_session(Api& api, const std::string& id, std::function<void(std::optional<SessionInfo>)> done) {
   api.gather<Sessions>([id](core::Core& c) { return c.inspect_sessions(&id); },
@@ -142,15 +168,18 @@ void add_clients_api(Server& server) {
             auto connected = req.bool_arg("connected");
             auto proto = req.arg("proto");
             if (proto && *proto != "5" && *proto != "3.1.1") throw Error::bad_request("proto must be 5 or 3.1.1");
-            gather_sessions(api, [=](Sessions all) {
-              // Connected clients by default; connected=false lists the offline sessions.
-              bool want_connected = connected.value_or(true);
-              std::erase_if(all, [&](const SessionInfo& s) {
-                return s.connected != want_connected || (clientid && s.client_id.find(*clientid) == std::string::npos) ||
-                       (username && s.username != *username) || (ip && host_of(s.address) != *ip) ||
-                       (proto && proto_name(s.version) != *proto);
-              });
-              reply.json(page_json(p, all.size(), [&](JsonWriter& w, std::size_t i) { write_session(w, all[i], false); }));
+            // Connected clients by default; connected=false lists the offline sessions.
+            const bool want_connected = connected.value_or(true);
+            auto filter = [=](const core::SessionBrief& s) {
+              return s.connected == want_connected &&
+                     !(clientid && s.client_id.find(*clientid) == std::string::npos) &&
+                     !(username && s.username != *username) && !(ip && host_of(s.address) != *ip) &&
+                     !(proto && proto_name(s.version) != *proto);
+            };
+            gather_page(api, p, filter, [p, reply](Sessions page, std::size_t count) {
+              // page_json counts from the list's start; `page` holds only this page.
+              const std::size_t first = p.begin(count);
+              reply.json(page_json(p, count, [&](JsonWriter& w, std::size_t i) { write_session(w, page[i - first], false); }));
             });
           },
           "Connected clients (filters: clientid substring, username, ip, connected, proto); paged");
@@ -198,12 +227,14 @@ void add_clients_api(Server& server) {
             Paging p = Paging::from(req);
             auto clientid = req.arg("clientid");
             auto connected = req.bool_arg("connected");
-            gather_sessions(api, [=](Sessions all) {
-              std::erase_if(all, [&](const SessionInfo& s) {
-                return (connected && s.connected != *connected) ||
-                       (clientid && s.client_id.find(*clientid) == std::string::npos);
-              });
-              reply.json(page_json(p, all.size(), [&](JsonWriter& w, std::size_t i) { write_session(w, all[i], false); }));
+            auto filter = [=](const core::SessionBrief& s) {
+              return !(connected && s.connected != *connected) &&
+                     !(clientid && s.client_id.find(*clientid) == std::string::npos);
+            };
+            gather_page(api, p, filter, [p, reply](Sessions page, std::size_t count) {
+              // page_json counts from the list's start; `page` holds only this page.
+              const std::size_t first = p.begin(count);
+              reply.json(page_json(p, count, [&](JsonWriter& w, std::size_t i) { write_session(w, page[i - first], false); }));
             });
           },
           "Sessions, online and offline (expiry, queued count); filters: clientid substring, connected; paged");

@@ -14,5 +14,6 @@ void add_auth_api(Server& server);     // auth_api.cpp: /login, /logout
 void add_clients_api(Server& server);  // clients_api.cpp: /clients, /sessions, /subscriptions
 void add_retained_api(Server& server); // retained_api.cpp: /retained, /publish
 void add_config_api(Server& server);   // config_api.cpp: /config, /reload
+void add_docs_api(Server& server);     // docs_api.cpp: /openapi.json, /routes
 
 }  // namespace strata::admin

@@ -1,5 +1,9 @@
 // GET /api/v1/status, GET /api/v1/stats and GET /metrics.
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "broker/admin/endpoints.hpp"
 #include "broker/admin/server.hpp"
@@ -64,6 +68,46 @@ struct Rates {
     sent = t.sent;
   }
 };
+
+// The families labelled by QoS and by listener: per-core counters summed
+// here at scrape time (the cores only ever touch their own).
+void write_by_qos_and_listener(MetricsWriter& m, core::Broker& b) {
+  auto get = [](const auto& a) { return a.load(std::memory_order_relaxed); };
+  std::uint64_t in[3]{}, out[3]{}, bin[3]{}, bout[3]{};
+  const std::size_t nl = b.config().listeners.size();
+  std::vector<std::uint64_t> connects(nl);
+  std::vector<std::int64_t> connected(nl);
+  for (unsigned c = 0; c < b.core_count(); ++c) {
+    const core::Stats& s = b.core(c).stats();
+    for (std::size_t q = 0; q < 3; ++q) {
+      in[q] += get(s.received_by_qos[q]);
+      out[q] += get(s.sent_by_qos[q]);
+      bin[q] += get(s.payload_received_by_qos[q]);
+      bout[q] += get(s.payload_sent_by_qos[q]);
+    }
+    for (std::size_t i = 0; i < nl && i < s.listener_count(); ++i) {
+      connects[i] += get(s.listener(i).connects);
+      connected[i] += get(s.listener(i).connected);
+    }
+  }
+  static constexpr std::string_view qos_name[3] = {"0", "1", "2"};
+  auto by_qos = [&](std::string_view name, std::string_view help, const std::uint64_t (&v)[3]) {
+    m.family(name, "counter", help);
+    for (std::size_t q = 0; q < 3; ++q) m.sample(name, v[q], {{"qos", qos_name[q]}});
+  };
+  by_qos("strata_messages_received_total", "PUBLISH packets received from clients, by QoS", in);
+  by_qos("strata_messages_sent_total", "PUBLISH packets sent to clients, by QoS", out);
+  by_qos("strata_payload_bytes_received_total", "Payload bytes of the PUBLISH packets received, by QoS", bin);
+  by_qos("strata_payload_bytes_sent_total", "Payload bytes of the PUBLISH packets sent, by QoS", bout);
+  std::vector<std::string> names;
+  for (const auto& l : b.config().listeners) names.push_back(l.name());
+  m.family("strata_listener_connections", "gauge", "Connected MQTT clients, by listener");
+  for (std::size_t i = 0; i < nl; ++i) {
+    m.sample("strata_listener_connections", std::max<std::int64_t>(connected[i], 0), {{"listener", names[i]}});
+  }
+  m.family("strata_listener_connects_total", "counter", "Successful CONNECTs (CONNACK 0), by listener");
+  for (std::size_t i = 0; i < nl; ++i) m.sample("strata_listener_connects_total", connects[i], {{"listener", names[i]}});
+}
 
 }  // namespace
 
@@ -174,10 +218,9 @@ void add_status_api(Server& server) {
                   m.gauge("strata_subscriptions", "Subscriptions (topic filters of all sessions)",
                           static_cast<double>(r.subscriptions));
                   m.gauge("strata_retained_messages", "Retained messages", static_cast<double>(r.retained));
-                  m.counter("strata_messages_received_total", "PUBLISH packets received from clients", t.received);
-                  m.counter("strata_messages_sent_total", "PUBLISH packets sent to clients", t.sent);
-                  m.counter("strata_bytes_received_total", "Bytes received from clients", t.bytes_in);
-                  m.counter("strata_bytes_sent_total", "Bytes sent to clients", t.bytes_out);
+                  write_by_qos_and_listener(m, broker);
+                  m.counter("strata_bytes_received_total", "Bytes received from clients (all packets)", t.bytes_in);
+                  m.counter("strata_bytes_sent_total", "Bytes sent to clients (all packets)", t.bytes_out);
                   m.family("strata_messages_dropped_total", "counter", "Messages dropped, by reason");
                   m.sample("strata_messages_dropped_total", t.queue_dropped, {{"reason", "queue_full"}});
                   m.sample("strata_messages_dropped_total", t.queue_refused, {{"reason", "queue_full_qos12"}});
@@ -195,6 +238,22 @@ void add_status_api(Server& server) {
                   m.counter("strata_store_fsyncs_total", "Store fsyncs", get(sc.fsyncs));
                   m.family("strata_store_commit_seconds_total", "counter", "Time spent in store write transactions");
                   m.sample("strata_store_commit_seconds_total", static_cast<double>(get(sc.commit_us)) / 1e6);
+                  {
+                    // The same commits as commit_us, bucketed by the writer.
+                    constexpr auto& bounds_us = store::WriterCounters::kCommitBoundsUs;
+                    std::array<double, bounds_us.size()> bounds{};
+                    std::array<std::uint64_t, bounds_us.size()> cumulative{};
+                    std::uint64_t count = 0;
+                    for (std::size_t i = 0; i < sc.commit_le_us.size(); ++i) {
+                      count += get(sc.commit_le_us[i]);
+                      if (i < bounds.size()) {
+                        bounds[i] = static_cast<double>(bounds_us[i]) / 1e6;
+                        cumulative[i] = count;
+                      }
+                    }
+                    m.histogram("strata_store_commit_duration_seconds", "Store write transactions by duration",
+                                bounds, cumulative, count, static_cast<double>(get(sc.commit_us)) / 1e6);
+                  }
                   m.gauge("strata_store_map_size_bytes", "Size of the store's memory map",
                           static_cast<double>(get(sc.map_size)));
                   m.gauge("strata_store_map_used_bytes", "Bytes of the store's map in use",

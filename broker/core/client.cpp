@@ -58,6 +58,35 @@ std::string Client::listener_name() const {
   return stream_->listener() != nullptr ? stream_->listener()->name() : std::string();
 }
 
+void Client::count_connected() {
+  Stats& stats = core_.stats();
+  stats.clients_connected.fetch_add(1, std::memory_order_relaxed);
+  // The listener's index in the configuration, found by name (once per
+  // connection; a handful of listeners).
+  if (const config::Listener* l = stream_->listener()) {
+    const auto& all = core_.broker().config().listeners;
+    for (std::size_t i = 0; i < all.size() && i < stats.listener_count(); ++i) {
+      if (all[i].name() == l->name()) {
+        listener_index_ = static_cast<int>(i);
+        break;
+      }
+    }
+  }
+  if (listener_index_ >= 0) {
+    Stats::Listener& ls = stats.listener(static_cast<std::size_t>(listener_index_));
+    stats.add(ls.connects);
+    ls.connected.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Client::count_disconnected() {
+  Stats& stats = core_.stats();
+  stats.clients_connected.fetch_sub(1, std::memory_order_relaxed);
+  if (listener_index_ >= 0) {
+    stats.listener(static_cast<std::size_t>(listener_index_)).connected.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
 // A client that was never closed (shutdown) still takes its waits back,
 // so no core calls into a client that is gone.
 Client::~Client() {
@@ -341,7 +370,7 @@ void Client::disconnect(ReasonCode reason, std::string_view text) {
     handle_->online.store(false, std::memory_order_release);
     session::Session* s = session_;
     session_ = nullptr;
-    core_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+    count_disconnected();
     core_.session_disconnected(*s, will_due);
   }
   close_after_flush();
@@ -357,7 +386,7 @@ void Client::taken_over() {
   if (session_ != nullptr) {
     session_->attachment = nullptr;
     session_ = nullptr;
-    core_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+    count_disconnected();
   }
   close_after_flush();
 }
@@ -393,7 +422,7 @@ void Client::close(bool will_due) {
     handle_->online.store(false, std::memory_order_release);
     session::Session* s = session_;
     session_ = nullptr;
-    if (was_connected) core_.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+    if (was_connected) count_disconnected();
     core_.session_disconnected(*s, will_due);
   }
   if (connect_event_sent_) {

@@ -75,6 +75,9 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   bool unsubscribe_for_admin(const std::string& filter);
 
  private:
+  // clients_connected and the listener's counters (Stats), at CONNACK and when the session detaches.
+  void count_connected();
+  void count_disconnected();
   // authenticating: CONNECT named an Authentication Method and the AUTH
   // exchange before CONNACK is running (only AUTH and DISCONNECT are read).
   enum class State : std::uint8_t { awaiting_connect, authenticating, connecting, connected, closing, closed };
@@ -173,6 +176,9 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   // close_notify, WebSocket close code); set by whatever decides to close.
   transport::CloseNotice notice_ = transport::CloseNotice::normal;
   const bool over_quota_;
+  // This connection's listener in the configuration (Stats::listener), -1
+  // for a stream made outside a listener; set when the CONNECT succeeds.
+  int listener_index_ = -1;
   protocol::Version version_ = protocol::Version::v5;
 
   // Input: bytes [rpos_, rend_) of rbuf_ are received and not yet decoded.

@@ -318,7 +318,7 @@ void Client::attach(Session* s, bool session_present) {
   }
   handle_->online.store(true, std::memory_order_release);
   state_ = State::connected;
-  core_.stats().clients_connected.fetch_add(1, std::memory_order_relaxed);
+  count_connected();
 
   pending->connack.session_present = session_present;
   send(pending->connack);

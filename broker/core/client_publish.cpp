@@ -44,7 +44,11 @@ using session::Outgoing;
 
 void Client::on_publish(protocol::Publish&& p) {
   const config::Limits& limits = limits_;
-  core_.stats().add(core_.stats().messages_received);
+  Stats& stats = core_.stats();
+  stats.add(stats.messages_received);
+  const auto q = static_cast<std::size_t>(p.qos) % 3;  // the decoder rejects QoS 3
+  stats.add(stats.received_by_qos[q]);
+  stats.add(stats.payload_received_by_qos[q], p.payload.size());
   charge_publish(p.topic.size() + p.payload.size());
 
   // Topic alias, client to broker (spec 3.3.2.3.4).
@@ -654,7 +658,11 @@ void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) 
   }
   protocol::encode_publish(p, version_, wpending_);
   if (new_alias) out_aliases_.emplace(m.topic, *p.topic_alias);
-  core_.stats().add(core_.stats().messages_sent);
+  Stats& stats = core_.stats();
+  stats.add(stats.messages_sent);
+  const auto q = static_cast<std::size_t>(p.qos) % 3;
+  stats.add(stats.sent_by_qos[q]);
+  stats.add(stats.payload_sent_by_qos[q], m.payload.size());
   ++pending_publishes_;
   flush();
 }

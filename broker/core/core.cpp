@@ -23,6 +23,7 @@ using session::SessionRef;
 
 Core::Core(Broker& broker, unsigned index, unsigned core_count)
     : broker_(broker), index_(index), io_(1), outbox_(core_count) {
+  stats_.set_listener_count(broker.config().listeners.size());
   // Hold at half the queue and resume at a quarter: the half above the
   // hold level absorbs what publishers send before they see it (at most
   // one message each), the quarter below keeps the subscriber busy while

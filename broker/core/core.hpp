@@ -127,6 +127,10 @@ class Core {
   // Snapshots of the sessions that live here (online and offline); only
   // `client_id`'s when given.
   std::vector<SessionInfo> inspect_sessions(const std::string* client_id = nullptr) const;
+  // A list page's share of this core: the sessions `filter` accepts,
+  // counted, and the first `keep` of them by client id copied out (a list
+  // of 100 out of 10,000 copies 100, not 10,000).
+  SessionPage inspect_sessions(const SessionFilter& filter, std::size_t keep) const;
   // The session of `client_id` if it lives here: its client is sent
   // DISCONNECT 0x98 (administrative action; 3.1.1: closed) and, with
   // `end`, the session ends too (else it stays per its expiry). False when

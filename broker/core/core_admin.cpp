@@ -11,38 +11,69 @@
 
 namespace strata::core {
 
+namespace {
+
+SessionInfo info_of(const session::Session& s, unsigned core) {
+  SessionInfo i;
+  i.client_id = s.client_id();
+  i.username = s.username;
+  i.core = core;
+  i.version = s.version;
+  i.expiry_interval = s.expiry_interval;
+  i.expires_at_ms = s.deadline_ms;
+  i.persistent = s.stored;
+  i.inflight = s.inflight_count();
+  i.queued = s.queue().size();
+  i.queued_bytes = s.queued_bytes();
+  for (const auto& [filter, sub] : s.subscriptions) i.subscriptions.push_back({filter, sub.options, sub.identifier});
+  if (s.attachment) {
+    // Client is the only Attachment.
+    const Client* c = static_cast<const Client*>(s.attachment);
+    i.connected = true;
+    i.address = c->remote_address();
+    i.listener = c->listener_name();
+    i.keep_alive = c->keep_alive();
+    i.connected_at_ms = c->connected_at_ms();
+    i.version = c->version();
+    i.username = c->username();
+  }
+  return i;
+}
+
+}  // namespace
+
 std::vector<SessionInfo> Core::inspect_sessions(const std::string* client_id) const {
   std::vector<SessionInfo> out;
   out.reserve(client_id ? 1 : sessions_.size());
   for (const auto& [h, ls] : sessions_) {
     const session::Session& s = *ls.session;
     if (client_id && s.client_id() != *client_id) continue;
-    SessionInfo i;
-    i.client_id = s.client_id();
-    i.username = s.username;
-    i.core = index_;
-    i.version = s.version;
-    i.expiry_interval = s.expiry_interval;
-    i.expires_at_ms = s.deadline_ms;
-    i.persistent = s.stored;
-    i.inflight = s.inflight_count();
-    i.queued = s.queue().size();
-    i.queued_bytes = s.queued_bytes();
-    for (const auto& [filter, sub] : s.subscriptions) i.subscriptions.push_back({filter, sub.options, sub.identifier});
-    if (s.attachment) {
-      // Client is the only Attachment.
-      const Client* c = static_cast<const Client*>(s.attachment);
-      i.connected = true;
-      i.address = c->remote_address();
-      i.listener = c->listener_name();
-      i.keep_alive = c->keep_alive();
-      i.connected_at_ms = c->connected_at_ms();
-      i.version = c->version();
-      i.username = c->username();
-    }
-    out.push_back(std::move(i));
+    out.push_back(info_of(s, index_));
   }
   return out;
+}
+
+SessionPage Core::inspect_sessions(const SessionFilter& filter, std::size_t keep) const {
+  static const std::string none;
+  std::vector<const session::Session*> hits;
+  for (const auto& [h, ls] : sessions_) {
+    const session::Session& s = *ls.session;
+    const Client* c = static_cast<const Client*>(s.attachment);  // Client is the only Attachment
+    SessionBrief b{s.client_id(), c ? c->username() : s.username, c != nullptr, c ? c->version() : s.version,
+                   c ? c->remote_address() : none};
+    if (filter(b)) hits.push_back(&s);
+  }
+  SessionPage page;
+  page.matched = hits.size();
+  auto by_id = [](const session::Session* a, const session::Session* b) { return a->client_id() < b->client_id(); };
+  if (keep < hits.size()) {
+    std::nth_element(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(keep), hits.end(), by_id);
+    hits.resize(keep);
+  }
+  std::sort(hits.begin(), hits.end(), by_id);
+  page.items.reserve(hits.size());
+  for (const session::Session* s : hits) page.items.push_back(info_of(*s, index_));
+  return page;
 }
 
 bool Core::kick(const std::string& client_id, bool end) {

@@ -2,7 +2,9 @@
 // admin API: copied out on the owning core's thread, read anywhere.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,5 +37,23 @@ struct SessionInfo {
   std::uint16_t keep_alive = 0;
   std::uint64_t connected_at_ms = 0;
 };
+
+// What a list filter may look at, without copying a session out: the
+// fields the admin API filters on (references valid during the call).
+struct SessionBrief {
+  const std::string& client_id;
+  const std::string& username;
+  bool connected;
+  protocol::Version version;
+  const std::string& address;  // "ip:port" online, empty offline
+};
+
+// One core's part of a paged list: `matched` sessions passed the filter;
+// `items` are the first `keep` of them by client id, sorted.
+struct SessionPage {
+  std::vector<SessionInfo> items;
+  std::size_t matched = 0;
+};
+using SessionFilter = std::function<bool(const SessionBrief&)>;
 
 }  // namespace strata::core

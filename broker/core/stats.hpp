@@ -3,8 +3,11 @@
 // readers on other threads sum them up.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace strata::core {
 
@@ -26,9 +29,34 @@ struct Stats {
   std::atomic<std::int64_t> clients_connected{0};
   std::atomic<std::int64_t> sessions{0};            // sessions owned by this core, online or not
 
+  // PUBLISH packets and their payload bytes, by QoS (index 0..2): from
+  // clients as received (before ACL and rules), to clients as sent.
+  std::array<std::atomic<std::uint64_t>, 3> received_by_qos{};
+  std::array<std::atomic<std::uint64_t>, 3> sent_by_qos{};
+  std::array<std::atomic<std::uint64_t>, 3> payload_received_by_qos{};
+  std::array<std::atomic<std::uint64_t>, 3> payload_sent_by_qos{};
+
+  // Per configured listener (config order): successful CONNECTs and the
+  // clients connected now. Sized once, before the core runs.
+  struct Listener {
+    std::atomic<std::uint64_t> connects{0};
+    std::atomic<std::int64_t> connected{0};
+  };
+  void set_listener_count(std::size_t n) {
+    listeners_ = std::make_unique<Listener[]>(n);
+    listener_count_ = n;
+  }
+  std::size_t listener_count() const noexcept { return listener_count_; }
+  Listener& listener(std::size_t i) noexcept { return listeners_[i]; }
+  const Listener& listener(std::size_t i) const noexcept { return listeners_[i]; }
+
   void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
+
+ private:
+  std::unique_ptr<Listener[]> listeners_;
+  std::size_t listener_count_ = 0;
 };
 
 }  // namespace strata::core

@@ -180,6 +180,9 @@ void Writer::count_commit(const std::vector<Op>& batch, std::uint64_t us) {
   relaxed_add(counters_.writes, writes);
   relaxed_add(counters_.bytes_written, bytes);
   relaxed_add(counters_.commit_us, us);
+  std::size_t slot = 0;
+  while (slot < WriterCounters::kCommitBoundsUs.size() && us > WriterCounters::kCommitBoundsUs[slot]) ++slot;
+  relaxed_add(counters_.commit_le_us[slot], 1);
   if (us > counters_.max_commit_us.load(std::memory_order_relaxed)) {
     // A reader may have reset it meanwhile: keep the larger.
     std::uint64_t seen = counters_.max_commit_us.load(std::memory_order_relaxed);

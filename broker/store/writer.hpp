@@ -42,6 +42,7 @@
 // full (dropped and counted lost).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -101,6 +102,12 @@ struct WriterCounters {
   std::atomic<std::uint64_t> max_commit_us{0};  // longest one; reset by whoever reads it with exchange
   std::atomic<std::uint64_t> map_used{0};       // bytes of the map in use after the last commit
   std::atomic<std::uint64_t> map_size{0};       // bytes of the map now
+  // Commit times: commit_le_us[i] counts the commits that took at most
+  // kCommitBoundsUs[i] µs and more than the bound before it (the last
+  // slot: longer than every bound); /metrics makes them cumulative.
+  static constexpr std::array<std::uint64_t, 12> kCommitBoundsUs = {50,    100,   250,    500,    1000,   2500,
+                                                                     5000,  10000, 25000,  50000,  100000, 1000000};
+  std::array<std::atomic<std::uint64_t>, kCommitBoundsUs.size() + 1> commit_le_us{};
 };
 
 class Writer {

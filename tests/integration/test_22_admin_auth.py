@@ -116,7 +116,8 @@ def test_metrics_need_no_login_and_pass_promtool(login_broker):
     r = subprocess.run(["promtool", "check", "metrics"], input=text.encode(), capture_output=True, timeout=30)
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
     lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
-    assert int(lines["strata_messages_received_total"]) >= 20
+    # By QoS (qos="0|1|2"): these 20 were QoS 1.
+    assert int(lines['strata_messages_received_total{qos="1"}']) >= 20
     assert int(lines["strata_connections"]) == 2
     assert "strata_admin_auth_failures_total" in lines
 
