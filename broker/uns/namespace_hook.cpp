@@ -334,7 +334,34 @@ std::string NamespaceHook::reconfigure(UnsConfig fresh,
   return summary;
 }
 
+bool NamespaceHook::enabled() const {
+  std::lock_guard lock(latest_mutex_);
+  return latest_->config.enabled;
+}
+
+std::string NamespaceHook::put_contract(std::shared_ptr<const Contract> c) {
+  UnsConfig fresh = latest_->config;
+  auto it = std::find_if(fresh.contracts.begin(), fresh.contracts.end(),
+                         [&](const auto& o) { return o->name() == c->name(); });
+  if (it == fresh.contracts.end()) {
+    fresh.contracts.push_back(std::move(c));
+  } else {
+    *it = std::move(c);
+  }
+  return reconfigure(std::move(fresh), post_);
+}
+
+std::string NamespaceHook::remove_contract(const std::string& name) {
+  UnsConfig fresh = latest_->config;
+  auto it = std::find_if(fresh.contracts.begin(), fresh.contracts.end(),
+                         [&](const auto& o) { return o->name() == name; });
+  if (it == fresh.contracts.end()) return {};
+  fresh.contracts.erase(it);
+  return reconfigure(std::move(fresh), post_);
+}
+
 void NamespaceHook::attach(core::Broker& broker) {
+  post_ = [&broker](unsigned core, std::function<void()> fn) { boost::asio::post(broker.core(core).io(), std::move(fn)); };
   publish_ = [&broker](router::MessagePtr msg, unsigned core) { broker.core(core).publish(std::move(msg), nullptr); };
   broker.add_reload_hook([this, &broker](const config::Config& fresh) -> std::string {
     if (!fresh.document) return {};
