@@ -19,6 +19,7 @@
 #include "plugins/plugin_config.hpp"
 #include "plugins/plugin_host.hpp"
 #include "rules/rule_engine.hpp"
+#include "rules/rules_api.hpp"
 #include "rules/rules_test.hpp"
 
 int main(int argc, char** argv) {
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
     if (hist) historian::add_history_api(admin.api(), *hist);
     uns::add_uns_api(admin.api(), *namespace_hook);
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
+    rules::add_rules_api(admin.api(), engine.get());          // /api/v1/rules
     admin.start();
     bridges.start();
     int rc = broker.run();

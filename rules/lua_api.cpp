@@ -147,7 +147,8 @@ int api_now(lua_State* L) {
 template <log::Level level>
 int api_log(lua_State* L) {
   RuleVm* vm = vm_of(L);
-  if (!log::enabled(level)) return 0;
+  RuleVm::Watcher* watcher = vm->watcher();
+  if (watcher == nullptr && !log::enabled(level)) return 0;
   std::string text;
   int n = lua_gettop(L);
   lua_getglobal(L, "tostring");  // the VM's own, not the rule's
@@ -166,6 +167,14 @@ int api_log(lua_State* L) {
   if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
     where = RuleVm::expand_path(std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": ",
                                 vm->current_path());
+  }
+  if (watcher != nullptr) {
+    watcher->log_line(level == log::Level::debug  ? "debug"
+                      : level == log::Level::info ? "info"
+                      : level == log::Level::warn ? "warn"
+                                                  : "error",
+                      where + text);
+    if (!log::enabled(level)) return 0;
   }
   log::Line(level, "rules").stream() << where << text << " [rule " << vm->current_rule() << "]";
   return 0;

@@ -1,6 +1,9 @@
 #include "rules/rule_engine.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
 
 #include <boost/asio/post.hpp>
 
@@ -38,8 +41,16 @@ RuleEngine::RuleEngine(core::Broker& broker, EmitTargets& targets)
       targets_(targets),
       local_(std::make_unique<LocalTarget>(broker)),
       stats_(broker.core_count()),
-      dir_(config_.dir) {
+      dir_(config_.dir),
+      disabled_file_((std::filesystem::path(broker.config().data_dir) / "rules_disabled").string()) {
   targets_.add("local", local_.get());
+  // Rules an operator turned off stay off across restarts.
+  if (std::ifstream in(disabled_file_); in) {
+    std::string name;
+    while (std::getline(in, name)) {
+      if (RuleVm::valid_name(name)) stats_.set_paused(name, true);
+    }
+  }
   Budgets budgets = budgets_of(config_);
   for (unsigned i = 0; i < broker.core_count(); ++i) {
     PerCore pc;
@@ -70,6 +81,32 @@ RuleEngine::RuleEngine(core::Broker& broker, EmitTargets& targets)
 
 RuleEngine::~RuleEngine() = default;
 
+bool RuleEngine::set_enabled(const std::string& name, bool enabled) {
+  std::lock_guard lock(disabled_mutex_);
+  stats_.set_paused(name, !enabled);
+  // Written whole to a temporary file, then renamed over the old one.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(fs::path(disabled_file_).parent_path(), ec);
+  std::string tmp = disabled_file_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (const std::string& n : stats_.paused()) out << n << "\n";
+    out.flush();
+    if (!out) {
+      STRATA_WARN("rules") << tmp << ": cannot write; rule " << name << " is "
+                           << (enabled ? "enabled" : "disabled") << " until the broker restarts";
+      return false;
+    }
+  }
+  fs::rename(tmp, disabled_file_, ec);
+  if (ec) {
+    STRATA_WARN("rules") << disabled_file_ << ": " << ec.message();
+    return false;
+  }
+  return true;
+}
+
 void RuleEngine::start() {
   // The cores do not run yet: load into every VM from this thread.
   RuleDir::Scan scan = dir_.scan();
@@ -88,7 +125,7 @@ void RuleEngine::schedule_scan() {
   });
 }
 
-void RuleEngine::scan_now() {
+void RuleEngine::scan_now(std::function<void()> done) {
   RuleDir::Scan scan = dir_.scan();
   // A file with a syntax error is reported once, here, and not sent to the
   // cores: the previous version of the rule keeps running. (This runs on
@@ -103,10 +140,17 @@ void RuleEngine::scan_now() {
                                            : " (rule " + name + " not reloaded; the previous version keeps running)");
     return true;
   });
-  if (scan.changes.empty() && !scan.contexts_changed) return;
+  if (scan.changes.empty() && !scan.contexts_changed) {
+    if (done) done();
+    return;
+  }
   auto shared = std::make_shared<const RuleDir::Scan>(std::move(scan));
+  auto left = std::make_shared<std::atomic<unsigned>>(static_cast<unsigned>(cores_.size()));
   for (unsigned i = 0; i < cores_.size(); ++i) {
-    asio::post(broker_.core(i).io(), [this, i, shared] { apply(i, *shared); });
+    asio::post(broker_.core(i).io(), [this, i, shared, left, done] {
+      apply(i, *shared);
+      if (left->fetch_sub(1, std::memory_order_acq_rel) == 1 && done) done();
+    });
   }
 }
 

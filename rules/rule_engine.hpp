@@ -21,8 +21,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,26 @@ class RuleEngine final : public core::PublishHook {
   void start();
   core::HookVerdict on_publish(router::MessagePtr& msg, unsigned core) override;
 
+  // --- for the admin API (rules_api.hpp) ---------------------------------
+  const config::Rules& config() const noexcept { return config_; }
+  RuleStatsRegistry& stats() noexcept { return stats_; }
+  // Core 0's thread only: what core 0 has loaded, in run order (every core
+  // loads the same changes in the same order).
+  std::vector<RuleVm::RuleInfo> loaded() const { return cores_[0].vm->rules(); }
+  // The same for core `core`, on its thread.
+  std::vector<RuleVm::RuleInfo> loaded(unsigned core) const { return cores_[core].vm->rules(); }
+  // Core 0's thread only: scans the rules directory now, as the periodic
+  // scan does, posting the changes to every core; `done` is called (on the
+  // thread of the core that finished last) once every core applied them.
+  void rescan(std::function<void()> done) { scan_now(std::move(done)); }
+  // Any thread: turns rule `name` off (it stops running on every core at
+  // its next message) or on again; kept across reloads, and across
+  // restarts in <data_dir>/rules_disabled. False when that file could not
+  // be written (the change holds until a restart).
+  bool set_enabled(const std::string& name, bool enabled);
+  // <data_dir>/rules_disabled: one rule name per line.
+  const std::string& disabled_file() const noexcept { return disabled_file_; }
+
  private:
   class LocalTarget;
   struct PerCore {
@@ -64,7 +86,7 @@ class RuleEngine final : public core::PublishHook {
     std::map<std::string, std::string> waiting;  // path -> source of files refused for a taken name
   };
 
-  void scan_now();
+  void scan_now(std::function<void()> done = {});
   void schedule_scan();
   void apply(unsigned core, const RuleDir::Scan& scan);
   void schedule_tick(unsigned core);
@@ -78,6 +100,8 @@ class RuleEngine final : public core::PublishHook {
   RuleDir dir_;
   std::vector<PerCore> cores_;
   std::unique_ptr<boost::asio::steady_timer> scan_timer_;  // core 0
+  std::string disabled_file_;
+  std::mutex disabled_mutex_;  // serializes writes of disabled_file_
 };
 
 }  // namespace strata::rules

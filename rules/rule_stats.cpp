@@ -76,14 +76,33 @@ RuleTotals RuleCounters::totals() const {
   t.p50_us = LatencyHistogram::quantile_us(hist, 0.50);
   t.p99_us = LatencyHistogram::quantile_us(hist, 0.99);
   t.disabled = disabled();
+  t.paused = paused();
   return t;
 }
 
 std::shared_ptr<RuleCounters> RuleStatsRegistry::get(const std::string& name) {
   std::lock_guard lock(mutex_);
   auto& slot = rules_[name];
-  if (!slot) slot = std::make_shared<RuleCounters>(cores_);
+  if (!slot) {
+    slot = std::make_shared<RuleCounters>(cores_);
+    slot->set_paused(paused_.contains(name));
+  }
   return slot;
+}
+
+void RuleStatsRegistry::set_paused(const std::string& name, bool paused) {
+  std::lock_guard lock(mutex_);
+  if (paused) {
+    paused_.insert(name);
+  } else {
+    paused_.erase(name);
+  }
+  if (auto it = rules_.find(name); it != rules_.end()) it->second->set_paused(paused);
+}
+
+std::set<std::string> RuleStatsRegistry::paused() const {
+  std::lock_guard lock(mutex_);
+  return paused_;
 }
 
 void RuleStatsRegistry::remove(const std::string& name) {

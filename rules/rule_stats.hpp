@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,8 @@ struct RuleTotals {
   std::uint64_t matched = 0, passed = 0, dropped = 0, published = 0, emitted = 0, errors = 0;
   std::uint64_t p50_us = 0, p99_us = 0;
   std::uint64_t memory_bytes = 0;  // held by the rule's Lua states, all cores
-  bool disabled = false;
+  bool disabled = false;  // by faults
+  bool paused = false;    // by an operator (admin API)
 };
 
 class RuleCounters {
@@ -58,6 +60,10 @@ class RuleCounters {
   }
 
   bool disabled() const noexcept { return disabled_.load(std::memory_order_relaxed); }
+  // Turned off by an operator (RuleStatsRegistry::set_paused): the rule
+  // does not run, on any core, until turned on again; reloads keep it off.
+  bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
+  void set_paused(bool p) noexcept { paused_.store(p, std::memory_order_relaxed); }
   // Disabled by a memory fault: every core closes the rule's state.
   bool unload() const noexcept { return unload_.load(std::memory_order_relaxed); }
   // Records a fault at `now_ms`; true when it is the `limit`-th within
@@ -72,6 +78,7 @@ class RuleCounters {
   std::vector<PerCore> cores_;
   std::atomic<bool> disabled_{false};
   std::atomic<bool> unload_{false};
+  std::atomic<bool> paused_{false};
   mutable std::mutex fault_mutex_;
   std::deque<std::uint64_t> faults_;  // times of recent faults, guarded by fault_mutex_
 };
@@ -83,9 +90,15 @@ class RuleStatsRegistry {
   void remove(const std::string& name);
   std::vector<std::pair<std::string, std::shared_ptr<RuleCounters>>> snapshot() const;
 
+  // Rules turned off by an operator, by name: the set outlives the rule's
+  // counters (a rule removed and added again, or reloaded, stays off).
+  void set_paused(const std::string& name, bool paused);
+  std::set<std::string> paused() const;
+
  private:
   unsigned cores_;
   mutable std::mutex mutex_;
+  std::set<std::string> paused_;
   std::map<std::string, std::shared_ptr<RuleCounters>> rules_;
 };
 

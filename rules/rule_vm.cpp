@@ -118,6 +118,13 @@ std::vector<std::string> RuleVm::names() const {
   return out;
 }
 
+std::vector<RuleVm::RuleInfo> RuleVm::rules() const {
+  std::vector<RuleInfo> out;
+  out.reserve(rules_.size());
+  for (const auto& r : rules_) out.push_back({r->name, r->path, r->filters, r->order});
+  return out;
+}
+
 std::string RuleVm::name_of(const std::string& path) const {
   for (const auto& r : rules_) {
     if (r->path == path) return r->name;
@@ -417,6 +424,7 @@ void RuleVm::collect() { orphans_.clear(); }
 
 void RuleVm::fault(Rule& rule, const std::string& error, bool memory) {
   RuleCounters::add(rule.counters->core(core_).errors);
+  if (watcher_) watcher_->fault(error);
   STRATA_WARN("rules") << error << " [rule " << rule.name << "]";
   if (rule.counters->fault(clock_(), budgets_.fault_limit, budgets_.fault_window_ms, memory)) {
     STRATA_ERROR("rules") << rule.path << ": rule " << rule.name << " disabled after " << budgets_.fault_limit
@@ -450,6 +458,7 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
   std::uint64_t received = clock_();
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& rule = *rules_[i];
+    if (rule.counters->paused()) continue;
     if (rule.counters->disabled()) {
       if (rule.counters->unload()) release(rule);  // disabled on another core
       continue;
@@ -567,6 +576,7 @@ void RuleVm::run_tick(Rule& rule, Outcome& out) {
 RuleVm::Outcome RuleVm::tick() {
   Outcome out;
   for (auto& rule : rules_) {
+    if (rule->counters->paused()) continue;
     if (rule->counters->disabled()) {
       if (rule->counters->unload()) release(*rule);
     } else if (rule->state) {

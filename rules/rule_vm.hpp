@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/router/message.hpp"
@@ -97,6 +98,27 @@ class RuleVm {
   bool empty() const noexcept { return rules_.empty(); }
   std::vector<std::string> names() const;
 
+  // What is loaded, in run order (for the admin API).
+  struct RuleInfo {
+    std::string name;
+    std::string path;
+    std::vector<std::string> topics;
+    double order = 0;
+  };
+  std::vector<RuleInfo> rules() const;
+
+  // Dry runs (rules_test.hpp) watch what rules say: log() lines and
+  // faults go to the watcher (as well as to the log, for faults) instead
+  // of only the broker's log. Null: the log only.
+  class Watcher {
+   public:
+    virtual ~Watcher() = default;
+    virtual void log_line(std::string_view level, const std::string& text) = 0;
+    virtual void fault(const std::string& error) = 0;
+  };
+  void set_watcher(Watcher* w) noexcept { watcher_ = w; }
+  Watcher* watcher() const noexcept { return watcher_; }
+
   struct Outcome {
     bool drop = false;
     std::vector<Action> actions;  // in the order the rules called publish/emit
@@ -147,6 +169,7 @@ class RuleVm {
   unsigned core_;
   Clock clock_;
   unsigned context_generation_ = 0;
+  Watcher* watcher_ = nullptr;
 
   std::string current_name_;
   std::string current_path_;

@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "broker/core/clock.hpp"
-#include "rules/rule_dir.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rule_vm.hpp"
 
@@ -14,10 +13,26 @@ namespace strata::rules {
 namespace {
 
 // Emit targets known to the dry run: the same names as in the broker.
-class PrintTarget final : public EmitTarget {
+class NullTarget final : public EmitTarget {
  public:
   void emit(router::MessagePtr, unsigned) override {}
 };
+
+// Collects what the rule logs and its faults into the current step.
+class StepWatcher final : public RuleVm::Watcher {
+ public:
+  DryRunStep* step = nullptr;
+  void log_line(std::string_view level, const std::string& text) override {
+    if (step) step->logs.push_back({std::string(level), text});
+  }
+  void fault(const std::string& error) override {
+    if (step) step->faults.push_back(error);
+  }
+};
+
+void take(DryRunStep& step, std::vector<Action>& actions) {
+  for (Action& a : actions) step.actions.push_back({a.kind == Action::Kind::emit, a.target, std::move(a.msg)});
+}
 
 void print_message(std::ostream& out, const router::Message& m) {
   out << m.topic << " " << m.payload;
@@ -26,12 +41,12 @@ void print_message(std::ostream& out, const router::Message& m) {
   for (const auto& [k, v] : m.properties.user_properties) out << " " << k << "=" << v;
 }
 
-void print_actions(std::ostream& out, const std::vector<Action>& actions) {
-  for (const Action& a : actions) {
-    if (a.kind == Action::Kind::publish) {
-      out << "  publish ";
-    } else {
+void print_actions(std::ostream& out, const std::vector<DryRunAction>& actions) {
+  for (const DryRunAction& a : actions) {
+    if (a.emit) {
       out << "  emit " << a.target << " ";
+    } else {
+      out << "  publish ";
     }
     print_message(out, *a.msg);
     out << "\n";
@@ -39,6 +54,73 @@ void print_actions(std::ostream& out, const std::vector<Action>& actions) {
 }
 
 }  // namespace
+
+DryRun dry_run(const std::string& file, const std::string& source, const std::vector<DryRunInput>& messages,
+               const std::string& context_dir, const config::Rules& config) {
+  DryRun r;
+  r.file = file;
+  EmitTargets targets;
+  NullTarget local;
+  targets.add("local", &local);
+  RuleStatsRegistry stats(1);
+  std::uint64_t offset_ms = 0;  // moves the clock past open windows at the end
+  RuleVm vm(budgets_of(config), context_dir, &targets, stats, 0, [&offset_ms] { return core::now_ms() + offset_ms; });
+  StepWatcher watcher;
+  vm.set_watcher(&watcher);
+  RuleVm::LoadResult loaded = vm.load(file, source);
+  if (!loaded.error.empty()) {
+    r.error = loaded.error;
+    return r;
+  }
+  r.rule = loaded.name;
+  for (const DryRunInput& in : messages) {
+    DryRunStep& step = r.messages.emplace_back();
+    step.input = in;
+    watcher.step = &step;
+    auto msg = std::make_shared<router::Message>();
+    msg->topic = in.topic;
+    msg->payload = in.payload;
+    msg->qos = in.qos;
+    msg->retain = in.retain;
+    msg->publisher = "rules-test";
+    router::MessagePtr m = msg;
+    RuleVm::Outcome outcome = vm.run(m);
+    take(step, outcome.actions);
+    step.dropped = outcome.drop;
+    if (!outcome.drop) step.passed = m;
+    if (!step.faults.empty()) r.faulted = true;
+  }
+  offset_ms = 366ull * 24 * 3600 * 1000;
+  watcher.step = &r.closing;
+  RuleVm::Outcome closing = vm.tick();
+  take(r.closing, closing.actions);
+  if (!r.closing.faults.empty()) r.faulted = true;
+  vm.set_watcher(nullptr);
+  return r;
+}
+
+std::string format_dry_run(const DryRun& r) {
+  std::ostringstream out;
+  out << "rule " << r.rule << " from " << r.file << "\n";
+  int n = 0;
+  for (const DryRunStep& step : r.messages) {
+    out << "message " << ++n << ": " << step.input.topic << " " << step.input.payload << "\n";
+    print_actions(out, step.actions);
+    if (!step.faults.empty()) out << "  fault (see the error above); the message passes unchanged\n";
+    if (step.dropped) {
+      out << "  drop\n";
+    } else {
+      out << "  pass ";
+      print_message(out, *step.passed);
+      out << "\n";
+    }
+  }
+  if (!r.closing.actions.empty()) {
+    out << "windows closed after the last message:\n";
+    print_actions(out, r.closing.actions);
+  }
+  return out.str();
+}
 
 int run_rules_test(const std::string& file, const std::vector<std::pair<std::string, std::string>>& messages,
                    const config::Rules& config, std::ostream& out, std::ostream& err) {
@@ -52,49 +134,15 @@ int run_rules_test(const std::string& file, const std::vector<std::pair<std::str
   text << in.rdbuf();
   std::string dir = fs::path(file).parent_path().string();
   if (dir.empty()) dir = ".";
-
-  EmitTargets targets;
-  PrintTarget local;
-  targets.add("local", &local);
-  RuleStatsRegistry stats(1);
-  std::uint64_t offset_ms = 0;  // moves the clock past open windows at the end
-  RuleVm vm(budgets_of(config), dir, &targets, stats, 0, [&offset_ms] { return core::now_ms() + offset_ms; });
-  RuleVm::LoadResult loaded = vm.load(file, text.str());
-  if (!loaded.error.empty()) {
-    err << loaded.error << "\n";
+  std::vector<DryRunInput> inputs;
+  for (const auto& [topic, payload] : messages) inputs.push_back({topic, payload});
+  DryRun r = dry_run(file, text.str(), inputs, dir, config);
+  if (!r.error.empty()) {
+    err << r.error << "\n";
     return 1;
   }
-  out << "rule " << loaded.name << " from " << file << "\n";
-  auto counters = stats.get(loaded.name);
-  int n = 0;
-  for (const auto& [topic, payload] : messages) {
-    out << "message " << ++n << ": " << topic << " " << payload << "\n";
-    auto msg = std::make_shared<router::Message>();
-    msg->topic = topic;
-    msg->payload = payload;
-    msg->publisher = "rules-test";
-    router::MessagePtr m = msg;
-    std::uint64_t errors_before = counters->totals().errors;
-    RuleVm::Outcome outcome = vm.run(m);
-    print_actions(out, outcome.actions);
-    if (counters->totals().errors != errors_before) {
-      out << "  fault (see the error above); the message passes unchanged\n";
-    }
-    if (outcome.drop) {
-      out << "  drop\n";
-    } else {
-      out << "  pass ";
-      print_message(out, *m);
-      out << "\n";
-    }
-  }
-  offset_ms = 366ull * 24 * 3600 * 1000;
-  RuleVm::Outcome closing = vm.tick();
-  if (!closing.actions.empty()) {
-    out << "windows closed after the last message:\n";
-    print_actions(out, closing.actions);
-  }
-  return counters->totals().errors == 0 ? 0 : 1;
+  out << format_dry_run(r);
+  return r.faulted ? 1 : 0;
 }
 
 }  // namespace strata::rules

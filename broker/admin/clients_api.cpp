@@ -252,6 +252,87 @@ void add_clients_api(Server& server) {
             });
           },
           "Subscriptions (filters: clientid, topic matched by the filter, share_group); paged");
+
+  // Subscribe / unsubscribe on a client's behalf: every core is asked, the
+  // one that holds the session (online or offline) does it as the client's
+  // own SUBSCRIBE / UNSUBSCRIBE would (core.hpp, admin_subscribe).
+  api.add(http::verb::post, "/api/v1/clients/{id}/subscriptions", Access::admin,
+          [&api](const Request& req, Reply reply) {
+            std::string id = req.param("id");
+            rapidjson::Document body = parse_body(req);
+            std::string filter = body_string(body, "filter", true);
+            protocol::SubscribeOptions options;
+            options.max_qos = static_cast<protocol::QoS>(body_int(body, "qos", 0, 0, 2));
+            options.no_local = body_bool(body, "no_local", false);
+            options.retain_as_published = body_bool(body, "retain_as_published", false);
+            options.retain_handling = static_cast<std::uint8_t>(body_int(body, "retain_handling", 0, 0, 2));
+            bool valid = true;
+            auto shared = router::parse_shared_filter(filter, valid);
+            if (!valid || !router::is_valid_topic_filter(shared ? std::string_view(shared->filter) : filter)) {
+              throw Error::bad_request("'" + filter + "' is not a valid topic filter");
+            }
+            std::string who = req.who();
+            using Answer = std::optional<protocol::ReasonCode>;
+            api.gather<Answer>(
+                [id, filter, options](core::Core& c) { return c.admin_subscribe(id, filter, options); },
+                [reply, id, filter, who](std::vector<Answer> per_core) {
+                  Answer a;
+                  for (const Answer& x : per_core) {
+                    if (x) a = x;
+                  }
+                  if (!a) return reply.error(Error::not_found("no session '" + id + "'"));
+                  auto code = static_cast<unsigned>(*a);
+                  if (code > 2) {
+                    if (*a == protocol::ReasonCode::not_authorized) {
+                      return reply.error(http::status::forbidden, "NOT_AUTHORIZED",
+                                         "the ACL does not let '" + id + "' read '" + filter + "'");
+                    }
+                    if (*a == protocol::ReasonCode::topic_filter_invalid) {
+                      return reply.error(Error::bad_request("'" + filter + "' is not a valid topic filter for '" +
+                                                            id + "' (its listener's topic limits)"));
+                    }
+                    return reply.error(Error::conflict("refused with reason code 0x" +
+                                                       std::string(1, "0123456789abcdef"[code >> 4]) +
+                                                       std::string(1, "0123456789abcdef"[code & 15]) +
+                                                       " (the client's limits: quota, shared or wildcard subscriptions)"));
+                  }
+                  STRATA_INFO("admin") << who << ": subscribed " << id << " to " << filter << " (qos " << code << ")";
+                  reply.json(json_of([&](JsonWriter& w) {
+                    w.StartObject();
+                    w.Key("client_id");
+                    write_string(w, id);
+                    w.Key("filter");
+                    write_string(w, filter);
+                    w.Key("qos");
+                    w.Uint(code);
+                    w.EndObject();
+                  }));
+                });
+          },
+          "Subscribe on a client's behalf (online or offline session), as its SUBSCRIBE would: ACL, retained");
+
+  api.add(http::verb::delete_, "/api/v1/clients/{id}/subscriptions", Access::admin,
+          [&api](const Request& req, Reply reply) {
+            std::string id = req.param("id");
+            std::optional<std::string> filter = req.arg("filter");
+            if (!filter && !req.body.empty()) filter = body_string(parse_body(req), "filter", true);
+            if (!filter || filter->empty()) throw Error::bad_request("give the filter: ?filter=a%2F%23 or {\"filter\"}");
+            std::string who = req.who();
+            using Answer = std::optional<bool>;
+            api.gather<Answer>(
+                [id, f = *filter](core::Core& c) { return c.admin_unsubscribe(id, f); },
+                [reply, id, f = *filter, who](std::vector<Answer> per_core) {
+                  Answer a;
+                  for (const Answer& x : per_core) {
+                    if (x) a = x;
+                  }
+                  if (!a) return reply.error(Error::not_found("no session '" + id + "'"));
+                  if (!*a) return reply.error(Error::not_found("'" + id + "' has no subscription '" + f + "'"));
+                  STRATA_INFO("admin") << who << ": unsubscribed " << id << " from " << f;
+                  reply.send(Response{http::status::no_content, "application/json", {}, {}});
+                });
+          },
+          "Unsubscribe on a client's behalf (?filter= or {\"filter\"})");
 }
 
 }  // namespace strata::admin

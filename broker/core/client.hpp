@@ -67,6 +67,12 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   protocol::Version version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
   std::uint64_t connected_at_ms() const noexcept { return connected_at_ms_; }
+  // A subscription made on this client's behalf, exactly as one entry of
+  // its SUBSCRIBE (limits, ACL, hooks, retained messages): the granted
+  // QoS or the refusal's reason code.
+  protocol::ReasonCode subscribe_for_admin(const std::string& filter, const protocol::SubscribeOptions& options);
+  // As its UNSUBSCRIBE of `filter`; false when it had no such subscription.
+  bool unsubscribe_for_admin(const std::string& filter);
 
  private:
   // authenticating: CONNECT named an Authentication Method and the AUTH

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -26,6 +27,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "broker/auth/authorizer.hpp"
+#include "broker/config/config.hpp"
 #include "broker/core/connection_quota.hpp"
 #include "broker/core/session_info.hpp"
 #include "broker/core/publish_hook.hpp"
@@ -128,6 +131,31 @@ class Core {
   // Removes the retained message of `topic` here, in the store and on the
   // other cores, without publishing anything.
   void clear_retained(const std::string& topic);
+  // A subscription made on behalf of `client_id`'s session if it lives
+  // here, exactly as its SUBSCRIBE would (limits, ACL as that client,
+  // retained messages per retain_handling: sent to a connected client,
+  // queued for an offline one). nullopt: the session is not on this core;
+  // else the granted QoS (0..2) or the refusal's reason code.
+  std::optional<protocol::ReasonCode> admin_subscribe(const std::string& client_id, const std::string& filter,
+                                                      const protocol::SubscribeOptions& options);
+  // The same for an UNSUBSCRIBE: nullopt when the session is not here,
+  // false when it has no such subscription.
+  std::optional<bool> admin_unsubscribe(const std::string& client_id, const std::string& filter);
+
+  // One entry of a SUBSCRIBE for session `s` of `who` under `limits`:
+  // validation, ACL, quota, QoS cap. When granted the subscription is in
+  // s.subscriptions and every core's trie (the caller saves the session
+  // and sends retained messages when send_retained).
+  struct SubscribeCheck {
+    bool granted = false;
+    protocol::ReasonCode reason = protocol::ReasonCode::success;  // the granted QoS, or why not
+    protocol::SubscribeOptions options;                          // as granted
+    bool check_read = false;
+    bool send_retained = false;
+  };
+  SubscribeCheck subscribe_session(session::Session& s, const auth::ClientInfo& who, const config::Limits& limits,
+                                   const std::string& filter, protocol::SubscribeOptions options,
+                                   std::uint32_t identifier);
 
   // --- replicated state ----------------------------------------------------
   // Applies to this core now and posts to all others.

@@ -1,6 +1,8 @@
 // What the admin API asks of a core (core.hpp, "admin API"): snapshots of
 // its sessions, kicking a client, clearing a retained message. Runs on this
 // core's thread, posted there by broker/admin.
+#include <algorithm>
+
 #include "broker/core/broker.hpp"
 #include "broker/core/client.hpp"
 #include "broker/core/clock.hpp"
@@ -68,6 +70,51 @@ void Core::clear_retained(const std::string& topic) {
   retained_.set(msg);  // an empty payload deletes
   broker_.store().save_retained(index_, *msg);
   broker_.post_to_cores(index_, [msg](Core& c) { c.retained_.set(msg); });
+}
+
+std::optional<protocol::ReasonCode> Core::admin_subscribe(const std::string& client_id, const std::string& filter,
+                                                          const protocol::SubscribeOptions& options) {
+  for (auto& [h, ls] : sessions_) {
+    session::Session& s = *ls.session;
+    if (s.client_id() != client_id) continue;
+    if (s.attachment) return static_cast<Client*>(s.attachment)->subscribe_for_admin(filter, options);
+    // Offline: the broker's limits, the ACL as the session's user; retained
+    // messages are queued like any delivery to an offline session.
+    auth::ClientInfo who{s.client_id(), s.username, ""};
+    SubscribeCheck r = subscribe_session(s, who, broker_.limits(), filter, options, 0);
+    if (!r.granted) return r.reason;
+    if (s.stored) broker_.store().save_session(index_, s);
+    if (r.send_retained) {
+      std::vector<router::MessagePtr> found;
+      retained_.match(filter, now_ms(), found);
+      for (router::MessagePtr& m : found) {
+        if (r.check_read && !broker_.authorizer().can_read(who, m->topic)) continue;
+        session::Delivery d;
+        d.qos = std::min(m->qos, r.options.max_qos);
+        d.retain = true;
+        d.msg = std::move(m);
+        enqueue(s, std::move(d));
+      }
+    }
+    return r.reason;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> Core::admin_unsubscribe(const std::string& client_id, const std::string& filter) {
+  for (auto& [h, ls] : sessions_) {
+    session::Session& s = *ls.session;
+    if (s.client_id() != client_id) continue;
+    if (s.attachment) return static_cast<Client*>(s.attachment)->unsubscribe_for_admin(filter);
+    auto it = s.subscriptions.find(filter);
+    if (it == s.subscriptions.end()) return false;
+    s.subscriptions.erase(it);
+    bool existed = false;
+    unsubscribe_everywhere(filter, s.handle(), existed);
+    if (s.stored) broker_.store().save_session(index_, s);
+    return true;
+  }
+  return std::nullopt;
 }
 
 }  // namespace strata::core

@@ -45,3 +45,31 @@ TEST(RuleCounters, FaultsWithinTheWindowDisable) {
 
 }  // namespace
 }  // namespace strata::rules
+
+namespace strata::rules {
+namespace {
+
+TEST(RuleStatsRegistry, PausedNamesOutliveTheirCounters) {
+  RuleStatsRegistry r(2);
+  auto a = r.get("a");
+  EXPECT_FALSE(a->paused());
+  r.set_paused("a", true);
+  EXPECT_TRUE(a->paused());
+  EXPECT_TRUE(a->totals().paused);
+  // Removed and loaded again (a delete and a new PUT): still off.
+  r.remove("a");
+  EXPECT_TRUE(r.get("a")->paused());
+  // A name with no counters yet is remembered too.
+  r.set_paused("b", true);
+  EXPECT_TRUE(r.get("b")->paused());
+  EXPECT_EQ(r.paused(), (std::set<std::string>{"a", "b"}));
+  r.set_paused("a", false);
+  EXPECT_FALSE(r.get("a")->paused());
+  EXPECT_EQ(r.paused(), (std::set<std::string>{"b"}));
+  // A fault re-enable (new file version) does not undo an operator's switch.
+  r.get("b")->enable();
+  EXPECT_TRUE(r.get("b")->paused());
+}
+
+}  // namespace
+}  // namespace strata::rules

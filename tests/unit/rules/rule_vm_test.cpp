@@ -438,5 +438,31 @@ TEST(RuleVmPaths, ExpandPath) {
   EXPECT_EQ(RuleVm::expand_path("...zz:3: x", "/a/b"), "...zz:3: x");
 }
 
+TEST_F(RuleVmTest, PausedRuleDoesNotRunAndListsItsInfo) {
+  ASSERT_EQ(load("dir/up.lua", R"(
+topics = {"a/#", "b"}
+order = 2
+function on_message(msg) msg.payload = "X" end)"),
+            "");
+  auto info = vm->rules();
+  ASSERT_EQ(info.size(), 1u);
+  EXPECT_EQ(info[0].name, "up");
+  EXPECT_EQ(info[0].path, "dir/up.lua");
+  EXPECT_EQ(info[0].topics, (std::vector<std::string>{"a/#", "b"}));
+  EXPECT_EQ(info[0].order, 2);
+  stats.set_paused("up", true);
+  auto m = message("a/1", "p");
+  run(m);
+  EXPECT_EQ(m->payload, "p");
+  EXPECT_EQ(stats.get("up")->totals().matched, 0u);
+  // A reload of the file keeps it off; turning it on makes it run again.
+  ASSERT_EQ(load("dir/up.lua", "topics = 'a/#'\nfunction on_message(msg) msg.payload = 'Y' end"), "");
+  run(m);
+  EXPECT_EQ(m->payload, "p");
+  stats.set_paused("up", false);
+  run(m);
+  EXPECT_EQ(m->payload, "Y");
+}
+
 }  // namespace
 }  // namespace strata::rules
