@@ -339,6 +339,25 @@ bool NamespaceHook::enabled() const {
   return latest_->config.enabled;
 }
 
+void NamespaceHook::restore_topic(unsigned core, std::string_view topic, const SnapshotTopic& t) {
+  PerCore& pc = *cores_[core];
+  bool created = false;
+  CatalogEntry& e = pc.catalog.touch(topic, created);
+  e.first_ms = t.first_ms;
+  e.last_ms = t.last_ms;
+  e.count = t.count;
+  e.violations = t.violations;
+  e.size = t.size;
+  e.qos = t.qos;
+  e.kind = t.kind;
+  e.retain = t.retain;
+  e.truncated = t.truncated;
+  e.value = t.value;
+  e.publisher = t.publisher;
+  refresh(e, *pc.rules, topic);
+  pc.topics.store(pc.catalog.size(), std::memory_order_relaxed);
+}
+
 std::string NamespaceHook::put_contract(std::shared_ptr<const Contract> c) {
   UnsConfig fresh = latest_->config;
   auto it = std::find_if(fresh.contracts.begin(), fresh.contracts.end(),

@@ -29,6 +29,7 @@
 
 #include "broker/core/publish_hook.hpp"
 #include "broker/uns/catalog.hpp"
+#include "broker/uns/snapshot_record.hpp"
 #include "broker/uns/uns_config.hpp"
 
 namespace strata::core {
@@ -91,6 +92,10 @@ class NamespaceHook final : public core::PublishHook {
   std::string put_contract(std::shared_ptr<const Contract> c);
   std::string remove_contract(const std::string& name);
   bool enabled() const;
+
+  // Puts a topic from the catalog snapshot into core `core`'s catalog
+  // (catalog_snapshot.hpp). Before the cores run.
+  void restore_topic(unsigned core, std::string_view topic, const SnapshotTopic& t);
 
   // --- reading (on core `core`'s thread, or when the cores are stopped) ---
   const Catalog& catalog(unsigned core) const { return cores_[core]->catalog; }

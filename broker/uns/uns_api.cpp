@@ -7,6 +7,7 @@
 
 #include "broker/admin/api.hpp"
 #include "broker/core/clock.hpp"
+#include "broker/uns/catalog_snapshot.hpp"
 #include "broker/router/topic.hpp"
 #include "broker/util/log.hpp"
 #include "broker/uns/catalog_query.hpp"
@@ -174,7 +175,7 @@ std::shared_ptr<const Contract> contract_of_body(const std::string& name, const 
 
 }  // namespace
 
-void add_uns_api(admin::Api& api, NamespaceHook& hook) {
+void add_uns_api(admin::Api& api, NamespaceHook& hook, const CatalogSnapshot* snapshot) {
   api.add(http::verb::get, "/api/v1/namespace", Access::viewer,
           [&api, &hook](const Request& req, Reply reply) {
             std::string path = req.arg("path").value_or("");
@@ -364,7 +365,16 @@ void add_uns_api(admin::Api& api, NamespaceHook& hook) {
             }));
           },
           "Check sample payloads against a contract, or against the schema/shape in the body");
-  api.add_metrics([&hook](admin::MetricsWriter& m) {
+  api.add_metrics([&hook, snapshot](admin::MetricsWriter& m) {
+    if (snapshot) {
+      m.family("strata_uns_catalog_snapshots_total", "counter", "Catalog snapshots written to the store");
+      m.sample("strata_uns_catalog_snapshots_total", snapshot->snapshots());
+      m.family("strata_uns_catalog_restored_topics", "gauge", "Topics restored from the snapshot at start-up");
+      m.sample("strata_uns_catalog_restored_topics", snapshot->restored());
+      m.family("strata_uns_catalog_snapshot_damaged_total", "counter",
+               "Damaged snapshot records skipped at start-up");
+      m.sample("strata_uns_catalog_snapshot_damaged_total", snapshot->damaged());
+    }
     m.family("strata_uns_contract_checks_total", "counter", "Contract checks by contract and result");
     for (const auto& [c, t] : hook.contract_totals_any_thread()) {
       m.sample("strata_uns_contract_checks_total", t.passed, {{"contract", c->name()}, {"result", "passed"}});
