@@ -1,5 +1,8 @@
 #include "broker/uns/catalog_snapshot.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <boost/asio/post.hpp>
 
 #include "broker/core/broker.hpp"
@@ -50,8 +53,8 @@ std::size_t CatalogSnapshot::restore() {
   MDB_cursor* cur = nullptr;
   if (mdb_cursor_open(txn.get(), dbi_, &cur) != MDB_SUCCESS) return 0;
   MDB_val k, v;
-  std::size_t n = 0, bad = 0;
-  unsigned cores = hook_.core_count();
+  std::size_t bad = 0;
+  std::vector<std::pair<std::string, SnapshotTopic>> topics;
   for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     std::string_view topic(static_cast<const char*>(k.mv_data), k.mv_size);
     auto rec = decode_snapshot_record({static_cast<const char*>(v.mv_data), v.mv_size});
@@ -59,10 +62,17 @@ std::size_t CatalogSnapshot::restore() {
       ++bad;
       continue;
     }
-    hook_.restore_topic(static_cast<unsigned>(std::hash<std::string_view>{}(topic) % cores), topic, *rec);
-    ++n;
+    topics.emplace_back(std::string(topic), std::move(*rec));
   }
   mdb_cursor_close(cur);
+  // Least recently seen first, so the catalogs' LRU order is the one saved.
+  std::stable_sort(topics.begin(), topics.end(),
+                   [](const auto& a, const auto& b) { return a.second.last_ms < b.second.last_ms; });
+  unsigned cores = hook_.core_count();
+  for (const auto& [topic, rec] : topics) {
+    hook_.restore_topic(static_cast<unsigned>(std::hash<std::string_view>{}(topic) % cores), topic, rec);
+  }
+  std::size_t n = topics.size();
   restored_.store(n, std::memory_order_relaxed);
   damaged_.store(bad, std::memory_order_relaxed);
   if (n || bad) {
