@@ -51,16 +51,14 @@ void Bridge::stop() {
 }
 
 void Bridge::pause() {
-  asio::post(io_, [this] {
-    paused_ = true;
-    state_.store(AdapterState::paused);
-  });
+  paused_.store(true);  // seen at once by state(); the pump stops at its next turn
 }
 
 void Bridge::resume() {
+  if (!paused_.exchange(false)) return;
+  if (!thread_.joinable()) return;
   asio::post(io_, [this] {
-    paused_ = false;
-    state_.store(ready_ ? AdapterState::connected : AdapterState::connecting);
+    if (ready_) state_.store(AdapterState::connected);
     pump();
   });
 }
@@ -78,7 +76,7 @@ void Bridge::ready(std::size_t window) {
     ready_ = true;
     window_ = window == 0 ? 1 : window;
     in_flight_ = 0;
-    if (!paused_) state_.store(AdapterState::connected);
+    state_.store(AdapterState::connected);
     pump();
   });
 }
@@ -95,10 +93,7 @@ void Bridge::failed(std::string reason) {
   });
 }
 
-void Bridge::state(AdapterState s) {
-  if (paused_ && s == AdapterState::connected) return;
-  state_.store(s, std::memory_order_relaxed);
-}
+void Bridge::state(AdapterState s) { state_.store(s, std::memory_order_relaxed); }
 
 void Bridge::duplicate() { counters_.duplicates.fetch_add(1, std::memory_order_relaxed); }
 
@@ -142,8 +137,8 @@ void Bridge::rejected(std::uint64_t offset, std::string reason) {
 }
 
 void Bridge::pump() {
-  if (!ready_ || paused_) return;
-  while (in_flight_ < window_) {
+  if (!ready_ || paused()) return;
+  while (in_flight_ < window_ && !paused()) {
     Batch batch;
     const std::size_t room = window_ - in_flight_;
     // First what an earlier connection sent and never saw confirmed.

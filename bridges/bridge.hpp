@@ -46,14 +46,21 @@ class Bridge : public AdapterEvents {
 
   void start();  // the thread and the adapter
   void stop();   // the adapter, then the thread
+  // A paused bridge keeps queueing in its outbox and sends nothing new
+  // (what was in flight may still be confirmed); resume() goes on in
+  // outbox order. Not kept across restarts.
   void pause();
   void resume();
+  bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
 
   const BridgeConfig& config() const noexcept { return *config_; }
   Outbox& outbox() noexcept { return outbox_; }
   const BridgeCounters& counters() const noexcept { return counters_; }
   BridgeCounters& mutable_counters() noexcept { return counters_; }
-  AdapterState state() const noexcept { return state_.load(std::memory_order_relaxed); }
+  AdapterState state() const noexcept {
+    AdapterState s = state_.load(std::memory_order_relaxed);
+    return paused() && s != AdapterState::disabled ? AdapterState::paused : s;
+  }
   bool connected() const noexcept { return state() == AdapterState::connected; }
   boost::asio::io_context& io() noexcept { return io_; }
 
@@ -86,6 +93,7 @@ class Bridge : public AdapterEvents {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
   std::atomic<bool> pump_scheduled_{false};
+  std::atomic<bool> paused_{false};  // written on the bridge thread (and before start)
 
   std::mutex confirm_mutex_;
   std::vector<std::uint64_t> confirms_;  // guarded by confirm_mutex_
@@ -93,7 +101,6 @@ class Bridge : public AdapterEvents {
 
   // Bridge thread only.
   bool ready_ = false;
-  bool paused_ = false;
   std::size_t window_ = 0;
   std::uint64_t epoch_ = 1;
   std::size_t in_flight_ = 0;                // unconfirmed records sent in this epoch

@@ -1,5 +1,8 @@
 #include "bridges/bridge_manager.hpp"
 
+#include <algorithm>
+#include <mutex>
+
 #include <boost/asio/post.hpp>
 
 #include "bridges/influx/influx_adapter.hpp"
@@ -59,38 +62,101 @@ struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
   unsigned home_core = 0;  // where `in` messages are published, in order
   std::uint64_t warned_at = 0;
 
-  // One subscriber per out route.
+  // One subscriber per out route. Under overflow = "block" a full outbox
+  // refuses QoS 1/2 deliveries and their publishers wait (DeliverySink,
+  // session_handle.hpp; Client, "Blocking sinks"): nothing they were
+  // acknowledged for is dropped. QoS 0 is dropped and counted instead.
   struct Sink : session::DeliverySink {
     Entry* entry = nullptr;
     std::int32_t route = 0;
-    void accept(session::Delivery&& d, unsigned core) override { entry->append(*d.msg, d.qos, d.retain, route, core); }
+    bool accept(session::Delivery&& d, unsigned core, bool force) override {
+      return entry->append(*d.msg, d.qos, d.retain, route, core, force, /*can_wait=*/true);
+    }
+    bool wait_space(const void* owner, std::function<void()> fn) override { return entry->wait_space(owner, std::move(fn)); }
+    void cancel_wait(const void* owner) override { entry->cancel_wait(owner); }
+    std::chrono::milliseconds block_timeout() const noexcept override {
+      return entry->bridge->config().bounds.block_timeout;
+    }
+    void refused(const session::Delivery&) override { entry->count_blocked(); }
   };
   std::vector<std::unique_ptr<Sink>> sinks;
   std::vector<session::SessionRef> handles;
 
-  void append(const router::Message& m, protocol::QoS qos, bool retain, std::int32_t route, unsigned core) {
+  // Publishers waiting for room in the outbox (overflow = "block").
+  std::mutex waiters_mutex;
+  std::vector<std::pair<const void*, std::function<void()>>> waiters;  // guarded by waiters_mutex
+  std::atomic<std::int64_t> last_block_log_s{0};
+
+  bool wait_space(const void* owner, std::function<void()> fn) {
+    {
+      std::lock_guard lock(waiters_mutex);
+      waiters.emplace_back(owner, std::move(fn));
+    }
+    // Room made before the waiter was in the list called nobody: look again.
+    // (While the log is marked blocking, the room that clears the mark
+    // calls the waiters; a refused append marks it again.)
+    if (outbox->blocking()) return true;
+    cancel_wait(owner);
+    return false;
+  }
+
+  void cancel_wait(const void* owner) {
+    std::lock_guard lock(waiters_mutex);
+    std::erase_if(waiters, [owner](const auto& w) { return w.first == owner; });
+  }
+
+  void on_space() {
+    std::vector<std::pair<const void*, std::function<void()>>> called;
+    {
+      std::lock_guard lock(waiters_mutex);
+      called.swap(waiters);
+    }
+    for (auto& [owner, fn] : called) fn();
+  }
+
+  void count_blocked() {
+    const_cast<OutboxCounters&>(outbox->counters()).dropped_blocked.fetch_add(1, std::memory_order_relaxed);
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    std::int64_t last = last_block_log_s.load(std::memory_order_relaxed);
+    if (now - last >= 10 && last_block_log_s.compare_exchange_strong(last, now)) {
+      STRATA_WARN("bridge") << bridge->config().name << ": outbox full (overflow = \"block\"): refusing messages ("
+                            << outbox->counters().dropped_blocked.load(std::memory_order_relaxed)
+                            << " so far; QoS 1/2 publishers get 0x97)";
+    }
+  }
+
+  // False: the outbox is full with overflow = "block" and `can_wait` (a
+  // publisher holds the message); the caller offers it again later.
+  bool append(const router::Message& m, protocol::QoS qos, bool retain, std::int32_t route, unsigned core,
+              bool force = false, bool can_wait = false) {
     const BridgeConfig& cfg = bridge->config();
-    if (m.publisher == "bridge:" + cfg.name) return;  // never back to the peer it came from
+    if (m.publisher == "bridge:" + cfg.name) return true;  // never back to the peer it came from
     OutboxCounters& c = const_cast<OutboxCounters&>(outbox->counters());
     std::uint8_t hops = hops_of(m, cfg.hops_property);
     if (hops >= cfg.max_hops) {
       c.dropped_hops.fetch_add(1, std::memory_order_relaxed);
-      return;
+      return true;
     }
     if (qos == protocol::QoS::at_most_once && cfg.qos0 == Qos0Policy::drop_when_offline && !bridge->connected()) {
       c.dropped_offline_qos0.fetch_add(1, std::memory_order_relaxed);
-      return;
+      return true;
     }
-    switch (outbox->append(core, record_of(m, qos, retain, hops, route))) {
+    // Full and blocking already: refuse without building the record.
+    if (!force && can_wait && qos != protocol::QoS::at_most_once && outbox->blocking()) return false;
+    switch (outbox->append(core, record_of(m, qos, retain, hops, route), force)) {
       case Outbox::Appended::queued:
       case Outbox::Appended::dropped:
         break;
       case Outbox::Appended::full:
-        c.dropped_blocked.fetch_add(1, std::memory_order_relaxed);
+        if (can_wait && qos != protocol::QoS::at_most_once) return false;
+        count_blocked();  // QoS 0, or a rule's emit: nobody to hold
         break;
       case Outbox::Appended::store_full:
         break;
     }
+    return true;
   }
 
   void emit(router::MessagePtr msg, unsigned core) override {
@@ -129,6 +195,8 @@ BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) 
     e->outbox = std::make_unique<Outbox>(broker.store(), p.config->name, p.config->bounds);
     const BridgeConfig* bc = p.config.get();
     e->bridge = std::make_unique<Bridge>(std::move(p.config), std::move(p.adapter), *e->outbox, e.get());
+    Entry* raw = e.get();
+    e->outbox->set_space_notify([raw] { raw->on_space(); }, &broker.full_sinks());
     for (std::size_t i = 0; i < bc->routes.size(); ++i) {
       const Route& r = bc->routes[i];
       if (r.direction != Route::Direction::out || !r.rule.empty()) continue;
@@ -193,6 +261,12 @@ void BridgeManager::start() {
 
 void BridgeManager::stop() {
   for (auto& e : bridges_) e->bridge->stop();
+}
+
+std::vector<Bridge*> BridgeManager::all() {
+  std::vector<Bridge*> out;
+  for (auto& e : bridges_) out.push_back(e->bridge.get());
+  return out;
 }
 
 Bridge* BridgeManager::find(std::string_view name) {

@@ -34,6 +34,7 @@ class BridgeManager {
   void stop();
   std::size_t size() const noexcept { return bridges_.size(); }
   Bridge* find(std::string_view name);
+  std::vector<Bridge*> all();  // in config order
 
  private:
   struct Entry;

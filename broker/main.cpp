@@ -1,6 +1,7 @@
 // strata: parse the command line, load the configuration, run the broker.
 #include <iostream>
 
+#include "bridges/bridge_api.hpp"
 #include "bridges/bridge_manager.hpp"
 #include "broker/admin/admin_config.hpp"
 #include "broker/admin/server.hpp"
@@ -135,6 +136,7 @@ int main(int argc, char** argv) {
     // here, before start() (see broker/admin/api.hpp).
     admin::Server admin(broker, cmd.admin_url);
     if (hist) historian::add_history_api(admin.api(), *hist);
+    bridges::add_bridge_api(admin.api(), bridges);  // /api/v1/bridges, strata_bridge_* metrics
     uns::add_uns_api(admin.api(), *namespace_hook, catalog_snapshot.get());
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     rules::add_rules_api(admin.api(), engine.get());          // /api/v1/rules

@@ -114,7 +114,7 @@ have_integration_tests() {
 }
 
 integration() {
-  STRATA_BIN="$repo/build/$1/bin/strata" timeout 1200 /usr/bin/python3 -m pytest -q tests/integration
+  STRATA_BIN="$repo/build/$1/bin/strata" timeout 1800 /usr/bin/python3 -m pytest -q tests/integration
 }
 
 # fuzz TARGET: runs build/fuzz/bin/TARGET over a temporary copy of

@@ -59,6 +59,9 @@ struct Outbox::Impl {
   bool waiting = false;   // the reader caught up: notify on the next append
   bool fetching = false;  // a read from disk is on its way
   std::function<void()> notify;
+  std::function<void()> space_notify;
+  std::atomic<std::uint32_t>* blocking_logs = nullptr;
+  std::atomic<bool>* blocking = nullptr;  // Outbox::blocking_
 
   Impl(store::Store& s, std::string name, OutboxBounds b) : store(s), log(std::move(name)), bounds(b) {}
 
@@ -93,6 +96,26 @@ struct Outbox::Impl {
     store.push(queue, store::Op{store::Op::Kind::del_range, env.outbox, 0, outbox_log::record_key(log, before + 1),
                                 outbox_log::record_key(log, after + 1), {}, {}});
     store.push(queue, store::Op{store::Op::Kind::put, env.outbox_meta, 0, log, outbox_log::encode_meta(after), {}, {}});
+  }
+
+  bool room() const {
+    return counters.queued_messages.load(std::memory_order_relaxed) < bounds.max_messages &&
+           counters.queued_bytes.load(std::memory_order_relaxed) < bounds.max_bytes;
+  }
+
+  void mark_blocking() {
+    if (!blocking->exchange(true, std::memory_order_relaxed) && blocking_logs != nullptr) {
+      blocking_logs->fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  // Under the mutex, after something left the log: the space notification
+  // to call (outside the lock) when a blocking log has room again.
+  std::function<void()> unblock() {
+    if (!blocking->load(std::memory_order_relaxed) || !room()) return {};
+    blocking->store(false, std::memory_order_relaxed);
+    if (blocking_logs != nullptr) blocking_logs->fetch_sub(1, std::memory_order_relaxed);
+    return space_notify;
   }
 
   void open();
@@ -246,6 +269,7 @@ void Outbox::Impl::fetch(std::uint64_t from) {
 
 Outbox::Outbox(store::Store& store, std::string name, OutboxBounds bounds)
     : name_(name), impl_(std::make_unique<Impl>(store, std::move(name), bounds)) {
+  impl_->blocking = &blocking_;
   impl_->open();
 }
 
@@ -257,7 +281,13 @@ bool Outbox::has_space() const {
          c.queued_bytes.load(std::memory_order_relaxed) < impl_->bounds.max_bytes;
 }
 
-Outbox::Appended Outbox::append(unsigned core, Record r) {
+void Outbox::set_space_notify(std::function<void()> fn, std::atomic<std::uint32_t>* blocking_logs) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->space_notify = std::move(fn);
+  impl_->blocking_logs = blocking_logs;
+}
+
+Outbox::Appended Outbox::append(unsigned core, Record r, bool force) {
   Impl& im = *impl_;
   if (im.store.full() && r.qos != protocol::QoS::at_most_once) return Appended::store_full;
   const std::uint64_t size = r.topic.size() + r.payload.size();
@@ -270,8 +300,11 @@ Outbox::Appended Outbox::append(unsigned core, Record r) {
       return c.queued_messages.load(std::memory_order_relaxed) + 1 <= im.bounds.max_messages &&
              c.queued_bytes.load(std::memory_order_relaxed) + size <= im.bounds.max_bytes;
     };
-    while (!fits()) {
-      if (im.bounds.overflow == Overflow::block) return Appended::full;
+    while (!force && !fits()) {
+      if (im.bounds.overflow == Overflow::block) {
+        im.mark_blocking();
+        return Appended::full;
+      }
       if (im.bounds.overflow == Overflow::drop_new || c.queued_messages.load(std::memory_order_relaxed) == 0) {
         add(c.dropped_new, 1);
         return Appended::dropped;
@@ -289,6 +322,9 @@ Outbox::Appended Outbox::append(unsigned core, Record r) {
     add(c.queued_bytes, static_cast<std::int64_t>(size));
     rec = std::make_shared<const Record>(std::move(r));
     if (im.mem.size() < im.mem_limit) im.mem.emplace(rec->offset, rec);
+    // Full now: mark it at once, so that publishers acknowledge only after
+    // routing from the next message on (Broker::full_sinks).
+    if (im.bounds.overflow == Overflow::block && !im.room()) im.mark_blocking();
     if (im.waiting) {
       im.waiting = false;
       wake = im.notify;
@@ -309,7 +345,7 @@ std::vector<RecordPtr> Outbox::read(std::uint64_t from, std::size_t max) {
   Impl& im = *impl_;
   std::vector<RecordPtr> out;
   const std::uint64_t now = now_ms();
-  std::lock_guard lock(im.mutex);
+  std::unique_lock lock(im.mutex);
   const unsigned q = im.store.bridge_queue();
   std::uint64_t o = std::max(from, im.tracker.acknowledged() + 1);
   for (; out.size() < max && o < im.next; ++o) {
@@ -332,26 +368,31 @@ std::vector<RecordPtr> Outbox::read(std::uint64_t from, std::size_t max) {
     out.push_back(it->second);
   }
   if (o >= im.next) im.waiting = true;
+  auto wake = im.unblock();  // expired records may have made room
+  lock.unlock();
+  if (wake) wake();
   return out;
 }
 
-void Outbox::confirm(std::uint64_t offset) {
-  std::lock_guard lock(impl_->mutex);
-  impl_->finish(offset, impl_->counters.confirmed, impl_->store.bridge_queue());
-}
+void Outbox::confirm(std::uint64_t offset) { confirm(std::span<const std::uint64_t>(&offset, 1)); }
 
 void Outbox::confirm(std::span<const std::uint64_t> offsets) {
   Impl& im = *impl_;
-  std::lock_guard lock(im.mutex);
-  std::uint64_t before = im.tracker.acknowledged();
-  for (std::uint64_t o : offsets) im.finish(o, im.counters.confirmed, 0, false);
-  std::uint64_t after = im.tracker.acknowledged();
-  if (after != before) im.push_acknowledged(im.store.bridge_queue(), before, after);
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(im.mutex);
+    std::uint64_t before = im.tracker.acknowledged();
+    for (std::uint64_t o : offsets) im.finish(o, im.counters.confirmed, 0, false);
+    std::uint64_t after = im.tracker.acknowledged();
+    if (after != before) im.push_acknowledged(im.store.bridge_queue(), before, after);
+    wake = im.unblock();
+  }
+  if (wake) wake();
 }
 
 void Outbox::dead_letter(std::uint64_t offset, std::string_view reason) {
   Impl& im = *impl_;
-  std::lock_guard lock(im.mutex);
+  std::unique_lock lock(im.mutex);
   auto it = im.mem.find(offset);
   if (it != im.mem.end()) {
     im.store.push(im.store.bridge_queue(),
@@ -360,6 +401,9 @@ void Outbox::dead_letter(std::uint64_t offset, std::string_view reason) {
   }
   STRATA_WARN("bridge") << "outbox " << im.log << ": offset " << offset << " rejected for good: " << reason;
   im.finish(offset, im.counters.dead_lettered, im.store.bridge_queue());
+  auto wake = im.unblock();
+  lock.unlock();
+  if (wake) wake();
 }
 
 std::uint64_t Outbox::acknowledged() const noexcept {
@@ -402,8 +446,13 @@ void Outbox::set_memory_limit(std::size_t records) {
 }
 
 void Outbox::set_bounds(const OutboxBounds& bounds) {
-  std::lock_guard lock(impl_->mutex);
-  impl_->bounds = bounds;
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->bounds = bounds;
+    wake = impl_->unblock();
+  }
+  if (wake) wake();
 }
 
 }  // namespace strata::bridges

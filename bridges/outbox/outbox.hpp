@@ -28,8 +28,18 @@
 // Key layout: outbox_log.hpp (databases outbox, outbox_meta, outbox_dead,
 // outbox_state).
 //
-// Threading: append() and has_space() from any core; everything else on
-// the bridge's thread. Counters are atomics, read from anywhere.
+// Blocking (overflow = "block"). append() answers `full` instead of
+// dropping; the caller holds its publisher (see bridge_manager.cpp). The
+// append that fills the log (or the first `full`) marks it blocking
+// (blocking() reads it relaxed, and a counter given to set_space_notify()
+// counts the blocking logs); the first
+// confirm, dead letter, expiry or drop that leaves room again clears the
+// mark and calls the space notification once, outside the lock. A forced
+// append (a publisher that was acknowledged before the log filled) goes in
+// past the bounds: nothing acknowledged is dropped.
+//
+// Threading: append(), has_space() and blocking() from any core; everything
+// else on the bridge's thread. Counters are atomics, read from anywhere.
 #pragma once
 
 #include <atomic>
@@ -88,8 +98,15 @@ class Outbox {
   // --- any core -------------------------------------------------------------
   // Appends `r` (offset assigned here; r.offset is ignored), applying the
   // bounds and overflow policy.
-  Appended append(unsigned core, Record r);
+  // `force`: past the bounds (the publisher was acknowledged already).
+  Appended append(unsigned core, Record r, bool force = false);
   bool has_space() const;
+  // Full (overflow = "block"): an append filled the log or was refused,
+  // and no room was made since.
+  bool blocking() const noexcept { return blocking_.load(std::memory_order_relaxed); }
+  // Called (any thread, outside the lock) when a blocking log has room
+  // again; `blocking_logs` (may be null) is incremented while it blocks.
+  void set_space_notify(std::function<void()> fn, std::atomic<std::uint32_t>* blocking_logs = nullptr);
 
   // --- the bridge's thread --------------------------------------------------
   // Called (from the appending core) when a record is appended and the
@@ -123,6 +140,7 @@ class Outbox {
   struct Impl;
   std::string name_;
   std::unique_ptr<Impl> impl_;
+  std::atomic<bool> blocking_{false};
 };
 
 }  // namespace strata::bridges

@@ -65,6 +65,11 @@ class Broker {
   void wrap_authorizer(Wrap&& wrap) { authorizer_ = wrap(std::move(authorizer_)); }
   std::chrono::steady_clock::time_point started() const noexcept { return started_; }
   store::Store& store() noexcept { return *store_; }
+  // How many delivery sinks (bridges with overflow = "block") are full
+  // now and refuse QoS 1/2 deliveries: while it is not 0, a publisher's
+  // acknowledgement waits until its message was routed (client_publish.cpp).
+  // Read relaxed on every QoS 1/2 PUBLISH; written by the sinks.
+  std::atomic<std::uint32_t>& full_sinks() noexcept { return full_sinks_; }
 
   // More $SYS topics (e.g. $SYS/rules/...): each source is called on core 0
   // at every $SYS update with a function that publishes (topic, value).
@@ -152,6 +157,7 @@ class Broker {
   std::vector<std::unique_ptr<ConnectRate>> connect_rates_;        // one per configured listener
   std::vector<std::shared_ptr<transport::StreamFactory>> stream_factories_;  // one per configured listener
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint32_t> full_sinks_{0};
 };
 
 template <class Fn>

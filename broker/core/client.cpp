@@ -60,7 +60,10 @@ std::string Client::listener_name() const {
 
 // A client that was never closed (shutdown) still takes its waits back,
 // so no core calls into a client that is gone.
-Client::~Client() { release_holds(); }
+Client::~Client() {
+  release_holds();
+  abandon_blocked();
+}
 
 void Client::start() {
   last_rx_ = std::chrono::steady_clock::now();
@@ -384,6 +387,7 @@ void Client::close(bool will_due) {
   // A notice cannot go between the bytes of a write under way.
   stream_->close(writing_ ? transport::CloseNotice::none : notice_);
   release_holds();
+  abandon_blocked();
   if (session_ != nullptr) {
     session_->attachment = nullptr;
     handle_->online.store(false, std::memory_order_release);

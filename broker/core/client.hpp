@@ -145,7 +145,16 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void on_drained(const session::SessionHandle* target);
   void on_hold_timer();
   void release_holds();
-  bool held() const noexcept { return !holds_.empty(); }
+  bool held() const noexcept { return !holds_.empty() || blocking_ != nullptr; }
+  // Overflow "block" (a full bridge outbox refused the message): the
+  // acknowledgement `ack` waits, reading stops, and the refused deliveries
+  // are offered again as the sinks make room, until block_timeout.
+  void block(protocol::Ack&& ack);
+  void force_blocked();
+  void offer_blocked();
+  void unblock(bool accepted);
+  void abandon_blocked();  // the connection closed: refused, not acknowledged
+  void resume_reading();
 
   // client_subscribe.cpp
   void on_subscribe(protocol::Subscribe&& s);
@@ -189,6 +198,17 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   std::vector<Hold> holds_;
   std::unique_ptr<boost::asio::steady_timer> hold_timer_;  // made on first use
   std::vector<session::SessionRef> congested_;             // reused by route()
+  std::vector<session::BlockedDelivery> blocked_;           // filled by route()
+  struct Blocking {
+    std::vector<session::BlockedDelivery> deliveries;  // still refused
+    std::uint64_t ticket = 0;                          // its acknowledgement in acks_
+    protocol::QoS qos = protocol::QoS::at_least_once;
+    std::uint16_t packet_id = 0;
+    std::unique_ptr<boost::asio::steady_timer> timer;  // block_timeout
+    std::uint64_t serial = 0;
+  };
+  std::unique_ptr<Blocking> blocking_;
+  std::uint64_t block_serial_ = 0;
 
   // Output: packets are encoded into wpending_; wactive_ is being written.
   std::string wpending_;

@@ -135,6 +135,10 @@ void Client::on_publish(protocol::Publish&& p) {
     return a;
   };
 
+  // A full bridge outbox with overflow = "block" (Broker::full_sinks) may
+  // refuse the message: then its acknowledgement must wait, so it is sent
+  // after routing, in line with the others (see "Blocking sinks" below).
+  const bool ack_after_route = store.sync_acks() || core_.broker().full_sinks().load(std::memory_order_relaxed) != 0;
   switch (p.qos) {
     case QoS::at_most_once:
       if (allowed && admit()) route(std::move(msg));
@@ -146,13 +150,18 @@ void Client::on_publish(protocol::Publish&& p) {
       if (close_now) return close(false);
       // The acknowledgement goes out before the copies routing produces, so
       // a client subscribed to its own topic sees PUBACK first.
-      if (store.sync_acks()) {  // every ack in line, refusals included
+      if (ack_after_route) {  // every ack in line, refusals included
         if (msg) route(std::move(msg));
+        if (!blocked_.empty()) {
+          block(ack(PacketType::puback, id));
+          break;
+        }
         ack_when_durable(ack(PacketType::puback, id));
         break;
       }
       send(ack(PacketType::puback, id));
       if (msg) route(std::move(msg));
+      force_blocked();
       break;
     }
     case QoS::exactly_once: {
@@ -178,13 +187,18 @@ void Client::on_publish(protocol::Publish&& p) {
       // Accepted (routed, or dropped by a hook): a resend is not routed again.
       received.insert(id);
       store.save_qos2(core_.index(), *session_, id);
-      if (store.sync_acks()) {
+      if (ack_after_route) {
         if (msg) route(std::move(msg));
+        if (!blocked_.empty()) {
+          block(ack(PacketType::pubrec, id));
+          break;
+        }
         ack_when_durable(ack(PacketType::pubrec, id));
         break;
       }
       send(ack(PacketType::pubrec, id));
       if (msg) route(std::move(msg));
+      force_blocked();
       break;
     }
   }
@@ -213,8 +227,19 @@ router::MessagePtr Client::make_message(protocol::Publish&& p) {
 
 void Client::route(router::MessagePtr msg) {
   congested_.clear();
-  core_.route_accepted(std::move(msg), handle_.get(), &congested_);
+  blocked_.clear();
+  const bool qos0 = msg->qos == QoS::at_most_once;
+  core_.route_accepted(std::move(msg), handle_.get(), &congested_, qos0 ? nullptr : &blocked_);
   if (!congested_.empty()) hold_for(congested_);
+}
+
+void Client::force_blocked() {
+  // The acknowledgement went out before routing: a sink filled between the
+  // check in on_publish and the routing. The message was acknowledged, so
+  // it goes in past the bounds (one message per publisher at most):
+  // nothing acknowledged is dropped.
+  for (session::BlockedDelivery& b : blocked_) b.to->sink->accept(std::move(b.delivery), core_.index(), true);
+  blocked_.clear();
 }
 
 // ---------------------------------------------------------------------------
@@ -289,22 +314,134 @@ void Client::on_hold_timer() {
                           << " s; publishers no longer wait for it";
     target->backlog.mark_stalled(core_.backlog_resume());
   }
-  if (held()) {
+  if (!holds_.empty()) {
     hold_timer_->expires_after(core_.broker().limits().backpressure_timeout);
     hold_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (!ec) self->on_hold_timer();
     });
     return;
   }
-  if (throttled_) return;
-  process_input();
-  if (!throttle()) read_next();
+  resume_reading();
 }
 
 void Client::release_holds() {
   for (Hold& h : holds_) h.target->backlog.cancel(this);
   holds_.clear();
   if (hold_timer_) hold_timer_->cancel();
+}
+
+// ---------------------------------------------------------------------------
+// Blocking sinks
+//
+// A bridge whose outbox is full with overflow = "block" refuses a QoS 1/2
+// delivery (DeliverySink::accept). Its publisher's message has reached the
+// other subscribers; its acknowledgement now waits (in acks_, in line) and
+// the connection stops reading, as with back-pressure. Each time the sink
+// has room the delivery is offered again; once every sink took it, the
+// acknowledgement follows as usual (after the store, with sync). After the
+// sink's block_timeout the publisher gets 0x97 (quota exceeded) instead —
+// MQTT 3.1.1, which cannot refuse, has its connection closed without an
+// acknowledgement, so the client sends the message again — and the sink
+// counts it (dropped/blocked). A QoS 2 id refused so is forgotten, so a
+// resent PUBLISH is routed again. Nothing that was acknowledged is dropped.
+
+void Client::block(protocol::Ack&& ack) {
+  auto b = std::make_unique<Blocking>();
+  b->deliveries.swap(blocked_);
+  b->ticket = acks_base_ + acks_.size();
+  b->qos = ack.type == PacketType::puback ? QoS::at_least_once : QoS::exactly_once;
+  b->packet_id = ack.packet_id;
+  acks_.push_back(PendingAck{std::move(ack), false});
+  std::chrono::milliseconds timeout = b->deliveries.front().to->sink->block_timeout();
+  for (const auto& d : b->deliveries) timeout = std::min(timeout, d.to->sink->block_timeout());
+  b->timer = std::make_unique<boost::asio::steady_timer>(core_.io());
+  b->timer->expires_after(timeout);
+  b->serial = ++block_serial_;
+  std::weak_ptr<Client> weak = shared_from_this();
+  // The serial: a handler already queued when the timer was cancelled must
+  // not refuse a later message.
+  b->timer->async_wait([weak, serial = b->serial](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (self && !ec && self->blocking_ && self->blocking_->serial == serial) self->unblock(false);
+  });
+  blocking_ = std::move(b);
+  offer_blocked();
+}
+
+void Client::offer_blocked() {
+  if (!blocking_ || state_ != State::connected) return;
+  auto& ds = blocking_->deliveries;
+  while (!ds.empty()) {
+    session::BlockedDelivery& b = ds.back();
+    if (b.to->sink->accept(std::move(b.delivery), core_.index())) {
+      ds.pop_back();
+      continue;
+    }
+    std::weak_ptr<Client> weak = shared_from_this();
+    boost::asio::io_context& io = core_.io();
+    if (b.to->sink->wait_space(this, [weak, &io] {
+          boost::asio::post(io, [weak] {
+            if (auto self = weak.lock()) self->offer_blocked();
+          });
+        })) {
+      return;
+    }
+    // Room already: offer again on the next turn (others go first).
+    boost::asio::post(io, [weak] {
+      if (auto self = weak.lock()) self->offer_blocked();
+    });
+    return;
+  }
+  unblock(true);
+}
+
+void Client::unblock(bool accepted) {
+  if (!blocking_) return;
+  std::unique_ptr<Blocking> b = std::move(blocking_);
+  b->timer->cancel();
+  for (session::BlockedDelivery& d : b->deliveries) {
+    d.to->sink->cancel_wait(this);
+    d.to->sink->refused(d.delivery);
+  }
+  if (!accepted) {
+    if (b->qos == QoS::exactly_once && session_ != nullptr && session_->qos2_received.erase(b->packet_id) > 0) {
+      core_.broker().store().drop_qos2(core_.index(), *session_, b->packet_id);
+    }
+    if (version_ == Version::v311) return close(false);
+    acks_[b->ticket - acks_base_].ack.reason = ReasonCode::quota_exceeded;
+    ack_durable(b->ticket, true);
+  } else if (core_.broker().store().sync_acks()) {
+    std::weak_ptr<Client> weak = shared_from_this();
+    std::uint64_t ticket = b->ticket;
+    core_.after_durable([weak, ticket](bool stored) {
+      if (auto self = weak.lock()) self->ack_durable(ticket, stored);
+    });
+  } else {
+    ack_durable(b->ticket, true);
+  }
+  // Posted: this may run inside process_input (on_publish).
+  boost::asio::post(core_.io(), [weak = std::weak_ptr<Client>(shared_from_this())] {
+    if (auto self = weak.lock()) self->resume_reading();
+  });
+}
+
+void Client::abandon_blocked() {
+  if (!blocking_) return;
+  std::unique_ptr<Blocking> b = std::move(blocking_);
+  b->timer->cancel();
+  for (session::BlockedDelivery& d : b->deliveries) {
+    d.to->sink->cancel_wait(this);
+    d.to->sink->refused(d.delivery);
+  }
+  if (b->qos == QoS::exactly_once && session_ != nullptr && session_->qos2_received.erase(b->packet_id) > 0) {
+    core_.broker().store().drop_qos2(core_.index(), *session_, b->packet_id);
+  }
+}
+
+void Client::resume_reading() {
+  if (held() || state_ != State::connected || throttled_) return;
+  process_input();  // packets received before the pause come first
+  if (!throttle()) read_next();
 }
 
 void Client::ack_when_durable(protocol::Ack&& ack) {

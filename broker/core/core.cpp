@@ -106,7 +106,8 @@ HookVerdict Core::run_hooks(router::MessagePtr& msg, PublishHook** rejected_by) 
   return HookVerdict::pass;
 }
 
-void Core::route_accepted(router::MessagePtr msg, const SessionHandle* publisher, std::vector<SessionRef>* congested) {
+void Core::route_accepted(router::MessagePtr msg, const SessionHandle* publisher, std::vector<SessionRef>* congested,
+                          std::vector<session::BlockedDelivery>* blocked) {
   if (msg->retain) {
     retained_.set(msg);
     // $SYS values are published afresh by every broker run.
@@ -116,6 +117,7 @@ void Core::route_accepted(router::MessagePtr msg, const SessionHandle* publisher
 
   match_scratch_.clear();
   trie_.match(msg->topic, publisher, match_scratch_);
+  blocked_ = blocked;
   for (router::Match& m : match_scratch_) {
     Delivery d;
     d.msg = msg;
@@ -140,12 +142,18 @@ void Core::route_accepted(router::MessagePtr msg, const SessionHandle* publisher
     }
     deliver(m.subscriber, std::move(d));
   }
+  blocked_ = nullptr;
 }
 
 void Core::deliver(const SessionRef& to, Delivery&& d) {
   if (to->ended.load(std::memory_order_acquire)) return;
   if (to->sink != nullptr) {
-    to->sink->accept(std::move(d), index_);
+    if (to->sink->accept(std::move(d), index_)) return;
+    if (blocked_ != nullptr) {
+      blocked_->push_back(session::BlockedDelivery{to, std::move(d)});
+    } else {
+      to->sink->refused(d);
+    }
     return;
   }
   // A message handed on to another member of a shared group counts there.

@@ -79,8 +79,12 @@ class Core {
   // then — unless the verdict is drop or reject — route_accepted.
   // `rejected_by` is set to the hook that rejected.
   HookVerdict run_hooks(router::MessagePtr& msg, PublishHook** rejected_by = nullptr);
+  // With `blocked`, a delivery a full sink refused (DeliverySink::accept)
+  // is appended there for the publisher to hold; without, it is refused
+  // for good (counted by the sink).
   void route_accepted(router::MessagePtr msg, const session::SessionHandle* publisher,
-                      std::vector<session::SessionRef>* congested = nullptr);
+                      std::vector<session::SessionRef>* congested = nullptr,
+                      std::vector<session::BlockedDelivery>* blocked = nullptr);
   // Delivers to a session that lives here, or forwards it to its core.
   void deliver(const session::SessionRef& to, session::Delivery&& d);
   // Queues `d` for session `s` (which lives here) within the queue limits,
@@ -218,6 +222,7 @@ class Core {
   // after_durable() callbacks waiting for this turn's outbox flush.
   std::vector<std::function<void(bool)>> durable_waiters_;
   std::vector<router::Match> match_scratch_;  // reused by publish()
+  std::vector<session::BlockedDelivery>* blocked_ = nullptr;   // publish()'s, for deliver()
 };
 
 }  // namespace strata::core

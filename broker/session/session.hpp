@@ -42,6 +42,13 @@ struct Delivery {
   Backlog::Charge backlog;
 };
 
+// A delivery a full sink refused (DeliverySink::accept), held by the
+// publisher's connection until the sink has room or block_timeout passes.
+struct BlockedDelivery {
+  SessionRef to;
+  Delivery delivery;
+};
+
 // An outgoing QoS 1/2 message waiting for its acknowledgement.
 struct Outgoing {
   enum class State : std::uint8_t { await_puback, await_pubrec, await_pubcomp };

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,11 +27,30 @@ struct Delivery;
 // delivery at once, on the publisher's core (no post, no queue), so what
 // it writes to the store joins that core's group commit and the
 // publisher's acknowledgement waits for it like for a stored session.
+//
+// A sink may refuse a QoS 1/2 delivery because it is full and its policy
+// holds publishers (a bridge's overflow = "block"): accept() then returns
+// false and leaves `d` to the caller. The publisher's connection keeps the
+// delivery, stops reading and offers it again (accept) each time
+// wait_space() calls back; after block_timeout() it gives up (refused(),
+// counted by the sink) and answers 0x97. `force` takes the delivery past
+// the bounds: for a publisher that was acknowledged before the sink filled.
 // Thread-safe: called from every core.
 class DeliverySink {
  public:
   virtual ~DeliverySink() = default;
-  virtual void accept(Delivery&& d, unsigned core) = 0;
+  virtual bool accept(Delivery&& d, unsigned core, bool force = false) = 0;
+  // Calls `fn` (from any thread, once) when the sink may have room again;
+  // false, and `fn` is not kept, when it has room now. `owner` names the
+  // waiter for cancel_wait().
+  virtual bool wait_space(const void* owner, std::function<void()> fn) {
+    (void)owner;
+    (void)fn;
+    return false;
+  }
+  virtual void cancel_wait(const void* owner) { (void)owner; }
+  virtual std::chrono::milliseconds block_timeout() const noexcept { return {}; }
+  virtual void refused(const Delivery& d) { (void)d; }
 };
 
 struct SessionHandle {

@@ -213,6 +213,70 @@ TEST_F(OutboxTest, BlockSaysFullAndByteBoundCounts) {
   EXPECT_EQ(box_->append(0, rec("t", payload)), Outbox::Appended::queued);
 }
 
+TEST_F(OutboxTest, BlockMarksTheLogAndRoomCallsOnce) {
+  OutboxBounds b;
+  b.max_messages = 2;
+  b.overflow = Overflow::block;
+  open(b);
+  std::atomic<std::uint32_t> blocking_logs{0};
+  int called = 0;
+  box_->set_space_notify([&] { ++called; }, &blocking_logs);
+  EXPECT_EQ(box_->append(0, rec("a")), Outbox::Appended::queued);
+  EXPECT_FALSE(box_->blocking());
+  EXPECT_EQ(box_->append(0, rec("b")), Outbox::Appended::queued);
+  EXPECT_TRUE(box_->blocking());  // full from this append on
+  EXPECT_EQ(box_->append(0, rec("c")), Outbox::Appended::full);
+  EXPECT_EQ(box_->append(0, rec("c")), Outbox::Appended::full);
+  EXPECT_TRUE(box_->blocking());
+  EXPECT_EQ(blocking_logs.load(), 1u);  // once per log, however many refusals
+  EXPECT_EQ(called, 0);
+  ASSERT_EQ(box_->read(1, 10).size(), 2u);
+  box_->confirm(2);  // out of order: still frees a place
+  EXPECT_EQ(called, 1);
+  EXPECT_FALSE(box_->blocking());
+  EXPECT_EQ(blocking_logs.load(), 0u);
+  box_->confirm(1);
+  EXPECT_EQ(called, 1);  // not blocking: nobody to call
+  EXPECT_EQ(box_->append(0, rec("c")), Outbox::Appended::queued);
+  // A refusal is not a drop: nothing counted by the outbox itself.
+  EXPECT_EQ(box_->counters().dropped_blocked.load(), 0u);
+  EXPECT_EQ(box_->counters().dropped_new.load(), 0u);
+}
+
+TEST_F(OutboxTest, ForcedAppendGoesPastTheBounds) {
+  OutboxBounds b;
+  b.max_messages = 1;
+  b.overflow = Overflow::block;
+  open(b);
+  EXPECT_EQ(box_->append(0, rec("a")), Outbox::Appended::queued);
+  EXPECT_EQ(box_->append(0, rec("b")), Outbox::Appended::full);
+  EXPECT_EQ(box_->append(0, rec("b"), /*force=*/true), Outbox::Appended::queued);
+  EXPECT_EQ(box_->counters().queued_messages.load(), 2u);
+  auto got = box_->read(1, 10);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1]->topic, "b");
+}
+
+TEST_F(OutboxTest, ExpiryAndDeadLettersMakeRoomToo) {
+  OutboxBounds b;
+  b.max_messages = 2;
+  b.overflow = Overflow::block;
+  open(b);
+  int called = 0;
+  box_->set_space_notify([&] { ++called; });
+  Record old = rec("old");
+  old.expires_at_ms = 1;
+  box_->append(0, old);
+  box_->append(0, rec("b"));
+  EXPECT_EQ(box_->append(0, rec("c")), Outbox::Appended::full);
+  ASSERT_EQ(box_->read(1, 10).size(), 1u);  // "old" expires on the way
+  EXPECT_EQ(called, 1);
+  EXPECT_EQ(box_->append(0, rec("c")), Outbox::Appended::queued);
+  EXPECT_EQ(box_->append(0, rec("d")), Outbox::Appended::full);
+  box_->dead_letter(2, "rejected");
+  EXPECT_EQ(called, 2);
+}
+
 TEST_F(OutboxTest, ExpiredRecordsLeaveCounted) {
   open();
   Record r = rec("t");

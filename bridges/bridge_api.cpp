@@ -1,0 +1,265 @@
+// The bridges' admin endpoints and metrics (bridge_api.hpp).
+#include "bridges/bridge_api.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "bridges/bridge_manager.hpp"
+#include "broker/util/log.hpp"
+
+namespace strata::bridges {
+
+namespace {
+
+namespace http = admin::http;
+using admin::Access;
+using admin::Error;
+using admin::JsonWriter;
+using admin::Reply;
+using admin::Request;
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+std::uint64_t get(const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); }
+
+// Age of the oldest queued record (0 when the outbox is empty).
+std::uint64_t lag_ms(const Outbox& o) {
+  std::uint64_t oldest = o.oldest_ms();
+  std::uint64_t now = now_ms();
+  return oldest == 0 || oldest > now ? 0 : now - oldest;
+}
+
+struct Drop {
+  std::string_view reason;
+  const std::atomic<std::uint64_t> OutboxCounters::*counter;
+};
+constexpr Drop kDrops[] = {
+    {"oldest", &OutboxCounters::dropped_oldest}, {"new", &OutboxCounters::dropped_new},
+    {"blocked", &OutboxCounters::dropped_blocked}, {"hops", &OutboxCounters::dropped_hops},
+    {"offline_qos0", &OutboxCounters::dropped_offline_qos0}, {"age", &OutboxCounters::dropped_age},
+};
+
+// The [[bridge]] table of `name` in the loaded config, if any.
+const toml::table* table_of(core::Broker& broker, std::string_view name) {
+  const config::Config& cfg = broker.config();
+  if (!cfg.document) return nullptr;
+  const toml::array* bridges = cfg.document->root["bridge"].as_array();
+  if (bridges == nullptr) return nullptr;
+  for (const toml::node& n : *bridges) {
+    const toml::table* t = n.as_table();
+    if (t == nullptr) continue;
+    auto v = (*t)["name"].value<std::string>();
+    if (v && *v == name) return t;
+  }
+  return nullptr;
+}
+
+void write_bridge(JsonWriter& w, Bridge& b, const toml::table* config) {
+  const BridgeConfig& cfg = b.config();
+  Outbox& o = b.outbox();
+  const OutboxCounters& oc = o.counters();
+  const BridgeCounters& bc = b.counters();
+  w.StartObject();
+  w.Key("name");
+  admin::write_string(w, cfg.name);
+  w.Key("type");
+  admin::write_string(w, cfg.type);
+  w.Key("state");
+  admin::write_string(w, state_name(b.state()));
+  w.Key("queued_messages");
+  w.Uint64(get(oc.queued_messages));
+  w.Key("queued_bytes");
+  w.Uint64(get(oc.queued_bytes));
+  w.Key("oldest_unacknowledged_age_ms");
+  w.Uint64(lag_ms(o));
+  w.Key("blocking");
+  w.Bool(o.blocking());
+  w.Key("acknowledged_offset");
+  w.Uint64(o.acknowledged());
+  w.Key("appended");
+  w.Uint64(get(oc.appended));
+  w.Key("sent");
+  w.Uint64(get(bc.sent));
+  w.Key("acknowledged");
+  w.Uint64(get(oc.confirmed));
+  w.Key("resent");
+  w.Uint64(get(bc.resent));
+  w.Key("duplicates");
+  w.Uint64(get(bc.duplicates));
+  w.Key("received");
+  w.Uint64(get(bc.received));
+  w.Key("expired");
+  w.Uint64(get(oc.expired));
+  w.Key("dead_lettered");
+  w.Uint64(get(oc.dead_lettered));
+  w.Key("dropped");
+  w.StartObject();
+  for (const Drop& d : kDrops) {
+    admin::write_key(w, d.reason);
+    w.Uint64(get(oc.*d.counter));
+  }
+  w.EndObject();
+  w.Key("connection_failures");
+  w.Uint64(get(bc.failures));
+  if (config != nullptr) {
+    w.Key("config");
+    write_masked(w, *config);
+  }
+  w.EndObject();
+}
+
+Bridge& find_or_throw(BridgeManager& bridges, const Request& req) {
+  Bridge* b = bridges.find(req.param("name"));
+  if (b == nullptr) throw Error::not_found("no bridge '" + req.param("name") + "'");
+  return *b;
+}
+
+}  // namespace
+
+bool is_secret_key(std::string_view key) {
+  std::string k(key);
+  std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (std::string_view s : {"password", "secret", "token", "credential"}) {
+    if (k.find(s) != std::string::npos && !k.ends_with("_file")) return true;
+  }
+  return false;
+}
+
+void write_masked(JsonWriter& w, const toml::node& node, bool secret) {
+  if (secret && !node.is_table() && !node.is_array()) {
+    w.String("***");
+    return;
+  }
+  if (const toml::table* t = node.as_table()) {
+    w.StartObject();
+    for (const auto& [k, v] : *t) {
+      admin::write_key(w, k.str());
+      write_masked(w, v, secret || is_secret_key(k.str()));
+    }
+    w.EndObject();
+  } else if (const toml::array* a = node.as_array()) {
+    w.StartArray();
+    for (const toml::node& v : *a) write_masked(w, v, secret);
+    w.EndArray();
+  } else if (auto s = node.value_exact<std::string>()) {
+    admin::write_string(w, *s);
+  } else if (auto i = node.value_exact<std::int64_t>()) {
+    w.Int64(*i);
+  } else if (auto d = node.value_exact<double>()) {
+    w.Double(*d);
+  } else if (auto b = node.value_exact<bool>()) {
+    w.Bool(*b);
+  } else {
+    w.Null();  // dates and times: no bridge key takes one
+  }
+}
+
+void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
+  api.add(http::verb::get, "/api/v1/bridges", Access::viewer,
+          [&bridges](const Request& req, Reply reply) {
+            admin::Paging p = admin::Paging::from(req);
+            std::vector<Bridge*> all = bridges.all();
+            reply.json(admin::page_json(p, all.size(),
+                                        [&](JsonWriter& w, std::size_t i) { write_bridge(w, *all[i], nullptr); }));
+          },
+          "Every bridge: state, queued messages and bytes, lag, sent, acknowledged, re-sent, duplicates, drops");
+
+  api.add(http::verb::get, "/api/v1/bridges/{name}", Access::viewer,
+          [&api, &bridges](const Request& req, Reply reply) {
+            Bridge& b = find_or_throw(bridges, req);
+            const toml::table* t = table_of(api.broker(), b.config().name);
+            reply.json(admin::json_of([&](JsonWriter& w) { write_bridge(w, b, t); }));
+          },
+          "One bridge: its counters and its [[bridge]] table (secrets masked)");
+
+  auto control = [&bridges](const Request& req, Reply reply, bool pause) {
+    Bridge& b = find_or_throw(bridges, req);
+    if (pause) {
+      b.pause();
+    } else {
+      b.resume();
+    }
+    STRATA_INFO("admin") << req.who() << ": " << (pause ? "paused" : "resumed") << " bridge " << b.config().name;
+    reply.json(admin::json_of([&](JsonWriter& w) { write_bridge(w, b, nullptr); }));
+  };
+  api.add(http::verb::post, "/api/v1/bridges/{name}/pause", Access::admin,
+          [control](const Request& req, Reply reply) { control(req, reply, true); },
+          "Pause a bridge: it keeps queueing in its outbox and sends nothing new");
+  api.add(http::verb::post, "/api/v1/bridges/{name}/resume", Access::admin,
+          [control](const Request& req, Reply reply) { control(req, reply, false); },
+          "Resume a paused bridge: it goes on in outbox order");
+
+  api.add_metrics([&bridges](admin::MetricsWriter& m) {
+    std::vector<Bridge*> all = bridges.all();
+    if (all.empty()) return;
+    using Get = std::uint64_t (*)(Bridge&);
+    struct Counter {
+      std::string_view name, help;
+      Get get;
+    };
+    const Counter counters[] = {
+        {"strata_bridge_appended_total", "Messages appended to a bridge's outbox",
+         [](Bridge& b) { return get(b.outbox().counters().appended); }},
+        {"strata_bridge_sent_total", "Messages a bridge sent the first time",
+         [](Bridge& b) { return get(b.counters().sent); }},
+        {"strata_bridge_acknowledged_total", "Messages the bridge's target confirmed",
+         [](Bridge& b) { return get(b.outbox().counters().confirmed); }},
+        {"strata_bridge_resent_total", "Messages a bridge sent again after a reconnect or restart",
+         [](Bridge& b) { return get(b.counters().resent); }},
+        {"strata_bridge_duplicates_total", "Duplicates the bridge's target reported",
+         [](Bridge& b) { return get(b.counters().duplicates); }},
+        {"strata_bridge_received_total", "Messages a bridge received from its peer and published here",
+         [](Bridge& b) { return get(b.counters().received); }},
+        {"strata_bridge_expired_total", "Messages whose MQTT expiry passed in a bridge's outbox",
+         [](Bridge& b) { return get(b.outbox().counters().expired); }},
+        {"strata_bridge_dead_lettered_total", "Messages the target rejected for good",
+         [](Bridge& b) { return get(b.outbox().counters().dead_lettered); }},
+        {"strata_bridge_connection_failures_total", "Connections of a bridge lost or refused",
+         [](Bridge& b) { return get(b.counters().failures); }},
+    };
+    for (const Counter& c : counters) {
+      m.family(c.name, "counter", c.help);
+      for (Bridge* b : all) m.sample(c.name, c.get(*b), {{"bridge", b->config().name}});
+    }
+    m.family("strata_bridge_dropped_total", "counter", "Messages a bridge dropped, by reason");
+    for (Bridge* b : all) {
+      for (const Drop& d : kDrops) {
+        m.sample("strata_bridge_dropped_total", get(b->outbox().counters().*d.counter),
+                 {{"bridge", b->config().name}, {"reason", d.reason}});
+      }
+    }
+    m.family("strata_bridge_queued_messages", "gauge", "Messages in a bridge's outbox not yet confirmed");
+    for (Bridge* b : all) {
+      m.sample("strata_bridge_queued_messages", get(b->outbox().counters().queued_messages), {{"bridge", b->config().name}});
+    }
+    m.family("strata_bridge_queued_bytes", "gauge", "Topic and payload bytes in a bridge's outbox");
+    for (Bridge* b : all) {
+      m.sample("strata_bridge_queued_bytes", get(b->outbox().counters().queued_bytes), {{"bridge", b->config().name}});
+    }
+    m.family("strata_bridge_lag_seconds", "gauge", "Age of the oldest unacknowledged message in a bridge's outbox");
+    for (Bridge* b : all) {
+      m.sample("strata_bridge_lag_seconds", static_cast<double>(lag_ms(b->outbox())) / 1000.0,
+               {{"bridge", b->config().name}});
+    }
+    m.family("strata_bridge_up", "gauge", "1 when a bridge is connected to its target");
+    for (Bridge* b : all) {
+      m.sample("strata_bridge_up", std::uint64_t{b->state() == AdapterState::connected ? 1u : 0u},
+               {{"bridge", b->config().name}});
+    }
+    m.family("strata_bridge_paused", "gauge", "1 when a bridge was paused from the admin API");
+    for (Bridge* b : all) {
+      m.sample("strata_bridge_paused", std::uint64_t{b->paused() ? 1u : 0u}, {{"bridge", b->config().name}});
+    }
+    m.family("strata_bridge_blocking", "gauge", "1 when a bridge's outbox is full and holds its publishers");
+    for (Bridge* b : all) {
+      m.sample("strata_bridge_blocking", std::uint64_t{b->outbox().blocking() ? 1u : 0u}, {{"bridge", b->config().name}});
+    }
+  });
+}
+
+}  // namespace strata::bridges
