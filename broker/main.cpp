@@ -12,6 +12,7 @@
 #include "broker/historian/history_http.hpp"
 #include "broker/historian/historian_config.hpp"
 #include "broker/core/clock.hpp"
+#include "broker/uns/catalog_snapshot.hpp"
 #include "broker/uns/namespace_hook.hpp"
 #include "broker/uns/uns_api.hpp"
 #include "broker/util/install_paths.hpp"
@@ -93,10 +94,20 @@ int main(int argc, char** argv) {
     // The namespace runs before the rules: they see msg.uns and reuse its
     // parsed payload. Registered even when disabled, so a reload can enable it.
     unsigned cores = broker.core_count();
+    bool uns_on = uns_config.enabled;
+    std::uint32_t snapshot_interval = uns_config.snapshot_interval_s;
     auto namespace_hook = std::make_unique<uns::NamespaceHook>(std::move(uns_config), cores, nullptr,
                                                                [] { return core::now_ms(); });
     namespace_hook->attach(broker);
     broker.add_hook(namespace_hook.get());
+    // The catalog's snapshot: restored before any traffic, written every
+    // snapshot_interval and at a graceful stop.
+    std::unique_ptr<uns::CatalogSnapshot> catalog_snapshot;
+    if (uns_on) {
+      catalog_snapshot = std::make_unique<uns::CatalogSnapshot>(broker, *namespace_hook, snapshot_interval);
+      catalog_snapshot->restore();
+      catalog_snapshot->start();
+    }
     // Plugins ([[plugin]], plugins/): loaded before anything runs; one that
     // fails stops start-up with its path and the reason. Its message
     // callbacks are a publish hook ahead of the rule engine's.
@@ -130,12 +141,13 @@ int main(int argc, char** argv) {
       admin.api().add_metrics([&engine](admin::MetricsWriter& m) { rules::write_rule_metrics(m, engine->stats()); });
     }
     bridges::add_bridge_api(admin.api(), bridges);  // /api/v1/bridges, strata_bridge_* metrics
-    uns::add_uns_api(admin.api(), *namespace_hook);
+    uns::add_uns_api(admin.api(), *namespace_hook, catalog_snapshot.get());
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     rules::add_rules_api(admin.api(), engine.get());          // /api/v1/rules
     admin.start();
     bridges.start();
     int rc = broker.run();
+    if (catalog_snapshot) catalog_snapshot->write_final();  // the cores and the store's writer have stopped
     bridges.stop();
     if (plugin_host) plugin_host->cleanup();  // the cores have stopped
     return rc;

@@ -334,7 +334,53 @@ std::string NamespaceHook::reconfigure(UnsConfig fresh,
   return summary;
 }
 
+bool NamespaceHook::enabled() const {
+  std::lock_guard lock(latest_mutex_);
+  return latest_->config.enabled;
+}
+
+void NamespaceHook::restore_topic(unsigned core, std::string_view topic, const SnapshotTopic& t) {
+  PerCore& pc = *cores_[core];
+  bool created = false;
+  CatalogEntry& e = pc.catalog.touch(topic, created);
+  e.first_ms = t.first_ms;
+  e.last_ms = t.last_ms;
+  e.count = t.count;
+  e.violations = t.violations;
+  e.size = t.size;
+  e.qos = t.qos;
+  e.kind = t.kind;
+  e.retain = t.retain;
+  e.truncated = t.truncated;
+  e.value = t.value;
+  e.publisher = t.publisher;
+  refresh(e, *pc.rules, topic);
+  pc.topics.store(pc.catalog.size(), std::memory_order_relaxed);
+}
+
+std::string NamespaceHook::put_contract(std::shared_ptr<const Contract> c) {
+  UnsConfig fresh = latest_->config;
+  auto it = std::find_if(fresh.contracts.begin(), fresh.contracts.end(),
+                         [&](const auto& o) { return o->name() == c->name(); });
+  if (it == fresh.contracts.end()) {
+    fresh.contracts.push_back(std::move(c));
+  } else {
+    *it = std::move(c);
+  }
+  return reconfigure(std::move(fresh), post_);
+}
+
+std::string NamespaceHook::remove_contract(const std::string& name) {
+  UnsConfig fresh = latest_->config;
+  auto it = std::find_if(fresh.contracts.begin(), fresh.contracts.end(),
+                         [&](const auto& o) { return o->name() == name; });
+  if (it == fresh.contracts.end()) return {};
+  fresh.contracts.erase(it);
+  return reconfigure(std::move(fresh), post_);
+}
+
 void NamespaceHook::attach(core::Broker& broker) {
+  post_ = [&broker](unsigned core, std::function<void()> fn) { boost::asio::post(broker.core(core).io(), std::move(fn)); };
   publish_ = [&broker](router::MessagePtr msg, unsigned core) { broker.core(core).publish(std::move(msg), nullptr); };
   broker.add_reload_hook([this, &broker](const config::Config& fresh) -> std::string {
     if (!fresh.document) return {};

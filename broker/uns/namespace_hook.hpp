@@ -29,6 +29,7 @@
 
 #include "broker/core/publish_hook.hpp"
 #include "broker/uns/catalog.hpp"
+#include "broker/uns/snapshot_record.hpp"
 #include "broker/uns/uns_config.hpp"
 
 namespace strata::core {
@@ -82,6 +83,20 @@ class NamespaceHook final : public core::PublishHook {
   // `post` (immediate in tests). Returns what changed, for the log.
   std::string reconfigure(UnsConfig fresh, const std::function<void(unsigned, std::function<void()>)>& post);
 
+  // The admin API's contracts (PUT/DELETE /api/v1/contracts/{name}): the
+  // newest configuration with `c` added (last) or replacing the contract of
+  // its name (in its place), or without the contract `name`, applied on
+  // every core as a reload is. They last until the next reload, which
+  // applies the file. Call on core 0's thread. remove_contract: empty when
+  // there is no such contract.
+  std::string put_contract(std::shared_ptr<const Contract> c);
+  std::string remove_contract(const std::string& name);
+  bool enabled() const;
+
+  // Puts a topic from the catalog snapshot into core `core`'s catalog
+  // (catalog_snapshot.hpp). Before the cores run.
+  void restore_topic(unsigned core, std::string_view topic, const SnapshotTopic& t);
+
   // --- reading (on core `core`'s thread, or when the cores are stopped) ---
   const Catalog& catalog(unsigned core) const { return cores_[core]->catalog; }
   const std::deque<ViolationRecord>& violations(unsigned core) const { return cores_[core]->violations; }
@@ -121,6 +136,9 @@ class NamespaceHook final : public core::PublishHook {
 
   std::vector<std::unique_ptr<PerCore>> cores_;
   Publisher publish_;
+  // Runs a function on a core's thread (the broker's cores after attach(),
+  // immediately before).
+  std::function<void(unsigned, std::function<void()>)> post_ = [](unsigned, std::function<void()> fn) { fn(); };
   Clock clock_;
   // Counters by contract name; touched on reload only (core 0).
   std::map<std::string, std::shared_ptr<ContractCounters>> counters_;

@@ -1,10 +1,15 @@
 #include "broker/uns/uns_api.hpp"
 
+#include <algorithm>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "broker/admin/api.hpp"
 #include "broker/core/clock.hpp"
+#include "broker/uns/catalog_snapshot.hpp"
+#include "broker/router/topic.hpp"
+#include "broker/util/log.hpp"
 #include "broker/uns/catalog_query.hpp"
 #include "broker/uns/namespace_hook.hpp"
 
@@ -99,9 +104,78 @@ void write_contract(admin::JsonWriter& w, const Contract& c, const ContractCount
   w.EndObject();
 }
 
+// A contract from a PUT body: {"filter", "schema": {...} (or its text),
+// "shape", "action", "version", "redirect_topic", "reject_disconnect",
+// "all"}; Error(400) naming what is wrong.
+std::shared_ptr<const Contract> contract_of_body(const std::string& name, const rapidjson::Document& body) {
+  if (name.empty() || name.size() > 128 ||
+      name.find_first_of("/+#") != std::string::npos ||
+      std::any_of(name.begin(), name.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20; })) {
+    throw Error::bad_request("contract name '" + name + "' may not hold '/', '+', '#' or control characters");
+  }
+  for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
+    std::string_view k(it->name.GetString(), it->name.GetStringLength());
+    static constexpr std::string_view kKeys[] = {"name",   "filter",         "schema",           "shape", "action",
+                                                 "version", "redirect_topic", "reject_disconnect", "all"};
+    if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys)) {
+      throw Error::bad_request("unknown member '" + std::string(k) +
+                               "'; expected filter, schema, shape, action, version, redirect_topic, "
+                               "reject_disconnect, all");
+    }
+  }
+  std::string body_name = admin::body_string(body, "name", false, name);
+  if (body_name != name) throw Error::bad_request("name '" + body_name + "' differs from the URL's '" + name + "'");
+  std::string filter = admin::body_string(body, "filter", true);
+  if (!router::is_valid_topic_filter(filter)) throw Error::bad_request("filter '" + filter + "' is not a valid topic filter");
+  std::string version = "1";
+  if (body.HasMember("version")) {
+    const auto& v = body["version"];
+    if (v.IsInt64()) {
+      version = std::to_string(v.GetInt64());
+    } else if (v.IsString() && v.GetStringLength() > 0) {
+      version = v.GetString();
+    } else {
+      throw Error::bad_request("version must be an integer or a non-empty string");
+    }
+  }
+  std::string s = admin::body_string(body, "shape", false, "none");
+  auto shape_it = std::find(std::begin(kShapeNames), std::end(kShapeNames), s);
+  if (shape_it == std::end(kShapeNames)) throw Error::bad_request("shape must be none, number or timeseries");
+  auto shape = static_cast<Shape>(shape_it - std::begin(kShapeNames));
+  std::string schema;
+  if (body.HasMember("schema")) {
+    const auto& v = body["schema"];
+    schema = v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : text(v);
+    if (schema.empty()) throw Error::bad_request("schema is empty");
+  }
+  if (shape == Shape::none && schema.empty()) {
+    throw Error::bad_request("the contract has neither schema nor shape; expected \"schema\":{...} or "
+                             "\"shape\":\"number\"|\"timeseries\"");
+  }
+  std::shared_ptr<Contract> c;
+  try {
+    c = std::make_shared<Contract>(name, filter, version, shape, schema);
+  } catch (const std::invalid_argument& e) {
+    throw Error::bad_request(std::string("schema: ") + e.what() + " (contract " + name + ")");
+  }
+  std::string action = admin::body_string(body, "action", false, "reject");
+  auto action_it = std::find(std::begin(kActionNames), std::end(kActionNames), action);
+  if (action_it == std::end(kActionNames)) throw Error::bad_request("action must be reject, redirect or observe");
+  c->action = static_cast<Action>(action_it - std::begin(kActionNames));
+  c->redirect_topic = admin::body_string(body, "redirect_topic", false, c->redirect_topic);
+  std::string probe = c->redirect_topic;
+  if (auto at = probe.find("{topic}"); at != std::string::npos) probe.replace(at, 7, "x");
+  if (!router::is_valid_topic_name(probe)) {
+    throw Error::bad_request("redirect_topic '" + c->redirect_topic + "' is not a valid topic name");
+  }
+  c->reject_disconnect = admin::body_bool(body, "reject_disconnect", false);
+  c->all = admin::body_bool(body, "all", false);
+  return c;
+}
+
 }  // namespace
 
-void add_uns_api(admin::Api& api, NamespaceHook& hook) {
+void add_uns_api(admin::Api& api, NamespaceHook& hook, const CatalogSnapshot* snapshot) {
   api.add(http::verb::get, "/api/v1/namespace", Access::viewer,
           [&api, &hook](const Request& req, Reply reply) {
             std::string path = req.arg("path").value_or("");
@@ -204,6 +278,38 @@ void add_uns_api(admin::Api& api, NamespaceHook& hook) {
             throw Error::not_found("no contract '" + req.param("name") + "'");
           },
           "One contract, with its schema");
+  api.add(http::verb::put, "/api/v1/contracts/{name}", Access::admin,
+          [&api, &hook](const Request& req, Reply reply) {
+            std::shared_ptr<const Contract> c = contract_of_body(req.param("name"), admin::parse_body(req));
+            if (!hook.enabled()) throw Error::conflict("the unified namespace is off ([uns] enabled = false)");
+            std::string who = req.who();
+            api.on_core<std::string>(
+                0, [&hook, c](core::Core&) { return hook.put_contract(c); },
+                [reply, c, who](std::string summary) {
+                  STRATA_INFO("admin") << who << ": applied contract " << c->name() << " v" << c->version() << " ("
+                                       << summary << ")";
+                  reply.json(admin::json_of([&](admin::JsonWriter& w) {
+                    write_contract(w, *c, ContractCounters::Totals{}, true);
+                  }));
+                });
+          },
+          "Add or replace a contract (until the next reload): {filter, schema|shape, action, version, ...}");
+  api.add(http::verb::delete_, "/api/v1/contracts/{name}", Access::admin,
+          [&api, &hook](const Request& req, Reply reply) {
+            std::string name = req.param("name");
+            std::string who = req.who();
+            api.on_core<std::string>(
+                0, [&hook, name](core::Core&) { return hook.remove_contract(name); },
+                [reply, name, who](std::string summary) {
+                  if (summary.empty()) {
+                    reply.error(Error::not_found("no contract '" + name + "'"));
+                    return;
+                  }
+                  STRATA_INFO("admin") << who << ": removed contract " << name << " (" << summary << ")";
+                  reply.send(admin::Response{http::status::no_content, "application/json", {}, {}});
+                });
+          },
+          "Remove a contract (until the next reload brings back the file's)");
   api.add(http::verb::post, "/api/v1/contracts/{name}/test", Access::viewer,
           [&hook](const Request& req, Reply reply) {
             // Body: {"samples": [payload text or JSON value, ...], "schema": {...}?, "shape": "..."?}
@@ -259,7 +365,16 @@ void add_uns_api(admin::Api& api, NamespaceHook& hook) {
             }));
           },
           "Check sample payloads against a contract, or against the schema/shape in the body");
-  api.add_metrics([&hook](admin::MetricsWriter& m) {
+  api.add_metrics([&hook, snapshot](admin::MetricsWriter& m) {
+    if (snapshot) {
+      m.family("strata_uns_catalog_snapshots_total", "counter", "Catalog snapshots written to the store");
+      m.sample("strata_uns_catalog_snapshots_total", snapshot->snapshots());
+      m.family("strata_uns_catalog_restored_topics", "gauge", "Topics restored from the snapshot at start-up");
+      m.sample("strata_uns_catalog_restored_topics", snapshot->restored());
+      m.family("strata_uns_catalog_snapshot_damaged_total", "counter",
+               "Damaged snapshot records skipped at start-up");
+      m.sample("strata_uns_catalog_snapshot_damaged_total", snapshot->damaged());
+    }
     m.family("strata_uns_contract_checks_total", "counter", "Contract checks by contract and result");
     for (const auto& [c, t] : hook.contract_totals_any_thread()) {
       m.sample("strata_uns_contract_checks_total", t.passed, {{"contract", c->name()}, {"result", "passed"}});

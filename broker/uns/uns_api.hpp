@@ -11,7 +11,9 @@ class Api;
 namespace strata::uns {
 
 class NamespaceHook;
+class CatalogSnapshot;
 
-void add_uns_api(admin::Api& api, NamespaceHook& hook);
+// `snapshot`: the catalog's snapshot for /metrics (null when the namespace is off).
+void add_uns_api(admin::Api& api, NamespaceHook& hook, const CatalogSnapshot* snapshot = nullptr);
 
 }  // namespace strata::uns

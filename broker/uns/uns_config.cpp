@@ -15,7 +15,7 @@ using config::TableReader;
 
 constexpr std::string_view kUnsKeys[] = {"enabled",         "catalog_max_topics",     "catalog_value_bytes",
                                          "violations_kept", "violation_sample_bytes", "drift_events",
-                                         "namespace",       "contract"};
+                                         "namespace",       "contract",               "snapshot_interval"};
 constexpr std::string_view kNamespaceKeys[] = {"prefix",         "prefix_is_root", "levels",
                                                "allowed",        "level_patterns", "action",
                                                "redirect_topic", "reject_disconnect"};
@@ -186,6 +186,7 @@ UnsConfig read_uns_config(const config::Document& doc) {
   r.integer("violations_kept", 0, 1'000'000, cfg.violations_kept);
   r.integer("violation_sample_bytes", 0, 1 << 16, cfg.violation_sample_bytes);
   r.boolean("drift_events", cfg.drift_events);
+  r.integer("snapshot_interval", 0, 86'400, cfg.snapshot_interval_s);
   std::size_t i = 0;
   for (const toml::table* ns : config::section_tables(file, t, "namespace")) {
     cfg.namespaces.push_back(read_namespace(file, *ns, i++));

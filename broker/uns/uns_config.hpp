@@ -43,6 +43,7 @@ struct UnsConfig {
   std::uint32_t violations_kept = 1000;                     // per core, latest
   std::uint32_t violation_sample_bytes = 256;
   bool drift_events = true;                                 // publish $uns/drift/{topic}
+  std::uint32_t snapshot_interval_s = 60;                   // catalog to the store; 0: only at stop
 };
 
 // Reads [uns] of `doc` (absent: disabled). Throws config::ConfigError with

@@ -1,7 +1,9 @@
 // The contract check on untrusted payloads: parse (bounded depth), every
 // example contract's schema and shape, the inferred schema and its hash.
 // Schemas come from the operator's config and are fixed here; what a
-// client can send is the payload.
+// client can send is the payload. The same bytes also go to the catalog
+// snapshot's record decoder (a damaged store): it refuses them or decodes
+// what encodes back to the same bytes (seeds snapshot_*).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -11,6 +13,7 @@
 #include "broker/uns/annotation.hpp"
 #include "broker/uns/contract.hpp"
 #include "broker/uns/inferred_schema.hpp"
+#include "broker/uns/snapshot_record.hpp"
 
 namespace {
 
@@ -45,6 +48,9 @@ const std::vector<std::unique_ptr<Contract>>& contracts() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string payload(reinterpret_cast<const char*>(data), size);
+  if (auto rec = strata::uns::decode_snapshot_record(payload)) {
+    if (strata::uns::encode_snapshot_record(*rec) != payload) __builtin_trap();
+  }
   rapidjson::Document doc;
   std::string error;
   bool ok = strata::uns::parse_json(payload, doc, error);

@@ -12,6 +12,8 @@ Registry all_commands() {
   add_retained_commands(r);
   add_rules_commands(r);
   add_history_commands(r);
+  add_topics_commands(r);
+  add_contracts_commands(r);
   return r;
 }
 

@@ -13,5 +13,7 @@ void add_subs_commands(Registry& r);      // cmd_subs.cpp: subs
 void add_retained_commands(Registry& r);  // cmd_retained.cpp: retained, publish
 void add_rules_commands(Registry& r);     // cmd_rules.cpp: rules
 void add_history_commands(Registry& r);   // cmd_history.cpp: history
+void add_topics_commands(Registry& r);    // cmd_topics.cpp: topics (the namespace's catalog)
+void add_contracts_commands(Registry& r); // cmd_contracts.cpp: contracts
 
 }  // namespace strata::ctl

@@ -137,5 +137,46 @@ TEST(NamespaceHook, ReconfigureReplacesByNameAndKeepsCounters) {
   EXPECT_EQ(totals[0].second.second.matched, 2u);
 }
 
+TEST(NamespaceHook, ContractsPutAndRemovedAtRunTime) {
+  Hook h;
+  auto m = msg("plant/speed", "\"fast\"");
+  EXPECT_EQ(h.run(m), HookVerdict::pass);  // no contract matches
+  auto c = std::make_shared<Contract>("speed", "plant/#", "3", Shape::number, "");
+  EXPECT_EQ(h.hook.put_contract(c), "[uns] reloaded: 4 contract(s), 1 namespace(s); +speed v3");
+  auto again = msg("plant/speed", "\"fast\"");
+  EXPECT_EQ(h.run(again), HookVerdict::reject);
+  EXPECT_EQ(h.hook.refusal(0).reason, "contract speed v3: wrong_type at / (type)");
+  // Replaced in place by name: the new version observes.
+  auto v4 = std::make_shared<Contract>("speed", "plant/#", "4", Shape::number, "");
+  v4->action = Action::observe;
+  EXPECT_EQ(h.hook.put_contract(v4), "[uns] reloaded: 4 contract(s), 1 namespace(s); speed v3 -> v4");
+  auto observed = msg("plant/speed", "\"fast\"");
+  EXPECT_EQ(h.run(observed), HookVerdict::pass);
+  EXPECT_EQ(h.hook.contract_totals()[3].second.second.matched, 2u);  // v3 and v4: counters kept by name
+  EXPECT_EQ(h.hook.remove_contract("speed"), "[uns] reloaded: 3 contract(s), 1 namespace(s); -speed");
+  EXPECT_EQ(h.hook.remove_contract("speed"), "");
+  auto free = msg("plant/speed", "\"fast\"");
+  EXPECT_EQ(h.run(free), HookVerdict::pass);
+  EXPECT_EQ(h.hook.contract_totals().size(), 3u);
+}
+
+TEST(NamespaceHook, RestoredTopicsJoinTheCatalog) {
+  Hook h;
+  SnapshotTopic t;
+  t.first_ms = 10;
+  t.last_ms = 20;
+  t.count = 5;
+  t.value = "7";
+  t.publisher = "plc";
+  h.hook.restore_topic(1, "acme/s/a/l/c/num", t);
+  const CatalogEntry* e = h.hook.catalog(1).find("acme/s/a/l/c/num");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->count, 5u);
+  EXPECT_EQ(e->value, "7");
+  ASSERT_TRUE(e->place);  // placed in the model as a live topic is
+  EXPECT_EQ(e->place->tag, "num");
+  EXPECT_EQ(h.hook.totals().topics, 1u);
+}
+
 }  // namespace
 }  // namespace strata::uns
