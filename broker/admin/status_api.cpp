@@ -15,7 +15,7 @@ namespace {
 // What the cores count, summed (relaxed atomics: readable from here).
 struct Totals {
   std::uint64_t received = 0, sent = 0, bytes_in = 0, bytes_out = 0, dropped = 0, queue_dropped = 0,
-                queue_refused = 0, store_refused = 0, rate_limited = 0;
+                queue_refused = 0, store_refused = 0, rate_limited = 0, auth_failures = 0;
   std::int64_t connected = 0, sessions = 0;
 };
 
@@ -33,6 +33,7 @@ Totals totals(core::Broker& b) {
     t.queue_refused += get(s.queue_refused);
     t.store_refused += get(s.store_refused);
     t.rate_limited += get(s.connections_rate_limited);
+    t.auth_failures += get(s.auth_failures);
     t.connected += get(s.clients_connected);
     t.sessions += get(s.sessions);
   }
@@ -214,6 +215,10 @@ void add_status_api(Server& server) {
                   m.gauge("strata_connections", "Connected MQTT clients", static_cast<double>(t.connected));
                   m.counter("strata_connections_rate_limited_total",
                             "Connections closed at accept by a listener's max_connect_rate", t.rate_limited);
+                  m.counter("strata_auth_failures_total",
+                            "MQTT CONNECTs refused for credentials, authorization, a ban or an unknown auth "
+                            "method, and failed re-authentications",
+                            t.auth_failures);
                   m.gauge("strata_sessions", "Sessions, online and offline", static_cast<double>(t.sessions));
                   m.gauge("strata_subscriptions", "Subscriptions (topic filters of all sessions)",
                           static_cast<double>(r.subscriptions));

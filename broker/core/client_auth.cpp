@@ -79,6 +79,7 @@ void Client::apply_auth_step(auth::AuthStep&& step) {
   if (step.outcome == Outcome::failure) {
     // The Authorizer has logged why; the client learns only the code.
     if (connecting) return refuse_connect(step.reason, protocol::to_string(step.reason));
+    core_.stats().add(core_.stats().auth_failures);
     return disconnect(ReasonCode::not_authorized, "re-authentication failed");
   }
   if (connecting) {

@@ -20,6 +20,10 @@ using session::Session;
 
 void Client::refuse_connect(ReasonCode reason, std::string_view text) {
   notice_ = notice_for(reason);
+  if (reason == ReasonCode::bad_user_name_or_password || reason == ReasonCode::not_authorized ||
+      reason == ReasonCode::banned || reason == ReasonCode::bad_authentication_method) {
+    core_.stats().add(core_.stats().auth_failures);
+  }
   protocol::Connack ack{false, reason, {}};
   if (version_ == Version::v5 && !text.empty() && problem_info_) {
     ack.properties.reason_string = std::string(text);

@@ -26,6 +26,9 @@ struct Stats {
   // because the store was full.
   std::atomic<std::uint64_t> store_refused{0};
   std::atomic<std::uint64_t> connections_rate_limited{0};  // closed at accept: listener.max_connect_rate
+  // CONNECTs refused for who the client is (bad credentials, not
+  // authorized, banned, unknown auth method) and failed re-authentications.
+  std::atomic<std::uint64_t> auth_failures{0};
   std::atomic<std::int64_t> clients_connected{0};
   std::atomic<std::int64_t> sessions{0};            // sessions owned by this core, online or not
 
