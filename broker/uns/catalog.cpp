@@ -75,6 +75,15 @@ std::shared_ptr<const InferredSchema> Catalog::intern(InferredSchema&& s) {
   return shared;
 }
 
+std::shared_ptr<const std::string> Catalog::intern_publisher(std::string_view id) {
+  auto it = publishers_.find(id);
+  if (it != publishers_.end()) return it->second;
+  auto shared = std::make_shared<const std::string>(id);
+  // Bounded like the schemas: past this many distinct ids, new ones are not shared.
+  if (publishers_.size() < 100'000) publishers_.emplace(std::string_view(*shared), shared);
+  return shared;
+}
+
 int Catalog::record(CatalogEntry& e, const router::Message& m, const rapidjson::Value* doc, std::uint64_t now_ms,
                     std::uint32_t value_bytes) {
   std::uint64_t dt = e.count == 0 || now_ms < e.last_ms ? 0 : now_ms - e.last_ms;
@@ -88,8 +97,15 @@ int Catalog::record(CatalogEntry& e, const router::Message& m, const rapidjson::
   e.retain = m.retain;
   e.truncated = m.payload.size() > value_bytes;
   e.value.assign(m.payload.data(), std::min<std::size_t>(m.payload.size(), value_bytes));
-  if (e.publisher != m.publisher) e.publisher = m.publisher;
-  if (!(e.user_properties == m.properties.user_properties)) e.user_properties = m.properties.user_properties;
+  if (e.publisher == nullptr || *e.publisher != m.publisher) e.publisher = intern_publisher(m.publisher);
+  const protocol::UserProperties& props = m.properties.user_properties;
+  if (props.empty()) {
+    e.user_properties.reset();
+  } else if (e.user_properties == nullptr) {
+    e.user_properties = std::make_unique<protocol::UserProperties>(props);
+  } else if (!(*e.user_properties == props)) {
+    *e.user_properties = props;
+  }
 
   std::uint64_t hash;
   std::uint8_t plain = 0;

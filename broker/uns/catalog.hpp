@@ -11,7 +11,7 @@
 // to the front of the LRU list and in-place updates (the last value is
 // copied into the entry's string, whose capacity is reused); a new topic
 // allocates its entry. Identical inferred schemas are shared between topics
-// (intern). Beyond `max_topics` the least recently seen topic is evicted
+// (intern), and so are publisher ids. Beyond `max_topics` the least recently seen topic is evicted
 // and counted.
 #pragma once
 
@@ -70,14 +70,18 @@ struct CatalogEntry {
   bool truncated = false;        // value holds only the first catalog_value_bytes
   std::uint8_t kind = 0;         // TypeBit of the last payload's root
   std::string value;
-  std::string publisher;
-  protocol::UserProperties user_properties;
+  // Interned per catalog (topics share few publishers); set once count > 0.
+  std::shared_ptr<const std::string> publisher;
+  // Null when the last message had none (the usual case).
+  std::unique_ptr<protocol::UserProperties> user_properties;
   std::vector<SchemaVersion> versions;  // oldest first, at most kMaxVersions
   std::uint32_t current = 0;            // index into versions
+  // Cached from the namespace configuration (valid while generation matches;
+  // declared here, next to `current`, so the two share one 8-byte slot).
+  std::uint32_t generation = 0;
   std::unique_ptr<ViolationRecord> last_violation;
 
-  // Cached from the namespace configuration (valid while generation matches).
-  std::uint32_t generation = 0;
+  // The rest of the namespace cache.
   std::shared_ptr<const Placement> place;
   std::shared_ptr<const std::string> model_error;  // set: the topic breaks its namespace's model
   const void* model_ns = nullptr;                  // the NamespaceModel governing it
@@ -117,6 +121,8 @@ class Catalog {
   }
 
   std::shared_ptr<const InferredSchema> intern(InferredSchema&& s);
+  // The shared copy of a publisher's client id.
+  std::shared_ptr<const std::string> intern_publisher(std::string_view id);
 
  private:
   struct Hash {
@@ -137,6 +143,7 @@ class Catalog {
   CatalogEntry* newest_ = nullptr;
   CatalogEntry* oldest_ = nullptr;
   std::unordered_map<std::uint64_t, std::shared_ptr<const InferredSchema>> schemas_;
+  std::unordered_map<std::string_view, std::shared_ptr<const std::string>, Hash, Eq> publishers_;  // key views the value
 };
 
 }  // namespace strata::uns

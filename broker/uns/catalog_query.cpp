@@ -96,8 +96,8 @@ void merge_into(MergedCatalog& out, const Catalog& catalog, const Rules& rules, 
       t.retain = e.retain;
       t.truncated = e.truncated;
       t.value = e.value;
-      t.publisher = e.publisher;
-      t.user_properties = e.user_properties;
+      if (e.publisher != nullptr) t.publisher = *e.publisher; else t.publisher.clear();
+      if (e.user_properties != nullptr) t.user_properties = *e.user_properties; else t.user_properties.clear();
       t.versions = e.versions;
       t.current = e.current;
     }

@@ -353,7 +353,7 @@ void NamespaceHook::restore_topic(unsigned core, std::string_view topic, const S
   e.retain = t.retain;
   e.truncated = t.truncated;
   e.value = t.value;
-  e.publisher = t.publisher;
+  e.publisher = pc.catalog.intern_publisher(t.publisher);
   refresh(e, *pc.rules, topic);
   pc.topics.store(pc.catalog.size(), std::memory_order_relaxed);
 }

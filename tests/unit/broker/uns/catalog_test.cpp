@@ -111,6 +111,31 @@ struct Fixture {
   }
 };
 
+TEST(Catalog, InternsPublishersAndKeepsTheLastUserProperties) {
+  Catalog c{100};
+  record(c, msg("a/1", "1", "plc-000000000000001"), 1);
+  record(c, msg("a/2", "2", "plc-000000000000001"), 1);
+  const CatalogEntry* e1 = c.find("a/1");
+  const CatalogEntry* e2 = c.find("a/2");
+  ASSERT_NE(e1->publisher, nullptr);
+  EXPECT_EQ(e1->publisher.get(), e2->publisher.get());  // one shared copy
+  EXPECT_EQ(*e1->publisher, "plc-000000000000001");
+  EXPECT_EQ(e1->user_properties, nullptr);
+
+  router::Message m = msg("a/1", "3", "other");
+  m.properties.user_properties = {{"k", "v"}};
+  record(c, m, 2);
+  EXPECT_EQ(*e1->publisher, "other");
+  EXPECT_EQ(*e2->publisher, "plc-000000000000001");
+  ASSERT_NE(e1->user_properties, nullptr);
+  EXPECT_EQ(*e1->user_properties, (protocol::UserProperties{{"k", "v"}}));
+  m.properties.user_properties = {{"k", "w"}, {"x", "y"}};
+  record(c, m, 3);
+  EXPECT_EQ(*e1->user_properties, (protocol::UserProperties{{"k", "w"}, {"x", "y"}}));
+  record(c, msg("a/1", "4", "other"), 4);  // none: cleared
+  EXPECT_EQ(e1->user_properties, nullptr);
+}
+
 TEST(CatalogQuery, MergesCoresAndSearches) {
   Fixture f;
   record(f.core0, msg("acme/berlin/press/l1/temp", "20", "x"), 1000);
