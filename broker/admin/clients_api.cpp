@@ -33,13 +33,14 @@ void gather_sessions(Api& api, std::function<void(Sessions)> done) {
 
 // One page of the sessions `filter` accepts, sorted by client id: each
 // core copies out only its first page*limit matches, and the page is cut
-// from their merge here; `count` is every match.
-void gather_page(Api& api, const Paging& p, core::SessionFilter filter,
-                 std::function<void(Sessions page, std::size_t count)> done) {
+// from their merge here and answered as a list of every match.
+void write_session(JsonWriter& w, const SessionInfo& s, bool detail);
+
+void reply_session_page(Api& api, const Paging& p, core::SessionFilter filter, Reply reply) {
   const auto keep = static_cast<std::size_t>(p.page) * static_cast<std::size_t>(p.limit);
   api.gather<core::SessionPage>(
       [filter = std::move(filter), keep](core::Core& c) { return c.inspect_sessions(filter, keep); },
-      [done = std::move(done), p](std::vector<core::SessionPage> per_core) {
+      [reply, p](std::vector<core::SessionPage> per_core) {
         Sessions all;
         std::size_t count = 0;
         for (auto& part : per_core) {
@@ -53,7 +54,9 @@ void gather_page(Api& api, const Paging& p, core::SessionFilter filter,
         for (std::size_t i = first; i < all.size() && page.size() < static_cast<std::size_t>(p.limit); ++i) {
           page.push_back(std::move(all[i]));
         }
-        done(std::move(page), count);
+        // page_json counts from the list's start; `page` holds only this page.
+        const std::size_t begin = p.begin(count);
+        reply.json(page_json(p, count, [&](JsonWriter& w, std::size_t i) { write_session(w, page[i - begin], false); }));
       });
 }
 
@@ -176,11 +179,7 @@ void add_clients_api(Server& server) {
                      !(username && s.username != *username) && !(ip && host_of(s.address) != *ip) &&
                      !(proto && proto_name(s.version) != *proto);
             };
-            gather_page(api, p, filter, [p, reply](Sessions page, std::size_t count) {
-              // page_json counts from the list's start; `page` holds only this page.
-              const std::size_t first = p.begin(count);
-              reply.json(page_json(p, count, [&](JsonWriter& w, std::size_t i) { write_session(w, page[i - first], false); }));
-            });
+            reply_session_page(api, p, filter, reply);
           },
           "Connected clients (filters: clientid substring, username, ip, connected, proto); paged");
 
@@ -231,11 +230,7 @@ void add_clients_api(Server& server) {
               return !(connected && s.connected != *connected) &&
                      !(clientid && s.client_id.find(*clientid) == std::string::npos);
             };
-            gather_page(api, p, filter, [p, reply](Sessions page, std::size_t count) {
-              // page_json counts from the list's start; `page` holds only this page.
-              const std::size_t first = p.begin(count);
-              reply.json(page_json(p, count, [&](JsonWriter& w, std::size_t i) { write_session(w, page[i - first], false); }));
-            });
+            reply_session_page(api, p, filter, reply);
           },
           "Sessions, online and offline (expiry, queued count); filters: clientid substring, connected; paged");
 
