@@ -128,3 +128,15 @@ def paho(broker):
 @pytest.fixture
 def is_mosquitto():
     return brokerproc.KIND == "mosquitto"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A headless Chromium for the dashboard tests, one per test module
+    (tests/integration/browser.py); skips when Chromium or playwright-core
+    is not installed."""
+    from browser import Browser, skip_unless_available
+    skip_unless_available()
+    b = Browser(tmp_path_factory.mktemp("browser"))
+    yield b
+    b.close()

@@ -13,7 +13,6 @@ import pytest
 
 import brokerproc
 from adminhttp import AdminClient
-from browser import Browser, skip_unless_available
 
 pytestmark = pytest.mark.strata_only
 
@@ -26,14 +25,6 @@ def shared(tmp_path_factory):
     b.close_clients()
     assert b.stop() == 0
     assert b.health_problems() == []
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    skip_unless_available()
-    b = Browser(tmp_path_factory.mktemp("browser"))
-    yield b
-    b.close()
 
 
 def fetch(url, headers=None):

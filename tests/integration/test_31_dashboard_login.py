@@ -10,7 +10,6 @@ import os
 import pytest
 
 import brokerproc
-from browser import Browser, skip_unless_available
 
 pytestmark = pytest.mark.strata_only
 
@@ -40,14 +39,6 @@ def shared(tmp_path_factory):
     b.close_clients()
     assert b.stop() == 0
     assert b.health_problems() == []
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    skip_unless_available()
-    b = Browser(tmp_path_factory.mktemp("browser"))
-    yield b
-    b.close()
 
 
 def log_in(browser, broker, user, password):
