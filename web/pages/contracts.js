@@ -1,0 +1,167 @@
+// #/contracts: the namespace's data contracts. The list (GET
+// /api/v1/contracts, every two seconds) with each contract's version,
+// filter, action and how many messages passed and failed, by kind; the
+// feed of the latest violations (GET /api/v1/contracts/violations, once a
+// second, newest first); and a form that checks a payload against a
+// contract as the broker would (POST /api/v1/contracts/{name}/test).
+import { html, useState, useEffect, num, Time } from "../lib.js";
+import { api, get } from "../api.js";
+import { useStyle } from "./rules.js";
+
+const FEED = 50;  // violations shown
+
+// Polls `path` every `every` ms (the next poll starts after the answer).
+function usePoll(path, every) {
+  const [data, setData] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    let stop = false;
+    let timer = 0;
+    const poll = async () => {
+      const started = performance.now();
+      try {
+        const r = await get(path);
+        if (stop) return;
+        setData(r);
+        setError(null);
+      } catch (e) {
+        if (stop) return;
+        setError(e.status === 409 || e.status === 404 ? "The namespace ([uns]) is off here." : e.message);
+      }
+      timer = setTimeout(poll, Math.max(0, every - (performance.now() - started)));
+    };
+    poll();
+    return () => { stop = true; clearTimeout(timer); };
+  }, [path, every]);
+  return [data, error];
+}
+
+function kinds(byKind) {
+  return Object.entries(byKind ?? {}).filter(([, n]) => n > 0)
+    .map(([k, n]) => html`<span class="tag" key=${k}>${k.replace(/_/g, " ")} ${num(n)}</span>`);
+}
+
+function ContractList({ contracts }) {
+  if (!contracts) return html`<p class="muted">Loading…</p>`;
+  if (!contracts.length) return html`<p class="muted">No contracts: <code>[[uns.contract]]</code> in the config adds them.</p>`;
+  return html`
+    <div class="table-wrap">
+      <table class="grid" data-testid="contracts">
+        <thead><tr>
+          <th scope="col">Contract</th><th scope="col" class="n">Version</th><th scope="col">Filter</th>
+          <th scope="col">Action</th><th scope="col" class="n">Matched</th><th scope="col" class="n">Passed</th>
+          <th scope="col" class="n">Failed</th><th scope="col">Failures by kind</th>
+        </tr></thead>
+        <tbody>
+          ${contracts.map((c) => html`
+            <tr key=${c.name} data-contract=${c.name}>
+              <th scope="row" title=${c.schema_file || c.shape}>${c.name}</th>
+              <td class="n" data-testid="version">v${c.version}</td>
+              <td><code>${c.filter}</code></td>
+              <td>${c.action}</td>
+              <td class="n" data-testid="matched">${num(c.matched)}</td>
+              <td class="n" data-testid="passed">${num(c.passed)}</td>
+              <td class="n" data-testid="failed">${c.failed ? html`<span class="pill bad">${num(c.failed)}</span>` : num(c.failed)}</td>
+              <td data-testid="kinds">${kinds(c.failed_by_kind)}</td>
+            </tr>`)}
+        </tbody>
+      </table>
+    </div>`;
+}
+
+function Violations({ feed, error }) {
+  return html`
+    <section class="card" aria-labelledby="violations-title">
+      <h2 id="violations-title">Latest violations</h2>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : null}
+      ${!feed ? html`<p class="muted">Loading…</p>`
+        : !feed.data.length ? html`<p class="muted" data-testid="no-violations">No violations.</p>`
+        : html`
+          <div class="table-wrap">
+            <table class="grid" data-testid="violations">
+              <thead><tr>
+                <th scope="col">Time</th><th scope="col">Topic</th><th scope="col">Contract</th>
+                <th scope="col">Violation</th><th scope="col">Client</th><th scope="col">Action</th><th scope="col">Payload</th>
+              </tr></thead>
+              <tbody>
+                ${feed.data.map((v, i) => html`
+                  <tr key=${v.time_ms + v.topic + i}>
+                    <td class="nowrap"><${Time} ms=${v.time_ms} /></td>
+                    <td><code>${v.topic}</code></td>
+                    <td>${v.contract} v${v.version}</td>
+                    <td data-testid="kind">${v.kind.replace(/_/g, " ")}${v.pointer ? html` at <code>${v.pointer}</code>` : null}${v.detail ? " (" + v.detail + ")" : ""}</td>
+                    <td>${v.client_id}</td>
+                    <td>${v.action}</td>
+                    <td><code class="payload">${v.sample}</code></td>
+                  </tr>`)}
+              </tbody>
+            </table>
+          </div>`}
+    </section>`;
+}
+
+function TestPayload({ contracts }) {
+  const [name, setName] = useState("");
+  const [payload, setPayload] = useState("");
+  const [answer, setAnswer] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const chosen = name || contracts?.[0]?.name || "";
+  const submit = async (e) => {
+    e.preventDefault();
+    if (!chosen) return;
+    setBusy(true);
+    try {
+      const r = await api("POST", "/contracts/" + encodeURIComponent(chosen) + "/test", { samples: [payload] });
+      setAnswer({ contract: chosen, ...r.results[0] });
+    } catch (err) {
+      setAnswer({ error: err.message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`
+    <section class="card" aria-labelledby="test-title">
+      <h2 id="test-title">Test a payload</h2>
+      <form class="test-form" onSubmit=${submit}>
+        <label>Contract
+          <select data-testid="test-contract" value=${chosen} onChange=${(e) => { setName(e.target.value); setAnswer(null); }}>
+            ${(contracts ?? []).map((c) => html`<option value=${c.name} key=${c.name}>${c.name} (v${c.version})</option>`)}
+          </select>
+        </label>
+        <label>Payload
+          <textarea rows="4" data-testid="test-payload" value=${payload} spellcheck="false"
+            onInput=${(e) => { setPayload(e.target.value); setAnswer(null); }}
+            placeholder='{"value": 21.5}'></textarea>
+        </label>
+        <div class="buttons">
+          <button type="submit" class="primary" data-testid="test-button" disabled=${busy || !chosen}>Test</button>
+        </div>
+      </form>
+      ${answer
+        ? html`<p role="status" data-testid="test-answer" class=${answer.valid ? "ok" : "error"}>${answer.error
+          ? answer.error
+          : answer.valid
+            ? "Valid for " + answer.contract
+            : html`Invalid for ${answer.contract}: ${answer.kind.replace(/_/g, " ")}${answer.pointer ? html` at <code>${answer.pointer}</code>` : null}${answer.detail ? " (" + answer.detail + ")" : ""}`}</p>`
+        : null}
+    </section>`;
+}
+
+export function Contracts() {
+  const [list, listError] = usePoll("/contracts?limit=1000", 2000);
+  const [feed, feedError] = usePoll("/contracts/violations?limit=" + FEED, 1000);
+  const styled = useStyle();
+  const contracts = list?.data ?? null;
+  if (!styled) return html`<p class="muted">Loading…</p>`;
+  return html`
+    <h1 class="visually-hidden">Contracts</h1>
+    <section class="card">
+      <h2>Contracts</h2>
+      ${listError ? html`<p class="error" role="alert">${listError}</p>` : null}
+      <${ContractList} contracts=${contracts} />
+    </section>
+    <div class="cols">
+      <${TestPayload} contracts=${contracts} />
+    </div>
+    <${Violations} feed=${feed} error=${feedError} />`;
+}
