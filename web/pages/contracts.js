@@ -46,7 +46,7 @@ function ContractList({ contracts }) {
   if (!contracts.length) return html`<p class="muted">No contracts: <code>[[uns.contract]]</code> in the config adds them.</p>`;
   return html`
     <div class="table-wrap">
-      <table class="grid" data-testid="contracts">
+      <table class="grid stack" data-testid="contracts">
         <thead><tr>
           <th scope="col">Contract</th><th scope="col" class="n">Version</th><th scope="col">Filter</th>
           <th scope="col">Action</th><th scope="col" class="n">Matched</th><th scope="col" class="n">Passed</th>
@@ -56,13 +56,13 @@ function ContractList({ contracts }) {
           ${contracts.map((c) => html`
             <tr key=${c.name} data-contract=${c.name}>
               <th scope="row" title=${c.schema_file || c.shape}>${c.name}</th>
-              <td class="n" data-testid="version">v${c.version}</td>
-              <td><code>${c.filter}</code></td>
-              <td>${c.action}</td>
-              <td class="n" data-testid="matched">${num(c.matched)}</td>
-              <td class="n" data-testid="passed">${num(c.passed)}</td>
-              <td class="n" data-testid="failed">${c.failed ? html`<span class="pill bad">${num(c.failed)}</span>` : num(c.failed)}</td>
-              <td data-testid="kinds">${kinds(c.failed_by_kind)}</td>
+              <td class="n" data-label="Version" data-testid="version">v${c.version}</td>
+              <td data-label="Filter"><code>${c.filter}</code></td>
+              <td data-label="Action">${c.action}</td>
+              <td class="n" data-label="Matched" data-testid="matched">${num(c.matched)}</td>
+              <td class="n" data-label="Passed" data-testid="passed">${num(c.passed)}</td>
+              <td class="n" data-label="Failed" data-testid="failed">${c.failed ? html`<span class="pill bad">${num(c.failed)}</span>` : num(c.failed)}</td>
+              <td data-label="Failures by kind" data-testid="kinds">${kinds(c.failed_by_kind)}</td>
             </tr>`)}
         </tbody>
       </table>
@@ -78,7 +78,7 @@ function Violations({ feed, error }) {
         : !feed.data.length ? html`<p class="muted" data-testid="no-violations">No violations.</p>`
         : html`
           <div class="table-wrap">
-            <table class="grid" data-testid="violations">
+            <table class="grid stack" data-testid="violations">
               <thead><tr>
                 <th scope="col">Time</th><th scope="col">Topic</th><th scope="col">Contract</th>
                 <th scope="col">Violation</th><th scope="col">Client</th><th scope="col">Action</th><th scope="col">Payload</th>
@@ -86,13 +86,13 @@ function Violations({ feed, error }) {
               <tbody>
                 ${feed.data.map((v, i) => html`
                   <tr key=${v.time_ms + v.topic + i}>
-                    <td class="nowrap"><${Time} ms=${v.time_ms} /></td>
-                    <td><code>${v.topic}</code></td>
-                    <td>${v.contract} v${v.version}</td>
-                    <td data-testid="kind">${v.kind.replace(/_/g, " ")}${v.pointer ? html` at <code>${v.pointer}</code>` : null}${v.detail ? " (" + v.detail + ")" : ""}</td>
-                    <td>${v.client_id}</td>
-                    <td>${v.action}</td>
-                    <td><code class="payload">${v.sample}</code></td>
+                    <td class="nowrap" data-label="Time"><${Time} ms=${v.time_ms} /></td>
+                    <td data-label="Topic"><code>${v.topic}</code></td>
+                    <td data-label="Contract">${v.contract} v${v.version}</td>
+                    <td data-label="Violation" data-testid="kind"><span>${v.kind.replace(/_/g, " ")}${v.pointer ? html` at <code>${v.pointer}</code>` : null}${v.detail ? " (" + v.detail + ")" : ""}</span></td>
+                    <td data-label="Client">${v.client_id}</td>
+                    <td data-label="Action">${v.action}</td>
+                    <td data-label="Payload"><code class="payload">${v.sample}</code></td>
                   </tr>`)}
               </tbody>
             </table>

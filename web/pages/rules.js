@@ -100,7 +100,7 @@ function RuleList({ rules, current, canWrite, onToggle }) {
   if (!rules.length) return html`<p class="muted" data-testid="no-rules">No rules yet: write one below.</p>`;
   return html`
     <div class="table-wrap">
-      <table class="grid" data-testid="rules">
+      <table class="grid stack" data-testid="rules">
         <thead><tr>
           <th scope="col">Rule</th><th scope="col">State</th><th scope="col">Topics</th>
           <th scope="col" class="n">Matched</th><th scope="col" class="n">Passed</th>
@@ -114,18 +114,18 @@ function RuleList({ rules, current, canWrite, onToggle }) {
           ${rules.map((r) => html`
             <tr key=${r.name} data-rule=${r.name} aria-current=${r.name === current ? "true" : undefined}>
               <th scope="row"><a href=${"#/rules/" + encodeURIComponent(r.name)} title=${r.file}>${r.name}</a></th>
-              <td data-testid="state">${stateOf(r)}</td>
-              <td><code>${r.topics.join(" ")}</code></td>
-              <td class="n" data-testid="matched">${num(r.matched)}</td>
-              <td class="n" data-testid="passed">${num(r.passed)}</td>
-              <td class="n" data-testid="dropped">${num(r.dropped)}</td>
-              <td class="n" data-testid="published">${num(r.published)}</td>
-              <td class="n" data-testid="emitted">${num(r.emitted)}</td>
-              <td class="n" data-testid="errors">${num(r.errors)}</td>
-              <td class="n" data-testid="p50">${micros(r.p50_us)}</td>
-              <td class="n" data-testid="p99">${micros(r.p99_us)}</td>
-              <td class="n">${bytes(r.memory_bytes)}</td>
-              <td>${canWrite
+              <td data-label="State" data-testid="state">${stateOf(r)}</td>
+              <td data-label="Topics"><code>${r.topics.join(" ")}</code></td>
+              <td class="n" data-label="Matched" data-testid="matched">${num(r.matched)}</td>
+              <td class="n" data-label="Passed" data-testid="passed">${num(r.passed)}</td>
+              <td class="n" data-label="Dropped" data-testid="dropped">${num(r.dropped)}</td>
+              <td class="n" data-label="Published" data-testid="published">${num(r.published)}</td>
+              <td class="n" data-label="Emitted" data-testid="emitted">${num(r.emitted)}</td>
+              <td class="n" data-label="Errors" data-testid="errors">${num(r.errors)}</td>
+              <td class="n" data-label="p50" data-testid="p50">${micros(r.p50_us)}</td>
+              <td class="n" data-label="p99" data-testid="p99">${micros(r.p99_us)}</td>
+              <td class="n" data-label="Memory">${bytes(r.memory_bytes)}</td>
+              <td class="act">${canWrite
                 ? html`<button type="button" class="small" data-testid="toggle" onClick=${() => onToggle(r)}>
                     ${r.enabled ? "Disable" : "Enable"}<span class="visually-hidden"> ${r.name}</span></button>`
                 : null}</td>
@@ -146,7 +146,7 @@ function LuaEditor({ CM, doc, mark, onChange, keys }) {
   useEffect(() => {
     let escaped = false;
     const ed = CM(box.current, {
-      value: doc.text, mode: "lua", lineNumbers: true, indentUnit: 2, tabSize: 2, viewportMargin: Infinity,
+      value: doc.text, mode: "lua", lineNumbers: true, lineWrapping: true, indentUnit: 2, tabSize: 2, viewportMargin: Infinity,
       screenReaderLabel: "Lua source of the rule (Escape then Tab leaves the editor)",
       extraKeys: {
         Tab: (c) => c.execCommand("insertSoftTab"),
