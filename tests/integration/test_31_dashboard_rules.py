@@ -196,6 +196,32 @@ def test_rules_phone_dark_and_keyboard(rb, browser, tmp_path):
     assert browser.errors() == []
 
 
+def test_new_rule_from_the_page(rb, browser):
+    api = AdminClient(rb.admin_url)
+    sub = client(rb, "dash/new/#")
+    pub = client(rb)
+    browser.open(rb.admin_url + "/#/rules/tag")
+    browser.wait(".editor .CodeMirror")
+    browser.click("[data-testid=new-rule]")
+    browser.wait_text("#editor-title", "^New rule$")
+    browser.wait_text(".editor .CodeMirror-code", "on_message")  # the template
+    # A name the API would refuse is caught before it is sent.
+    browser.fill("[data-testid=rule-name]", "no spaces")
+    browser.click("[data-testid=save]")
+    browser.wait_text("[data-testid=note]", "^A rule's name is 1 to 64")
+    browser.fill("[data-testid=rule-name]", "fresh")
+    source = 'topics = "dash/new/#"\nfunction on_message(msg)\n  msg.payload = msg.payload .. "!"\nend\n'
+    set_editor(browser, source)
+    browser.click("[data-testid=save]")
+    # Saved under its name: the page moves to the rule's own address and lists it.
+    wait_until(lambda: browser.eval("location.hash") == "#/rules/fresh", timeout=10, what="#/rules/fresh")
+    browser.wait_text(rule_row("fresh", "state"), "^Enabled$")
+    assert api.get("/api/v1/rules/fresh")[1]["source"] == source
+    pub.publish("dash/new/x", "hi", qos=1)
+    assert payloads(sub, 1) == [("dash/new/x", "hi!")]
+    assert browser.errors() == []
+
+
 def test_contracts_counts_feed_and_test_form(rb, browser, tmp_path):
     api = AdminClient(rb.admin_url)
     pub = client(rb)

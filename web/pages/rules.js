@@ -126,7 +126,7 @@ function RuleList({ rules, current, canWrite, onToggle }) {
               <td class="n" data-label="p99" data-testid="p99">${micros(r.p99_us)}</td>
               <td class="n" data-label="Memory">${bytes(r.memory_bytes)}</td>
               <td class="act">${canWrite
-                ? html`<button type="button" class="small" data-testid="toggle" onClick=${() => onToggle(r)}>
+                ? html`<button type="button" class="small" data-testid="toggle" data-mutating onClick=${() => onToggle(r)}>
                     ${r.enabled ? "Disable" : "Enable"}<span class="visually-hidden"> ${r.name}</span></button>`
                 : null}</td>
             </tr>`)}
@@ -362,7 +362,7 @@ function RuleEditor({ name, rules, canWrite, refresh }) {
       <div class="buttons">
         <button type="button" class="primary" data-testid="dry-run-button" disabled=${busy} onClick=${run}
           title="Ctrl-Enter">Dry run</button>
-        ${canWrite ? html`<button type="button" class="primary" data-testid="save" disabled=${busy} onClick=${save}
+        ${canWrite ? html`<button type="button" class="primary" data-testid="save" data-mutating disabled=${busy} onClick=${save}
           title="Ctrl-S">Save</button>` : null}
         ${note ? html`<span class=${note.error ? "error" : "ok"} role="status" data-testid="note">${note.text}</span>` : null}
       </div>
@@ -397,7 +397,7 @@ export function Rules() {
     <section class="card">
       <div class="card-head">
         <h2>Rules</h2>
-        ${canWrite ? html`<a class="button small" href="#/rules" data-testid="new-rule">New rule</a>` : null}
+        ${canWrite ? html`<a class="button small" href="#/rules" data-testid="new-rule" data-mutating>New rule</a>` : null}
       </div>
       ${error ? html`<p class="error" role="alert">${error}</p>` : null}
       ${actionError ? html`<p class="error" role="alert">${actionError}</p>` : null}
