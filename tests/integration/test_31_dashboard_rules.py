@@ -39,6 +39,12 @@ function on_message(msg)
   msg.payload = "v2:" ..
 end
 """
+FAULTY = """\
+topics = "dash/in/#"
+function on_message(msg)
+  error("no cold payloads")
+end
+"""
 SCHEMA = {"type": "object", "required": ["value"],
           "properties": {"value": {"type": "number", "maximum": 100}, "unit": {"type": "string"}}}
 
@@ -137,6 +143,14 @@ def test_rule_edit_dry_run_save_and_toggle(rb, browser, tmp_path):
     pub.publish("dash/in/a", "still", qos=1)
     assert payloads(sub, 1) == [("dash/in/a", "v1:still")]
 
+    # A fault while running: its line too, and the message passes unchanged.
+    set_editor(browser, FAULTY)
+    browser.click("[data-testid=dry-run-button]")
+    browser.wait_text("[data-testid=rule-error]", "^Line 3: .*no cold payloads$")
+    assert browser.text(".editor .cm-error-line .CodeMirror-linenumber") == "3"
+    browser.wait_text("[data-testid=result-0] [data-testid=result]", "^pass dash/in/a " + re.escape(topic["value"]) + "$")
+    assert browser.text("[data-testid=modified]") == "Modified"
+
     # The edited rule dry-runs to what it computes, as the API's dry run says.
     set_editor(browser, V2)
     browser.click("[data-testid=dry-run-button]")
@@ -150,6 +164,7 @@ def test_rule_edit_dry_run_save_and_toggle(rb, browser, tmp_path):
     # Saved: the broker loads it, and the next real message runs through it.
     browser.click("[data-testid=save]")
     browser.wait_text("[data-testid=note]", "^Saved tag")
+    assert browser.count("[data-testid=modified]") == 0
     _, saved = api.get("/api/v1/rules/tag")
     assert saved["source"] == V2
     pub.publish("dash/in/b", "next", qos=1)
@@ -247,6 +262,9 @@ def test_contracts_counts_feed_and_test_form(rb, browser, tmp_path):
     assert browser.count("[data-testid=violations] tbody tr") == 1
     assert browser.eval("document.querySelector('[data-testid=violations] time').title").endswith(" UTC")
 
+    # The chosen contract's schema beside the form, to write a payload against.
+    browser.wait("[data-testid=schema]")
+    assert json.loads(browser.text("[data-testid=schema]")) == SCHEMA
     # Test a payload: the page shows the validator's answer.
     for sample in ['{"value": 7, "unit": "C"}', '{"value": "hot"}', "not json"]:
         _, answer = api.post("/api/v1/contracts/temp/test", {"samples": [sample]})

@@ -100,12 +100,33 @@ function Violations({ feed, error }) {
     </section>`;
 }
 
-function TestPayload({ contracts }) {
-  const [name, setName] = useState("");
+// The chosen contract's schema or shape, to write a payload against.
+function Schema({ name }) {
+  const [c, setC] = useState(null);
+  useEffect(() => {
+    if (!name) return undefined;
+    let stop = false;
+    get("/contracts/" + encodeURIComponent(name)).then((r) => { if (!stop) setC(r); }, () => { if (!stop) setC(null); });
+    return () => { stop = true; };
+  }, [name]);
+  return html`
+    <section class="card" aria-labelledby="schema-title">
+      <h2 id="schema-title">${name ? "Contract " + name : "Contract"}</h2>
+      ${!c ? html`<p class="muted">–</p>` : html`
+        <dl class="kv">
+          <dt>Filter</dt><dd><code>${c.filter}</code></dd>
+          <dt>Shape</dt><dd>${c.shape}</dd>
+          <dt>Action</dt><dd>${c.action}</dd>
+        </dl>
+        ${c.schema ? html`<pre class="schema" data-testid="schema" tabindex="0" aria-label="JSON Schema">${JSON.stringify(c.schema, null, 2)}</pre>` : null}`}
+    </section>`;
+}
+
+function TestPayload({ contracts, name, setName }) {
   const [payload, setPayload] = useState("");
   const [answer, setAnswer] = useState(null);
   const [busy, setBusy] = useState(false);
-  const chosen = name || contracts?.[0]?.name || "";
+  const chosen = name;
   const submit = async (e) => {
     e.preventDefault();
     if (!chosen) return;
@@ -151,7 +172,9 @@ export function Contracts() {
   const [list, listError] = usePoll("/contracts?limit=1000", 2000);
   const [feed, feedError] = usePoll("/contracts/violations?limit=" + FEED, 1000);
   const styled = useStyle();
+  const [name, setName] = useState("");
   const contracts = list?.data ?? null;
+  const chosen = name || contracts?.[0]?.name || "";
   if (!styled) return html`<p class="muted">Loading…</p>`;
   return html`
     <h1 class="visually-hidden">Contracts</h1>
@@ -161,7 +184,8 @@ export function Contracts() {
       <${ContractList} contracts=${contracts} />
     </section>
     <div class="cols">
-      <${TestPayload} contracts=${contracts} />
+      <${TestPayload} contracts=${contracts} name=${chosen} setName=${setName} />
+      <${Schema} name=${chosen} />
     </div>
     <${Violations} feed=${feed} error=${feedError} />`;
 }

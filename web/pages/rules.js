@@ -334,6 +334,7 @@ function RuleEditor({ name, rules, canWrite, refresh }) {
     try {
       await api("PUT", "/rules/" + encodeURIComponent(ruleName), { source: text });
       setProblem(null);
+      setDoc({ text });
       setNote({ error: false, text: "Saved " + ruleName + ": running on every core." });
       refresh();
       if (ruleName !== name) location.hash = "#/rules/" + encodeURIComponent(ruleName);
@@ -352,6 +353,7 @@ function RuleEditor({ name, rules, canWrite, refresh }) {
         <label>Name <input data-testid="rule-name" value=${ruleName} readonly=${!!name}
           onInput=${(e) => setRuleName(e.target.value)} pattern="[A-Za-z0-9_\\-]{1,64}" /></label>
         ${rule ? html`<span>${stateOf(rule)}</span>` : null}
+        ${text !== doc.text ? html`<span class="pill off" data-testid="modified" title="Not saved yet">Modified</span>` : null}
       </div>
       ${loadError ? html`<p class="error" role="alert">The editor did not load: ${loadError}</p>` : null}
       ${CM ? html`<${LuaEditor} CM=${CM} doc=${doc} mark=${problem?.line} onChange=${setText} keys=${{ run, save }} />`
