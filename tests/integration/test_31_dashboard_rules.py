@@ -85,7 +85,8 @@ def set_editor(browser, text):
     browser.click(".editor .CodeMirror-lines")
     browser.press("Control+A")
     browser.insert_text(text)
-    assert browser.eval("document.querySelector('.editor .CodeMirror').CodeMirror.getValue()") == text
+    wait_until(lambda: browser.eval("document.querySelector('.editor .CodeMirror').CodeMirror.getValue()") == text,
+               timeout=5, what="the editor holding the new text")
 
 
 def micros(us):
