@@ -123,8 +123,8 @@ def test_rule_edit_dry_run_save_and_toggle(rb, browser, tmp_path):
     assert browser.count(".editor .cm-keyword") >= 2  # function, end
     assert browser.count(".editor .cm-string") >= 2
 
-    # A sample picked from the namespace's recent values: what the catalog
-    # holds for dash/in/a (the routed message, "v1:hello").
+    # A sample picked from the namespace's recent values: exactly what the
+    # catalog holds for dash/in/a.
     _, topic = api.get("/api/v1/topics/" + "dash%2Fin%2Fa")
     browser.fill("[data-testid=pick-filter]", "dash/in/#")
     browser.click("form.pick button[type=submit]")
