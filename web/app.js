@@ -11,9 +11,11 @@ import { get, api, session, onUnauthorized } from "./api.js";
 import { duration } from "./lib.js";
 import { Overview } from "./pages/overview.js";
 import { Login } from "./pages/login.js";
+import { Namespace } from "./pages/namespace.js";
 
 const pages = {
   overview: { title: "Overview", component: Overview },
+  namespace: { title: "Namespace", component: Namespace },
 };
 const DEFAULT = "overview";
 
