@@ -26,7 +26,7 @@ pytestmark = pytest.mark.strata_only
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CONFIG = {
     "uns": {"enabled": True},
-    "historian": {"enabled": True, "filters": ["plant/#"]},
+    "historian": {"enabled": True, "filters": ["plant/#"], "timestamp_field": "ts"},
 }
 
 
@@ -161,8 +161,12 @@ def test_history_chart_and_csv(shared, api, browser, tmp_path):
     values = [12.5, 13, 14.25, 13.5, 15, 16.75, 15.5, 17, 18.25, 17.5]
     for v in values:
         pub.publish("plant/hist/press/level", json.dumps(v).encode(), qos=1)
-    for i in range(5):
-        pub.publish("plant/hist/press/state", json.dumps({"rpm": 1000 + i, "on": True}).encode(), qos=1)
+    # A JSON topic with its own times, a minute apart over the last ten minutes.
+    rpm = [1200, 1215, 1190, 1230, 1260, 1245, 1270, 1255, 1290, 1310]
+    now_ms = int(time.time() * 1000)
+    for i, r in enumerate(rpm):
+        pub.publish("plant/hist/press/state",
+                    json.dumps({"ts": now_ms - (len(rpm) - i) * 60000, "rpm": r, "on": i % 3 != 0}).encode(), qos=1)
 
     def recorded():
         s, body = api.get("/api/v1/history?series=plant/hist/press/level&epoch=ms")
@@ -200,14 +204,14 @@ def test_history_chart_and_csv(shared, api, browser, tmp_path):
     browser.wait("[data-testid=history-chart][data-count='11']")
     # A JSON topic: one series per numeric field, picked in a list.
     browser.open(shared.admin_url + "/#/namespace?topic=" + quote("plant/hist/press/state"))
-    browser.wait("[data-testid=history-chart][data-count='5']")
+    browser.wait("[data-testid=history-chart][data-count='10']")
     options = browser.eval("[...document.querySelectorAll('[data-testid=history-series] option')].map(o => o.value)")
     assert sorted(options) == ["plant/hist/press/state#on", "plant/hist/press/state#rpm"]
     choose(browser, "[data-testid=history-series]", "plant/hist/press/state#rpm")
     browser.wait("[data-testid=history-chart][data-series='plant/hist/press/state#rpm']")
-    browser.wait_text("[data-testid=history-note]", "^5 points")
-    assert json.loads(browser.eval("document.querySelector('[data-testid=history-chart]').dataset.values")) == \
-        [1000, 1001, 1002, 1003, 1004]
+    browser.click("[data-range='15m']")
+    browser.wait_text("[data-testid=history-note]", "^10 points")
+    assert json.loads(browser.eval("document.querySelector('[data-testid=history-chart]').dataset.values")) == rpm
     # Times in the browser's zone, UTC on hover.
     title = browser.eval("document.querySelector('[data-testid=last-seen] time').title")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", title), title

@@ -55,9 +55,14 @@ function queryOf(series, range, custom, agg) {
   return { qs, from, to };
 }
 
-function Chart({ series, points, agg }) {
+const axisNumber = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+
+// `span`: [from, to] in ms, the x axis (the range asked for, not the data's).
+function Chart({ series, points, agg, span }) {
   const box = useRef(null);
   const plot = useRef(null);
+  const xRange = useRef(span);
+  xRange.current = span;
   useEffect(() => {
     const el = box.current;
     const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { show: false } };
@@ -66,8 +71,8 @@ function Chart({ series, points, agg }) {
       height: 220,
       legend: { show: true },
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true } },
-      axes: [axis, { ...axis, size: 64, values: (u, vals) => vals.map((v) => num(v)) }],
+      scales: { x: { time: true, range: (u, lo, hi) => (xRange.current ? [xRange.current[0] / 1000, xRange.current[1] / 1000] : [lo, hi]) } },
+      axes: [axis, { ...axis, size: 64, values: (u, vals) => vals.map((v) => axisNumber.format(v)) }],
       series: [{}, { label: agg === "raw" ? "value" : agg, stroke: cssVar("--in"), width: 2, points: { show: true, size: 4 },
         value: (u, v) => (v === null || v === undefined ? "–" : String(v)) }],
     }, [[], []], el);
@@ -77,11 +82,20 @@ function Chart({ series, points, agg }) {
   }, [agg]);
   useEffect(() => {
     plot.current?.setData([points.map((p) => p[0] / 1000), points.map((p) => p[1])]);
-  }, [points]);
+  }, [points, span?.[0], span?.[1]]);
   return html`<div class="chart" ref=${box} role="img" data-testid="history-chart" data-series=${series}
     data-count=${points.length}
     data-values=${points.length <= VALUES_ATTR_MAX ? JSON.stringify(points.map((p) => p[1])) : undefined}
     aria-label=${"History of " + series + ": " + num(points.length) + " points"}></div>`;
+}
+
+// Whether the historian's routes exist (it may be off): asked once, from
+// the route table, so the page does not log a 404 for each topic.
+let historian = null;
+function historianOn() {
+  historian ??= get("/routes").then((r) => r.data.some((x) => x.path === "/api/v1/history/series"))
+    .catch(() => { historian = null; return true; });
+  return historian;
 }
 
 // GET of a text answer (the CSV), with the session's token.
@@ -107,6 +121,7 @@ export function History({ topic, lastSeen }) {
   const [custom, setCustom] = useState(() => ({ from: toInput(Date.now() - 3600e3), to: toInput(Date.now()) }));
   const [applied, setApplied] = useState(custom);
   const [points, setPoints] = useState([]);
+  const [span, setSpan] = useState(null);
   const [error, setError] = useState(null);
   const [csv, setCsv] = useState(null);  // {url, name}
   const asked = useRef(0);
@@ -116,12 +131,16 @@ export function History({ topic, lastSeen }) {
   useEffect(() => {
     if (list?.length || Date.now() - asked.current < 2000) return;
     asked.current = Date.now();
-    get("/history/series?filter=" + enc(topic)).then((r) => {
+    historianOn().then((on) => {
+      if (!on) throw Object.assign(new Error("The historian is off ([historian] enabled = false)."), { status: 404 });
+      return get("/history/series?filter=" + enc(topic));
+    }).then((r) => {
       const names = r.series.map((s) => s.series).filter((n) => n === topic || n.startsWith(topic + "#"));
       setList(names);
       setListError(null);
       setSeries((s) => (s && names.includes(s) ? s : names[0] ?? null));
-    }).catch((e) => setListError(e.status === 404 || e.status === 405 ? "The historian is off." : e.message));
+    }).catch((e) => setListError(e.status === 404 || e.status === 405
+      ? "The historian is off ([historian] enabled = false)." : e.message));
   }, [topic, lastSeen]);
 
   // The points; a preset range follows new messages, at most every two seconds.
@@ -140,6 +159,7 @@ export function History({ topic, lastSeen }) {
       get("/history?epoch=ms&" + fresh.qs).then((r) => {
         const s = r.results?.[0]?.series?.[0];
         setPoints((s?.values ?? []).filter((v) => v[1] !== null));
+        setSpan([fresh.from, fresh.to]);
         setError(null);
       }).catch((e) => {
         setPoints([]);
@@ -201,8 +221,8 @@ export function History({ topic, lastSeen }) {
             <button type="submit" class="btn">Show</button>
           </form>` : null}
         ${error ? html`<p class="muted" role="status">${error}</p>` : null}
-        <${Chart} key=${agg} series=${series} points=${points} agg=${agg} />
-        <p class="muted ns-note" data-testid="history-note">${num(points.length)} ${agg === "raw" ? "points" : agg + " values per "
+        <${Chart} key=${agg} series=${series} points=${points} agg=${agg} span=${span} />
+        <p class="muted ns-note" data-testid="history-note">${num(points.length)} ${agg === "raw" ? (points.length === 1 ? "point" : "points") : agg + " values per "
           + intervalFor(range === "custom" ? Date.parse(applied.to) - Date.parse(applied.from)
           : RANGES.find(([k]) => k === range)[2])}${agg === "raw" && points.length >= RAW_LIMIT
           ? " (the first " + num(RAW_LIMIT) + "; choose an aggregate to see the whole range)" : ""}.
