@@ -14,18 +14,12 @@
 // The selection is in the URL (#/namespace?topic=a/b/c), so a topic has
 // its own address. The tree and the open search are polled every two
 // seconds, the selected topic every second, only while the tab shows.
-import { html, useState, useEffect, useRef, useCallback, num, rate, Time, usePoll } from "../lib.js";
+import { html, useState, useEffect, useRef, useCallback, num, rate, Time, usePoll, loadOnce } from "../lib.js";
 import { api, get, session } from "../api.js";
 import { TopicPane } from "./namespace_topic.js";
 
 // The page's own styles, beside it (the CSP allows only files of this origin).
-if (!document.querySelector("link[data-page=namespace]")) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = new URL("./namespace.css", import.meta.url).href;
-  link.dataset.page = "namespace";
-  document.head.appendChild(link);
-}
+loadOnce("style", "pages/namespace.css").catch(() => {});
 
 const TREE_POLL_MS = 2000;
 const enc = encodeURIComponent;
