@@ -105,6 +105,9 @@ def test_tree_shows_topics_live(shared, api, browser, tmp_path):
     pub.publish("plant/tree/line1/temp", b'{"v": 2, "unit": "C"}', qos=1,
                 properties=pahoc.props(UserProperty=[("site", "berlin")]))
     browser.wait_text("[data-testid=value]", r'"v": 2,')
+    # The rows whose subtree got messages flash (a class that restarts a CSS
+    # animation on each poll that saw new messages; data-updates counts those polls).
+    browser.wait("[data-row='plant/tree/line1']:not([data-updates='0'])")
     browser.wait_text("[data-testid=diff]", r"^/v 1\s*→\s*2$")
     browser.wait_text("[data-testid=messages]", "^2$")
     browser.wait_text("[data-testid=user-properties]", "^site = berlin$")

@@ -60,6 +60,7 @@ function useTree() {
   const [open, setOpen] = useState(() => new Set([""]));
   const [error, setError] = useState(null);
   const last = useRef(new Map());  // path -> messages at the previous poll
+  const updates = useRef(new Map());  // path -> polls that saw its count move (data-updates)
   const [flash, setFlash] = useState({ gen: 0, paths: new Set() });
 
   const current = useRef(new Map());
@@ -79,7 +80,10 @@ function useTree() {
     const changed = new Set();
     for (const [path, n] of next) {
       const prev = last.current.get(path);
-      if (prev !== undefined && prev !== n.messages) changed.add(path);
+      if (prev !== undefined && prev !== n.messages) {
+        changed.add(path);
+        updates.current.set(path, (updates.current.get(path) ?? 0) + 1);
+      }
       last.current.set(path, n.messages);
     }
     current.current = next;
@@ -104,7 +108,7 @@ function useTree() {
       return next;
     });
   };
-  return { nodes, open, toggle, error, flash };
+  return { nodes, open, toggle, error, flash, updates: updates.current };
 }
 
 // Arrow keys move between the tree's rows; right opens, left closes or
@@ -136,7 +140,8 @@ function TreeNode({ path, tree, selected, onSelect, level }) {
   const flash = tree.flash.paths.has(path) ? " ns-flash" + (tree.flash.gen % 2) : "";
   return html`
     <li>
-      <div class=${"ns-row" + flash + (selected === path ? " selected" : "")} data-row=${path}>
+      <div class=${"ns-row" + flash + (selected === path ? " selected" : "")} data-row=${path}
+        data-updates=${tree.updates.get(path) ?? 0}>
         ${n.child_count > 0
           ? html`<button type="button" class="ns-twisty" tabindex="-1" aria-expanded=${isOpen ? "true" : "false"}
               aria-label=${(isOpen ? "Close " : "Open ") + n.name} onClick=${() => tree.toggle(path)}>${isOpen ? "▾" : "▸"}</button>`
@@ -270,7 +275,7 @@ function ClearRetained({ initial }) {
         <label for="ns-clear-filter">Filter</label>
         <input id="ns-clear-filter" data-testid="clear-filter" value=${filter} spellcheck="false"
           onInput=${(e) => { setFilter(e.target.value); setDry(null); }} />
-        <button type="submit" class="btn" data-testid="dry-run" disabled=${busy || !filter}>Dry run</button>
+        <button type="submit" class="btn" data-testid="dry-run" data-mutating disabled=${busy || !filter}>Dry run</button>
       </form>
       ${dry ? html`
         <div data-testid="dry-run-result">
@@ -280,7 +285,7 @@ function ClearRetained({ initial }) {
             ${dry.topics.slice(0, 200).map((t) => html`<li key=${t}><code>${t}</code></li>`)}
             ${dry.count > 200 ? html`<li class="muted">and ${num(dry.count - 200)} more</li>` : null}
           </ul>` : null}
-          ${ready ? html`<button type="button" class="btn danger" data-testid="confirm-clear" disabled=${busy}
+          ${ready ? html`<button type="button" class="btn danger" data-testid="confirm-clear" data-mutating disabled=${busy}
               onClick=${() => run(false)}>Delete ${num(dry.count)} retained ${dry.count === 1 ? "message" : "messages"}</button>` : null}
         </div>` : null}
       ${result ? html`<p role="status" data-testid="clear-result">${"Deleted " + num(result.count) + " retained "

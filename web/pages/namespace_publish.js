@@ -101,8 +101,8 @@ export function Publish({ topic, value }) {
             onClick=${() => setProps([...props, { k: "", v: "" }])}>Add a property</button>
         </fieldset>
         <div class="ns-inline">
-          <button type="submit" class="btn primary" data-testid="publish-send" disabled=${busy || !to}>Publish</button>
-          ${result?.anyway ? html`<button type="button" class="btn" data-testid="publish-anyway"
+          <button type="submit" class="btn primary" data-testid="publish-send" data-mutating disabled=${busy || !to}>Publish</button>
+          ${result?.anyway ? html`<button type="button" class="btn" data-testid="publish-anyway" data-mutating
               onClick=${() => send(true)}>Publish anyway (the contract will ${result.action} it)</button>` : null}
         </div>
         ${result ? html`<p class=${result.ok ? "ok" : "error"} role=${result.ok ? "status" : "alert"}

@@ -178,7 +178,7 @@ export function TopicPane({ topic, readOnly, notFound }) {
               <dd data-testid="user-properties">${t.user_properties.map(([k, v]) => html`<div key=${k}><code>${k}</code> = <code>${v}</code></div>`)}</dd>`
               : null}
           </dl>
-          ${!readOnly && t.retain ? html`<p><button type="button" class="btn" data-testid="clear-topic"
+          ${!readOnly && t.retain ? html`<p><button type="button" class="btn" data-testid="clear-topic" data-mutating
               onClick=${clear}>Clear retained message</button></p>` : null}
           ${note ? html`<p role="status" data-testid="clear-topic-result">${note}</p>` : null}
         </div>
