@@ -159,6 +159,15 @@ def test_search_by_filter_and_regex(shared, api, browser, tmp_path):
     assert browser.errors(allow=("status of 400",)) == []
 
 
+def set_custom(browser, from_min, to_min):
+    """Types a custom range, minutes from now, as a user would (local time)."""
+    local = "(() => { const d = new Date(Date.now() + %d * 60e3);" \
+            " return new Date(d - d.getTimezoneOffset() * 60e3).toISOString().slice(0, 16); })()"
+    browser.fill("[data-testid=custom-from]", browser.eval(local % from_min))
+    browser.fill("[data-testid=custom-to]", browser.eval(local % to_min))
+    browser.click("[data-testid=custom-show]")
+
+
 def test_history_chart_and_csv(shared, api, browser, tmp_path):
     pub = paho(shared, "ns-hist-pub")
     values = [12.5, 13, 14.25, 13.5, 15, 16.75, 15.5, 17, 18.25, 17.5]
@@ -215,6 +224,15 @@ def test_history_chart_and_csv(shared, api, browser, tmp_path):
     browser.click("[data-range='15m']")
     browser.wait_text("[data-testid=history-note]", "^10 points")
     assert json.loads(browser.eval("document.querySelector('[data-testid=history-chart]').dataset.values")) == rpm
+    # A custom range, in the browser's zone: the last half hour has the ten
+    # points, the hour before it none.
+    browser.click("[data-range='custom']")
+    set_custom(browser, -30, 2)
+    browser.wait_text("[data-testid=history-note]", "^10 points")
+    set_custom(browser, -120, -60)
+    browser.wait_text("[data-testid=history-note]", "^0 points")
+    browser.click("[data-range='15m']")
+    browser.wait_text("[data-testid=history-note]", "^10 points")
     # Times in the browser's zone, UTC on hover.
     title = browser.eval("document.querySelector('[data-testid=last-seen] time').title")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? UTC", title), title

@@ -218,7 +218,7 @@ export function History({ topic, lastSeen }) {
               onInput=${(e) => setCustom({ ...custom, from: e.target.value })} /></label>
             <label>To <input type="datetime-local" data-testid="custom-to" value=${custom.to}
               onInput=${(e) => setCustom({ ...custom, to: e.target.value })} /></label>
-            <button type="submit" class="btn">Show</button>
+            <button type="submit" class="btn" data-testid="custom-show">Show</button>
           </form>` : null}
         ${error ? html`<p class="muted" role="status">${error}</p>` : null}
         <${Chart} key=${agg} series=${series} points=${points} agg=${agg} span=${span} />
