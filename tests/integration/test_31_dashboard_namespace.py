@@ -236,6 +236,7 @@ def test_history_chart_and_csv(shared, api, browser, tmp_path):
     # Times in the browser's zone, UTC on hover.
     title = browser.eval("document.querySelector('[data-testid=last-seen] time').title")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? UTC", title), title
+    browser.eval("scrollTo(0, 0), true")
     browser.screenshot(tmp_path / "namespace-history-1280.png")
     if os.environ.get("STRATA_DOC_SCREENSHOTS") == "1":
         os.makedirs(os.path.join(ROOT, "docs", "img"), exist_ok=True)

@@ -167,7 +167,7 @@ export function TopicPane({ topic, readOnly, notFound }) {
             <dt>Received</dt><dd data-testid="last-seen"><${Time} ms=${t.last_seen_ms} /></dd>
             <dt>First seen</dt><dd><${Time} ms=${t.first_seen_ms} /></dd>
             <dt>Messages</dt><dd data-testid="messages">${num(t.messages)}</dd>
-            <dt>Rate</dt><dd>${rate(t.rate_per_s)} (${num(Math.round(t.rate_per_min))}/min)</dd>
+            <dt>Rate</dt><dd title="Messages per second, over the last seconds">${rate(t.rate_per_s)}</dd>
             <dt>QoS</dt><dd data-testid="qos">${t.qos}</dd>
             <dt>Retained</dt><dd data-testid="retain">${t.retain ? "yes" : "no"}</dd>
             <dt>Publisher</dt><dd data-testid="publisher"><code>${t.publisher || "–"}</code></dd>
