@@ -125,6 +125,13 @@ def test_tree_shows_topics_live(shared, api, browser, tmp_path):
     assert browser.count("button.ns-name[data-path='plant/tree/line1/temp']") == 0
     browser.press("ArrowRight")
     browser.wait("button.ns-name[data-path='plant/tree/line1/temp']")
+    # Tab: from the search box past its mode to the tree's one row in the Tab order, the selected one.
+    browser.eval("document.querySelector('[data-testid=search]').focus(), true")
+    browser.press("Tab")
+    browser.press("Tab")
+    assert browser.eval("document.activeElement.dataset.path") == "plant/tree/line1/temp"
+    browser.press("Enter")
+    browser.wait_text("[data-testid=topic-name]", "^plant/tree/line1/temp$")
     assert browser.errors() == []
 
 

@@ -133,7 +133,9 @@ function onTreeKey(e, tree, node) {
   }
 }
 
-function TreeNode({ path, tree, selected, onSelect, level }) {
+// One row of the tree is in the Tab order (the selected one when it
+// shows, else the first); the arrow keys move between the rows.
+function TreeNode({ path, tree, selected, onSelect, level, tabPath }) {
   const n = tree.nodes.get(path);
   if (!n) return null;
   const isOpen = tree.open.has(path) && n.child_count > 0;
@@ -147,6 +149,7 @@ function TreeNode({ path, tree, selected, onSelect, level }) {
               aria-label=${(isOpen ? "Close " : "Open ") + n.name} onClick=${() => tree.toggle(path)}>${isOpen ? "▾" : "▸"}</button>`
           : html`<span class="ns-twisty" aria-hidden="true"></span>`}
         <button type="button" class="ns-name" data-path=${path} aria-level=${level}
+          tabindex=${path === tabPath ? "0" : "-1"}
           aria-expanded=${n.child_count > 0 ? (isOpen ? "true" : "false") : undefined}
           aria-current=${selected === path ? "true" : undefined}
           onClick=${() => { onSelect(path); if (n.child_count > 0 && !tree.open.has(path)) tree.toggle(path, true); }}
@@ -160,7 +163,7 @@ function TreeNode({ path, tree, selected, onSelect, level }) {
       ${isOpen ? html`
         <ul>
           ${n.children.map((c) => html`<${TreeNode} key=${c} path=${c} tree=${tree} selected=${selected}
-              onSelect=${onSelect} level=${level + 1} />`)}
+              onSelect=${onSelect} level=${level + 1} tabPath=${tabPath} />`)}
           ${n.more > 0 ? html`<li class="muted ns-more">${num(n.more)} more not shown; search to find them</li>` : null}
         </ul>` : null}
     </li>`;
@@ -173,10 +176,14 @@ function Tree({ tree, selected, onSelect }) {
     return html`<p class="muted" data-testid="tree-empty">No topics in the catalog yet. Publish something, or turn the
       namespace on (<code>[uns] enabled = true</code>).</p>`;
   }
+  const parts = selected ? selected.split("/") : [];
+  const shows = selected !== null && tree.nodes.has(selected)
+    && parts.slice(0, -1).every((_, i) => tree.open.has(parts.slice(0, i + 1).join("/")));
+  const tabPath = shows ? selected : root.children[0];
   return html`
     <ul class="ns-tree" data-testid="tree" aria-label="Topic tree">
       ${root.children.map((c) => html`<${TreeNode} key=${c} path=${c} tree=${tree} selected=${selected}
-          onSelect=${onSelect} level=${1} />`)}
+          onSelect=${onSelect} level=${1} tabPath=${tabPath} />`)}
       ${root.more > 0 ? html`<li class="muted ns-more">${num(root.more)} more not shown</li>` : null}
     </ul>`;
 }

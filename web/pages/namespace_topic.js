@@ -126,7 +126,12 @@ export function TopicPane({ topic, readOnly, notFound }) {
       setMissing(false);
       setError(null);
     } catch (e) {
-      if (e.status === 404) setMissing(true); else setError(e.message);
+      if (e.status === 404) {
+        known.current = false;  // evicted from the catalog: back to asking the search
+        setMissing(true);
+      } else {
+        setError(e.message);
+      }
     }
   }, 1000, [topic]);
 
