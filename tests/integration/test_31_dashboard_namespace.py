@@ -316,6 +316,14 @@ def test_contract_refuses_in_the_panel(shared, api, browser, tmp_path):
     sub.expect_no_message(0.2)
     s, body = api.get("/api/v1/contracts/speed")
     assert (body["matched"], body["failed"]) == (2, 0)  # the panel's test is not a publish
+    # A client's violating publish: refused by the broker, and the topic, its
+    # last violation and every node above it show the failing contract.
+    pub.publish("plant/c/m1/speed", b'{"rpm": 9999}', qos=1)
+    browser.wait_text("[data-testid=topic-status]", "^violating$")
+    browser.wait_text("[data-testid=last-violation]", r"contract speed v3, out_of_range at /rpm \(maximum\)")
+    browser.wait("[data-row='plant/c'] .ns-status.bad")
+    browser.wait("[data-row='plant'] .ns-status.bad")
+    sub.expect_no_message(0.2)
     assert browser.errors() == []
 
 

@@ -94,10 +94,9 @@ function Schema({ topic, versions }) {
 
 function Violation({ v }) {
   if (!v) return html`<span>none</span>`;
-  return html`
-    <span data-testid="last-violation"><${Time} ms=${v.time_ms} />: contract ${v.contract} v${v.version},
-      ${v.kind}${v.pointer ? " at " + v.pointer : ""}${v.detail ? " (" + v.detail + ")" : ""},
-      from <code>${v.client_id}</code>, ${v.action}</span>`;
+  const what = ": contract " + v.contract + " v" + v.version + ", " + v.kind + (v.pointer ? " at " + v.pointer : "")
+    + (v.detail ? " (" + v.detail + ")" : "") + ", from ";
+  return html`<span data-testid="last-violation"><${Time} ms=${v.time_ms} />${what}<code>${v.client_id}</code>${", " + v.action}</span>`;
 }
 
 export function TopicPane({ topic, readOnly, notFound }) {
