@@ -362,3 +362,41 @@ def test_clear_retained_by_filter_and_topic(shared, api, browser, tmp_path):
     assert sub.wait_message().topic == "plant/ret/l1/b"
     sub.expect_no_message(0.2)
     assert browser.errors() == []
+
+
+def test_page_helpers_in_the_browser(shared, browser):
+    """The page's pure helpers, imported by the browser from the served files."""
+    browser.open(shared.admin_url + "/#/namespace")
+    browser.wait("[data-testid=search]")
+    got = browser.eval("""(async () => {
+      const t = await import('/pages/namespace_topic.js');
+      const n = await import('/pages/namespace.js');
+      const l = await import('/lib.js');
+      const p = await import('/pages/namespace_publish.js');
+      return {
+        diff: t.diff('{"a": 1, "b": {"c": [1, 2]}, "gone": true}', '{"a": 1, "b": {"c": [1, 3]}, "new/x": null}'),
+        same: t.diff('7', '7'),
+        text: t.diff('on', 'off'),
+        pretty: t.pretty('{"a":[1,{"b":2}]}', false),
+        queries: ['temp', 'a/+/b/#', '/^a.*z$/', 'a+b'].map((q) => n.searchQuery(q, 'auto')),
+        forced: n.searchQuery('a/+/b', 'text'),
+        matches: [['a/#', 'a'], ['a/+', 'a/b/c'], ['+/b', 'a/b'], ['#', '$SYS/x'], ['$SYS/#', '$SYS/x'], ['a/b', 'a/b/']]
+          .map(([f, t]) => l.topicMatches(f, t)),
+        reason: p.describe({name: 'speed', version: '2'}, {kind: 'out_of_range', pointer: '/rpm', detail: 'maximum'}),
+        notJson: p.describe({name: 'c', version: '1'}, {kind: 'not_json', pointer: '', detail: 'invalid JSON'}),
+      };
+    })()""")
+    assert got["diff"] == [
+        {"path": "/b/c/1", "before": "2", "after": "3"},
+        {"path": "/gone", "before": "true"},
+        {"path": "/new~1x", "after": "null"},
+    ]
+    assert got["same"] == [] and got["text"] == [{"path": "", "before": "on", "after": "off"}]
+    assert got["pretty"] == '{\n  "a": [\n    1,\n    {\n      "b": 2\n    }\n  ]\n}'
+    assert got["queries"] == [{"kind": "text", "arg": "q=temp"}, {"kind": "filter", "arg": "match=a%2F%2B%2Fb%2F%23"},
+                              {"kind": "regex", "arg": "regex=%5Ea.*z%24"}, {"kind": "text", "arg": "q=a%2Bb"}]
+    assert got["forced"] == {"kind": "text", "arg": "q=a%2F%2B%2Fb"}
+    assert got["matches"] == [True, False, True, False, True, False]
+    assert got["reason"] == "contract speed v2: out_of_range at /rpm (maximum)"
+    assert got["notJson"] == "contract c v1: not_json (invalid JSON)"
+    assert browser.errors() == []

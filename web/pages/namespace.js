@@ -35,12 +35,13 @@ function setSelectedInHash(path) {
   history.replaceState(null, "", hash);
 }
 
-// What the search box means: /re/ a regex, + or # a filter, else text.
+// What the search box means: /re/ a regex, a level that is + or # a
+// filter, else text (a substring).
 export function searchQuery(text, mode) {
   const s = text.trim();
   if (!s) return null;
   let m = mode;
-  if (m === "auto") m = /^\/.+\/$/.test(s) ? "regex" : /[+#]/.test(s) ? "filter" : "text";
+  if (m === "auto") m = /^\/.+\/$/.test(s) ? "regex" : /(^|\/)[+#](\/|$)/.test(s) ? "filter" : "text";
   if (m === "regex") return { kind: "regex", arg: "regex=" + enc(s.replace(/^\/(.+)\/$/, "$1")) };
   if (m === "filter") return { kind: "filter", arg: "match=" + enc(s) };
   return { kind: "text", arg: "q=" + enc(s) };
