@@ -316,6 +316,19 @@ def test_contract_refuses_in_the_panel(shared, api, browser, tmp_path):
     sub.expect_no_message(0.2)
     s, body = api.get("/api/v1/contracts/speed")
     assert (body["matched"], body["failed"]) == (2, 0)  # the panel's test is not a publish
+    # An observe contract lets a violating payload through: the panel says so
+    # and sends it only when asked again.
+    s, body = api.put("/api/v1/contracts/watch", {"filter": "plant/c/+/mode", "action": "observe", "shape": "number"})
+    assert s == 200, body
+    browser.fill("[data-testid=publish-topic]", "plant/c/m1/mode")
+    browser.fill("[data-testid=publish-payload]", "auto")
+    browser.click("[data-testid=publish-send]")
+    browser.wait_text("[data-testid=publish-result]", r"^Not sent: contract watch v1: not_json")
+    sub.expect_no_message(0.2)
+    browser.click("[data-testid=publish-anyway]")
+    browser.wait_text("[data-testid=publish-result]", "^Published to plant/c/m1/mode.$")
+    m = sub.wait_message()
+    assert (m.topic, m.payload) == ("plant/c/m1/mode", b"auto")
     # A client's violating publish: refused by the broker, and the topic, its
     # last violation and every node above it show the failing contract.
     pub.publish("plant/c/m1/speed", b'{"rpm": 9999}', qos=1)
