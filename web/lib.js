@@ -71,3 +71,38 @@ export function loadOnce(kind, src) {
   }
   return loaded.get(src);
 }
+
+// MQTT topic matching: does `filter` ("a/+/c", "a/#") match `topic`?
+// Topics starting with "$" match no filter starting with a wildcard.
+export function topicMatches(filter, topic) {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+// Calls `fn` now, then again `ms` (at least a second) after each call
+// has finished, skipping the calls while the tab is hidden; a change in
+// `deps` starts it over.
+export function usePoll(fn, ms, deps) {
+  const saved = useRef(fn);
+  saved.current = fn;
+  useEffect(() => {
+    let stop = false;
+    let timer = 0;
+    const tick = async () => {
+      if (stop) return;
+      if (document.visibilityState !== "hidden") {
+        try { await saved.current(); } catch { /* shown by fn itself */ }
+      }
+      if (!stop) timer = setTimeout(tick, Math.max(ms, 1000));
+    };
+    tick();
+    return () => { stop = true; clearTimeout(timer); };
+  }, deps);
+}
