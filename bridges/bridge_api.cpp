@@ -120,6 +120,15 @@ void write_bridge(JsonWriter& w, Bridge& b, const toml::table* config) {
   w.EndObject();
   w.Key("connection_failures");
   w.Uint64(get(bc.failures));
+  if (auto skipped = b.skipped(); !skipped.empty()) {
+    w.Key("skipped");
+    w.StartObject();
+    for (const auto& [reason, n] : skipped) {
+      admin::write_key(w, reason);
+      w.Uint64(n);
+    }
+    w.EndObject();
+  }
   if (config != nullptr) {
     w.Key("config");
     write_masked(w, *config);
@@ -331,6 +340,17 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
       for (const Drop& d : kDrops) {
         m.sample("strata_bridge_dropped_total", get(b->outbox().counters().*d.counter),
                  {{"bridge", b->config().name}, {"reason", d.reason}});
+      }
+    }
+    bool any_skipped = false;
+    for (Bridge* b : all) {
+      for (const auto& [reason, n] : b->skipped()) {
+        if (!any_skipped) {
+          m.family("strata_bridge_skipped_total", "counter",
+                   "Messages a bridge's target type cannot express, confirmed without sending, by reason");
+          any_skipped = true;
+        }
+        m.sample("strata_bridge_skipped_total", n, {{"bridge", b->config().name}, {"reason", reason}});
       }
     }
     m.family("strata_bridge_queued_messages", "gauge", "Messages in a bridge's outbox not yet confirmed");

@@ -254,6 +254,7 @@ BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) 
       publish(base + "dropped/offline_qos0", n(o.dropped_offline_qos0));
       publish(base + "dropped/age", n(o.dropped_age));
       publish(base + "connection_failures", n(b.failures));
+      for (const auto& [reason, count] : e->bridge->skipped()) publish(base + "skipped/" + std::string(reason), std::to_string(count));
     }
   });
 }
