@@ -11,9 +11,15 @@ import { get, api, session, onUnauthorized } from "./api.js";
 import { duration } from "./lib.js";
 import { Overview } from "./pages/overview.js";
 import { Login } from "./pages/login.js";
+import { Clients } from "./pages/clients.js";
+import { SubscriptionsPage } from "./pages/subscriptions.js";
+import { Bridges } from "./pages/bridges.js";
 
 const pages = {
   overview: { title: "Overview", component: Overview },
+  clients: { title: "Clients", component: Clients },
+  subscriptions: { title: "Subscriptions", component: SubscriptionsPage },
+  bridges: { title: "Bridges", component: Bridges },
 };
 const DEFAULT = "overview";
 
