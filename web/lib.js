@@ -141,6 +141,9 @@ export function useStatsHistory() {
   return samples;
 }
 
+// Whole steps for the y axes: 1, 2, 5, 10, 20, 50, ...
+const STEPS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9].map((p) => m * p)).sort((a, b) => a - b);
+
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
@@ -163,7 +166,7 @@ export function TimeChart({ data, series, axes, height = 200, seconds = 3600, la
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales,
-      axes: [axis, ...axes.map((a, i) => ({ ...axis, scale: a.scale, side: i === 0 ? 3 : 1, size: 64,
+      axes: [axis, ...axes.map((a, i) => ({ ...axis, scale: a.scale, side: i === 0 ? 3 : 1, size: 64, incrs: STEPS,
         grid: { show: i === 0, stroke: cssVar("--grid"), width: 1 }, values: (u, vals) => vals.map(a.fmt) }))],
       series: [{ value: (u, v) => (v == null ? "–" : new Date(v * 1000).toLocaleTimeString()) },
         ...series.map((s) => ({ label: s.label, stroke: cssVar(s.color), width: 2, scale: s.scale,

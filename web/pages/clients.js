@@ -4,7 +4,7 @@
 // refreshes. #/clients/<id> adds the client's detail with its
 // subscriptions (GET /api/v1/clients/{id}) and a Kick button that asks
 // first and then disconnects it (DELETE /api/v1/clients/{id}).
-import { html, useState, useRef, num, rate, bytes, When, usePoll, Confirm, Pager, Search, canAct, useEffect } from "../lib.js";
+import { html, useState, useRef, useEffect, num, rate, bytes, When, usePoll, Confirm, Pager, Search, canAct } from "../lib.js";
 import { get, api, session } from "../api.js";
 
 const LIMIT = 25;
@@ -30,15 +30,26 @@ const enc = encodeURIComponent;
 function Detail({ id, onGone }) {
   const [c, setC] = useState(null);
   const [error, setError] = useState(null);
-  usePoll(async (stopped) => {
-    try {
-      const d = await get("/clients/" + enc(id));
-      if (!stopped()) { setC(d); setError(null); }
-    } catch (e) {
-      if (!stopped()) { setC(null); setError(e.status === 404 ? "Not connected (any more)." : e.message); }
-    }
-  }, 2000, [id]);
+  // The refresh loop, by hand so that a kick can stop it and wait for the
+  // request in flight first (after the kick the client's URL answers 404).
+  const loop = useRef({ stop: false, current: Promise.resolve() });
+  useEffect(() => {
+    const l = { stop: false, current: Promise.resolve() };
+    loop.current = l;
+    let timer = 0;
+    const run = () => {
+      l.current = get("/clients/" + enc(id)).then(
+        (d) => { if (!l.stop) { setC(d); setError(null); } },
+        (e) => { if (!l.stop) { setC(null); setError(e.status === 404 ? "Not connected (any more)." : e.message); } },
+      ).then(() => { if (!l.stop) timer = setTimeout(run, 2000); });
+    };
+    run();
+    return () => { l.stop = true; clearTimeout(timer); };
+  }, [id]);
   const kick = async () => {
+    const l = loop.current;
+    l.stop = true;
+    await l.current;
     try {
       await api("DELETE", "/clients/" + enc(id));
       onGone(id);
