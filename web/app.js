@@ -14,11 +14,15 @@ import { Login } from "./pages/login.js";
 import { Clients } from "./pages/clients.js";
 import { SubscriptionsPage } from "./pages/subscriptions.js";
 import { Bridges } from "./pages/bridges.js";
+import { Rules } from "./pages/rules.js";
+import { Contracts } from "./pages/contracts.js";
 
 const pages = {
   overview: { title: "Overview", component: Overview },
   clients: { title: "Clients", component: Clients },
   subscriptions: { title: "Subscriptions", component: SubscriptionsPage },
+  rules: { title: "Rules", component: Rules },
+  contracts: { title: "Contracts", component: Contracts },
   bridges: { title: "Bridges", component: Bridges },
 };
 const DEFAULT = "overview";

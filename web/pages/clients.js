@@ -4,7 +4,7 @@
 // refreshes. #/clients/<id> adds the client's detail with its
 // subscriptions (GET /api/v1/clients/{id}) and a Kick button that asks
 // first and then disconnects it (DELETE /api/v1/clients/{id}).
-import { html, useState, useRef, useEffect, num, rate, bytes, When, usePoll, Confirm, Pager, Search, canAct } from "../lib.js";
+import { html, useState, useRef, useEffect, num, rate, bytes, Time, usePoll, Confirm, Pager, Search, canAct } from "../lib.js";
 import { get, api, session } from "../api.js";
 
 const LIMIT = 25;
@@ -70,7 +70,7 @@ function Detail({ id, onGone }) {
           <dt>Address</dt><dd>${c.ip_address}</dd>
           <dt>Listener</dt><dd><code>${c.listener}</code></dd>
           <dt>Protocol</dt><dd>MQTT ${c.proto_ver}</dd>
-          <dt>Connected since</dt><dd><${When} ms=${c.connected_at_ms} /></dd>
+          <dt>Connected since</dt><dd><${Time} ms=${c.connected_at_ms} /></dd>
           <dt>Keep alive</dt><dd>${num(c.keepalive)} s</dd>
           <dt>Messages in / out</dt><dd>${num(c.messages_received)} / ${num(c.messages_sent)}</dd>
           <dt>In flight</dt><dd>${num(c.inflight)}</dd>
@@ -155,7 +155,7 @@ export function Clients() {
               <td>${c.username || "–"}</td>
               <td>${c.ip_address}</td>
               <td>${c.proto_ver}</td>
-              <td><${When} ms=${c.connected_at_ms} /></td>
+              <td><${Time} ms=${c.connected_at_ms} /></td>
               <td class="n">${r ? rate(r[0]) : "–"}</td>
               <td class="n">${r ? rate(r[1]) : "–"}</td>
               <td class="n">${num(c.queued)}</td>

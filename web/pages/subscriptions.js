@@ -3,7 +3,7 @@
 // retained messages (GET /api/v1/retained?topic=<MQTT filter>, paged by the
 // server), each deletable after a confirmation
 // (DELETE /api/v1/retained/{topic}). Refreshed every 3 s.
-import { html, useState, num, bytes, When, usePoll, Confirm, Pager, Search, canAct } from "../lib.js";
+import { html, useState, num, bytes, Time, usePoll, Confirm, Pager, Search, canAct } from "../lib.js";
 import { get, api, session } from "../api.js";
 
 const LIMIT = 50;
@@ -83,7 +83,7 @@ function Retained() {
           <th scope="col">Publisher</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>${(list?.data ?? []).map((m) => html`<tr data-topic=${m.topic}>
           <td><code>${m.topic}</code></td><td class="n">${m.qos}</td><td class="n">${bytes(m.payload_size)}</td>
-          <td>${m.publisher || "–"}</td><td>${m.expires_at_ms ? html`<${When} ms=${m.expires_at_ms} />` : "never"}</td>
+          <td>${m.publisher || "–"}</td><td>${m.expires_at_ms ? html`<${Time} ms=${m.expires_at_ms} />` : "never"}</td>
           <td>${canAct(session.role) ? html`<${Confirm} label="Delete" testid="delete-retained" yes="Delete"
             question=${"Delete the retained message on " + m.topic + "?"} onYes=${() => remove(m.topic)} />` : null}</td>
         </tr>`)}</tbody>
