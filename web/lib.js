@@ -72,6 +72,7 @@ export function loadOnce(kind, src) {
     }));
   }
   return loaded.get(src);
+}
 
 // --- shared by the Clients, Subscriptions & retained and Bridges pages ---
 
