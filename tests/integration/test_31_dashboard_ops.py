@@ -11,6 +11,7 @@ Overview's also to docs/img/dashboard-overview.png (the README shows it)."""
 
 import os
 import re
+import time
 import urllib.parse
 
 import pytest
@@ -31,9 +32,16 @@ OUTBOX_MAX = 10  # the bridge's max_messages: 8 queued is the 80 % alarm
 def peers(tmp_path_factory):
     d = tmp_path_factory.mktemp("dash-ops")
     mosq = start(d, "mosq", {}, kind="mosquitto")
-    edge = start(d, "edge", edge_config([
+    rules = d / "rules"
+    rules.mkdir()
+    (rules / "idle.lua").write_text('topics = "idle/#"\nfunction on_message(msg)\n  return true\nend\n')
+    cfg = edge_config([
         bridge("factory", mosq.port, [{"filter": "plant/#", "remote": "edge/{topic}", "qos": 1}],
-               max_messages=OUTBOX_MAX)]))
+               max_messages=OUTBOX_MAX)])
+    cfg["rules"] = {"enabled": True, "dir": str(rules)}
+    cfg["uns"] = {"enabled": True,
+                  "contract": [{"name": "level", "filter": "tank/#", "shape": "number", "action": "observe"}]}
+    edge = start(d, "edge", cfg)
     yield edge, mosq
     edge.close_clients()
     assert edge.stop() == 0
@@ -82,18 +90,24 @@ def test_stats_history_endpoint(peers, api):
     # ?since= answers only newer samples.
     assert api.get("/api/v1/stats/history?since=%d" % last)[1]["samples"] == []
     assert api.get("/api/v1/stats/history?since=x")[0] == 400
-    # 100 messages now: the next sample's rate times its interval counts them.
+    # 100 messages now: the samples after `last` count them (rate x interval),
+    # up to the first sample taken after the last PUBACK.
     pub = paho(peers[0], "hist-pub")
     for i in range(100):
         pub.publish("hist/x", b"%d" % i, qos=1)
     pub.close()
-    newer = []
-    wait_until(lambda: newer.extend(api.get("/api/v1/stats/history?since=%d" % last)[1]["samples"]) or newer,
-               timeout=25, interval=0.5, what="a sample 10 s after the last")
-    s = newer[0]
-    assert s["time_ms"] > last
-    counted = s["messages_in_per_second"] * (s["time_ms"] - last) / 1000.0
-    assert round(counted) >= 100, s
+    done_ms = time.time() * 1000
+
+    def newer():
+        samples = api.get("/api/v1/stats/history?since=%d" % last)[1]["samples"]
+        return samples if samples and samples[-1]["time_ms"] > done_ms else None
+    samples = wait_until(newer, timeout=25, interval=0.5, what="a sample after the publishes")
+    counted, before = 0.0, last
+    for s in samples:
+        assert s["time_ms"] > before
+        counted += s["messages_in_per_second"] * (s["time_ms"] - before) / 1000.0
+        before = s["time_ms"]
+    assert round(counted) >= 100, samples
 
 
 def test_overview_alarms_and_history(peers, api, browser, tmp_path):
@@ -122,6 +136,27 @@ def test_overview_alarms_and_history(peers, api, browser, tmp_path):
     wait_until(lambda: bridge_state(api)["queued_messages"] == 0, timeout=15, what="the outbox drained")
     browser.wait("[data-testid=alarms]:not(:has([data-id='bridge.outbox_filling']))")
     assert browser.errors() == []
+
+
+def test_alarms_for_rules_and_contracts(peers, api):
+    edge, _ = peers
+    ids = alarm_ids(api)
+    assert not [a for a in ids if a[0] in ("rule.disabled", "rule.faulted", "contract.failing")], ids
+    # A rule turned off by an operator is listed (info) until turned on again.
+    assert api.post("/api/v1/rules/idle/disable")[0] == 200
+    assert ("rule.disabled", "idle", "info") in alarm_ids(api)
+    assert api.post("/api/v1/rules/idle/enable")[0] == 200
+    assert ("rule.disabled", "idle", "info") not in alarm_ids(api)
+    # A payload that breaks a contract makes it "failing".
+    pub = paho(edge, "contract-pub")
+    pub.publish("tank/1/level", b"12.5", qos=1)
+    assert ("contract.failing", "level", "warning") not in alarm_ids(api)
+    pub.publish("tank/1/level", b"not a number", qos=1)
+    pub.close()
+    status, body = api.get("/api/v1/alarms")
+    failing = [a for a in body["alarms"] if a["id"] == "contract.failing"]
+    assert failing == [{"id": "contract.failing", "severity": "warning", "subject": "level",
+                        "message": "Contract level is failing: 1 of 2 payloads broke it since start"}]
 
 
 def test_clients_page_lists_details_and_kicks(peers, api, browser, tmp_path):
