@@ -249,7 +249,7 @@ def test_pages_on_a_phone_in_dark_mode(peers, browser, tmp_path, page):
     assert sum(int(v) for v in re.findall(r"\d+", bg)[:3]) < 150, bg
     # Keyboard: Tab reaches this page's tab in the navigation.
     focused = []
-    for _ in range(8):
+    for _ in range(12):
         browser.press("Tab")
         focused.append(browser.eval("document.activeElement.textContent.trim()"))
     assert page.capitalize() in focused, focused
