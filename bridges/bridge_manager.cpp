@@ -52,7 +52,7 @@ AdapterTypes builtin_types() {
 
 void check_config(const config::Config& config) {
   if (!config.document) return;
-  read_bridges(config.document->name, config.document->root, builtin_types());
+  read_bridges(*config.document, builtin_types());
 }
 
 struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
@@ -186,7 +186,7 @@ struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
 BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) : broker_(broker) {
   const config::Config& cfg = broker.config();
   if (!cfg.document) return;
-  auto parsed = read_bridges(cfg.document->name, cfg.document->root, builtin_types());
+  auto parsed = read_bridges(*cfg.document, builtin_types());
   unsigned index = 0;
   for (ParsedBridge& p : parsed) {
     auto e = std::make_unique<Entry>();

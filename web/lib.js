@@ -74,22 +74,43 @@ export function loadOnce(kind, src) {
   return loaded.get(src);
 }
 
-// --- shared by the Clients, Subscriptions & retained and Bridges pages ---
+// MQTT topic matching: does `filter` ("a/+/c", "a/#") match `topic`?
+// Topics starting with "$" match no filter starting with a wildcard.
+export function topicMatches(filter, topic) {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
 
-// Calls fn() now and then every `ms` (never under a second) while the
-// component shows and `deps` stay; a new run waits for the last one.
+// Calls `fn` now (with a function that tells whether the poll was stopped
+// since), then again `ms` (at least a second) after each call
+// has finished, skipping the calls while the tab is hidden; a change in
+// `deps` starts it over.
 export function usePoll(fn, ms, deps) {
+  const saved = useRef(fn);
+  saved.current = fn;
   useEffect(() => {
     let stop = false;
     let timer = 0;
-    const run = async () => {
-      try { await fn(() => stop); } catch { /* the next run tries again */ }
-      if (!stop) timer = setTimeout(run, Math.max(1000, ms));
+    const tick = async () => {
+      if (stop) return;
+      if (document.visibilityState !== "hidden") {
+        try { await saved.current(() => stop); } catch { /* shown by fn itself */ }
+      }
+      if (!stop) timer = setTimeout(tick, Math.max(ms, 1000));
     };
-    run();
+    tick();
     return () => { stop = true; clearTimeout(timer); };
   }, deps);
 }
+
+// --- shared by the Clients, Subscriptions & retained and Bridges pages ---
 
 // May this session change things? (Viewers may not; "open" auth has no role.)
 export function canAct(role) { return role !== "viewer"; }
