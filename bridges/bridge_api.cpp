@@ -303,6 +303,35 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
           },
           "Delete a bridge's dead letters (?offset=N: just that one)");
 
+  // Each bridge's lag and depth in the stats history (the Bridges page's chart).
+  api.add_history_source([&bridges](admin::StatsReading& r) {
+    for (Bridge* b : bridges.all()) {
+      const OutboxCounters& oc = b->outbox().counters();
+      r.bridges.push_back({b->config().name, lag_ms(b->outbox()), get(oc.queued_messages), get(oc.queued_bytes)});
+    }
+  });
+
+  // An outbox at kFilling of its max_messages or max_bytes: a warning, and
+  // critical once it blocks its publishers or is full.
+  api.add_alarms([&bridges](std::vector<admin::Alarm>& out) {
+    constexpr double kFilling = 0.80;
+    for (Bridge* b : bridges.all()) {
+      const OutboxBounds& bounds = b->config().bounds;
+      const OutboxCounters& oc = b->outbox().counters();
+      auto fraction = [](std::uint64_t v, std::uint64_t max) {
+        return max == 0 ? 0.0 : static_cast<double>(v) / static_cast<double>(max);
+      };
+      double f = std::max(fraction(get(oc.queued_messages), bounds.max_messages),
+                          fraction(get(oc.queued_bytes), bounds.max_bytes));
+      if (f < kFilling && !b->outbox().blocking()) continue;
+      bool critical = f >= 1.0 || b->outbox().blocking();
+      out.push_back({"bridge.outbox_filling", critical ? "critical" : "warning", b->config().name,
+                     "The outbox of bridge " + b->config().name + " is " +
+                         std::to_string(static_cast<int>(f * 100.0 + 0.5)) + " % full" +
+                         (b->outbox().blocking() ? " and holds its publishers" : "")});
+    }
+  });
+
   api.add_metrics([&bridges](admin::MetricsWriter& m) {
     std::vector<Bridge*> all = bridges.all();
     if (all.empty()) return;

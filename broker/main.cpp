@@ -14,12 +14,14 @@
 #include "broker/core/clock.hpp"
 #include "broker/uns/catalog_snapshot.hpp"
 #include "broker/uns/namespace_hook.hpp"
+#include "broker/uns/contract_alarms.hpp"
 #include "broker/uns/uns_api.hpp"
 #include "broker/util/install_paths.hpp"
 #include "broker/util/log.hpp"
 #include "plugins/plugin_api.hpp"
 #include "plugins/plugin_config.hpp"
 #include "plugins/plugin_host.hpp"
+#include "rules/rule_alarms.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rule_metrics.hpp"
 #include "rules/rules_api.hpp"
@@ -144,6 +146,8 @@ int main(int argc, char** argv) {
     uns::add_uns_api(admin.api(), *namespace_hook, catalog_snapshot.get());
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     rules::add_rules_api(admin.api(), engine.get());          // /api/v1/rules
+    rules::add_rule_alarms(admin.api(), engine.get());        // GET /api/v1/alarms: faulted, disabled
+    uns::add_contract_alarms(admin.api(), *namespace_hook);   // GET /api/v1/alarms: contracts failing
     admin.start();
     bridges.start();
     int rc = broker.run();
