@@ -385,6 +385,7 @@ void NamespaceHook::attach(core::Broker& broker) {
   broker.add_reload_hook([this, &broker](const config::Config& fresh) -> std::string {
     if (!fresh.document) return {};
     UnsConfig cfg = read_uns_config(*fresh.document);  // throws with file:line: the running one stays
+    if (overlay_) overlay_(cfg);
     if (!cfg.enabled && !latest_->config.enabled) return {};
     return reconfigure(std::move(cfg), [&broker](unsigned core, std::function<void()> fn) {
       boost::asio::post(broker.core(core).io(), std::move(fn));
