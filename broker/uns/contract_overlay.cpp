@@ -4,8 +4,6 @@
 #include <vector>
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "broker/store/store.hpp"
 #include "broker/uns/uns_api.hpp"
@@ -17,41 +15,6 @@ ContractOverlay::ContractOverlay(store::Store& store) : store_(store) {
   dbi_ = store_.env().open_database("uns_contracts");
 }
 
-std::string ContractOverlay::encode(const Record& r) {
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  w.StartObject();
-  w.Key("seq");
-  w.Uint64(r.seq);
-  if (r.body) {
-    w.Key("body");
-    w.RawValue(r.body->data(), r.body->size(), rapidjson::kObjectType);
-  } else {
-    w.Key("removed");
-    w.Bool(true);
-  }
-  w.EndObject();
-  return std::string(b.GetString(), b.GetSize());
-}
-
-std::optional<ContractOverlay::Record> ContractOverlay::decode(std::string_view bytes) {
-  rapidjson::Document d;
-  d.Parse(bytes.data(), bytes.size());
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  if (!d.HasMember("seq") || !d["seq"].IsUint64()) return std::nullopt;
-  Record r;
-  r.seq = d["seq"].GetUint64();
-  if (d.HasMember("body") && d["body"].IsObject()) {
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    d["body"].Accept(w);
-    r.body = std::string(b.GetString(), b.GetSize());
-  } else if (!(d.HasMember("removed") && d["removed"].IsTrue())) {
-    return std::nullopt;
-  }
-  return r;
-}
-
 std::size_t ContractOverlay::load() {
   store::ReadTxn txn(store_.env());
   MDB_cursor* cur = nullptr;
@@ -60,7 +23,7 @@ std::size_t ContractOverlay::load() {
   std::lock_guard lock(mutex_);
   for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     std::string name(static_cast<const char*>(k.mv_data), k.mv_size);
-    auto r = decode({static_cast<const char*>(v.mv_data), v.mv_size});
+    auto r = decode_contract_record({static_cast<const char*>(v.mv_data), v.mv_size});
     if (!r) {
       STRATA_WARN("uns") << "the stored API contract '" << name << "' is damaged; skipped";
       continue;
@@ -136,7 +99,7 @@ void ContractOverlay::persist(const std::string& name, const Record& in, std::fu
   op.kind = store::Op::Kind::put;
   op.dbi = dbi_;
   op.key = name;
-  op.value = encode(r);
+  op.value = encode_contract_record(r);
   w.push(0, std::move(op));
   store::Op committed;
   committed.kind = store::Op::Kind::done;

@@ -13,10 +13,7 @@
 // again. `strata-ctl contracts list` shows where each one came from
 // (`"origin": "config"|"api"`).
 //
-// Record (key: the contract's name), JSON:
-//   {"seq": N, "body": {...the PUT body: filter, schema|shape, action, ...}}
-//   {"seq": N, "removed": true}
-// A record that no longer builds (its schema refused by a newer Strata,
+// Record (key: the contract's name): contract_record.hpp. A record that no longer builds (its schema refused by a newer Strata,
 // damaged bytes) is skipped with a warning naming it; the others apply.
 //
 // Threading: put()/remove() run on core 0 (where the API applies
@@ -34,6 +31,7 @@
 
 #include <lmdb.h>
 
+#include "broker/uns/contract_record.hpp"
 #include "broker/uns/uns_config.hpp"
 
 namespace strata::store {
@@ -58,13 +56,7 @@ class ContractOverlay {
   // Whether `name` was last put through the API.
   bool from_api(const std::string& name) const;
 
-  // The record format, pure (tests): nullopt when damaged.
-  struct Record {
-    std::uint64_t seq = 0;
-    std::optional<std::string> body;  // none: removed
-  };
-  static std::string encode(const Record& r);
-  static std::optional<Record> decode(std::string_view bytes);
+  using Record = ContractRecord;
 
  private:
   void persist(const std::string& name, const Record& r, std::function<void(bool)> done);
