@@ -41,3 +41,68 @@ export function duration(seconds) {
   if (m) return `${m} min ${s} s`;
   return `${s} s`;
 }
+
+// A moment (ms since the epoch) in the browser's zone, its UTC on hover.
+const localTime = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
+export function Time({ ms }) {
+  if (ms === null || ms === undefined) return "–";
+  const d = new Date(ms);
+  return html`<time datetime=${d.toISOString()} title=${d.toISOString().replace("T", " ").replace("Z", " UTC")}>${localTime.format(d)}</time>`;
+}
+
+// Microseconds with their unit: 4 -> "4 µs", 12345 -> "12.3 ms".
+export function micros(us) {
+  if (us === null || us === undefined) return "–";
+  return us < 1000 ? integer.format(us) + " µs" : decimal.format(us / 1000) + " ms";
+}
+
+// A page's own stylesheet or classic script (a vendor library that is not
+// an ES module), added to <head> once and shared by every page that asks.
+const loaded = new Map();
+export function loadOnce(kind, src) {
+  if (!loaded.has(src)) {
+    loaded.set(src, new Promise((resolve, reject) => {
+      const el = kind === "style" ? document.createElement("link") : document.createElement("script");
+      if (kind === "style") { el.rel = "stylesheet"; el.href = src; } else { el.src = src; el.async = false; }
+      el.onload = () => resolve(el);
+      el.onerror = () => { loaded.delete(src); reject(new Error("could not load " + src)); };
+      document.head.appendChild(el);
+    }));
+  }
+  return loaded.get(src);
+}
+
+// MQTT topic matching: does `filter` ("a/+/c", "a/#") match `topic`?
+// Topics starting with "$" match no filter starting with a wildcard.
+export function topicMatches(filter, topic) {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+// Calls `fn` now, then again `ms` (at least a second) after each call
+// has finished, skipping the calls while the tab is hidden; a change in
+// `deps` starts it over.
+export function usePoll(fn, ms, deps) {
+  const saved = useRef(fn);
+  saved.current = fn;
+  useEffect(() => {
+    let stop = false;
+    let timer = 0;
+    const tick = async () => {
+      if (stop) return;
+      if (document.visibilityState !== "hidden") {
+        try { await saved.current(); } catch { /* shown by fn itself */ }
+      }
+      if (!stop) timer = setTimeout(tick, Math.max(ms, 1000));
+    };
+    tick();
+    return () => { stop = true; clearTimeout(timer); };
+  }, deps);
+}

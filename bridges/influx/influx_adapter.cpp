@@ -184,7 +184,7 @@ AdapterType influx_adapter_type() {
   t.name = "influx";
   t.keys = influx_keys();
   t.make = [](const BridgeConfig& bridge, const config::TableReader& r) -> std::unique_ptr<Adapter> {
-    return std::make_unique<InfluxAdapter>(bridge, read_influx_options(r));
+    return std::make_unique<InfluxAdapter>(bridge, read_influx_options(r, bridge.namespaces));
   };
   return t;
 }
