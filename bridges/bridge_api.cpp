@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "bridges/bridge_manager.hpp"
+#include "broker/protocol/wire.hpp"
+#include "broker/util/base64.hpp"
 #include "broker/util/log.hpp"
 
 namespace strata::bridges {
@@ -131,6 +133,41 @@ Bridge& find_or_throw(BridgeManager& bridges, const Request& req) {
   return *b;
 }
 
+void write_dead(JsonWriter& w, const DeadLetter& d) {
+  const Record& r = d.record;
+  w.StartObject();
+  w.Key("offset");
+  w.Uint64(d.offset);
+  w.Key("reason");
+  admin::write_string(w, d.reason);
+  w.Key("at_ms");
+  w.Uint64(d.at_ms);
+  w.Key("topic");
+  admin::write_string(w, r.topic);
+  w.Key("qos");
+  w.Uint(static_cast<unsigned>(r.qos));
+  w.Key("retain");
+  w.Bool(r.retain);
+  w.Key("received_ms");
+  w.Uint64(r.received_ms);
+  w.Key("payload_size");
+  w.Uint64(r.payload.size());
+  w.Key("payload_base64");
+  admin::write_string(w, util::base64_encode(r.payload));
+  if (protocol::wire::valid_utf8(r.payload)) {
+    w.Key("payload");
+    admin::write_string(w, r.payload);
+  }
+  w.EndObject();
+}
+
+// The dead letters a request names: ?offset=N, or all of them.
+std::vector<std::uint64_t> offsets_of(const Request& req) {
+  std::vector<std::uint64_t> out;
+  if (req.arg("offset")) out.push_back(static_cast<std::uint64_t>(req.int_arg("offset", 0, 1, INT64_MAX)));
+  return out;
+}
+
 }  // namespace
 
 bool is_secret_key(std::string_view key) {
@@ -205,6 +242,57 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
   api.add(http::verb::post, "/api/v1/bridges/{name}/resume", Access::admin,
           [control](const Request& req, Reply reply) { control(req, reply, false); },
           "Resume a paused bridge: it goes on in outbox order");
+
+  api.add(http::verb::get, "/api/v1/bridges/{name}/dead", Access::viewer,
+          [&bridges](const Request& req, Reply reply) {
+            Bridge& b = find_or_throw(bridges, req);
+            admin::Paging p = admin::Paging::from(req);
+            std::size_t total = 0;
+            std::vector<DeadLetter> dead = b.outbox().dead_letters(
+                p.begin(SIZE_MAX), static_cast<std::size_t>(p.limit), total);
+            const std::size_t first = p.begin(total);
+            reply.json(admin::page_json(p, total, [&](JsonWriter& w, std::size_t i) {
+              if (i - first < dead.size()) write_dead(w, dead[i - first]);
+            }));
+          },
+          "A bridge's dead letters (messages its target rejected for good), oldest first, with the reason");
+  api.add(http::verb::post, "/api/v1/bridges/{name}/dead/resend", Access::admin,
+          [&bridges](const Request& req, Reply reply) {
+            Bridge& b = find_or_throw(bridges, req);
+            std::vector<std::uint64_t> offsets = offsets_of(req);
+            std::size_t n = b.outbox().resend_dead(offsets);
+            if (n == 0 && !offsets.empty()) {
+              throw Error::not_found("bridge '" + b.config().name + "' has no dead letter at offset " +
+                                     std::to_string(offsets[0]));
+            }
+            STRATA_INFO("admin") << req.who() << ": sent " << n << " dead letters of bridge " << b.config().name
+                                 << " again";
+            reply.json(admin::json_of([&](JsonWriter& w) {
+              w.StartObject();
+              w.Key("resent");
+              w.Uint64(n);
+              w.EndObject();
+            }));
+          },
+          "Send a bridge's dead letters again (?offset=N: just that one): they go to the end of its outbox");
+  api.add(http::verb::delete_, "/api/v1/bridges/{name}/dead", Access::admin,
+          [&bridges](const Request& req, Reply reply) {
+            Bridge& b = find_or_throw(bridges, req);
+            std::vector<std::uint64_t> offsets = offsets_of(req);
+            std::size_t n = b.outbox().purge_dead(offsets);
+            if (n == 0 && !offsets.empty()) {
+              throw Error::not_found("bridge '" + b.config().name + "' has no dead letter at offset " +
+                                     std::to_string(offsets[0]));
+            }
+            STRATA_INFO("admin") << req.who() << ": purged " << n << " dead letters of bridge " << b.config().name;
+            reply.json(admin::json_of([&](JsonWriter& w) {
+              w.StartObject();
+              w.Key("purged");
+              w.Uint64(n);
+              w.EndObject();
+            }));
+          },
+          "Delete a bridge's dead letters (?offset=N: just that one)");
 
   api.add_metrics([&bridges](admin::MetricsWriter& m) {
     std::vector<Bridge*> all = bridges.all();
