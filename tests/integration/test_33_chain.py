@@ -257,6 +257,19 @@ def test_chain_factory_killed_under_load_loses_nothing(tmp_path):
                    and bridge_info(factory, "corporate")["queued_messages"] == 0, 30, interval=0.2,
                    what="both outboxes empty")
 
+        # The factory's tier shows its own lag too (retained $SYS values).
+        fsys = []
+        fc = mqtt.Client(client_id="factory-sys", protocol=V5)
+        fc.on_message = lambda c, u, m: fsys.append(m.topic)
+        fc.connect("127.0.0.1", factory.port, 60)
+        fc.subscribe("$SYS/bridges/corporate/lag_ms", 0)
+        fc.loop_start()
+        try:
+            wait_until(lambda: fsys, 10, what="$SYS/bridges/corporate/lag_ms on the factory")
+        finally:
+            fc.disconnect()
+            fc.loop_stop()
+
         hot, avg = split(messages(at_corporate))
         report = {"readings": total, "hot_expected": 0, "hot_duplicates": 0, "windows": 0,
                   "window_duplicates": 0, "edge_resent": bridge_info(edge, "factory")["resent"],
