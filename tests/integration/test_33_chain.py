@@ -19,7 +19,6 @@ in GET /api/v1/bridges/factory and $SYS/bridges/factory/lag_ms."""
 
 import json
 import os
-import signal
 import threading
 import time
 import urllib.request
