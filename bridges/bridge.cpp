@@ -19,7 +19,12 @@ Bridge::Bridge(std::unique_ptr<BridgeConfig> config, std::unique_ptr<Adapter> ad
   restart_end_ = outbox_.next_offset();
 }
 
-Bridge::~Bridge() { stop(); }
+// The adapter's timers and sockets live on io_: the adapter goes first (a
+// member destroyed after io_ would touch its freed timer services).
+Bridge::~Bridge() {
+  stop();
+  adapter_.reset();
+}
 
 void Bridge::start() {
   outbox_.set_notify([this] { schedule_pump(); });
