@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
   }
   if (cmd.rules_test) {
     try {
-      config::Config budgets = config::resolve(cmd);  // [rules] budgets of -c FILE, if given
-      return rules::run_rules_test(*cmd.rules_test, cmd.messages, budgets.rules, std::cout, std::cerr);
+      config::Config budgets = config::resolve(cmd);  // [rules] budgets and [[bridge]] names of -c FILE, if given
+      return rules::run_rules_test(*cmd.rules_test, cmd.messages, budgets, std::cout, std::cerr);
     } catch (const std::exception& e) {
       std::cerr << "strata: " << e.what() << "\n";
       return 1;

@@ -410,8 +410,9 @@ void add_rules_api(admin::Api& api, RuleEngine* engine) {
           "Stop running a rule on every core (kept across reloads and restarts)");
 
   const config::Rules config = api.broker().config().rules;
+  const std::vector<std::string> targets = emit_target_names(api.broker().config());
   api.add(http::verb::post, "/api/v1/rules/test", admin::Access::viewer,
-          [config](const Request& req, Reply reply) {
+          [config, targets](const Request& req, Reply reply) {
             rapidjson::Document body = admin::parse_body(req);
             std::string source = admin::body_string(body, "source", true);
             std::string name = admin::body_string(body, "name", false, "test");
@@ -419,7 +420,7 @@ void add_rules_api(admin::Api& api, RuleEngine* engine) {
             std::vector<DryRunInput> messages = test_messages(body);
             std::string dir = config.dir.empty() ? std::string(".") : config.dir;
             std::string file = (fs::path(dir) / (name + ".lua")).string();
-            DryRun r = dry_run(file, source, messages, dir, config);
+            DryRun r = dry_run(file, source, messages, dir, config, targets);
             if (!r.error.empty()) throw Error::bad_request(r.error);
             reply.json(admin::json_of([&](JsonWriter& w) {
               w.StartObject();

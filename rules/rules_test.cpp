@@ -5,6 +5,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "broker/config/table_reader.hpp"
 #include "broker/core/clock.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rule_vm.hpp"
@@ -55,13 +56,27 @@ void print_actions(std::ostream& out, const std::vector<DryRunAction>& actions) 
 
 }  // namespace
 
+std::vector<std::string> emit_target_names(const config::Config& config) {
+  std::vector<std::string> out;
+  if (!config.document) return out;
+  const toml::array* bridges = config.document->root["bridge"].as_array();
+  if (bridges == nullptr) return out;
+  for (const toml::node& n : *bridges) {
+    const toml::table* t = n.as_table();
+    if (t == nullptr) continue;
+    if (auto name = (*t)["name"].value<std::string>()) out.push_back(*name);
+  }
+  return out;
+}
+
 DryRun dry_run(const std::string& file, const std::string& source, const std::vector<DryRunInput>& messages,
-               const std::string& context_dir, const config::Rules& config) {
+               const std::string& context_dir, const config::Rules& config, const std::vector<std::string>& names) {
   DryRun r;
   r.file = file;
   EmitTargets targets;
   NullTarget local;
   targets.add("local", &local);
+  for (const std::string& name : names) targets.add(name, &local);  // recorded as emits, sent nowhere
   RuleStatsRegistry stats(1);
   std::uint64_t offset_ms = 0;  // moves the clock past open windows at the end
   RuleVm vm(budgets_of(config), context_dir, &targets, stats, 0, [&offset_ms] { return core::now_ms() + offset_ms; });
@@ -123,7 +138,7 @@ std::string format_dry_run(const DryRun& r) {
 }
 
 int run_rules_test(const std::string& file, const std::vector<std::pair<std::string, std::string>>& messages,
-                   const config::Rules& config, std::ostream& out, std::ostream& err) {
+                   const config::Config& config, std::ostream& out, std::ostream& err) {
   namespace fs = std::filesystem;
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -136,7 +151,7 @@ int run_rules_test(const std::string& file, const std::vector<std::pair<std::str
   if (dir.empty()) dir = ".";
   std::vector<DryRunInput> inputs;
   for (const auto& [topic, payload] : messages) inputs.push_back({topic, payload});
-  DryRun r = dry_run(file, text.str(), inputs, dir, config);
+  DryRun r = dry_run(file, text.str(), inputs, dir, config.rules, emit_target_names(config));
   if (!r.error.empty()) {
     err << r.error << "\n";
     return 1;

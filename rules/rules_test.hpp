@@ -65,9 +65,14 @@ struct DryRun {
 };
 
 // Runs the rule in `file` (its text `source`; context files are read from
-// `context_dir`) on `messages` under the [rules] budgets of `config`.
+// `context_dir`) on `messages` under the [rules] budgets of `config`. The
+// rule may emit to "local" and to each of `targets` (the bridges' names).
 DryRun dry_run(const std::string& file, const std::string& source, const std::vector<DryRunInput>& messages,
-               const std::string& context_dir, const config::Rules& config);
+               const std::string& context_dir, const config::Rules& config,
+               const std::vector<std::string>& targets = {});
+
+// The emit targets a config gives besides "local": its [[bridge]] names.
+std::vector<std::string> emit_target_names(const config::Config& config);
 
 // The `--rules-test` text of a run that loaded (r.error empty).
 std::string format_dry_run(const DryRun& r);
@@ -75,6 +80,6 @@ std::string format_dry_run(const DryRun& r);
 // `strata --rules-test`: reads `file`, prints format_dry_run() to `out`,
 // a load error to `err`; the exit status.
 int run_rules_test(const std::string& file, const std::vector<std::pair<std::string, std::string>>& messages,
-                   const config::Rules& config, std::ostream& out, std::ostream& err);
+                   const config::Config& config, std::ostream& out, std::ostream& err);
 
 }  // namespace strata::rules
