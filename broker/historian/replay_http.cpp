@@ -1,6 +1,7 @@
 #include "broker/historian/replay_http.hpp"
 
 #include <charconv>
+#include <cmath>
 
 #include "broker/historian/time_format.hpp"
 #include "broker/util/log.hpp"
@@ -50,10 +51,10 @@ void write_job(JsonWriter& w, const ReplayStatus& s) {
   w.Double(s.total == 0 ? (j.state == JobState::done ? 1.0 : 0.0)
                         : static_cast<double>(j.sent + j.skipped) / static_cast<double>(s.total));
   w.Key("rate");
-  w.Double(s.rate);
+  w.Double(std::round(s.rate * 100) / 100);
   w.Key("eta_s");
   if (s.eta_s) {
-    w.Double(*s.eta_s);
+    w.Double(std::round(*s.eta_s * 10) / 10);
   } else {
     w.Null();
   }

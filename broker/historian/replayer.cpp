@@ -293,7 +293,8 @@ ReplayStatus Replayer::status_of(const Entry& e) const {
     s.rate = static_cast<double>(sent) * 1000.0 / static_cast<double>(end - e.run.started_ms);
   }
   if (e.job.state == JobState::running) {
-    s.eta_s = eta_seconds(s.total - std::min(s.total, e.job.sent + e.job.skipped), s.rate);
+    const std::uint64_t left = s.total - std::min(s.total, e.job.sent + e.job.skipped);
+    if (left != 0 || s.total_exact) s.eta_s = eta_seconds(left, s.rate);  // else: not counted yet
   } else if (e.job.state == JobState::done) {
     s.eta_s = 0.0;
   }
