@@ -79,6 +79,18 @@ void write_bridge(JsonWriter& w, Bridge& b, const toml::table* config) {
   w.Uint64(lag_ms(o));
   w.Key("blocking");
   w.Bool(o.blocking());
+  const Fill fill = o.fill();
+  w.Key("fill_percent");
+  w.Uint64(fill.percent);
+  w.Key("fill_warning");
+  w.Uint(fill.warning);
+  w.Key("delivery_latency_ms");
+  w.StartObject();
+  w.Key("p50");
+  w.Uint64(o.delivery_quantile_ms(0.50));
+  w.Key("p99");
+  w.Uint64(o.delivery_quantile_ms(0.99));
+  w.EndObject();
   w.Key("acknowledged_offset");
   w.Uint64(o.acknowledged());
   w.Key("appended");
@@ -245,6 +257,21 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
     for (Bridge* b : all) {
       m.sample("strata_bridge_lag_seconds", static_cast<double>(lag_ms(b->outbox())) / 1000.0,
                {{"bridge", b->config().name}});
+    }
+    m.family("strata_bridge_fill_ratio", "gauge",
+             "How full a bridge's outbox is: the larger of messages and bytes over their bounds");
+    for (Bridge* b : all) {
+      m.sample("strata_bridge_fill_ratio", static_cast<double>(b->outbox().fill().percent) / 100.0,
+               {{"bridge", b->config().name}});
+    }
+    m.family("strata_bridge_delivery_latency_seconds", "summary",
+             "Receive to confirmation by the target, since start (the upper bound of the quantile's bucket)");
+    for (Bridge* b : all) {
+      for (auto [q, label] : {std::pair{0.5, "0.5"}, std::pair{0.99, "0.99"}}) {
+        m.sample("strata_bridge_delivery_latency_seconds",
+                 static_cast<double>(b->outbox().delivery_quantile_ms(q)) / 1000.0,
+                 {{"bridge", b->config().name}, {"quantile", label}});
+      }
     }
     m.family("strata_bridge_up", "gauge", "1 when a bridge is connected to its target");
     for (Bridge* b : all) {

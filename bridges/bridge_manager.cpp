@@ -237,6 +237,11 @@ BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) 
       publish(base + "state", std::string(state_name(e->bridge->state())));
       publish(base + "queued/messages", n(o.queued_messages));
       publish(base + "queued/bytes", n(o.queued_bytes));
+      const Fill fill = e->outbox->fill();
+      publish(base + "queued/percent", std::to_string(fill.percent));
+      publish(base + "queued/warning", std::to_string(fill.warning));
+      publish(base + "latency/p50_ms", std::to_string(e->outbox->delivery_quantile_ms(0.50)));
+      publish(base + "latency/p99_ms", std::to_string(e->outbox->delivery_quantile_ms(0.99)));
       std::uint64_t oldest = e->outbox->oldest_ms();
       std::uint64_t now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                          std::chrono::system_clock::now().time_since_epoch())

@@ -19,26 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "broker/util/latency_histogram.hpp"
+
 namespace strata::rules {
 
-// Log-linear histogram of call times: exact below 8 µs, then 4 buckets per
-// power of two (quantiles are within 25%).
-class LatencyHistogram {
- public:
-  static constexpr std::size_t kBuckets = 100;
-  void record(std::uint64_t ns) noexcept;
-  void add_to(std::array<std::uint64_t, kBuckets>& sum) const noexcept;
-  // Total time recorded, in ns (for /metrics' histogram _sum).
-  std::uint64_t sum_ns() const noexcept { return sum_ns_.load(std::memory_order_relaxed); }
-  // The upper bound, in µs, of the bucket holding quantile q of `counts`.
-  static std::uint64_t quantile_us(const std::array<std::uint64_t, kBuckets>& counts, double q) noexcept;
-  static std::size_t bucket_of(std::uint64_t us) noexcept;
-  static std::uint64_t upper_bound_us(std::size_t bucket) noexcept;
-
- private:
-  std::array<std::atomic<std::uint32_t>, kBuckets> buckets_{};
-  std::atomic<std::uint64_t> sum_ns_{0};
-};
+// Call times in µs (broker/util/latency_histogram.hpp).
+using util::LatencyHistogram;
 
 struct RuleTotals {
   std::uint64_t matched = 0, passed = 0, dropped = 0, published = 0, emitted = 0, errors = 0;

@@ -6,7 +6,7 @@
 # ports, never as services), Chromium for the dashboard's browser tests, the
 # npm packages of the tests (MQTT.js, playwright-core) into a git-ignored
 # folder (tests/node_modules), and the dashboard's libraries (Preact, htm,
-# uPlot) into web/node_modules, copied to web/vendor/. Idempotent: when everything is
+# uPlot, CodeMirror 5) into web/node_modules, copied to web/vendor/. Idempotent: when everything is
 # there it only checks, in well under a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,12 +62,16 @@ fi
 # installed with it; nothing is fetched at run time. hooks imports the bare
 # name "preact", which a browser cannot resolve without an import map (an
 # inline script the page's CSP forbids), so the copy imports the file.
+# CodeMirror 5 (the rules editor) is one plain script plus its Lua mode,
+# loaded by the rules page when it opens: CodeMirror 6 is dozens of modules
+# importing each other by bare name, which would need that import map too.
 if [ ! -f web/node_modules/uplot/package.json ] || [ ! -f web/node_modules/htm/package.json ] ||
-  [ ! -f web/node_modules/preact/package.json ]; then
+  [ ! -f web/node_modules/preact/package.json ] || [ ! -f web/node_modules/codemirror/package.json ]; then
   echo "setup: installing npm packages into web/node_modules" >&2
   (cd web && npm install --no-audit --no-fund --silent)
 fi
-if [ ! -f web/vendor/uPlot.min.css ] || [ web/package-lock.json -nt web/vendor/uPlot.min.css ]; then
+if [ ! -f web/vendor/uPlot.min.css ] || [ ! -f web/vendor/codemirror.css ] ||
+  [ web/package-lock.json -nt web/vendor/uPlot.min.css ]; then
   mkdir -p web/vendor
   cp web/node_modules/preact/dist/preact.module.js web/vendor/preact.module.js
   sed 's|from"preact"|from"./preact.module.js"|g' web/node_modules/preact/hooks/dist/hooks.module.js \
@@ -75,4 +79,7 @@ if [ ! -f web/vendor/uPlot.min.css ] || [ web/package-lock.json -nt web/vendor/u
   cp web/node_modules/htm/dist/htm.module.js web/vendor/htm.module.js
   cp web/node_modules/uplot/dist/uPlot.esm.js web/vendor/uPlot.esm.js
   cp web/node_modules/uplot/dist/uPlot.min.css web/vendor/uPlot.min.css
+  cp web/node_modules/codemirror/lib/codemirror.js web/vendor/codemirror.js
+  cp web/node_modules/codemirror/lib/codemirror.css web/vendor/codemirror.css
+  cp web/node_modules/codemirror/mode/lua/lua.js web/vendor/codemirror-lua.js
 fi

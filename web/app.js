@@ -11,9 +11,13 @@ import { get, api, session, onUnauthorized } from "./api.js";
 import { duration } from "./lib.js";
 import { Overview } from "./pages/overview.js";
 import { Login } from "./pages/login.js";
+import { Rules } from "./pages/rules.js";
+import { Contracts } from "./pages/contracts.js";
 
 const pages = {
   overview: { title: "Overview", component: Overview },
+  rules: { title: "Rules", component: Rules },
+  contracts: { title: "Contracts", component: Contracts },
 };
 const DEFAULT = "overview";
 

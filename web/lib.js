@@ -41,3 +41,33 @@ export function duration(seconds) {
   if (m) return `${m} min ${s} s`;
   return `${s} s`;
 }
+
+// A moment (ms since the epoch) in the browser's zone, its UTC on hover.
+const localTime = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
+export function Time({ ms }) {
+  if (ms === null || ms === undefined) return "–";
+  const d = new Date(ms);
+  return html`<time datetime=${d.toISOString()} title=${d.toISOString().replace("T", " ").replace("Z", " UTC")}>${localTime.format(d)}</time>`;
+}
+
+// Microseconds with their unit: 4 -> "4 µs", 12345 -> "12.3 ms".
+export function micros(us) {
+  if (us === null || us === undefined) return "–";
+  return us < 1000 ? integer.format(us) + " µs" : decimal.format(us / 1000) + " ms";
+}
+
+// A page's own stylesheet or classic script (a vendor library that is not
+// an ES module), added to <head> once and shared by every page that asks.
+const loaded = new Map();
+export function loadOnce(kind, src) {
+  if (!loaded.has(src)) {
+    loaded.set(src, new Promise((resolve, reject) => {
+      const el = kind === "style" ? document.createElement("link") : document.createElement("script");
+      if (kind === "style") { el.rel = "stylesheet"; el.href = src; } else { el.src = src; el.async = false; }
+      el.onload = () => resolve(el);
+      el.onerror = () => { loaded.delete(src); reject(new Error("could not load " + src)); };
+      document.head.appendChild(el);
+    }));
+  }
+  return loaded.get(src);
+}

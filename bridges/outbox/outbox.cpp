@@ -9,6 +9,8 @@
 // and notifies the driver when it is in memory.
 #include "bridges/outbox/outbox.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -38,10 +40,17 @@ constexpr std::size_t kFetch = 2048;      // records per read from disk
 }  // namespace
 
 struct Outbox::Impl {
+  // 12 bytes per queued offset: a 5,000,000-message backlog costs 60 MB.
   struct Meta {
     std::uint32_t bytes = 0;
     std::uint32_t received_s = 0;
+    std::uint16_t received_ms = 0;  // the milliseconds of the receive time
     bool done = false;
+    static Meta of(std::uint64_t bytes, std::uint64_t received_ms) {
+      return Meta{static_cast<std::uint32_t>(bytes), static_cast<std::uint32_t>(received_ms / 1000),
+                  static_cast<std::uint16_t>(received_ms % 1000), false};
+    }
+    std::uint64_t received() const { return std::uint64_t{received_s} * 1000 + received_ms; }
   };
 
   store::Store& store;
@@ -62,6 +71,7 @@ struct Outbox::Impl {
   std::function<void()> space_notify;
   std::atomic<std::uint32_t>* blocking_logs = nullptr;
   std::atomic<bool>* blocking = nullptr;  // Outbox::blocking_
+  std::atomic<unsigned> warning{0};       // Fill::warning
 
   Impl(store::Store& s, std::string name, OutboxBounds b) : store(s), log(std::move(name)), bounds(b) {}
 
@@ -78,10 +88,15 @@ struct Outbox::Impl {
     if (m == nullptr || m->done) return;
     m->done = true;
     add(counter, 1);
+    if (&counter == &counters.confirmed) {
+      std::uint64_t now = now_ms(), at = m->received();
+      counters.delivery_ms.record((now > at ? now - at : 0) * 1000);
+    }
     add(counters.queued_messages, -1);
     add(counters.queued_bytes, -static_cast<std::int64_t>(m->bytes));
     auto it = mem.find(offset);
     if (it != mem.end()) mem.erase(it);
+    note_fill();
     std::uint64_t before = tracker.acknowledged();
     if (!tracker.done(offset)) return;
     std::uint64_t after = tracker.acknowledged();
@@ -101,6 +116,42 @@ struct Outbox::Impl {
   bool room() const {
     return counters.queued_messages.load(std::memory_order_relaxed) < bounds.max_messages &&
            counters.queued_bytes.load(std::memory_order_relaxed) < bounds.max_bytes;
+  }
+
+  Fill fill() const {
+    auto ratio = [](std::uint64_t n, std::uint64_t max) { return max == 0 ? 0 : n * 100 / max; };
+    return Fill{std::max(ratio(counters.queued_messages.load(std::memory_order_relaxed), bounds.max_messages),
+                         ratio(counters.queued_bytes.load(std::memory_order_relaxed), bounds.max_bytes)),
+                warning.load(std::memory_order_relaxed)};
+  }
+
+  // After the fill moved: raises or clears the warning level, logging the
+  // change. Under the mutex (the level changes in one place at a time).
+  void note_fill() {
+    static constexpr unsigned kLevels[] = {95, 80, 50};
+    const Fill f = fill();
+    unsigned level = warning.load(std::memory_order_relaxed);
+    unsigned next = level;
+    for (unsigned l : kLevels) {
+      if (f.percent >= l) {
+        next = std::max(next, l);
+        break;
+      }
+    }
+    while (next != 0 && f.percent + 10 < next) {
+      next = next == 95 ? 80 : next == 80 ? 50 : 0;
+    }
+    if (next == level) return;
+    warning.store(next, std::memory_order_relaxed);
+    if (next > level) {
+      STRATA_WARN("bridge") << "outbox " << log << " is " << f.percent << "% full ("
+                            << counters.queued_messages.load(std::memory_order_relaxed) << " of " << bounds.max_messages
+                            << " messages, " << counters.queued_bytes.load(std::memory_order_relaxed) << " of "
+                            << bounds.max_bytes << " bytes): past " << next << "%";
+    } else {
+      STRATA_INFO("bridge") << "outbox " << log << " is " << f.percent << "% full: "
+                            << (next == 0 ? std::string("below 40%") : "back under the " + std::to_string(level) + "% warning");
+    }
   }
 
   void mark_blocking() {
@@ -166,15 +217,14 @@ void Outbox::Impl::open() {
     // Offsets between the last one read and this one never reached the
     // disk (appended, not committed, then a crash): they are gone.
     while (last != 0 && last + 1 < offset) {
-      metas.push_back(Meta{0, 0, true});
+      metas.push_back(Meta{0, 0, 0, true});
       ++last;
     }
     if (last == 0) {
-      for (std::uint64_t o = acked + 1; o < offset; ++o) metas.push_back(Meta{0, 0, true});
+      for (std::uint64_t o = acked + 1; o < offset; ++o) metas.push_back(Meta{0, 0, 0, true});
     }
     last = offset;
-    metas.push_back(Meta{static_cast<std::uint32_t>(rec->topic.size() + rec->payload.size()),
-                         static_cast<std::uint32_t>(rec->received_ms / 1000), false});
+    metas.push_back(Meta::of(rec->topic.size() + rec->payload.size(), rec->received_ms));
     if (found.size() < kMemLimit) found.emplace_back(offset, std::move(rec));
   }
   mdb_cursor_close(cur);
@@ -222,6 +272,7 @@ void Outbox::Impl::open() {
     store.push(q, store::Op{store::Op::Kind::del, env.outbox, 0, std::move(key), {}, {}});
   }
   if (after != before) push_acknowledged(q, before, after);
+  note_fill();
   if (queued != 0) {
     STRATA_INFO("bridge") << "outbox " << log << ": " << queued << " messages queued (offsets " << after + 1 << ".."
                           << next - 1 << ")";
@@ -316,7 +367,7 @@ Outbox::Appended Outbox::append(unsigned core, Record r, bool force) {
     }
     r.offset = im.next++;
     if (r.received_ms == 0) r.received_ms = now_ms();
-    im.meta.push_back(Impl::Meta{static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(r.received_ms / 1000), false});
+    im.meta.push_back(Impl::Meta::of(size, r.received_ms));
     add(c.appended, 1);
     add(c.queued_messages, 1);
     add(c.queued_bytes, static_cast<std::int64_t>(size));
@@ -325,6 +376,7 @@ Outbox::Appended Outbox::append(unsigned core, Record r, bool force) {
     // Full now: mark it at once, so that publishers acknowledge only after
     // routing from the next message on (Broker::full_sinks).
     if (im.bounds.overflow == Overflow::block && !im.room()) im.mark_blocking();
+    im.note_fill();
     if (im.waiting) {
       im.waiting = false;
       wake = im.notify;
@@ -419,7 +471,7 @@ std::uint64_t Outbox::next_offset() const noexcept {
 std::uint64_t Outbox::oldest_ms() const {
   std::lock_guard lock(impl_->mutex);
   for (const auto& m : impl_->meta) {
-    if (!m.done) return std::uint64_t{m.received_s} * 1000;
+    if (!m.done) return m.received();
   }
   return 0;
 }
@@ -440,6 +492,17 @@ const std::map<std::string, std::string, std::less<>>& Outbox::loaded_state() co
 
 const OutboxCounters& Outbox::counters() const noexcept { return impl_->counters; }
 
+Fill Outbox::fill() const noexcept {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->fill();
+}
+
+std::uint64_t Outbox::delivery_quantile_ms(double q) const {
+  std::array<std::uint64_t, util::LatencyHistogram::kBuckets> counts{};
+  impl_->counters.delivery_ms.add_to(counts);
+  return util::LatencyHistogram::quantile_us(counts, q);
+}
+
 void Outbox::set_memory_limit(std::size_t records) {
   std::lock_guard lock(impl_->mutex);
   impl_->mem_limit = records;
@@ -450,6 +513,7 @@ void Outbox::set_bounds(const OutboxBounds& bounds) {
   {
     std::lock_guard lock(impl_->mutex);
     impl_->bounds = bounds;
+    impl_->note_fill();
     wake = impl_->unblock();
   }
   if (wake) wake();

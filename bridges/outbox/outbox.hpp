@@ -38,6 +38,12 @@
 // append (a publisher that was acknowledged before the log filled) goes in
 // past the bounds: nothing acknowledged is dropped.
 //
+// Fill warnings. Every append and every record leaving the log moves the
+// fill level (Fill); crossing 50, 80 or 95 % upwards logs a warning once,
+// and the level falls back only 10 points below its threshold, so a log
+// hovering at a threshold does not flood the log. $SYS, /metrics and the
+// admin API show the level (bridge_manager.cpp, bridge_api.cpp).
+//
 // Threading: append(), has_space() and blocking() from any core; everything
 // else on the bridge's thread. Counters are atomics, read from anywhere.
 #pragma once
@@ -54,6 +60,7 @@
 
 #include "bridges/bridge_config.hpp"
 #include "bridges/outbox/record.hpp"
+#include "broker/util/latency_histogram.hpp"
 
 namespace strata::store {
 class Store;
@@ -75,6 +82,16 @@ struct OutboxCounters {
   std::atomic<std::uint64_t> dropped_age{0};        // older than max_age
   std::atomic<std::uint64_t> queued_messages{0};    // gauge: offsets above acknowledged still held
   std::atomic<std::uint64_t> queued_bytes{0};       // gauge: their topic + payload bytes
+  // Receive to confirmation, per confirmed record, in ms (recorded as
+  // ms x 1000: its quantile_us() reads as ms; latency_histogram.hpp).
+  util::LatencyHistogram delivery_ms;
+};
+
+// How full a log is: the larger of its messages and bytes over their
+// bounds, in percent (above 100 when forced appends went past them).
+struct Fill {
+  std::uint64_t percent = 0;
+  unsigned warning = 0;  // the highest of 50, 80, 95 reached (with hysteresis), or 0
 };
 
 class Outbox {
@@ -132,6 +149,11 @@ class Outbox {
   const std::map<std::string, std::string, std::less<>>& loaded_state() const noexcept;
 
   const OutboxCounters& counters() const noexcept;
+  // Fill level and warning. A warning is logged when the fill rises past
+  // 50, 80 or 95 %, and cleared (logged too) once it is 10 points below.
+  Fill fill() const noexcept;
+  // Delivery latency quantile q (0..1) in ms since start; 0 before any.
+  std::uint64_t delivery_quantile_ms(double q) const;
   void set_bounds(const OutboxBounds& bounds);  // reload
   // Appended records kept in memory (default 65,536); the rest wait on disk.
   void set_memory_limit(std::size_t records);

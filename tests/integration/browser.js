@@ -7,6 +7,7 @@
 //   {"op":"wait","selector":..,"timeout_ms":..}      until the element is visible
 //   {"op":"count","selector":..}                     how many elements match
 //   {"op":"fill","selector":..,"value":..} / {"op":"click","selector":..} / {"op":"press","key":..}
+//   {"op":"insert_text","text":..}                    text into the focused element, as one input (a paste)
 //   {"op":"eval","js":..}                            the value of a JS expression in the page
 //   {"op":"screenshot","path":..,"full_page":true}
 //   {"op":"messages"}                                console errors, warnings and page errors so far
@@ -67,6 +68,7 @@ async function main() {
     async fill(c) { await page.locator(c.selector).first().fill(c.value); return true; },
     async click(c) { await page.locator(c.selector).first().click(); return true; },
     async press(c) { await page.keyboard.press(c.key); return true; },
+    async insert_text(c) { await page.keyboard.insertText(c.text); return true; },
     async eval(c) { return page.evaluate(c.js); },
     async screenshot(c) { await page.screenshot({ path: c.path, fullPage: c.full_page !== false }); return c.path; },
     async messages() { return messages; },
@@ -87,6 +89,7 @@ async function main() {
     process.stdout.write(JSON.stringify(answer) + "\n");
   }
   await browser.close();
+  process.exit(0);  // stdin is still open: without this node would wait for its end
 }
 
 main().catch((e) => {

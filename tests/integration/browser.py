@@ -81,6 +81,10 @@ class Browser:
     def press(self, key):
         return self._call("press", key=key)
 
+    def insert_text(self, text):
+        """Text into the focused element as one input event, as a paste would."""
+        return self._call("insert_text", text=text)
+
     def eval(self, js):
         return self._call("eval", js=js)
 

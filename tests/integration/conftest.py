@@ -32,6 +32,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "strata_only: needs Strata-specific behaviour; skipped under mosquitto")
     config.addinivalue_line("markers", "mosquitto_deviation(reason): Mosquitto 2.0.11 deviates from the spec here; skipped under mosquitto")
     config.addinivalue_line("markers", "broker_config(**sections): config sections for the test's broker")
+    config.addinivalue_line("markers", "browser: drives a headless Chromium (set on every test that uses the browser fixture)")
 
 
 def pytest_report_header(config):
@@ -41,6 +42,9 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
     if brokerproc.KIND != "mosquitto":
         return
     for item in items:

@@ -33,7 +33,10 @@ def shared(tmp_path_factory):
     users = d / "admin-users"
     users.write_text(admin_user("alice", "admin", "alice-secret") + admin_user("victor", "viewer", "victor-secret"))
     os.chmod(users, 0o600)
-    b = brokerproc.Broker(d, {"admin": {"auth": "login", "users_file": str(users)}})
+    (d / "rules").mkdir()
+    (d / "rules" / "shout.lua").write_text('topics = "x/#"\nfunction on_message(m) m.payload = m.payload .. "!" end\n')
+    b = brokerproc.Broker(d, {"admin": {"auth": "login", "users_file": str(users)},
+                              "rules": {"dir": str(d / "rules"), "reload_interval": 0}})
     b.start()
     yield b
     b.close_clients()
@@ -81,4 +84,23 @@ def test_viewer_sees_no_mutating_controls(shared, browser, tmp_path):
     browser.click("[data-testid=who] button")
     browser.wait("form input[name=username]")
     assert browser.eval("sessionStorage.getItem('strata.token')") is None
+    assert browser.errors(allow=[UNAUTHORIZED]) == []
+
+
+def test_viewer_reads_and_dry_runs_rules_but_changes_nothing(shared, browser, tmp_path):
+    log_in(browser, shared, "victor", "victor-secret")
+    browser.wait_text("[data-testid=who]", r"^victor \(viewer\)")
+    browser.eval("location.hash = '#/rules/shout'")
+    browser.wait_text("tr[data-rule=shout] [data-testid=state]", "^Enabled$")
+    browser.wait_text(".editor .CodeMirror-code", "on_message")
+    # No save, no enable/disable, no new rule; a dry run changes nothing, so a viewer may.
+    assert browser.count("[data-mutating]") == 0
+    browser.fill("[data-testid=sample-topic-0]", "x/a")
+    browser.fill("[data-testid=sample-payload-0]", "hi")
+    browser.click("[data-testid=dry-run-button]")
+    browser.wait_text("[data-testid=result-0] [data-testid=result]", "^pass x/a hi!$")
+    browser.eval("location.hash = '#/contracts'")
+    browser.wait("[data-testid=test-button]")
+    assert browser.count("[data-mutating]") == 0
+    browser.screenshot(tmp_path / "rules-viewer.png")
     assert browser.errors(allow=[UNAUTHORIZED]) == []

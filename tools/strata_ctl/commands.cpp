@@ -14,6 +14,7 @@ Registry all_commands() {
   add_history_commands(r);
   add_topics_commands(r);
   add_contracts_commands(r);
+  add_bridges_commands(r);
   return r;
 }
 

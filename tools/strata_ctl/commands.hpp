@@ -15,5 +15,6 @@ void add_rules_commands(Registry& r);     // cmd_rules.cpp: rules
 void add_history_commands(Registry& r);   // cmd_history.cpp: history
 void add_topics_commands(Registry& r);    // cmd_topics.cpp: topics (the namespace's catalog)
 void add_contracts_commands(Registry& r); // cmd_contracts.cpp: contracts
+void add_bridges_commands(Registry& r);   // cmd_bridges.cpp: bridges
 
 }  // namespace strata::ctl

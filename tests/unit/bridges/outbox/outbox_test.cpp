@@ -185,6 +185,35 @@ TEST_F(OutboxTest, DropNewCountsExactly) {
   EXPECT_EQ(got[2]->topic, "t/2");
 }
 
+TEST_F(OutboxTest, FillWarningsRiseAtThresholdsAndClearTenPointsBelow) {
+  OutboxBounds b;
+  b.max_messages = 100;
+  b.max_bytes = 1000;  // 10 bytes a record ("t/xx" + "yyyyyy"): bytes rise as fast as messages
+  open(b);
+  std::vector<std::pair<std::uint64_t, unsigned>> seen;
+  for (int i = 0; i < 96; ++i) {
+    ASSERT_EQ(box_->append(0, rec("t/" + std::to_string(10 + i % 90), "yyyyyy")), Outbox::Appended::queued);
+    Fill f = box_->fill();
+    if (seen.empty() || seen.back().second != f.warning) seen.emplace_back(f.percent, f.warning);
+  }
+  EXPECT_EQ(seen, (std::vector<std::pair<std::uint64_t, unsigned>>{{1, 0}, {50, 50}, {80, 80}, {95, 95}}));
+  seen.clear();
+  for (std::uint64_t o = 1; o <= 96; ++o) {
+    box_->confirm(o);
+    Fill f = box_->fill();
+    if (seen.empty() || seen.back().second != f.warning) seen.emplace_back(f.percent, f.warning);
+  }
+  EXPECT_EQ(seen, (std::vector<std::pair<std::uint64_t, unsigned>>{{95, 95}, {84, 80}, {69, 50}, {39, 0}}));
+  // Every confirmed record's delivery latency was recorded (a few ms at most here).
+  EXPECT_LE(box_->delivery_quantile_ms(0.5), box_->delivery_quantile_ms(0.99));
+  EXPECT_LT(box_->delivery_quantile_ms(0.99), 10'000u);
+  std::array<std::uint64_t, util::LatencyHistogram::kBuckets> counts{};
+  box_->counters().delivery_ms.add_to(counts);
+  std::uint64_t total = 0;
+  for (auto c : counts) total += c;
+  EXPECT_EQ(total, 96u);
+}
+
 TEST_F(OutboxTest, DropOldestKeepsTheNewest) {
   OutboxBounds b;
   b.max_messages = 3;

@@ -1,0 +1,55 @@
+// bridges list|show|pause|resume: the bridges and their outboxes, through
+// /api/v1/bridges. `show` prints every field the API gives (describe), so
+// counters added there show without a change here.
+#include <ostream>
+
+#include "tools/strata_ctl/commands.hpp"
+#include "tools/strata_ctl/context.hpp"
+
+namespace strata::ctl {
+
+namespace {
+
+std::string bridge_path(const std::string& name) { return "/api/v1/bridges/" + percent_encode(name); }
+
+}  // namespace
+
+void add_bridges_commands(Registry& r) {
+  r.add({"bridges", "list", "", 0, 0, {page_option(), limit_option()},
+         "The bridges: state, queued messages, fill, lag, sent and acknowledged",
+         [](Context& c, const Args& a) {
+           std::vector<std::pair<std::string, std::string>> p;
+           add_paging(a, p);
+           c.print_list(c.call("GET", "/api/v1/bridges" + query_string(p)),
+                        {{"name", "name"},
+                         {"type", "type"},
+                         {"state", "state"},
+                         {"queued", "queued_messages"},
+                         {"bytes", "queued_bytes"},
+                         {"fill %", "fill_percent"},
+                         {"lag ms", "oldest_unacknowledged_age_ms"},
+                         {"sent", "sent"},
+                         {"acked", "acknowledged"},
+                         {"resent", "resent"},
+                         {"p99 ms", "delivery_latency_ms.p99"}});
+           return 0;
+         }});
+  r.add({"bridges", "show", "NAME", 1, 1, {}, "One bridge: every counter, drops by reason, its config (secrets masked)",
+         [](Context& c, const Args& a) {
+           HttpResponse res = c.call("GET", bridge_path(a.positional[0]));
+           c.print(res, c.json() ? std::string() : describe(parse_json(res.body)));
+           return 0;
+         }});
+  for (std::string verb : {"pause", "resume"}) {
+    r.add({"bridges", verb, "NAME", 1, 1, {},
+           verb == "pause" ? "Pause a bridge: it keeps queueing and sends nothing new"
+                           : "Resume a paused bridge: it goes on in outbox order",
+           [verb](Context& c, const Args& a) {
+             HttpResponse res = c.call("POST", bridge_path(a.positional[0]) + "/" + verb);
+             c.print(res, (verb == "pause" ? "Paused bridge " : "Resumed bridge ") + a.positional[0] + "\n");
+             return 0;
+           }});
+  }
+}
+
+}  // namespace strata::ctl
