@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(brokerproc.KIND != "strata", reason="history rep
 
 N = 60            # recorded messages plant/r/0..59
 RANGE = range(20, 40)  # the sub-range replayed by the first test
-RATE = 10         # messages/s: a 2 s job, mid-way when killed
+RATE = 8          # messages/s: a 2.5 s job, mid-way when killed
 BATCH = 1         # what one replay step offers at RATE (replayer.hpp: two ticks of tokens, at least one)
 
 
@@ -136,7 +136,7 @@ def test_replay_survives_kill_and_stop(tiers):
     # Mid-way: SIGKILL, restart; later SIGTERM, restart. The bridge's
     # re-sends of each run are read before it ends.
     bridge_resent = 0
-    for sig, at in (("SIGKILL", 5), ("SIGTERM", 12)):
+    for sig, at in (("SIGKILL", 4), ("SIGTERM", 12)):
         wait_until(lambda: job(a, jid)["sent"] >= at, 20, what="%d sent before %s" % (at, sig))
         bridge_resent += resent(a)
         if sig == "SIGKILL":
@@ -144,11 +144,15 @@ def test_replay_survives_kill_and_stop(tiers):
         else:
             assert a.stop() == 0
         a.start()
-        with open(a.logs[-1], "rb") as f:
-            assert b"replay %s resumes" % jid.encode() in f.read(), "the job resumes after %s" % sig
         after = job(a, jid)
         assert after["state"] in ("running", "done"), after
         assert after["sent"] <= len(RANGE)
+        if a.log_level in ("trace", "debug", "info"):
+            with open(a.logs[-1], "rb") as f:
+                resumed = b"replay %s resumes" % jid.encode() in f.read()
+            # SIGKILL comes with 16 of 20 left (2 s at RATE): the job was
+            # running; SIGTERM with 8 left, so it most likely was too.
+            assert resumed or (sig == "SIGTERM" and after["state"] == "done"), "the job resumes after " + sig
 
     final = wait_until(lambda: (lambda j: j if j["state"] == "done" else None)(job(a, jid)), 30,
                        what="job done")
