@@ -86,9 +86,11 @@ std::optional<ReplayRequest> parse_replay_request(std::string_view body, std::st
   }
   ReplayRequest r;
   bool has_filter = false, has_from = false, has_to = false, has_bridge = false;
-  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
-    const std::string key(it->name.GetString(), it->name.GetStringLength());
-    const rapidjson::Value& v = it->value;
+  // By index: comparing rapidjson's member iterators is ambiguous in C++20 (clang warns).
+  for (rapidjson::SizeType i = 0; i < doc.MemberCount(); ++i) {
+    const auto& member = doc.MemberBegin()[i];
+    const std::string key(member.name.GetString(), member.name.GetStringLength());
+    const rapidjson::Value& v = member.value;
     if (key == "filter" || key == "bridge") {
       if (!v.IsString() || v.GetStringLength() == 0) {
         error = key + " must be a non-empty string";
