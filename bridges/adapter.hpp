@@ -134,6 +134,10 @@ class Adapter {
   virtual void deliver(Batch batch) = 0;
   // Closes the connection; no event is reported after it returns.
   virtual void stop() = 0;
+  // Records the target type cannot express, confirmed without sending
+  // (Influx: a payload that gives no point), by reason, since start; for
+  // $SYS, /metrics and the admin API. Any thread: the counts are atomics.
+  virtual std::vector<std::pair<std::string_view, std::uint64_t>> skipped() const { return {}; }
 };
 
 // A bridge type: the keys it reads and how to build one.

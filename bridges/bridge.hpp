@@ -56,6 +56,8 @@ class Bridge : public AdapterEvents {
   const BridgeConfig& config() const noexcept { return *config_; }
   Outbox& outbox() noexcept { return outbox_; }
   const BridgeCounters& counters() const noexcept { return counters_; }
+  // The adapter's skipped records by reason (Adapter::skipped).
+  std::vector<std::pair<std::string_view, std::uint64_t>> skipped() const { return adapter_->skipped(); }
   BridgeCounters& mutable_counters() noexcept { return counters_; }
   AdapterState state() const noexcept {
     AdapterState s = state_.load(std::memory_order_relaxed);

@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "bridges/bridge_manager.hpp"
+#include "broker/protocol/wire.hpp"
+#include "broker/util/base64.hpp"
 #include "broker/util/log.hpp"
 
 namespace strata::bridges {
@@ -118,6 +120,15 @@ void write_bridge(JsonWriter& w, Bridge& b, const toml::table* config) {
   w.EndObject();
   w.Key("connection_failures");
   w.Uint64(get(bc.failures));
+  if (auto skipped = b.skipped(); !skipped.empty()) {
+    w.Key("skipped");
+    w.StartObject();
+    for (const auto& [reason, n] : skipped) {
+      admin::write_key(w, reason);
+      w.Uint64(n);
+    }
+    w.EndObject();
+  }
   if (config != nullptr) {
     w.Key("config");
     write_masked(w, *config);
@@ -129,6 +140,41 @@ Bridge& find_or_throw(BridgeManager& bridges, const Request& req) {
   Bridge* b = bridges.find(req.param("name"));
   if (b == nullptr) throw Error::not_found("no bridge '" + req.param("name") + "'");
   return *b;
+}
+
+void write_dead(JsonWriter& w, const DeadLetter& d) {
+  const Record& r = d.record;
+  w.StartObject();
+  w.Key("offset");
+  w.Uint64(d.offset);
+  w.Key("reason");
+  admin::write_string(w, d.reason);
+  w.Key("at_ms");
+  w.Uint64(d.at_ms);
+  w.Key("topic");
+  admin::write_string(w, r.topic);
+  w.Key("qos");
+  w.Uint(static_cast<unsigned>(r.qos));
+  w.Key("retain");
+  w.Bool(r.retain);
+  w.Key("received_ms");
+  w.Uint64(r.received_ms);
+  w.Key("payload_size");
+  w.Uint64(r.payload.size());
+  w.Key("payload_base64");
+  admin::write_string(w, util::base64_encode(r.payload));
+  if (protocol::wire::valid_utf8(r.payload)) {
+    w.Key("payload");
+    admin::write_string(w, r.payload);
+  }
+  w.EndObject();
+}
+
+// The dead letters a request names: ?offset=N, or all of them.
+std::vector<std::uint64_t> offsets_of(const Request& req) {
+  std::vector<std::uint64_t> out;
+  if (req.arg("offset")) out.push_back(static_cast<std::uint64_t>(req.int_arg("offset", 0, 1, INT64_MAX)));
+  return out;
 }
 
 }  // namespace
@@ -206,6 +252,86 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
           [control](const Request& req, Reply reply) { control(req, reply, false); },
           "Resume a paused bridge: it goes on in outbox order");
 
+  api.add(http::verb::get, "/api/v1/bridges/{name}/dead", Access::viewer,
+          [&bridges](const Request& req, Reply reply) {
+            Bridge& b = find_or_throw(bridges, req);
+            admin::Paging p = admin::Paging::from(req);
+            std::size_t total = 0;
+            std::vector<DeadLetter> dead = b.outbox().dead_letters(
+                p.begin(SIZE_MAX), static_cast<std::size_t>(p.limit), total);
+            const std::size_t first = p.begin(total);
+            reply.json(admin::page_json(p, total, [&](JsonWriter& w, std::size_t i) {
+              if (i - first < dead.size()) write_dead(w, dead[i - first]);
+            }));
+          },
+          "A bridge's dead letters (messages its target rejected for good), oldest first, with the reason");
+  api.add(http::verb::post, "/api/v1/bridges/{name}/dead/resend", Access::admin,
+          [&bridges](const Request& req, Reply reply) {
+            Bridge& b = find_or_throw(bridges, req);
+            std::vector<std::uint64_t> offsets = offsets_of(req);
+            std::size_t n = b.outbox().resend_dead(offsets);
+            if (n == 0 && !offsets.empty()) {
+              throw Error::not_found("bridge '" + b.config().name + "' has no dead letter at offset " +
+                                     std::to_string(offsets[0]));
+            }
+            STRATA_INFO("admin") << req.who() << ": sent " << n << " dead letters of bridge " << b.config().name
+                                 << " again";
+            reply.json(admin::json_of([&](JsonWriter& w) {
+              w.StartObject();
+              w.Key("resent");
+              w.Uint64(n);
+              w.EndObject();
+            }));
+          },
+          "Send a bridge's dead letters again (?offset=N: just that one): they go to the end of its outbox");
+  api.add(http::verb::delete_, "/api/v1/bridges/{name}/dead", Access::admin,
+          [&bridges](const Request& req, Reply reply) {
+            Bridge& b = find_or_throw(bridges, req);
+            std::vector<std::uint64_t> offsets = offsets_of(req);
+            std::size_t n = b.outbox().purge_dead(offsets);
+            if (n == 0 && !offsets.empty()) {
+              throw Error::not_found("bridge '" + b.config().name + "' has no dead letter at offset " +
+                                     std::to_string(offsets[0]));
+            }
+            STRATA_INFO("admin") << req.who() << ": purged " << n << " dead letters of bridge " << b.config().name;
+            reply.json(admin::json_of([&](JsonWriter& w) {
+              w.StartObject();
+              w.Key("purged");
+              w.Uint64(n);
+              w.EndObject();
+            }));
+          },
+          "Delete a bridge's dead letters (?offset=N: just that one)");
+
+  // Each bridge's lag and depth in the stats history (the Bridges page's chart).
+  api.add_history_source([&bridges](admin::StatsReading& r) {
+    for (Bridge* b : bridges.all()) {
+      const OutboxCounters& oc = b->outbox().counters();
+      r.bridges.push_back({b->config().name, lag_ms(b->outbox()), get(oc.queued_messages), get(oc.queued_bytes)});
+    }
+  });
+
+  // An outbox at kFilling of its max_messages or max_bytes: a warning, and
+  // critical once it blocks its publishers or is full.
+  api.add_alarms([&bridges](std::vector<admin::Alarm>& out) {
+    constexpr double kFilling = 0.80;
+    for (Bridge* b : bridges.all()) {
+      const OutboxBounds& bounds = b->config().bounds;
+      const OutboxCounters& oc = b->outbox().counters();
+      auto fraction = [](std::uint64_t v, std::uint64_t max) {
+        return max == 0 ? 0.0 : static_cast<double>(v) / static_cast<double>(max);
+      };
+      double f = std::max(fraction(get(oc.queued_messages), bounds.max_messages),
+                          fraction(get(oc.queued_bytes), bounds.max_bytes));
+      if (f < kFilling && !b->outbox().blocking()) continue;
+      bool critical = f >= 1.0 || b->outbox().blocking();
+      out.push_back({"bridge.outbox_filling", critical ? "critical" : "warning", b->config().name,
+                     "The outbox of bridge " + b->config().name + " is " +
+                         std::to_string(static_cast<int>(f * 100.0 + 0.5)) + " % full" +
+                         (b->outbox().blocking() ? " and holds its publishers" : "")});
+    }
+  });
+
   api.add_metrics([&bridges](admin::MetricsWriter& m) {
     std::vector<Bridge*> all = bridges.all();
     if (all.empty()) return;
@@ -243,6 +369,17 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
       for (const Drop& d : kDrops) {
         m.sample("strata_bridge_dropped_total", get(b->outbox().counters().*d.counter),
                  {{"bridge", b->config().name}, {"reason", d.reason}});
+      }
+    }
+    bool any_skipped = false;
+    for (Bridge* b : all) {
+      for (const auto& [reason, n] : b->skipped()) {
+        if (!any_skipped) {
+          m.family("strata_bridge_skipped_total", "counter",
+                   "Messages a bridge's target type cannot express, confirmed without sending, by reason");
+          any_skipped = true;
+        }
+        m.sample("strata_bridge_skipped_total", n, {{"bridge", b->config().name}, {"reason", reason}});
       }
     }
     m.family("strata_bridge_queued_messages", "gauge", "Messages in a bridge's outbox not yet confirmed");

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "broker/router/topic.hpp"
+#include "broker/uns/uns_config.hpp"
 
 namespace strata::bridges {
 
@@ -25,26 +26,7 @@ bool valid_name(std::string_view name) {
   });
 }
 
-// A template may only use {topic}, {#}, {1}..{n} and {uns.<key>}.
-bool valid_template(std::string_view t) {
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    if (t[i] == '}') return false;
-    if (t[i] != '{') continue;
-    std::size_t end = t.find('}', i);
-    if (end == std::string_view::npos) return false;
-    std::string_view name = t.substr(i + 1, end - i - 1);
-    bool ok = name == "topic" || name == "#" || name.starts_with("uns.");
-    if (!ok && !name.empty() && name.size() <= 3 &&
-        std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }) && name != "0") {
-      ok = true;
-    }
-    if (!ok) return false;
-    i = end;
-  }
-  return !t.empty();
-}
-
-Route read_route(const std::string& file, const toml::table& t) {
+Route read_route(const std::string& file, const toml::table& t, const Namespaces& namespaces) {
   config::TableReader r(file, t, "bridge.route.");
   static const config::Section section{"bridge.route", kRouteKeys, true};
   r.reject_unknown_keys(section);
@@ -61,9 +43,11 @@ Route read_route(const std::string& file, const toml::table& t) {
   for (std::string_view key : {std::string_view("remote"), std::string_view("local")}) {
     const auto* v = r.string(key);
     if (!v) continue;
-    if (!valid_template(v->get())) {
-      r.fail(v->source(), "bridge.route." + std::string(key) + " '" + v->get() +
-                              "' is not a valid topic template; expected text with {topic}, {#}, {1}..{n}");
+    if (v->get().empty()) r.fail(v->source(), "bridge.route." + std::string(key) + " is empty; expected a topic template such as \"{topic}\"");
+    try {
+      route_template(route, v->get(), namespaces);
+    } catch (const TemplateError& e) {
+      r.fail(v->source(), "bridge.route." + std::string(key) + ": " + e.what());
     }
     (key == "remote" ? route.remote : route.local) = v->get();
   }
@@ -101,13 +85,27 @@ void read_bounds(const config::TableReader& r, OutboxBounds& out) {
   r.integer("block_timeout", 1, 3600, out.block_timeout);
 }
 
-std::vector<ParsedBridge> read_bridges(const std::string& file, const toml::table& root, const AdapterTypes& types) {
+TopicTemplate route_template(const Route& route, const std::string& text, const Namespaces& namespaces) {
+  return TopicTemplate::compile(text, route.filter, {}, namespaces);
+}
+
+std::vector<ParsedBridge> read_bridges(const config::Document& doc, const AdapterTypes& types) {
+  const std::string& file = doc.name;
+  const toml::table& root = doc.root;
+  Namespaces namespaces;
+  if (root.contains("bridge")) {
+    uns::UnsConfig u = uns::read_uns_config(doc);
+    if (u.enabled && !u.namespaces.empty()) {
+      namespaces = std::make_shared<const std::vector<uns::NamespaceModel>>(std::move(u.namespaces));
+    }
+  }
   std::vector<ParsedBridge> out;
   std::set<std::string, std::less<>> names;
   for (const toml::table* t : config::section_tables(file, root, "bridge")) {
     config::TableReader r(file, *t, "bridge.");
     auto cfg = std::make_unique<BridgeConfig>();
     cfg->where = config::position(file, t->source());
+    cfg->namespaces = namespaces;
     const auto* name = r.string("name");
     if (!name) r.fail(t->source(), "[[bridge]] has no name; expected name = \"factory\"");
     if (!valid_name(name->get())) {
@@ -138,7 +136,7 @@ std::vector<ParsedBridge> read_bridges(const std::string& file, const toml::tabl
     cfg->qos0 = config::choice(r, "qos0", qos0, Qos0Policy::queue);
     r.text("hops_property", cfg->hops_property);
     r.integer("max_hops", 1, 255, cfg->max_hops);
-    for (const toml::table* rt : config::section_tables(file, *t, "route")) cfg->routes.push_back(read_route(file, *rt));
+    for (const toml::table* rt : config::section_tables(file, *t, "route")) cfg->routes.push_back(read_route(file, *rt, namespaces));
     ParsedBridge parsed;
     parsed.adapter = at->make(*cfg, r);
     parsed.config = std::move(cfg);

@@ -21,7 +21,8 @@
 //   [[bridge.route]]
 //   direction = "out"           # "out": local -> target; "in": target -> local
 //   filter = "plant/+/temp/#"   # out: a local filter; in: a filter on the peer
-//   remote = "edge1/{topic}"    # topic on the target ({topic}, {1}..{n}, {#})
+//   remote = "edge1/{topic}"    # topic on the target (template/topic_template.hpp:
+//                               # {topic}, {1}..{n}, {-1}, {#}, {uns.site}, ...)
 //   local = "{topic}"           # in: topic on this broker
 //   qos = 1                     # the most this route sends with
 //   retain = "keep"             # or "clear"
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "bridges/adapter.hpp"
+#include "bridges/template/topic_template.hpp"
 #include "broker/config/table_reader.hpp"
 #include "broker/protocol/packet.hpp"
 
@@ -81,6 +83,7 @@ struct BridgeConfig {
   std::string hops_property = "strata-hops";
   std::uint8_t max_hops = 8;
   std::string where;  // "file:line:column" of the [[bridge]] table
+  Namespaces namespaces;  // [uns]'s models for {uns.*} templates; null when [uns] is off
 };
 
 // The keys of [[bridge]] every type shares, and those of [[bridge.route]].
@@ -97,9 +100,12 @@ struct ParsedBridge {
   std::unique_ptr<Adapter> adapter;
 };
 
-// Reads every [[bridge]] of `root` (file name `file` for messages). Throws
-// config::ConfigError with file:line on an unknown type or key, a
-// duplicate name, a bad route.
-std::vector<ParsedBridge> read_bridges(const std::string& file, const toml::table& root, const AdapterTypes& types);
+// Reads every [[bridge]] of `doc`, and [uns]'s namespace models for the
+// routes' templates. Throws config::ConfigError with file:line on an
+// unknown type or key, a duplicate name, a bad route or template.
+std::vector<ParsedBridge> read_bridges(const config::Document& doc, const AdapterTypes& types);
+
+// A route's `remote` or `local` template, compiled as the adapters use it.
+TopicTemplate route_template(const Route& route, const std::string& text, const Namespaces& namespaces);
 
 }  // namespace strata::bridges

@@ -53,7 +53,7 @@ AdapterTypes builtin_types() {
 
 void check_config(const config::Config& config) {
   if (!config.document) return;
-  read_bridges(config.document->name, config.document->root, builtin_types());
+  read_bridges(*config.document, builtin_types());
 }
 
 struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
@@ -195,7 +195,7 @@ struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
 BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) : broker_(broker) {
   const config::Config& cfg = broker.config();
   if (!cfg.document) return;
-  auto parsed = read_bridges(cfg.document->name, cfg.document->root, builtin_types());
+  auto parsed = read_bridges(*cfg.document, builtin_types());
   unsigned index = 0;
   for (ParsedBridge& p : parsed) {
     auto e = std::make_unique<Entry>();
@@ -263,6 +263,7 @@ BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) 
       publish(base + "dropped/offline_qos0", n(o.dropped_offline_qos0));
       publish(base + "dropped/age", n(o.dropped_age));
       publish(base + "connection_failures", n(b.failures));
+      for (const auto& [reason, count] : e->bridge->skipped()) publish(base + "skipped/" + std::string(reason), std::to_string(count));
     }
   });
 }

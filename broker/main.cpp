@@ -15,13 +15,16 @@
 #include "broker/historian/replayer.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/uns/catalog_snapshot.hpp"
+#include "broker/uns/contract_overlay.hpp"
 #include "broker/uns/namespace_hook.hpp"
+#include "broker/uns/contract_alarms.hpp"
 #include "broker/uns/uns_api.hpp"
 #include "broker/util/install_paths.hpp"
 #include "broker/util/log.hpp"
 #include "plugins/plugin_api.hpp"
 #include "plugins/plugin_config.hpp"
 #include "plugins/plugin_host.hpp"
+#include "rules/rule_alarms.hpp"
 #include "rules/rule_engine.hpp"
 #include "rules/rule_metrics.hpp"
 #include "rules/rules_api.hpp"
@@ -96,10 +99,20 @@ int main(int argc, char** argv) {
     // The namespace runs before the rules: they see msg.uns and reuse its
     // parsed payload. Registered even when disabled, so a reload can enable it.
     unsigned cores = broker.core_count();
+    // Contracts applied through the API (kept in the store) go on top of
+    // the file's, now and at every reload.
+    auto contract_overlay = std::make_unique<uns::ContractOverlay>(broker.store());
+    if (contract_overlay->load() > 0) {
+      std::string applied = contract_overlay->apply(uns_config);
+      if (!applied.empty()) {
+        STRATA_INFO("uns") << "contracts from the API: " << applied;
+      }
+    }
     bool uns_on = uns_config.enabled;
     std::uint32_t snapshot_interval = uns_config.snapshot_interval_s;
     auto namespace_hook = std::make_unique<uns::NamespaceHook>(std::move(uns_config), cores, nullptr,
                                                                [] { return core::now_ms(); });
+    namespace_hook->set_contract_overlay([&o = *contract_overlay](uns::UnsConfig& c) { return o.apply(c); });
     namespace_hook->attach(broker);
     broker.add_hook(namespace_hook.get());
     // The catalog's snapshot: restored before any traffic, written every
@@ -151,9 +164,11 @@ int main(int argc, char** argv) {
       admin.api().add_metrics([&engine](admin::MetricsWriter& m) { rules::write_rule_metrics(m, engine->stats()); });
     }
     bridges::add_bridge_api(admin.api(), bridges);  // /api/v1/bridges, strata_bridge_* metrics
-    uns::add_uns_api(admin.api(), *namespace_hook, catalog_snapshot.get());
+    uns::add_uns_api(admin.api(), *namespace_hook, catalog_snapshot.get(), contract_overlay.get());
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     rules::add_rules_api(admin.api(), engine.get());          // /api/v1/rules
+    rules::add_rule_alarms(admin.api(), engine.get());        // GET /api/v1/alarms: faulted, disabled
+    uns::add_contract_alarms(admin.api(), *namespace_hook);   // GET /api/v1/alarms: contracts failing
     admin.start();
     bridges.start();
     if (replayer) replayer->start();

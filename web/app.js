@@ -11,13 +11,21 @@ import { get, api, session, onUnauthorized } from "./api.js";
 import { duration } from "./lib.js";
 import { Overview } from "./pages/overview.js";
 import { Login } from "./pages/login.js";
+import { Namespace } from "./pages/namespace.js";
+import { Clients } from "./pages/clients.js";
+import { SubscriptionsPage } from "./pages/subscriptions.js";
+import { Bridges } from "./pages/bridges.js";
 import { Rules } from "./pages/rules.js";
 import { Contracts } from "./pages/contracts.js";
 
 const pages = {
   overview: { title: "Overview", component: Overview },
+  namespace: { title: "Namespace", component: Namespace },
+  clients: { title: "Clients", component: Clients },
+  subscriptions: { title: "Subscriptions", component: SubscriptionsPage },
   rules: { title: "Rules", component: Rules },
   contracts: { title: "Contracts", component: Contracts },
+  bridges: { title: "Bridges", component: Bridges },
 };
 const DEFAULT = "overview";
 

@@ -46,6 +46,14 @@ void InfluxAdapter::start(const AdapterContext& ctx) {
   ctx_.events->ready(options_.window);
 }
 
+std::vector<std::pair<std::string_view, std::uint64_t>> InfluxAdapter::skipped() const {
+  std::vector<std::pair<std::string_view, std::uint64_t>> out;
+  for (MapResult r : {MapResult::not_mappable, MapResult::no_fields, MapResult::no_measurement, MapResult::bad_timestamp}) {
+    out.emplace_back(to_string(r), skipped(r));
+  }
+  return out;
+}
+
 void InfluxAdapter::deliver(Batch batch) {
   if (stopped_) return;
   auto now = Batcher::Clock::now();
@@ -184,7 +192,7 @@ AdapterType influx_adapter_type() {
   t.name = "influx";
   t.keys = influx_keys();
   t.make = [](const BridgeConfig& bridge, const config::TableReader& r) -> std::unique_ptr<Adapter> {
-    return std::make_unique<InfluxAdapter>(bridge, read_influx_options(r));
+    return std::make_unique<InfluxAdapter>(bridge, read_influx_options(r, bridge.namespaces));
   };
   return t;
 }

@@ -49,6 +49,7 @@ class InfluxAdapter final : public Adapter {
 
   // Records that mapped to no line, by MapResult (index 0 unused).
   std::uint64_t skipped(MapResult why) const noexcept { return skipped_[static_cast<int>(why)].load(); }
+  std::vector<std::pair<std::string_view, std::uint64_t>> skipped() const override;
 
  private:
   void close_batch();

@@ -15,11 +15,11 @@ const std::vector<std::string_view>& influx_keys() {
 namespace {
 
 TopicTemplate read_template(const config::TableReader& r, const toml::node& node, const std::string& what,
-                            std::span<const std::string> levels) {
+                            std::span<const std::string> levels, const Namespaces& namespaces) {
   const auto* s = node.as_string();
   if (!s) r.fail(node.source(), what + " must be a string (a topic template such as \"{2}\")");
   try {
-    return TopicTemplate::compile(s->get(), {}, levels);
+    return TopicTemplate::compile(s->get(), {}, levels, namespaces);
   } catch (const TemplateError& e) {
     r.fail(node.source(), what + ": " + e.what());
   }
@@ -27,7 +27,7 @@ TopicTemplate read_template(const config::TableReader& r, const toml::node& node
 
 }  // namespace
 
-InfluxOptions read_influx_options(const config::TableReader& r) {
+InfluxOptions read_influx_options(const config::TableReader& r, const Namespaces& namespaces) {
   InfluxOptions o;
   const auto* url = r.string("url");
   if (!url) r.fail(r.table().source(), "an influx [[bridge]] needs url = \"http://host:8086\"");
@@ -60,12 +60,12 @@ InfluxOptions read_influx_options(const config::TableReader& r) {
   m.precision = t.precision;
   r.strings("topic_levels", m.topic_levels);
   if (const toml::node* n = r.find("measurement")) {
-    m.measurement = read_template(r, *n, "bridge.measurement", m.topic_levels);
+    m.measurement = read_template(r, *n, "bridge.measurement", m.topic_levels, namespaces);
   }
   if (const toml::table* tags = r.subtable("tags")) {
     for (auto&& [k, v] : *tags) {
       m.tags.emplace_back(std::string(k.str()),
-                          read_template(r, v, "bridge.tags." + std::string(k.str()), m.topic_levels));
+                          read_template(r, v, "bridge.tags." + std::string(k.str()), m.topic_levels, namespaces));
     }
   } else if (m.topic_levels.empty()) {
     m.tags.emplace_back("topic", TopicTemplate::compile("{topic}"));

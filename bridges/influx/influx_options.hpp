@@ -52,6 +52,6 @@ struct InfluxOptions {
 const std::vector<std::string_view>& influx_keys();
 
 // Reads them (throws config::ConfigError with file:line).
-InfluxOptions read_influx_options(const config::TableReader& r);
+InfluxOptions read_influx_options(const config::TableReader& r, const Namespaces& namespaces = {});
 
 }  // namespace strata::bridges::influx

@@ -255,7 +255,7 @@ AdapterType kafka_adapter_type() {
   t.name = "kafka";
   t.keys = kafka_keys();
   t.make = [](const BridgeConfig& bridge, const config::TableReader& r) -> std::unique_ptr<Adapter> {
-    KafkaOptions o = read_kafka_options(r);
+    KafkaOptions o = read_kafka_options(r, bridge.namespaces);
     std::string error;
     rd_kafka_conf_t* conf = make_conf(o.rdkafka, error);
     if (!conf) {

@@ -64,12 +64,13 @@ void flatten(const config::TableReader& r, const toml::table& t, const std::stri
   }
 }
 
-TopicTemplate read_template(const config::TableReader& r, std::string_view key, const std::string& fallback) {
+TopicTemplate read_template(const config::TableReader& r, std::string_view key, const std::string& fallback,
+                            const Namespaces& namespaces) {
   std::string text = fallback;
   const auto* v = r.string(key);
   if (v) text = v->get();
   try {
-    return TopicTemplate::compile(text);
+    return TopicTemplate::compile(text, {}, {}, namespaces);
   } catch (const TemplateError& e) {
     r.fail(v->source(), "bridge." + std::string(key) + ": " + e.what());
   }
@@ -77,8 +78,9 @@ TopicTemplate read_template(const config::TableReader& r, std::string_view key, 
 
 }  // namespace
 
-KafkaOptions read_kafka_options(const config::TableReader& r) {
+KafkaOptions read_kafka_options(const config::TableReader& r, const Namespaces& namespaces) {
   KafkaOptions o;
+  o.namespaces = namespaces;
   const toml::node* brokers = r.find("brokers");
   if (!brokers) r.fail(r.table().source(), "a kafka [[bridge]] needs brokers = \"host:port[,host:port...]\"");
   if (const auto* a = brokers->as_array()) {
@@ -93,9 +95,9 @@ KafkaOptions read_kafka_options(const config::TableReader& r) {
   }
   if (o.brokers.empty()) r.fail(brokers->source(), "bridge.brokers must be \"host:port[,...]\" or an array of them");
 
-  o.topic = read_template(r, "topic", "{topic}");
+  o.topic = read_template(r, "topic", "{topic}", namespaces);
   if (o.topic.empty()) r.fail(r.find("topic")->source(), "bridge.topic must not be empty");
-  o.key = read_template(r, "key", "{topic}");
+  o.key = read_template(r, "key", "{topic}", namespaces);
   o.has_key = !o.key.empty();
   constexpr std::string_view values[] = {"payload", "envelope"};
   o.value = config::choice(r, "value", values, ValueMode::payload);

@@ -36,6 +36,7 @@ struct KafkaOptions {
   std::string brokers;
   TopicTemplate topic = TopicTemplate::compile("{topic}");
   TopicTemplate key = TopicTemplate::compile("{topic}");
+  Namespaces namespaces;  // [uns]'s models, for {uns.*} in per-route templates
   bool has_key = true;
   ValueMode value = ValueMode::payload;
   bool headers = true;
@@ -49,7 +50,7 @@ const std::vector<std::string_view>& kafka_keys();
 
 // Reads them (throws config::ConfigError with file:line). Does not check
 // the librdkafka properties: kafka_producer.cpp does, by setting them.
-KafkaOptions read_kafka_options(const config::TableReader& r);
+KafkaOptions read_kafka_options(const config::TableReader& r, const Namespaces& namespaces = {});
 
 // A Kafka topic name from an expanded template: '/' -> '.', characters
 // outside [A-Za-z0-9._-] -> '_', at most 249 characters ("" stays "").

@@ -20,11 +20,11 @@ RecordMapper::RecordMapper(const KafkaOptions& options, std::span<const Route> r
         // matched, unless `remote` rewrote the topic: then the whole of it.
         std::string_view filter = r.filter;
         if (r.remote != "{topic}") {
-          p.remote = TopicTemplate::compile(r.remote, r.filter);
+          p.remote = TopicTemplate::compile(r.remote, r.filter, {}, options.namespaces);
           filter = {};
         }
-        p.topic = TopicTemplate::compile(options.topic.text(), filter);
-        p.key = TopicTemplate::compile(options.key.text(), filter);
+        p.topic = TopicTemplate::compile(options.topic.text(), filter, {}, options.namespaces);
+        p.key = TopicTemplate::compile(options.key.text(), filter, {}, options.namespaces);
       } catch (const TemplateError& e) {
         throw config::ConfigError(r.where + ": " + e.what());
       }

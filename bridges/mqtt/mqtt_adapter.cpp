@@ -18,7 +18,6 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "bridges/outbox/outbox.hpp"
-#include "bridges/topic_template.hpp"
 #include "broker/protocol/codec.hpp"
 #include "broker/router/topic.hpp"
 #include "broker/util/log.hpp"
@@ -157,7 +156,10 @@ class MqttAdapter : public Adapter {
  public:
   MqttAdapter(const BridgeConfig& bridge, Settings s) : bridge_(bridge), s_(std::move(s)) {
     for (std::size_t i = 0; i < bridge.routes.size(); ++i) {
-      if (bridge.routes[i].direction == Route::Direction::in) in_routes_.push_back(i);
+      const Route& r = bridge.routes[i];
+      if (r.direction == Route::Direction::in) in_routes_.push_back(i);
+      // Checked when the config was read (read_route): these compile.
+      templates_.push_back(route_template(r, r.direction == Route::Direction::out ? r.remote : r.local, bridge.namespaces));
     }
   }
 
@@ -473,7 +475,7 @@ class MqttAdapter : public Adapter {
     const Route* route = r->route >= 0 && static_cast<std::size_t>(r->route) < bridge_.routes.size()
                              ? &bridge_.routes[static_cast<std::size_t>(r->route)]
                              : nullptr;
-    p.topic = route ? apply_template(route->remote, r->topic, route->filter) : r->topic;
+    p.topic = route ? templates_[static_cast<std::size_t>(r->route)].expand(r->topic) : r->topic;
     p.payload = r->payload;
     p.qos = r->qos;
     p.retain = r->retain;
@@ -536,7 +538,7 @@ class MqttAdapter : public Adapter {
       return;
     }
     auto m = std::make_shared<router::Message>();
-    m->topic = apply_template(route->local, p.topic, route->filter);
+    m->topic = templates_[static_cast<std::size_t>(route - bridge_.routes.data())].expand(p.topic);
     m->payload = std::move(p.payload);
     m->qos = std::min(p.qos, route->qos);
     m->retain = p.retain && route->retain == Route::Retain::keep;
@@ -555,6 +557,7 @@ class MqttAdapter : public Adapter {
   const BridgeConfig& bridge_;
   Settings s_;
   std::vector<std::size_t> in_routes_;
+  std::vector<TopicTemplate> templates_;  // per route: its remote (out) or local (in) template
   AdapterContext ctx_;
   asio::io_context* io_ = nullptr;
   std::unique_ptr<ssl::context> tls_;

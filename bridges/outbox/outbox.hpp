@@ -44,8 +44,14 @@
 // hovering at a threshold does not flood the log. $SYS, /metrics and the
 // admin API show the level (bridge_manager.cpp, bridge_api.cpp).
 //
-// Threading: append(), has_space() and blocking() from any core; everything
-// else on the bridge's thread. Counters are atomics, read from anywhere.
+// Dead letters (outbox_dead) are kept until an operator re-sends them (they
+// go to the end of the log as new offsets) or purges them; reading them
+// takes a read transaction of the caller's, the deletes go through the
+// bridge's writer queue.
+//
+// Threading: append(), has_space() and blocking() from any core; the dead
+// letter calls from any thread (the admin API); everything else on the
+// bridge's thread. Counters are atomics, read from anywhere.
 #pragma once
 
 #include <atomic>
@@ -92,6 +98,14 @@ struct OutboxCounters {
 struct Fill {
   std::uint64_t percent = 0;
   unsigned warning = 0;  // the highest of 50, 80, 95 reached (with hysteresis), or 0
+};
+
+// A record the target rejected for good (Outbox::dead_letter), as kept.
+struct DeadLetter {
+  std::uint64_t offset = 0;  // its offset in the log when it was rejected
+  std::string reason;
+  std::uint64_t at_ms = 0;  // when
+  Record record;
 };
 
 class Outbox {
@@ -147,6 +161,16 @@ class Outbox {
   void put_state(std::string_view key, std::string_view value);
   void drop_state(std::string_view key);
   const std::map<std::string, std::string, std::less<>>& loaded_state() const noexcept;
+
+  // Dead letters, in offset order: `max` from the `skip`-th on, and how
+  // many there are in all. Any thread (a read transaction of its own).
+  std::vector<DeadLetter> dead_letters(std::size_t skip, std::size_t max, std::size_t& total) const;
+  // Appends the dead letters with these offsets (all when empty) to the log
+  // again, as new records past the bounds (they were accepted once), and
+  // removes them from the dead letters; or only removes them (purge).
+  // Any thread; returns how many.
+  std::size_t resend_dead(std::span<const std::uint64_t> offsets);
+  std::size_t purge_dead(std::span<const std::uint64_t> offsets);
 
   const OutboxCounters& counters() const noexcept;
   // Fill level and warning. A warning is logged when the fill rises past

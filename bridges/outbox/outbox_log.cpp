@@ -90,4 +90,12 @@ std::string encode_dead(const Record& rec, std::string_view reason, std::uint64_
   return out;
 }
 
+bool decode_dead(std::string_view value, Record& out, std::string& reason, std::uint64_t& at_ms) {
+  auto r = wire::record_reader(value);
+  reason = wire::get_bytes32(r);
+  at_ms = wire::get_u64(r);
+  if (!r.ok()) return false;
+  return decode_record(value.substr(value.size() - r.remaining()), out);
+}
+
 }  // namespace strata::bridges::outbox_log

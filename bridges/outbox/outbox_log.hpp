@@ -42,5 +42,7 @@ std::string encode_meta(std::uint64_t acknowledged);
 bool decode_meta(std::string_view value, std::uint64_t& acknowledged);
 
 std::string encode_dead(const Record& r, std::string_view reason, std::uint64_t now_ms);
+// False when `value` is not a dead letter (the fuzz target outbox_fuzz reads it).
+bool decode_dead(std::string_view value, Record& out, std::string& reason, std::uint64_t& at_ms);
 
 }  // namespace strata::bridges::outbox_log

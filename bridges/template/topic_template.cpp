@@ -1,6 +1,9 @@
 #include "bridges/template/topic_template.hpp"
 
+#include <algorithm>
 #include <charconv>
+
+#include "broker/uns/model.hpp"
 
 namespace strata::bridges {
 
@@ -56,7 +59,7 @@ std::string_view levels_from(std::string_view topic, int level) {
 }  // namespace
 
 TopicTemplate TopicTemplate::compile(std::string_view text, std::string_view filter,
-                                     std::span<const std::string> level_names) {
+                                     std::span<const std::string> level_names, Namespaces namespaces) {
   TopicTemplate t;
   t.text_ = std::string(text);
   if (!filter.empty()) {
@@ -109,6 +112,25 @@ TopicTemplate TopicTemplate::compile(std::string_view text, std::string_view fil
       }
       p.kind = Kind::level;
       p.level = n;
+    } else if (name.starts_with("uns.")) {
+      std::string key(name.substr(4));
+      if (!namespaces || namespaces->empty()) {
+        throw TemplateError("template '" + t.text_ + "': {" + std::string(name) +
+                            "} needs the unified namespace ([uns] enabled = true with a [[uns.namespace]])");
+      }
+      bool known = key == "tag";
+      for (const uns::NamespaceModel& ns : *namespaces) {
+        known = known || std::find(ns.levels.begin(), ns.levels.end(), key) != ns.levels.end();
+      }
+      if (!known) {
+        std::string names;
+        for (const std::string& l : namespaces->front().levels) names += "{uns." + l + "}, ";
+        throw TemplateError("template '" + t.text_ + "': {" + std::string(name) +
+                            "} is not a level of the namespace; expected one of " + names + "{uns.tag}");
+      }
+      p.kind = Kind::uns;
+      p.literal = std::move(key);
+      t.namespaces_ = namespaces;
     } else {
       int found = 0;
       for (std::size_t k = 0; k < level_names.size(); ++k) {
@@ -132,12 +154,31 @@ bool TopicTemplate::is_whole_topic() const noexcept {
 }
 
 void TopicTemplate::expand(std::string_view topic, std::string& out) const {
+  std::shared_ptr<const uns::Placement> place;  // the topic's place, found at its first {uns.*}
+  bool placed = false;
   for (const Part& p : parts_) {
     switch (p.kind) {
       case Kind::literal: out.append(p.literal); break;
       case Kind::topic: out.append(topic); break;
       case Kind::level: out.append(level_of(topic, p.level)); break;
       case Kind::hash: out.append(hash_level_ == 0 ? topic : levels_from(topic, hash_level_)); break;
+      case Kind::uns:
+        if (!placed) {
+          place = uns::place_topic(*namespaces_, topic).place;
+          placed = true;
+        }
+        if (!place) break;
+        if (p.literal == "tag") {
+          out.append(place->tag);
+          break;
+        }
+        for (const auto& [level, value] : place->levels) {
+          if (level == p.literal) {
+            out.append(value);
+            break;
+          }
+        }
+        break;
     }
   }
 }

@@ -10,6 +10,11 @@
 //                         the template has no filter or it has no '#'
 //   {name}                a level named by `level_names` (e.g. "site" for
 //                         ["enterprise", "site", "area"] is {2})
+//   {uns.LEVEL}           the topic's value of an ISA-95 level of the unified
+//                         namespace ([[uns.namespace]] levels, e.g. {uns.site}),
+//   {uns.tag}             and the levels after the model's; empty when the
+//                         topic is not governed or does not fit the model.
+//                         Compiling one needs the namespaces ([uns] enabled).
 //   {{ and }}             a literal brace
 //
 // A level past the end of the topic expands to the empty string. Templates
@@ -19,13 +24,21 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+namespace strata::uns {
+struct NamespaceModel;
+}
+
 namespace strata::bridges {
+
+// The [[uns.namespace]] models {uns.*} placeholders read (null: [uns] off).
+using Namespaces = std::shared_ptr<const std::vector<uns::NamespaceModel>>;
 
 struct TemplateError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -37,7 +50,7 @@ class TopicTemplate {
 
   // `filter`: the route filter whose '#' {#} refers to (may be empty).
   static TopicTemplate compile(std::string_view text, std::string_view filter = {},
-                               std::span<const std::string> level_names = {});
+                               std::span<const std::string> level_names = {}, Namespaces namespaces = {});
 
   // Appends the expansion for `topic` to `out`.
   void expand(std::string_view topic, std::string& out) const;
@@ -53,14 +66,15 @@ class TopicTemplate {
   bool is_whole_topic() const noexcept;
 
  private:
-  enum class Kind : std::uint8_t { literal, topic, level, hash };
+  enum class Kind : std::uint8_t { literal, topic, level, hash, uns };
   struct Part {
     Kind kind = Kind::literal;
     int level = 0;        // for Kind::level: 1-based, negative from the end
-    std::string literal;  // for Kind::literal
+    std::string literal;  // for Kind::literal; the level name (or "tag") for Kind::uns
   };
   std::string text_;
   std::vector<Part> parts_;
+  Namespaces namespaces_;  // set when a part is Kind::uns
   int hash_level_ = 0;  // 1-based level where {#} starts; 0: whole topic
 };
 

@@ -15,6 +15,8 @@
 //           },
 //           "One bridge: state, outbox depth, counters");
 //   api.add_metrics([&bridges](admin::MetricsWriter& m) { ... });
+//   api.add_history_source([&bridges](admin::StatsReading& r) { ... });  // r.bridges
+//   api.add_alarms([&bridges](std::vector<admin::Alarm>& out) { ... });
 //   admin.start();
 //   broker.run();
 //
@@ -42,16 +44,21 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "broker/admin/alarms.hpp"
 #include "broker/admin/http.hpp"
 #include "broker/admin/json.hpp"
 #include "broker/admin/metrics.hpp"
 #include "broker/admin/reply.hpp"
 #include "broker/admin/router.hpp"
+#include "broker/admin/stats_history.hpp"
 #include "broker/core/broker.hpp"
 
 namespace strata::admin {
 
 using MetricsSource = std::function<void(MetricsWriter&)>;
+// Adds a module's part to each reading of the stats history
+// (stats_history.hpp): the bridges add theirs to `bridges`.
+using HistorySource = std::function<void(StatsReading&)>;
 
 class Api {
  public:
@@ -65,12 +72,19 @@ class Api {
   // Adds a source of /metrics families, called on the admin thread for
   // each scrape, in the order added.
   void add_metrics(MetricsSource source) { metrics_.push_back(std::move(source)); }
+  // Adds to every reading of the stats history, every 10 s, on the admin thread.
+  void add_history_source(HistorySource source) { history_.push_back(std::move(source)); }
+  // Adds a source of alarms (alarms.hpp), asked on the admin thread for
+  // each GET /api/v1/alarms.
+  void add_alarms(AlarmSource source) { alarms_.push_back(std::move(source)); }
 
   core::Broker& broker() noexcept { return broker_; }
   // The admin thread's io_context (timers, posting back to the admin thread).
   boost::asio::io_context& io() noexcept { return io_; }
   const Router& router() const noexcept { return router_; }
   const std::vector<MetricsSource>& metrics_sources() const noexcept { return metrics_; }
+  const std::vector<HistorySource>& history_sources() const noexcept { return history_; }
+  const std::vector<AlarmSource>& alarm_sources() const noexcept { return alarms_; }
 
   // Runs query(core) on every core's thread, then done(results) on the
   // admin thread, results[i] being core i's answer. T must be movable.
@@ -89,6 +103,8 @@ class Api {
   boost::asio::io_context& io_;
   Router router_;
   std::vector<MetricsSource> metrics_;
+  std::vector<HistorySource> history_;
+  std::vector<AlarmSource> alarms_;
 };
 
 template <class T>

@@ -25,6 +25,7 @@ void add_builtin_endpoints(Server& server) {
   add_retained_api(server);
   add_config_api(server);
   add_docs_api(server);
+  add_history_api(server);
 }
 
 void add_auth_api(Server& server) {

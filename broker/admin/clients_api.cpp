@@ -119,6 +119,10 @@ void write_session(JsonWriter& w, const SessionInfo& s, bool detail) {
     w.Uint(s.keep_alive);
     w.Key("connected_at_ms");
     w.Uint64(s.connected_at_ms);
+    w.Key("messages_received");
+    w.Uint64(s.messages_received);
+    w.Key("messages_sent");
+    w.Uint64(s.messages_sent);
   }
   w.Key("expiry_interval");
   w.Uint(s.expiry_interval);

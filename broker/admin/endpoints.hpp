@@ -15,5 +15,6 @@ void add_clients_api(Server& server);  // clients_api.cpp: /clients, /sessions, 
 void add_retained_api(Server& server); // retained_api.cpp: /retained, /publish
 void add_config_api(Server& server);   // config_api.cpp: /config, /reload
 void add_docs_api(Server& server);     // docs_api.cpp: /openapi.json, /routes
+void add_history_api(Server& server);  // history_api.cpp: /stats/history, /alarms
 
 }  // namespace strata::admin

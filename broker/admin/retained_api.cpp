@@ -175,6 +175,61 @@ void add_retained_api(Server& server) {
           },
           "Delete a retained message (nothing is published)");
 
+  // Every retained message under a filter at once. The filter is required
+  // (no default '#': wiping every retained message takes saying so), and
+  // ?dry_run=true answers the same list without deleting, so a caller can
+  // show what would go first. Matching and deleting happen in one task on
+  // core 0, so the answer names exactly what was deleted.
+  api.add(http::verb::delete_, "/api/v1/retained", Access::admin,
+          [&api](const Request& req, Reply reply) {
+            auto given = req.arg("filter");
+            if (!given || given->empty()) {
+              throw Error::bad_request("filter is missing: name an MQTT topic filter, e.g. filter=plant/line1/%23");
+            }
+            std::string filter = *given;
+            bool valid = true;
+            if (router::parse_shared_filter(filter, valid) || !router::is_valid_topic_filter(filter)) {
+              throw Error::bad_request("filter must be an MQTT topic filter (not shared): '" + filter + "'");
+            }
+            bool dry_run = req.bool_arg("dry_run").value_or(false);
+            std::string who = req.who();
+            api.on_core<std::vector<std::string>>(
+                0,
+                [filter, dry_run](core::Core& c) {
+                  Messages found;
+                  c.retained().match(filter, core::now_ms(), found);
+                  std::vector<std::string> topics;
+                  topics.reserve(found.size());
+                  for (const auto& m : found) topics.push_back(m->topic);
+                  std::sort(topics.begin(), topics.end());
+                  if (!dry_run) {
+                    for (const auto& t : topics) c.clear_retained(t);
+                  }
+                  return topics;
+                },
+                [reply, filter, dry_run, who](std::vector<std::string> topics) {
+                  if (!dry_run && !topics.empty()) {
+                    STRATA_INFO("admin") << who << ": deleted " << topics.size() << " retained messages under "
+                                         << filter;
+                  }
+                  reply.json(json_of([&](JsonWriter& w) {
+                    w.StartObject();
+                    w.Key("filter");
+                    write_string(w, filter);
+                    w.Key("dry_run");
+                    w.Bool(dry_run);
+                    w.Key("count");
+                    w.Uint64(topics.size());
+                    w.Key("topics");
+                    w.StartArray();
+                    for (const auto& t : topics) write_string(w, t);
+                    w.EndArray();
+                    w.EndObject();
+                  }));
+                });
+          },
+          "Delete the retained messages whose topic matches ?filter= (required); ?dry_run=true only lists them");
+
   api.add(http::verb::post, "/api/v1/publish", Access::admin,
           [&api](const Request& req, Reply reply) {
             rapidjson::Document body = parse_body(req);

@@ -141,6 +141,7 @@ Server::Server(core::Broker& broker, const std::optional<std::string>& url_overr
     : broker_(broker), url_override_(url_override), config_(read_admin_config(broker.config(), url_override)) {
   api_ = std::make_unique<Api>(broker, io_);
   auth_ = std::make_unique<Auth>(config_, broker.config().auth);
+  history_ = std::make_unique<HistorySampler>(*api_);
   if (config_.enabled() && config_.https()) tls_ = std::make_shared<transport::TlsContext>(config_.listener);
   add_builtin_endpoints(*this);
   if (auto root = web_root(); !root.empty()) web_ = std::make_unique<StaticFiles>(root);
@@ -192,6 +193,7 @@ void Server::start() {
   }
   port_ = acceptor_->local_endpoint().port();
   accept();
+  history_->start();
   running_ = true;
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);

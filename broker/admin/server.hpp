@@ -35,6 +35,7 @@
 #include "broker/admin/admin_config.hpp"
 #include "broker/admin/api.hpp"
 #include "broker/admin/auth.hpp"
+#include "broker/admin/history_sampler.hpp"
 #include "broker/admin/static_files.hpp"
 
 namespace strata::transport {
@@ -57,6 +58,8 @@ class Server {
   Api& api() noexcept { return *api_; }
   const AdminConfig& config() const noexcept { return config_; }
   Auth& auth() noexcept { return *auth_; }
+  // The last hour of headline numbers (GET /api/v1/stats/history).
+  HistorySampler& history() noexcept { return *history_; }
 
   // Binds and starts the admin thread (nothing when url = ""). Throws
   // std::runtime_error "cannot listen on admin URL: reason".
@@ -93,6 +96,7 @@ class Server {
   boost::asio::io_context io_;
   std::unique_ptr<Api> api_;
   std::unique_ptr<Auth> auth_;
+  std::unique_ptr<HistorySampler> history_;  // before io_ goes (its timer is on io_)
   std::unique_ptr<StaticFiles> web_;  // the dashboard (static_files.hpp); null when not found
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
   std::shared_ptr<transport::TlsContext> tls_;

@@ -67,6 +67,9 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   protocol::Version version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
   std::uint64_t connected_at_ms() const noexcept { return connected_at_ms_; }
+  // PUBLISH packets received from and sent to this client on this connection.
+  std::uint64_t messages_received() const noexcept { return messages_received_; }
+  std::uint64_t messages_sent() const noexcept { return messages_sent_; }
   // A subscription made on this client's behalf, exactly as one entry of
   // its SUBSCRIBE (limits, ACL, hooks, retained messages): the granted
   // QoS or the refusal's reason code.
@@ -228,6 +231,7 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   std::chrono::steady_clock::time_point last_rx_;
   std::uint16_t keep_alive_ = 0;  // seconds, as in force (server keep alive applied)
   std::uint64_t connected_at_ms_ = 0;  // unix ms of accept
+  std::uint64_t messages_received_ = 0, messages_sent_ = 0;  // this connection's PUBLISH packets
 
   std::string client_id_;
   std::string username_;

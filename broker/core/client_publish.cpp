@@ -46,6 +46,7 @@ void Client::on_publish(protocol::Publish&& p) {
   const config::Limits& limits = limits_;
   Stats& stats = core_.stats();
   stats.add(stats.messages_received);
+  ++messages_received_;
   const auto q = static_cast<std::size_t>(p.qos) % 3;  // the decoder rejects QoS 3
   stats.add(stats.received_by_qos[q]);
   stats.add(stats.payload_received_by_qos[q], p.payload.size());
@@ -660,6 +661,7 @@ void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) 
   if (new_alias) out_aliases_.emplace(m.topic, *p.topic_alias);
   Stats& stats = core_.stats();
   stats.add(stats.messages_sent);
+  ++messages_sent_;
   const auto q = static_cast<std::size_t>(p.qos) % 3;
   stats.add(stats.sent_by_qos[q]);
   stats.add(stats.payload_sent_by_qos[q], m.payload.size());

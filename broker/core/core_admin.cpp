@@ -34,6 +34,8 @@ SessionInfo info_of(const session::Session& s, unsigned core) {
     i.listener = c->listener_name();
     i.keep_alive = c->keep_alive();
     i.connected_at_ms = c->connected_at_ms();
+    i.messages_received = c->messages_received();
+    i.messages_sent = c->messages_sent();
     i.version = c->version();
     i.username = c->username();
   }

@@ -36,6 +36,7 @@ struct SessionInfo {
   std::string listener;  // "tcp://0.0.0.0:1883"
   std::uint16_t keep_alive = 0;
   std::uint64_t connected_at_ms = 0;
+  std::uint64_t messages_received = 0, messages_sent = 0;  // PUBLISH packets on this connection
 };
 
 // What a list filter may look at, without copying a session out: the

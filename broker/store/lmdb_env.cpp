@@ -33,7 +33,7 @@ LmdbEnv::LmdbEnv(const std::string& data_dir, const config::Store& settings)
   try {
     check_file((fs::path(path_) / "data.mdb").string());
     check(mdb_env_create(&env_), "mdb_env_create");
-    check(mdb_env_set_maxdbs(env_, 24), "mdb_env_set_maxdbs");
+    check(mdb_env_set_maxdbs(env_, 32), "mdb_env_set_maxdbs");
     check(mdb_env_set_mapsize(env_, map_size_), "mdb_env_set_mapsize");
     unsigned flags = MDB_NOTLS;
     if (settings.durability != config::Durability::sync) flags |= MDB_NOSYNC;

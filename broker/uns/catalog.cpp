@@ -1,6 +1,8 @@
 #include "broker/uns/catalog.hpp"
 
 #include <cmath>
+#include <cstring>
+#include <new>
 
 #include "broker/router/message.hpp"
 
@@ -14,34 +16,89 @@ float Rate::at(std::uint64_t dt_ms, float tau_s) const {
   return value * std::exp(-static_cast<float>(dt_ms) / 1000.0f / tau_s);
 }
 
-CatalogEntry& Catalog::touch(std::string_view topic, bool& created) {
-  auto it = map_.find(topic);
-  if (it != map_.end()) {
-    created = false;
-    CatalogEntry& e = it->second;
-    if (newest_ != &e) {
-      unlink(e);
-      push_front(e);
+Catalog::~Catalog() {
+  for (CatalogEntry* e : slots_) {
+    if (e != nullptr) destroy(e);
+  }
+}
+
+void Catalog::destroy(CatalogEntry* e) noexcept {
+  e->~CatalogEntry();
+  ::operator delete(static_cast<void*>(e));
+}
+
+std::size_t Catalog::slot_of(std::string_view topic, std::uint32_t hash) const noexcept {
+  std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const CatalogEntry* e = slots_[i];
+    if (e == nullptr || (e->hash == hash && e->topic() == topic)) return i;
+  }
+}
+
+void Catalog::grow() {
+  std::vector<CatalogEntry*> old(slots_.empty() ? 16 : slots_.size() * 2, nullptr);
+  old.swap(slots_);
+  std::size_t mask = slots_.size() - 1;
+  for (CatalogEntry* e : old) {
+    if (e == nullptr) continue;
+    std::size_t i = e->hash & mask;
+    while (slots_[i] != nullptr) i = (i + 1) & mask;
+    slots_[i] = e;
+  }
+}
+
+// Backward-shift deletion: later entries of the probe run move up so that
+// every entry stays reachable from its home slot without tombstones.
+void Catalog::erase_slot(std::size_t i) {
+  std::size_t mask = slots_.size() - 1;
+  slots_[i] = nullptr;
+  for (std::size_t j = (i + 1) & mask; slots_[j] != nullptr; j = (j + 1) & mask) {
+    std::size_t home = slots_[j]->hash & mask;
+    // Move j to the hole i when its home is not in the cyclic range (i, j].
+    bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (!stays) {
+      slots_[i] = slots_[j];
+      slots_[j] = nullptr;
+      i = j;
     }
-    return e;
+  }
+  --size_;
+}
+
+CatalogEntry& Catalog::touch(std::string_view topic, bool& created) {
+  std::uint32_t hash = hash_of(topic);
+  if (!slots_.empty()) {
+    if (CatalogEntry* found = slots_[slot_of(topic, hash)]; found != nullptr) {
+      created = false;
+      if (newest_ != found) {
+        unlink(*found);
+        push_front(*found);
+      }
+      return *found;
+    }
   }
   created = true;
-  while (map_.size() >= max_topics_ && oldest_ != nullptr) evict_oldest();
-  auto [pos, inserted] = map_.try_emplace(std::string(topic));
-  CatalogEntry& e = pos->second;
-  e.topic = &pos->first;
-  push_front(e);
-  return e;
+  while (size_ >= max_topics_ && oldest_ != nullptr) evict_oldest();
+  if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+  void* block = ::operator new(sizeof(CatalogEntry) + topic.size());
+  auto* e = new (block) CatalogEntry;
+  std::memcpy(static_cast<void*>(e + 1), topic.data(), topic.size());
+  e->topic_size = static_cast<std::uint32_t>(topic.size());
+  e->hash = hash;
+  slots_[slot_of(topic, hash)] = e;
+  ++size_;
+  push_front(*e);
+  return *e;
 }
 
 const CatalogEntry* Catalog::find(std::string_view topic) const {
-  auto it = map_.find(topic);
-  return it == map_.end() ? nullptr : &it->second;
+  if (slots_.empty()) return nullptr;
+  return slots_[slot_of(topic, hash_of(topic))];
 }
 
 void Catalog::set_max_topics(std::uint64_t n) {
   max_topics_ = n;
-  while (map_.size() > max_topics_ && oldest_ != nullptr) evict_oldest();
+  while (size_ > max_topics_ && oldest_ != nullptr) evict_oldest();
 }
 
 void Catalog::unlink(CatalogEntry& e) {
@@ -61,8 +118,8 @@ void Catalog::push_front(CatalogEntry& e) {
 void Catalog::evict_oldest() {
   CatalogEntry* e = oldest_;
   unlink(*e);
-  std::string_view key = *e->topic;
-  map_.erase(map_.find(key));
+  erase_slot(slot_of(e->topic(), e->hash));
+  destroy(e);
   ++evicted_;
 }
 

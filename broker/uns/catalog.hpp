@@ -11,8 +11,15 @@
 // to the front of the LRU list and in-place updates (the last value is
 // copied into the entry's string, whose capacity is reused); a new topic
 // allocates its entry. Identical inferred schemas are shared between topics
-// (intern), and so are publisher ids. Beyond `max_topics` the least recently seen topic is evicted
-// and counted.
+// (intern), and so are publisher ids. Beyond `max_topics` the least recently
+// seen topic is evicted and counted.
+//
+// Memory (docs/benchmarks.md, goal ≤ 400 bytes per topic with its value):
+// an entry and its topic's bytes are one heap block (the topic follows the
+// entry), indexed by an open-addressing table of entry pointers (linear
+// probing, at most 3/4 full, deletion by backward shift), so a topic costs
+// its block, its value's block, its schema-version block and ~14 bytes of
+// table; no node, key string or separate topic block.
 #pragma once
 
 #include <cstdint>
@@ -90,7 +97,10 @@ struct CatalogEntry {
   // LRU links (most recent first).
   CatalogEntry* newer = nullptr;
   CatalogEntry* older = nullptr;
-  const std::string* topic = nullptr;  // the map's key
+  std::uint32_t topic_size = 0;  // the topic's bytes follow the entry in its block
+  std::uint32_t hash = 0;        // of the topic (low 32 bits)
+
+  std::string_view topic() const noexcept { return {reinterpret_cast<const char*>(this + 1), topic_size}; }
 };
 
 class Catalog {
@@ -98,6 +108,7 @@ class Catalog {
   static constexpr std::size_t kMaxVersions = 16;
 
   explicit Catalog(std::uint64_t max_topics) : max_topics_(max_topics) {}
+  ~Catalog();
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
 
@@ -110,14 +121,14 @@ class Catalog {
   int record(CatalogEntry& e, const router::Message& m, const rapidjson::Value* doc, std::uint64_t now_ms,
              std::uint32_t value_bytes);
 
-  std::size_t size() const noexcept { return map_.size(); }
+  std::size_t size() const noexcept { return size_; }
   std::uint64_t evicted() const noexcept { return evicted_; }
   void set_max_topics(std::uint64_t n);
 
   // Most recent first.
   template <class Fn>
   void for_each(Fn&& fn) const {
-    for (const CatalogEntry* e = newest_; e != nullptr; e = e->older) fn(*e->topic, *e);
+    for (const CatalogEntry* e = newest_; e != nullptr; e = e->older) fn(e->topic(), *e);
   }
 
   std::shared_ptr<const InferredSchema> intern(InferredSchema&& s);
@@ -133,13 +144,22 @@ class Catalog {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
   };
+  static std::uint32_t hash_of(std::string_view topic) noexcept {
+    return static_cast<std::uint32_t>(std::hash<std::string_view>{}(topic));
+  }
+  // The slot holding `topic`, or the empty slot where it would go.
+  std::size_t slot_of(std::string_view topic, std::uint32_t hash) const noexcept;
+  void grow();
+  void erase_slot(std::size_t i);
   void unlink(CatalogEntry& e);
   void push_front(CatalogEntry& e);
   void evict_oldest();
+  static void destroy(CatalogEntry* e) noexcept;
 
   std::uint64_t max_topics_;
   std::uint64_t evicted_ = 0;
-  std::unordered_map<std::string, CatalogEntry, Hash, Eq> map_;
+  std::vector<CatalogEntry*> slots_;  // size a power of two (or 0); nullptr: empty
+  std::size_t size_ = 0;
   CatalogEntry* newest_ = nullptr;
   CatalogEntry* oldest_ = nullptr;
   std::unordered_map<std::uint64_t, std::shared_ptr<const InferredSchema>> schemas_;

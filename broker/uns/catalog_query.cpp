@@ -79,9 +79,9 @@ Value node_json(const std::string& name, const std::string& path, const Node& n,
 
 void merge_into(MergedCatalog& out, const Catalog& catalog, const Rules& rules, std::uint64_t now_ms) {
   out.evicted += catalog.evicted();
-  catalog.for_each([&](const std::string& topic, const CatalogEntry& e) {
+  catalog.for_each([&](std::string_view topic, const CatalogEntry& e) {
     if (e.count == 0 && !e.last_violation) return;
-    MergedTopic& t = out.topics[topic];
+    MergedTopic& t = out.topics[std::string(topic)];
     std::uint64_t dt = now_ms > e.last_ms ? now_ms - e.last_ms : 0;
     t.rate_per_s += e.rate_fast.at(dt, 10.0f);
     t.rate_per_min += e.rate_slow.at(dt, 300.0f) * 60.0;

@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::size_t kMaxKey = 511;  // LMDB's default key limit
 
-SnapshotTopic record_of(const MergedTopic& t) {
+SnapshotTopic record_of(const MergedTopic& t, std::uint64_t taken_ms) {
   SnapshotTopic s;
   s.first_ms = t.first_ms;
   s.last_ms = t.last_ms;
@@ -34,6 +34,19 @@ SnapshotTopic record_of(const MergedTopic& t) {
   s.truncated = t.truncated;
   s.value = t.value;
   s.publisher = t.publisher;
+  s.taken_ms = taken_ms;
+  s.rate_per_s = t.rate_per_s;
+  s.rate_per_min = t.rate_per_min;
+  s.user_properties = t.user_properties;
+  s.current = t.current;
+  for (const SchemaVersion& v : t.versions) {
+    SnapshotVersion& out = s.versions.emplace_back();
+    out.first_ms = v.first_ms;
+    out.last_ms = v.last_ms;
+    out.count = v.count;
+    out.hash = v.schema->hash;
+    for (const Field& f : v.schema->fields) out.fields.push_back(SnapshotField{f.path, f.types});
+  }
   return s;
 }
 
@@ -112,7 +125,7 @@ void CatalogSnapshot::take() {
     boost::asio::post(broker_.core(i).io(), [this, state, i, now] {
       auto part = std::make_shared<MergedCatalog>();
       merge_into(*part, hook_.catalog(i), *hook_.rules(i), now);
-      boost::asio::post(broker_.core(0).io(), [this, state, i, part] {
+      boost::asio::post(broker_.core(0).io(), [this, state, i, part, now] {
         state->parts[i] = part;
         if (--state->left != 0) return;
         MergedCatalog all;
@@ -130,7 +143,7 @@ void CatalogSnapshot::take() {
           op.kind = store::Op::Kind::put;
           op.dbi = dbi_;
           op.key = topic;
-          op.value = encode_snapshot_record(record_of(t));
+          op.value = encode_snapshot_record(record_of(t, now));
           w.push(0, std::move(op));
         }
         // Counted once committed (after a kill -9 this snapshot comes back).
@@ -161,7 +174,7 @@ void CatalogSnapshot::write_final() {
   for (const auto& [topic, t] : all.topics) {
     if (rc != MDB_SUCCESS) break;
     if (topic.size() > kMaxKey) continue;
-    std::string value = encode_snapshot_record(record_of(t));
+    std::string value = encode_snapshot_record(record_of(t, now));
     MDB_val k{topic.size(), const_cast<char*>(topic.data())};
     MDB_val v{value.size(), value.data()};
     rc = mdb_put(txn, dbi_, &k, &v, 0);

@@ -1,5 +1,7 @@
 #include "broker/uns/namespace_hook.hpp"
 
+#include <cmath>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -354,6 +356,28 @@ void NamespaceHook::restore_topic(unsigned core, std::string_view topic, const S
   e.truncated = t.truncated;
   e.value = t.value;
   e.publisher = pc.catalog.intern_publisher(t.publisher);
+  // The rates were read at taken_ms; an entry's rate is as of its last_ms
+  // (Rate::at decays from there), so undo the decay between the two.
+  auto at_last = [&t](double rate, float tau_s) -> float {
+    if (t.taken_ms <= t.last_ms || !(rate > 0)) return rate > 0 ? static_cast<float>(rate) : 0.0f;
+    double x = static_cast<double>(t.taken_ms - t.last_ms) / 1000.0 / tau_s;
+    return x > 60 ? 0.0f : static_cast<float>(rate * std::exp(x));
+  };
+  e.rate_fast.value = at_last(t.rate_per_s, 10.0f);
+  e.rate_slow.value = at_last(t.rate_per_min / 60.0, 300.0f);
+  if (t.user_properties.empty()) {
+    e.user_properties.reset();
+  } else {
+    e.user_properties = std::make_unique<protocol::UserProperties>(t.user_properties);
+  }
+  e.versions.clear();
+  for (const SnapshotVersion& v : t.versions) {
+    InferredSchema s;
+    s.hash = v.hash;
+    for (const SnapshotField& f : v.fields) s.fields.push_back(Field{f.path, f.types});
+    e.versions.push_back(SchemaVersion{pc.catalog.intern(std::move(s)), v.first_ms, v.last_ms, v.count});
+  }
+  e.current = t.current < e.versions.size() ? t.current : 0;
   refresh(e, *pc.rules, topic);
   pc.topics.store(pc.catalog.size(), std::memory_order_relaxed);
 }
@@ -385,6 +409,7 @@ void NamespaceHook::attach(core::Broker& broker) {
   broker.add_reload_hook([this, &broker](const config::Config& fresh) -> std::string {
     if (!fresh.document) return {};
     UnsConfig cfg = read_uns_config(*fresh.document);  // throws with file:line: the running one stays
+    if (overlay_) overlay_(cfg);
     if (!cfg.enabled && !latest_->config.enabled) return {};
     return reconfigure(std::move(cfg), [&broker](unsigned core, std::function<void()> fn) {
       boost::asio::post(broker.core(core).io(), std::move(fn));

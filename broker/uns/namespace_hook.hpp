@@ -86,10 +86,14 @@ class NamespaceHook final : public core::PublishHook {
   // The admin API's contracts (PUT/DELETE /api/v1/contracts/{name}): the
   // newest configuration with `c` added (last) or replacing the contract of
   // its name (in its place), or without the contract `name`, applied on
-  // every core as a reload is. They last until the next reload, which
-  // applies the file. Call on core 0's thread. remove_contract: empty when
+  // every core as a reload is. The admin API also records them in the
+  // contract overlay, which every reload applies after the file. Call on
+  // core 0's thread. remove_contract: empty when
   // there is no such contract.
   std::string put_contract(std::shared_ptr<const Contract> c);
+  // Applied to every configuration a reload reads from the file (the API's
+  // contracts kept in the store, contract_overlay.hpp). Before attach().
+  void set_contract_overlay(std::function<std::string(UnsConfig&)> overlay) { overlay_ = std::move(overlay); }
   std::string remove_contract(const std::string& name);
   bool enabled() const;
 
@@ -142,6 +146,7 @@ class NamespaceHook final : public core::PublishHook {
   Clock clock_;
   // Counters by contract name; touched on reload only (core 0).
   std::map<std::string, std::shared_ptr<ContractCounters>> counters_;
+  std::function<std::string(UnsConfig&)> overlay_;
   std::shared_ptr<const Rules> latest_;  // the newest configuration (set on core 0)
   mutable std::mutex latest_mutex_;     // latest_, for readers on other threads (never the publish path)
 };

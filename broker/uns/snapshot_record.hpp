@@ -1,23 +1,45 @@
 // One catalogued topic as a record of the catalog snapshot (the store's
-// database "uns_catalog", key: the topic). Pure, fuzzed (snapshot_fuzz).
+// database "uns_catalog", key: the topic). Pure, fuzzed (contract_fuzz
+// feeds every input to the decoder).
 //
-// Layout, version 1, integers little-endian:
-//   u8 version (1) | u64 first_ms | u64 last_ms | u64 count | u64 violations
+// Layout, version 2, integers little-endian, text = u32 n + n bytes:
+//   u8 version (2) | u64 first_ms | u64 last_ms | u64 count | u64 violations
 //   | u32 size | u8 qos | u8 kind | u8 flags (1 retain, 2 truncated)
-//   | u32 n + n bytes: the last value | u32 n + n bytes: the last publisher
-// The decoder takes nothing on trust: a record of another version, cut
-// short, with lengths past its end, bytes left over, a QoS above 2 or
-// unknown flags is refused (nullopt), so the caller skips and counts it.
-// Rates, user properties, the schema history and the last violation are
-// not kept: they start afresh after a restart.
+//   | text: the last value | text: the last publisher
+//   | u64 taken_ms | f64 rate_per_s | f64 rate_per_min   (as of taken_ms)
+//   | u32 n user properties, each text key, text value
+//   | u32 current | u32 n schema versions (≤ 16), oldest first, each:
+//       u64 first_ms | u64 last_ms | u64 count | u64 shape hash
+//       | u32 n fields, each text JSON pointer, u8 types (TypeBit)
+// Version 1 (before the rates, user properties and schema history were
+// kept) is the same up to the publisher and still read: those start afresh.
+// The decoder takes nothing on trust: another version, a record cut short,
+// lengths past its end, bytes left over, a QoS above 2, unknown flags,
+// first after last, more than 16 schema versions or `current` outside them
+// is refused (nullopt), so the caller skips and counts the record. The
+// last violation is not kept.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace strata::uns {
+
+struct SnapshotField {
+  std::string path;
+  std::uint8_t types = 0;
+  bool operator==(const SnapshotField&) const = default;
+};
+
+struct SnapshotVersion {
+  std::uint64_t first_ms = 0, last_ms = 0, count = 0, hash = 0;
+  std::vector<SnapshotField> fields;
+  bool operator==(const SnapshotVersion&) const = default;
+};
 
 struct SnapshotTopic {
   std::uint64_t first_ms = 0, last_ms = 0, count = 0, violations = 0;
@@ -25,10 +47,19 @@ struct SnapshotTopic {
   std::uint8_t qos = 0, kind = 0;
   bool retain = false, truncated = false;
   std::string value, publisher;
+  // Version 2:
+  std::uint64_t taken_ms = 0;  // when the rates below were read
+  double rate_per_s = 0, rate_per_min = 0;
+  std::vector<std::pair<std::string, std::string>> user_properties;
+  std::uint32_t current = 0;  // index into versions
+  std::vector<SnapshotVersion> versions;
+  bool operator==(const SnapshotTopic&) const = default;
 };
 
-inline constexpr std::uint8_t kSnapshotVersion = 1;
+inline constexpr std::uint8_t kSnapshotVersion = 2;
+inline constexpr std::size_t kSnapshotMaxVersions = 16;
 
+// Always writes the current version.
 std::string encode_snapshot_record(const SnapshotTopic& t);
 std::optional<SnapshotTopic> decode_snapshot_record(std::string_view bytes);
 

@@ -8,6 +8,7 @@
 #include "broker/admin/api.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/uns/catalog_snapshot.hpp"
+#include "broker/uns/contract_overlay.hpp"
 #include "broker/router/topic.hpp"
 #include "broker/util/log.hpp"
 #include "broker/uns/catalog_query.hpp"
@@ -66,10 +67,13 @@ std::string as_page(const admin::Paging& p, rapidjson::Document& d) {
   });
 }
 
-void write_contract(admin::JsonWriter& w, const Contract& c, const ContractCounters::Totals& t, bool with_schema) {
+void write_contract(admin::JsonWriter& w, const Contract& c, const ContractCounters::Totals& t, bool with_schema,
+                    bool from_api) {
   w.StartObject();
   admin::write_key(w, "name");
   admin::write_string(w, c.name());
+  admin::write_key(w, "origin");
+  admin::write_string(w, from_api ? "api" : "config");
   admin::write_key(w, "version");
   admin::write_string(w, c.version());
   admin::write_key(w, "filter");
@@ -103,6 +107,8 @@ void write_contract(admin::JsonWriter& w, const Contract& c, const ContractCount
   }
   w.EndObject();
 }
+
+}  // namespace
 
 // A contract from a PUT body: {"filter", "schema": {...} (or its text),
 // "shape", "action", "version", "redirect_topic", "reject_disconnect",
@@ -173,9 +179,11 @@ std::shared_ptr<const Contract> contract_of_body(const std::string& name, const 
   return c;
 }
 
+namespace {
+
 }  // namespace
 
-void add_uns_api(admin::Api& api, NamespaceHook& hook, const CatalogSnapshot* snapshot) {
+void add_uns_api(admin::Api& api, NamespaceHook& hook, const CatalogSnapshot* snapshot, ContractOverlay* overlay) {
   api.add(http::verb::get, "/api/v1/namespace", Access::viewer,
           [&api, &hook](const Request& req, Reply reply) {
             std::string path = req.arg("path").value_or("");
@@ -244,14 +252,15 @@ void add_uns_api(admin::Api& api, NamespaceHook& hook, const CatalogSnapshot* sn
           },
           "The inferred schema of a topic and its versions; ?as=contract: a draft-04 JSON Schema");
   api.add(http::verb::get, "/api/v1/contracts", Access::viewer,
-          [&hook](const Request& req, Reply reply) {
+          [&hook, overlay](const Request& req, Reply reply) {
             // The Rules are immutable and shared: reading core 0's pointer is
             // a copy of a shared_ptr set only by posts to core 0 ... so ask
             // for the latest through the counters (atomic reads).
             auto totals = hook.contract_totals_any_thread();
             admin::Paging p = admin::Paging::from(req);
             reply.json(admin::page_json(p, totals.size(), [&](admin::JsonWriter& w, std::size_t i) {
-              write_contract(w, *totals[i].first, totals[i].second, false);
+              write_contract(w, *totals[i].first, totals[i].second, false,
+                             overlay != nullptr && overlay->from_api(totals[i].first->name()));
             }));
           },
           "The loaded contracts with their version and counters");
@@ -269,47 +278,87 @@ void add_uns_api(admin::Api& api, NamespaceHook& hook, const CatalogSnapshot* sn
           },
           "The latest contract and model violations, latest first");
   api.add(http::verb::get, "/api/v1/contracts/{name}", Access::viewer,
-          [&hook](const Request& req, Reply reply) {
+          [&hook, overlay](const Request& req, Reply reply) {
             for (const auto& ct : hook.contract_totals_any_thread()) {
               if (ct.first->name() != req.param("name")) continue;
-              reply.json(admin::json_of([&](admin::JsonWriter& w) { write_contract(w, *ct.first, ct.second, true); }));
+              bool from_api = overlay != nullptr && overlay->from_api(ct.first->name());
+              reply.json(admin::json_of(
+                  [&](admin::JsonWriter& w) { write_contract(w, *ct.first, ct.second, true, from_api); }));
               return;
             }
             throw Error::not_found("no contract '" + req.param("name") + "'");
           },
           "One contract, with its schema");
+  // PUT and DELETE answer once the change is committed to the store (with
+  // an overlay; tests without a store answer at once).
   api.add(http::verb::put, "/api/v1/contracts/{name}", Access::admin,
-          [&api, &hook](const Request& req, Reply reply) {
-            std::shared_ptr<const Contract> c = contract_of_body(req.param("name"), admin::parse_body(req));
+          [&api, &hook, overlay](const Request& req, Reply reply) {
+            rapidjson::Document body = admin::parse_body(req);
+            std::shared_ptr<const Contract> c = contract_of_body(req.param("name"), body);
             if (!hook.enabled()) throw Error::conflict("the unified namespace is off ([uns] enabled = false)");
             std::string who = req.who();
+            std::string stored = text(body);
             api.on_core<std::string>(
-                0, [&hook, c](core::Core&) { return hook.put_contract(c); },
-                [reply, c, who](std::string summary) {
+                0,
+                [&hook, overlay, c, reply, stored = std::move(stored)](core::Core&) mutable {
+                  std::string summary = hook.put_contract(c);
+                  auto answer = [reply, c, overlay](bool ok) {
+                    if (!ok) {
+                      reply.error(http::status::insufficient_storage, "STORE_FULL",
+                                  "the contract applies but was not stored (the store is full); a restart loses it");
+                      return;
+                    }
+                    reply.json(admin::json_of([&](admin::JsonWriter& w) {
+                      write_contract(w, *c, ContractCounters::Totals{}, true, overlay != nullptr);
+                    }));
+                  };
+                  if (overlay != nullptr) {
+                    overlay->put(c->name(), std::move(stored), std::move(answer));
+                  } else {
+                    answer(true);
+                  }
+                  return summary;
+                },
+                [c, who](std::string summary) {
                   STRATA_INFO("admin") << who << ": applied contract " << c->name() << " v" << c->version() << " ("
                                        << summary << ")";
-                  reply.json(admin::json_of([&](admin::JsonWriter& w) {
-                    write_contract(w, *c, ContractCounters::Totals{}, true);
-                  }));
                 });
           },
-          "Add or replace a contract (until the next reload): {filter, schema|shape, action, version, ...}");
+          "Add or replace a contract, kept in the store across restarts and reloads: "
+          "{filter, schema|shape, action, version, ...}");
   api.add(http::verb::delete_, "/api/v1/contracts/{name}", Access::admin,
-          [&api, &hook](const Request& req, Reply reply) {
+          [&api, &hook, overlay](const Request& req, Reply reply) {
             std::string name = req.param("name");
             std::string who = req.who();
             api.on_core<std::string>(
-                0, [&hook, name](core::Core&) { return hook.remove_contract(name); },
-                [reply, name, who](std::string summary) {
+                0,
+                [&hook, overlay, name, reply](core::Core&) {
+                  std::string summary = hook.remove_contract(name);
                   if (summary.empty()) {
                     reply.error(Error::not_found("no contract '" + name + "'"));
-                    return;
+                    return summary;
                   }
+                  auto answer = [reply](bool ok) {
+                    if (!ok) {
+                      reply.error(http::status::insufficient_storage, "STORE_FULL",
+                                  "the contract is removed but that was not stored (the store is full)");
+                      return;
+                    }
+                    reply.send(admin::Response{http::status::no_content, "application/json", {}, {}});
+                  };
+                  if (overlay != nullptr) {
+                    overlay->remove(name, std::move(answer));
+                  } else {
+                    answer(true);
+                  }
+                  return summary;
+                },
+                [name, who](std::string summary) {
+                  if (summary.empty()) return;
                   STRATA_INFO("admin") << who << ": removed contract " << name << " (" << summary << ")";
-                  reply.send(admin::Response{http::status::no_content, "application/json", {}, {}});
                 });
           },
-          "Remove a contract (until the next reload brings back the file's)");
+          "Remove a contract, kept in the store across restarts and reloads");
   api.add(http::verb::post, "/api/v1/contracts/{name}/test", Access::viewer,
           [&hook](const Request& req, Reply reply) {
             // Body: {"samples": [payload text or JSON value, ...], "schema": {...}?, "shape": "..."?}

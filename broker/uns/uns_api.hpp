@@ -4,6 +4,11 @@
 // thread and answer with the pure queries of catalog_query.hpp.
 #pragma once
 
+#include <memory>
+#include <string>
+
+#include <rapidjson/document.h>
+
 namespace strata::admin {
 class Api;
 }
@@ -12,8 +17,18 @@ namespace strata::uns {
 
 class NamespaceHook;
 class CatalogSnapshot;
+class ContractOverlay;
+class Contract;
 
-// `snapshot`: the catalog's snapshot for /metrics (null when the namespace is off).
-void add_uns_api(admin::Api& api, NamespaceHook& hook, const CatalogSnapshot* snapshot = nullptr);
+// `snapshot`: the catalog's snapshot for /metrics (null when the namespace
+// is off). `overlay`: where PUT/DELETE /api/v1/contracts/{name} are kept
+// (null: they last until the next reload).
+void add_uns_api(admin::Api& api, NamespaceHook& hook, const CatalogSnapshot* snapshot = nullptr,
+                 ContractOverlay* overlay = nullptr);
+
+// A contract from a PUT body: {"filter", "schema": {...} (or its text),
+// "shape", "action", "version", "redirect_topic", "reject_disconnect",
+// "all"}; throws admin::Error (400) naming what is wrong.
+std::shared_ptr<const Contract> contract_of_body(const std::string& name, const rapidjson::Document& body);
 
 }  // namespace strata::uns

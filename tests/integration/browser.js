@@ -9,6 +9,7 @@
 //   {"op":"fill","selector":..,"value":..} / {"op":"click","selector":..} / {"op":"press","key":..}
 //   {"op":"insert_text","text":..}                    text into the focused element, as one input (a paste)
 //   {"op":"eval","js":..}                            the value of a JS expression in the page
+//   {"op":"download","selector":..}                  click; {name, text} of the file downloaded
 //   {"op":"screenshot","path":..,"full_page":true}
 //   {"op":"messages"}                                console errors, warnings and page errors so far
 //   {"op":"quit"}
@@ -70,6 +71,12 @@ async function main() {
     async press(c) { await page.keyboard.press(c.key); return true; },
     async insert_text(c) { await page.keyboard.insertText(c.text); return true; },
     async eval(c) { return page.evaluate(c.js); },
+    // Clicks and answers the text of the file the page downloads.
+    async download(c) {
+      const [d] = await Promise.all([page.waitForEvent("download", { timeout: c.timeout_ms || 10000 }),
+        page.locator(c.selector).first().click()]);
+      return { name: d.suggestedFilename(), text: require("fs").readFileSync(await d.path(), "utf8") };
+    },
     async screenshot(c) { await page.screenshot({ path: c.path, fullPage: c.full_page !== false }); return c.path; },
     async messages() { return messages; },
   };

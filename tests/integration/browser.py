@@ -88,6 +88,11 @@ class Browser:
     def eval(self, js):
         return self._call("eval", js=js)
 
+    def download(self, selector, timeout_ms=10000):
+        """Clicks `selector` and returns (file name, text) of the download it starts."""
+        d = self._call("download", selector=selector, timeout_ms=timeout_ms)
+        return d["name"], d["text"]
+
     def screenshot(self, path):
         return self._call("screenshot", path=str(path))
 
@@ -104,6 +109,8 @@ class Browser:
             try:
                 self._proc.stdin.write('{"op":"quit"}\n')
                 self._proc.stdin.flush()
+                # An open pipe keeps node's event loop alive after the quit.
+                self._proc.stdin.close()
                 self._proc.wait(timeout=20)
             except (OSError, subprocess.TimeoutExpired):
                 self._proc.kill()

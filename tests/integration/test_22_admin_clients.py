@@ -182,6 +182,42 @@ def test_retained_list_show_delete(shared, api):
     sub.disconnect()
 
 
+def test_retained_delete_by_filter(shared, api):
+    pub = paho(shared, "retf-pub")
+    for t in ("retf/line1/a", "retf/line1/b", "retf/line2/a", "retf/other"):
+        pub.publish(t, t.encode(), qos=1, retain=True)
+    # A dry run lists exactly the matching topics, sorted, and deletes nothing.
+    s, body = api.delete("/api/v1/retained?filter=" + quote("retf/+/a") + "&dry_run=true")
+    assert s == 200, body
+    assert body == {"filter": "retf/+/a", "dry_run": True, "count": 2, "topics": ["retf/line1/a", "retf/line2/a"]}
+    s, body = api.get("/api/v1/retained?topic=" + quote("retf/#"))
+    assert body["meta"]["count"] == 4
+    # The real thing deletes those two and answers what it deleted.
+    s, body = api.delete("/api/v1/retained?filter=" + quote("retf/+/a"))
+    assert s == 200, body
+    assert body == {"filter": "retf/+/a", "dry_run": False, "count": 2, "topics": ["retf/line1/a", "retf/line2/a"]}
+    s, body = api.get("/api/v1/retained?topic=" + quote("retf/#"))
+    assert [x["topic"] for x in body["data"]] == ["retf/line1/b", "retf/other"]
+    # Nothing left to match: an empty answer, not an error.
+    s, body = api.delete("/api/v1/retained?filter=" + quote("retf/+/a"))
+    assert (s, body["count"], body["topics"]) == (200, 0, [])
+    # A new subscriber gets only what is left.
+    sub = paho(shared, "retf-sub")
+    sub.subscribe("retf/#", qos=1)
+    assert sorted(m.topic for m in sub.wait_messages(2)) == ["retf/line1/b", "retf/other"]
+    sub.expect_no_message(0.3)
+    # The filter is required and must be a valid, unshared filter.
+    assert api.delete("/api/v1/retained")[0] == 400
+    assert api.delete("/api/v1/retained?filter=")[0] == 400
+    assert api.delete("/api/v1/retained?filter=" + quote("a/#/b"))[0] == 400
+    assert api.delete("/api/v1/retained?filter=" + quote("$share/g/retf/#"))[0] == 400
+    assert api.delete("/api/v1/retained?filter=retf/%23&dry_run=maybe")[0] == 400
+    s, body = api.get("/api/v1/retained?topic=" + quote("retf/#"))
+    assert body["meta"]["count"] == 2
+    pub.disconnect()
+    sub.disconnect()
+
+
 def test_publish_reaches_subscribers(shared, api):
     sub = paho(shared, "api-sub")
     sub.subscribe("api/#", qos=2)

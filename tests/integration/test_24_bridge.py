@@ -70,13 +70,18 @@ def mosq(tmp_path_factory):
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory, mosq):
     """An edge strata bridged to the module's mosquitto: out plant/# as
-    edge1/{topic} (v5), in cmd/# as fromfactory/{#}."""
-    b = start(tmp_path_factory.mktemp("edge"), "edge", edge_config([
+    edge1/{topic} (v5), acme/# by its ISA-95 levels ([uns] on), in cmd/# as
+    fromfactory/{#}."""
+    cfg = edge_config([
         bridge("factory", mosq.port, [
             {"filter": "plant/#", "remote": "edge1/{topic}", "qos": 1},
             {"filter": "site/+/line/#", "remote": "s/{2}/{#}", "qos": 2, "retain": "clear"},
+            {"filter": "acme/#", "remote": "u/{uns.site}/{uns.line}/{uns.tag}", "qos": 1},
             {"direction": "in", "filter": "cmd/#", "local": "fromfactory/{#}", "qos": 1},
-        ])]))
+        ])])
+    cfg["uns"] = {"enabled": True}
+    cfg["uns.namespace"] = [{"prefix": "acme"}]
+    b = start(tmp_path_factory.mktemp("edge"), "edge", cfg)
     yield b
     b.stop()
 
@@ -107,6 +112,11 @@ def test_out_keeps_properties_and_maps_topics(edge, mosq):
     pub.publish("site/north/line/4/speed", b"7", qos=2, retain=True)
     m = sub.wait_message(10)
     assert (m.topic, m.payload, m.qos, m.retain) == ("s/north/4/speed", b"7", 2, False)
+    # {uns.site}, {uns.line}, {uns.tag}: the topic's place in the namespace.
+    sub.subscribe("u/#", 1)
+    pub.publish("acme/berlin/press/line1/cell2/temperature/max", b"80", qos=1)
+    m = sub.wait_message(10)
+    assert (m.topic, m.payload) == ("u/berlin/line1/temperature/max", b"80")
     sub.expect_no_message(0.3)
     sub.close()
     pub.close()

@@ -2,9 +2,14 @@
 publisher (raw MQTT 5, QoS 1, every PUBACK checked) fills the catalog; the
 broker is stopped gracefully (SIGTERM: snapshot at stop) and started again
 on the same data directory: /api/v1/topics gives back exactly the same
-topics, message counts, last payloads, publishers and times. Then more
+topics, message counts, last payloads, publishers, user properties and
+times, /api/v1/topics/{topic}/schema the same history of schema versions
+(a topic that drifted twice keeps its three), and the rates are still
+there (not above what they were: they decay while the broker is down). Then more
 topics, a periodic snapshot committed (strata_uns_catalog_snapshots_total
 goes up) and kill -9: after the restart the snapshot's topics are back."""
+
+import json
 
 import pytest
 
@@ -17,7 +22,8 @@ pytestmark = pytest.mark.strata_only
 
 UNS = {"enabled": True, "namespace": [{"prefix": "acme"}], "snapshot_interval": 1}
 KEYS = ("topic", "messages", "value", "publisher", "qos", "retain", "first_seen_ms", "last_seen_ms", "size",
-        "violations")
+        "violations", "user_properties", "schema_versions")
+DRIFT = "acme/berlin/press/line9/cell1/drift"
 
 
 def catalog(api):
@@ -27,8 +33,16 @@ def catalog(api):
     for t in body["data"]:
         status, one = api.get("/api/v1/topics/" + t["topic"].replace("/", "%2F"))
         assert status == 200, one
-        out[t["topic"]] = tuple(one[k] for k in KEYS)
+        status, schema = api.get("/api/v1/topics/" + t["topic"].replace("/", "%2F") + "/schema")
+        assert status == 200, schema
+        out[t["topic"]] = (tuple(json.dumps(one[k]) for k in KEYS), json.dumps(schema, sort_keys=True))
     return out
+
+
+def rates(api, topic):
+    status, one = api.get("/api/v1/topics/" + topic.replace("/", "%2F"))
+    assert status == 200, one
+    return one["rate_per_s"], one["rate_per_min"]
 
 
 def metric(api, name):
@@ -40,8 +54,9 @@ def metric(api, name):
 
 def publish(b, client_id, msgs):
     p = b.raw_connect(client_id)
-    for i, (t, payload) in enumerate(msgs):
-        p.send(raw.publish(t, payload, qos=1, pid=i + 1))
+    for i, m in enumerate(msgs):
+        t, payload, props = m if len(m) == 3 else (m[0], m[1], None)
+        p.send(raw.publish(t, payload, qos=1, pid=i + 1, props=props))
         assert p.expect(raw.PUBACK).rc == 0
     p.close()
 
@@ -55,28 +70,42 @@ def test_catalog_survives_sigterm_and_kill(tmp_path):
         t = "acme/berlin/press/line%d/cell1/temp" % (i % 5) if i < 10 else "other/m%d/rpm" % i
         t = t if i < 5 or i >= 10 else t.replace("temp", "t%d" % i)
         msgs += [(t, '{"timestamp_ms": %d, "value": %d}' % (n, i * 10 + n)) for n in range(1 + i % 3)]
+    # Two drifts (value's type, then a field more), the last message with
+    # user properties.
+    msgs += [(DRIFT, '{"value": 1}'), (DRIFT, '{"value": "one"}'),
+             (DRIFT, '{"value": 2, "unit": "C"}', [("user_property", ("unit", "C")), ("user_property", ("line", "9"))])]
     publish(b, "plc-1", msgs)
     before = catalog(api)
-    assert len(before) == 20 and sum(v[1] for v in before.values()) == len(msgs)
+    assert len(before) == 21 and sum(int(v[0][1]) for v in before.values()) == len(msgs)
+    assert json.loads(before[DRIFT][0][KEYS.index("user_properties")]) == [["unit", "C"], ["line", "9"]]
+    history = json.loads(before[DRIFT][1])["versions"]
+    assert [(v["messages"], sorted(v["fields"].items())) for v in history] == [
+        (1, [("", "object"), ("/value", "integer")]),
+        (1, [("", "object"), ("/value", "string")]),
+        (1, [("", "object"), ("/unit", "string"), ("/value", "integer")])]
+    rate_before = rates(api, DRIFT)
+    assert rate_before[0] > 0 and rate_before[1] > 0
 
     assert b.stop() == 0
     b.start()
     api = AdminClient(b.admin_url)
     assert catalog(api) == before
-    assert metric(api, "strata_uns_catalog_restored_topics") == 20
+    rate_after = rates(api, DRIFT)
+    assert 0 < rate_after[0] <= rate_before[0] and 0 < rate_after[1] <= rate_before[1], (rate_before, rate_after)
+    assert metric(api, "strata_uns_catalog_restored_topics") == 21
     assert metric(api, "strata_uns_catalog_snapshot_damaged_total") == 0
 
     # Five more topics, a periodic snapshot committed after them, then kill -9.
     publish(b, "plc-2", [("acme/lyon/weld/line1/cell%d/state" % i, '"run"') for i in range(5)])
     after = catalog(api)
-    assert len(after) == 25
+    assert len(after) == 26
     base = metric(api, "strata_uns_catalog_snapshots_total")
     wait_until(lambda: metric(api, "strata_uns_catalog_snapshots_total") >= base + 2, timeout=30)
     b.kill()
     b.start()
     api = AdminClient(b.admin_url)
     assert catalog(api) == after
-    assert metric(api, "strata_uns_catalog_restored_topics") == 25
+    assert metric(api, "strata_uns_catalog_restored_topics") == 26
     b.close_clients()
     assert b.stop() == 0
     assert b.health_problems() == []

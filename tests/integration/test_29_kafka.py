@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import brokerproc  # noqa: E402
 import pahoc  # noqa: E402
 from common import wait_until  # noqa: E402
+from adminhttp import AdminClient  # noqa: E402
 from kafkapeer import KafkaMock  # noqa: E402
 
 pytestmark = pytest.mark.strata_only
@@ -111,6 +112,22 @@ def check_order_per_key(msgs, acked):
     return duplicates
 
 
+def consume_acknowledged(kafka, topic, acked, timeout=60.0):
+    """Consumes `topic` until every acknowledged message is there. A count
+    is not enough: after a SIGKILL the topic also holds duplicates and
+    messages that were sent but never acknowledged to the publisher, so the
+    count of acknowledged ones can be reached before the last re-sends."""
+    deadline = time.monotonic() + timeout
+    want = {(t, s) for t, seqs in acked.items() for s in seqs}
+    n = len(want)
+    while True:
+        msgs = kafka.consume(topic, n, timeout=max(1.0, deadline - time.monotonic()))
+        got = {(m["key"].decode(), int(m["value"].decode().rsplit("#", 1)[1])) for m in msgs}
+        if want <= got or time.monotonic() >= deadline:
+            return msgs
+        n = len(msgs) + 1  # wait for more
+
+
 def test_topic_key_headers_and_envelope(tmp_path, kafka):
     kafka.cmd("topic ot.l1 3 3")
     kafka.cmd("topic envelopes 1 3")
@@ -192,7 +209,7 @@ def test_sigkill_resumes_from_the_acknowledged_offset(tmp_path, kafka):
         total = sum(len(s) for s in acked.values())
         assert total > 0
         # After the restart the outbox re-sends what Kafka had not confirmed.
-        msgs = kafka.consume("resume", total, timeout=60)
+        msgs = consume_acknowledged(kafka, "resume", acked)
         dups = check_order_per_key(msgs, acked)
         print("acknowledged %d, arrived %d, duplicates %d (re-sent after SIGKILL)" % (total, len(msgs), dups))
     finally:
@@ -213,6 +230,36 @@ def test_permanent_error_dead_letters_exactly_the_bad_messages(tmp_path, kafka):
         wait_until(lambda: b.log.count("Message size too large") >= 2, timeout=10, what="two dead letters")
         time.sleep(0.2)
         assert kafka.consume("perm", 8, timeout=1) == msgs  # nothing more arrived
+
+        # The dead letters on the admin API and strata-ctl: list, re-send one
+        # (rejected again, it comes back under a new offset), purge.
+        api = AdminClient(b.admin_url)
+
+        def dead():
+            s, body = api.get("/api/v1/bridges/perm/dead")
+            assert s == 200
+            return [(d["offset"], d["topic"], d["payload_size"], d["payload"] == big.decode()) for d in body["data"]]
+
+        wait_until(lambda: len(dead()) == 2, timeout=10, what="two dead letters listed")
+        assert dead() == [(4, "perm/t", 5000, True), (8, "perm/t", 5000, True)]
+        s, body = api.get("/api/v1/bridges/perm/dead?limit=1&page=2")
+        assert s == 200 and body["meta"]["count"] == 2 and [d["offset"] for d in body["data"]] == [8]
+        assert "Message size too large" in body["data"][0]["reason"]
+        ctl = [os.path.join(os.path.dirname(brokerproc.strata_bin()), "strata-ctl"), "--url", b.admin_url]
+        r = subprocess.run(ctl + ["bridges", "dead-resend", "perm", "--offset", "8"], capture_output=True, text=True,
+                           timeout=30)
+        assert (r.returncode, r.stdout) == (0, "Sent 1 dead letters of perm again\n"), r.stderr
+        wait_until(lambda: [d[0] for d in dead()] == [4, 11], timeout=10, what="offset 8 rejected again as 11")
+        s, body = api.post("/api/v1/bridges/perm/dead/resend?offset=99")
+        assert s == 404 and body["message"] == "bridge 'perm' has no dead letter at offset 99"
+        r = subprocess.run(ctl + ["bridges", "dead", "perm"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and [line.split()[0] for line in r.stdout.splitlines()[1:]] == ["4", "11"], r.stdout
+        r = subprocess.run(ctl + ["bridges", "dead-purge", "perm"], capture_output=True, text=True, timeout=30)
+        assert (r.returncode, r.stdout) == (0, "Purged 2 dead letters of perm\n"), r.stderr
+        wait_until(lambda: dead() == [], timeout=10, what="dead letters purged")
+        one = api.get("/api/v1/bridges/perm")[1]
+        assert (one["dead_lettered"], one["acknowledged"], one["queued_messages"]) == (3, 8, 0)
+        assert kafka.consume("perm", 8, timeout=1) == msgs  # the re-sent one was refused again, nothing else sent
     finally:
         b.stop()
 

@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+from adminhttp import AdminClient  # noqa: E402
 import brokerproc  # noqa: E402
 import pahoc  # noqa: E402
 from common import wait_until  # noqa: E402
@@ -75,6 +76,12 @@ def test_points_arrive_exactly(tmp_path, influxd):
         assert len(speed) == 1 and speed[0]["value"] == 1450.5 and speed[0]["line"] == "l3"
         assert abs(speed[0]["time"] - time.time() * 1000) < 60_000
         assert b.wait_log("gives no point (not_mappable)", timeout=5)
+        # Counted by reason on the admin API and /metrics.
+        s, one = AdminClient(b.admin_url).get("/api/v1/bridges/tsdb")
+        assert s == 200 and one["skipped"] == {"not_mappable": 1, "no_fields": 0, "no_measurement": 0,
+                                               "bad_timestamp": 0}
+        s, text = AdminClient(b.admin_url).get("/metrics")
+        assert 'strata_bridge_skipped_total{bridge="tsdb",reason="not_mappable"} 1' in text.splitlines()
     finally:
         b.stop()
 

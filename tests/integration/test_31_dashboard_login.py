@@ -80,6 +80,11 @@ def test_viewer_sees_no_mutating_controls(shared, browser, tmp_path):
     # viewer is shown none of them.
     assert browser.count("[data-mutating]") == 0
     browser.screenshot(tmp_path / "overview-viewer.png")
+    # The Namespace page: no publish panel, no clearing of retained messages.
+    browser.eval("location.hash = '#/namespace'")
+    browser.wait("[data-testid=search]")
+    assert browser.count("[data-mutating]") == 0
+    assert browser.count("[data-testid=clear-filter]") == 0
     # Logging out goes back to the login page and the token is gone.
     browser.click("[data-testid=who] button")
     browser.wait("form input[name=username]")

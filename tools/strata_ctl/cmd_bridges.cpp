@@ -1,6 +1,7 @@
-// bridges list|show|pause|resume: the bridges and their outboxes, through
-// /api/v1/bridges. `show` prints every field the API gives (describe), so
+// bridges list|show|pause|resume|dead|dead-resend|dead-purge: the bridges,
+// their outboxes and dead letters, through /api/v1/bridges. `show` prints every field the API gives (describe), so
 // counters added there show without a change here.
+#include <cstdint>
 #include <ostream>
 
 #include "tools/strata_ctl/commands.hpp"
@@ -11,6 +12,14 @@ namespace strata::ctl {
 namespace {
 
 std::string bridge_path(const std::string& name) { return "/api/v1/bridges/" + percent_encode(name); }
+
+// "?offset=N" when --offset was given: one dead letter, else all.
+std::string offset_query(const Args& a) {
+  if (!a.has("--offset")) return {};
+  return query_string({{"offset", std::to_string(a.integer("--offset", 1, INT64_MAX, 1))}});
+}
+
+const OptionSpec kOffset{"--offset", 1, "N", "just the dead letter at this offset (default: all of them)"};
 
 }  // namespace
 
@@ -38,6 +47,35 @@ void add_bridges_commands(Registry& r) {
          [](Context& c, const Args& a) {
            HttpResponse res = c.call("GET", bridge_path(a.positional[0]));
            c.print(res, c.json() ? std::string() : describe(parse_json(res.body)));
+           return 0;
+         }});
+  r.add({"bridges", "dead", "NAME", 1, 1, {page_option(), limit_option()},
+         "A bridge's dead letters: messages its target rejected for good, with the reason",
+         [](Context& c, const Args& a) {
+           std::vector<std::pair<std::string, std::string>> p;
+           add_paging(a, p);
+           c.print_list(c.call("GET", bridge_path(a.positional[0]) + "/dead" + query_string(p)),
+                        {{"offset", "offset"}, {"topic", "topic"}, {"qos", "qos"}, {"bytes", "payload_size"},
+                         {"reason", "reason"}});
+           return 0;
+         }});
+  r.add({"bridges", "dead-resend", "NAME", 1, 1, {kOffset},
+         "Send a bridge's dead letters again: they go to the end of its outbox",
+         [](Context& c, const Args& a) {
+           HttpResponse res = c.call("POST", bridge_path(a.positional[0]) + "/dead/resend" + offset_query(a));
+           rapidjson::Document d = parse_json(res.body);
+           const rapidjson::Value* n = member_at(d, "resent");
+           c.print(res, "Sent " + std::to_string(n && n->IsUint64() ? n->GetUint64() : 0) + " dead letters of " +
+                            a.positional[0] + " again\n");
+           return 0;
+         }});
+  r.add({"bridges", "dead-purge", "NAME", 1, 1, {kOffset}, "Delete a bridge's dead letters",
+         [](Context& c, const Args& a) {
+           HttpResponse res = c.call("DELETE", bridge_path(a.positional[0]) + "/dead" + offset_query(a));
+           rapidjson::Document d = parse_json(res.body);
+           const rapidjson::Value* n = member_at(d, "purged");
+           c.print(res, "Purged " + std::to_string(n && n->IsUint64() ? n->GetUint64() : 0) + " dead letters of " +
+                            a.positional[0] + "\n");
            return 0;
          }});
   for (std::string verb : {"pause", "resume"}) {

@@ -91,7 +91,7 @@ void add_contracts_commands(Registry& r) {
            c.print(res, "Applied contract " + name + "\n");
            return 0;
          }});
-  r.add({"contracts", "rm", "NAME", 1, 1, {}, "Remove a contract (until the next reload brings back one in the config)",
+  r.add({"contracts", "rm", "NAME", 1, 1, {}, "Remove a contract (kept across restarts and reloads until applied again)",
          [](Context& c, const Args& a) {
            HttpResponse res = c.call("DELETE", contract_path(a.positional[0]));
            c.print(res, "Removed contract " + a.positional[0] + "\n");

@@ -1,15 +1,13 @@
 // #/overview: the broker at a glance. Counts from /api/v1/status (polled
 // by the shell once a second, passed in as `status`) and /api/v1/stats
-// (polled here once a second), and a live chart of messages in and out
-// per second over the last ten minutes, computed from the counters'
-// differences between two polls. The chart's history is the page's own:
-// it starts when the page opens.
-import { html, useState, useEffect, useRef, num, rate, bytes } from "../lib.js";
+// (polled here once a second); a chart of the last hour of messages in
+// and out per second and connections from the broker's own history
+// (GET /api/v1/stats/history, a sample every 10 s, fetched whole when the
+// page opens and then only what is new), with the live rate of the last
+// second as its newest point; and the alarms (GET /api/v1/alarms, every
+// 2 s).
+import { html, useState, useEffect, num, rate, bytes, usePoll, useStatsHistory, TimeChart } from "../lib.js";
 import { get } from "../api.js";
-import uPlot from "../vendor/uPlot.esm.js";
-
-const WINDOW = 600;  // samples kept (one a second)
-const STEPS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7].map((p) => m * p)).sort((a, b) => a - b);
 
 function useStats(status) {
   const [stats, setStats] = useState(null);
@@ -23,62 +21,47 @@ function useStats(status) {
   return stats;
 }
 
-// Rates from the difference of two status samples; the series for the chart.
-function useSeries(status) {
-  const ref = useRef({ last: null, t: [], inp: [], out: [] });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    if (!status) return;
-    const s = ref.current;
-    const now = status.at / 1000;
-    if (s.last && now > s.last.t) {
-      const dt = now - s.last.t;
-      s.t.push(now);
-      s.inp.push(Math.max(0, (status.messages_received - s.last.received) / dt));
-      s.out.push(Math.max(0, (status.messages_sent - s.last.sent) / dt));
-      if (s.t.length > WINDOW) { s.t.shift(); s.inp.shift(); s.out.shift(); }
-    }
-    s.last = { t: now, received: status.messages_received, sent: status.messages_sent };
-    setTick((n) => n + 1);
-  }, [status?.at]);
-  return [ref.current, tick];
+function useAlarms() {
+  const [alarms, setAlarms] = useState(null);
+  usePoll(async (stopped) => {
+    const a = await get("/alarms");
+    if (!stopped()) setAlarms(a.alarms);
+  }, 2000, []);
+  return alarms;
 }
 
-function cssVar(name) {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+// The hour of samples, and the live status as the newest point.
+function chartData(samples, status) {
+  const t = [], inp = [], out = [], conn = [];
+  for (const s of samples ?? []) {
+    t.push(s.time_ms / 1000);
+    inp.push(s.messages_in_per_second);
+    out.push(s.messages_out_per_second);
+    conn.push(s.connections);
+  }
+  if (status && (!t.length || status.at / 1000 > t[t.length - 1])) {
+    t.push(status.at / 1000);
+    inp.push(status.messages_received_per_second);
+    out.push(status.messages_sent_per_second);
+    conn.push(status.connections);
+  }
+  return [t, inp, out, conn];
 }
 
-function Chart({ series, tick }) {
-  const box = useRef(null);
-  const plot = useRef(null);
-  useEffect(() => {
-    const el = box.current;
-    const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { show: false } };
-    const opts = {
-      width: el.clientWidth,
-      height: 220,
-      legend: { show: true },
-      cursor: { drag: { x: false, y: false } },
-      // Always the last ten minutes, so a page just opened shows seconds, not years.
-      scales: { x: { time: true, range: (u, lo, hi) => { const t = hi ?? Date.now() / 1000; return [t - WINDOW, t]; } }, y: { range: (u, lo, hi) => [0, Math.max(5, hi * 1.1)] } },
-      // Whole messages per second on the y axis: 1, 2, 5, 10, 20, 50, ...
-      axes: [axis, { ...axis, size: 64, incrs: STEPS, values: (u, vals) => vals.map((v) => num(v)) }],
-      series: [
-        {},
-        { label: "in /s", stroke: cssVar("--in"), width: 2, value: (u, v) => rate(v) },
-        { label: "out /s", stroke: cssVar("--out"), width: 2, value: (u, v) => rate(v) },
-      ],
-    };
-    plot.current = new uPlot(opts, [[], [], []], el);
-    const resize = new ResizeObserver(() => plot.current.setSize({ width: el.clientWidth, height: 220 }));
-    resize.observe(el);
-    return () => { resize.disconnect(); plot.current.destroy(); plot.current = null; };
-  }, []);
-  useEffect(() => {
-    plot.current?.setData([series.t.slice(), series.inp.slice(), series.out.slice()]);
-  }, [tick]);
-  return html`<div class="chart" ref=${box} role="img"
-    aria-label="Messages in and out per second over the last ten minutes"></div>`;
+const SERIES = [
+  { label: "in /s", color: "--in", scale: "m", fmt: (v) => rate(v) },
+  { label: "out /s", color: "--out", scale: "m", fmt: (v) => rate(v) },
+  { label: "connections", color: "--ok", scale: "c", fmt: (v) => num(v) },
+];
+const AXES = [{ scale: "m", fmt: (v) => num(v), min: 5 }, { scale: "c", fmt: (v) => num(v), min: 5 }];
+
+function Alarms({ alarms }) {
+  if (!alarms) return html`<p class="muted">Loading…</p>`;
+  if (alarms.length === 0) return html`<p class="muted" data-testid="no-alarms">No alarms.</p>`;
+  return html`<ul class="alarms">
+    ${alarms.map((a) => html`<li class=${"alarm alarm-" + a.severity} data-id=${a.id}>
+      <span class="sev">${a.severity}</span> ${a.message}</li>`)}
+  </ul>`;
 }
 
 function Tile({ label, value, id, hint }) {
@@ -91,11 +74,11 @@ function Tile({ label, value, id, hint }) {
 
 export function Overview({ status, state }) {
   const stats = useStats(status);
-  const [series, tick] = useSeries(status);
-  const n = series.inp.length;
-  const inRate = n ? series.inp[n - 1] : null;
-  const outRate = n ? series.out[n - 1] : null;
+  const samples = useStatsHistory();
+  const alarms = useAlarms();
   const s = status ?? {};
+  const inRate = status ? s.messages_received_per_second : null;
+  const outRate = status ? s.messages_sent_per_second : null;
   const dropped = stats ? stats["messages.dropped"] : null;
   return html`
     <h1 class="visually-hidden">Overview</h1>
@@ -109,9 +92,15 @@ export function Overview({ status, state }) {
       <${Tile} label="Sessions" id="sessions" value=${num(s.sessions)} hint="Sessions, online and offline" />
       <${Tile} label="Subscriptions" id="subscriptions" value=${num(s.subscriptions)} hint="Topic filters of all sessions" />
     </section>
+    <section class="card" aria-labelledby="alarms-title">
+      <h2 id="alarms-title">Alarms${alarms?.length ? " (" + num(alarms.length) + ")" : ""}</h2>
+      <div data-testid="alarms"><${Alarms} alarms=${alarms} /></div>
+    </section>
     <section class="card">
-      <h2>Messages per second</h2>
-      <${Chart} series=${series} tick=${tick} />
+      <h2>Last hour</h2>
+      <${TimeChart} data=${chartData(samples, status)} series=${SERIES} axes=${AXES} height=${220}
+        testid="history-chart" label="Messages in and out per second and connections over the last hour" />
+      <p class="muted small" data-testid="history-count">${samples ? num(samples.length) + " samples of 10 s kept by the broker" : ""}</p>
     </section>
     <div class="cols">
       <section class="card">

@@ -1,6 +1,7 @@
 // [[bridge]] tables: the common keys, a type's own keys, and errors with
 // file:line for what is wrong.
 #include "bridges/bridge_config.hpp"
+#include "broker/uns/uns_config.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -29,8 +30,8 @@ AdapterTypes test_types() {
 }
 
 std::vector<ParsedBridge> parse(std::string_view text) {
-  toml::table root = toml::parse(text, std::string("strata.toml"));
-  return read_bridges("strata.toml", root, test_types());
+  config::Document doc{"strata.toml", toml::parse(text, std::string("strata.toml"))};
+  return read_bridges(doc, test_types());
 }
 
 std::string error_of(std::string_view text) {
@@ -86,10 +87,34 @@ TEST(BridgeConfig, ErrorsNameFileAndLine) {
   EXPECT_THAT(error_of("[[bridge]]\nname = \"a\"\ntype = \"test\"\n[[bridge.route]]\nfilter = \"a/#/b\"\n"),
               HasSubstr("strata.toml:5:10: bridge.route.filter 'a/#/b' is not a valid topic filter"));
   EXPECT_THAT(error_of("[[bridge]]\nname = \"a\"\ntype = \"test\"\n[[bridge.route]]\nfilter = \"a\"\nremote = \"x/{0}\"\n"),
-              HasSubstr("not a valid topic template"));
+              HasSubstr("strata.toml:6:10: bridge.route.remote: template 'x/{0}': {0} is not a level"));
+  EXPECT_THAT(error_of("[[bridge]]\nname = \"a\"\ntype = \"test\"\n[[bridge.route]]\nfilter = \"a\"\nremote = \"\"\n"),
+              HasSubstr("strata.toml:6:10: bridge.route.remote is empty"));
+  EXPECT_THAT(error_of("[[bridge]]\nname = \"a\"\ntype = \"test\"\n[[bridge.route]]\nfilter = \"a\"\nremote = \"{uns.site}\"\n"),
+              HasSubstr("{uns.site} needs the unified namespace ([uns] enabled = true"));
   EXPECT_THAT(error_of("[[bridge]]\nname = \"a\"\ntype = \"test\"\noverflow = \"spill\"\n"),
               HasSubstr("bridge.overflow 'spill' is not valid; expected block, drop_oldest or drop_new"));
   EXPECT_THAT(error_of("[[bridge]]\ntype = \"test\"\n"), HasSubstr("has no name"));
+}
+
+// {uns.*} in a route's template: the topic's ISA-95 levels from [uns]'s
+// model; an unknown level is an error with file:line.
+TEST(BridgeConfig, UnsPlaceholdersUseTheNamespaceModel) {
+  const char* uns = "[uns]\nenabled = true\n[[uns.namespace]]\nprefix = \"acme\"\n";
+  auto bridges = parse(std::string(uns) +
+                       "[[bridge]]\nname = \"a\"\ntype = \"test\"\n[[bridge.route]]\nfilter = \"acme/#\"\n"
+                       "remote = \"{uns.site}/{uns.line}/{uns.tag}\"\n");
+  ASSERT_EQ(bridges.size(), 1u);
+  const BridgeConfig& b = *bridges[0].config;
+  ASSERT_NE(b.namespaces, nullptr);
+  TopicTemplate t = route_template(b.routes[0], b.routes[0].remote, b.namespaces);
+  EXPECT_EQ(t.expand("acme/berlin/press/line1/cell2/temperature/max"), "berlin/line1/temperature/max");
+  EXPECT_EQ(t.expand("other/x"), "//");  // not governed: the placeholders are empty
+  EXPECT_THAT(error_of(std::string(uns) + "[[bridge]]\nname = \"a\"\ntype = \"test\"\n[[bridge.route]]\n"
+                                          "filter = \"acme/#\"\nremote = \"{uns.plant}\"\n"),
+              HasSubstr("strata.toml:10:10: bridge.route.remote: template '{uns.plant}': {uns.plant} is not a level of "
+                        "the namespace; expected one of {uns.enterprise}, {uns.site}, {uns.area}, {uns.line}, "
+                        "{uns.cell}, {uns.tag}"));
 }
 
 }  // namespace

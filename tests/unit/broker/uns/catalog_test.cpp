@@ -36,6 +36,34 @@ std::string text(const rapidjson::Value& v) {
   return b.GetString();
 }
 
+// The open-addressing index through growth and many evictions (backward
+// shift): every kept topic is found with its own entry, no evicted one is.
+TEST(Catalog, IndexFindsEveryKeptTopicThroughGrowthAndEviction) {
+  Catalog c(1000);
+  for (int i = 0; i < 20'000; ++i) {
+    bool created = false;
+    CatalogEntry& e = c.touch("t/" + std::to_string(i % 7) + "/" + std::to_string(i), created);
+    ASSERT_TRUE(created);
+    e.count = static_cast<std::uint64_t>(i);
+  }
+  EXPECT_EQ(c.size(), 1000u);
+  EXPECT_EQ(c.evicted(), 19'000u);
+  for (int i = 0; i < 20'000; ++i) {
+    std::string topic = "t/" + std::to_string(i % 7) + "/" + std::to_string(i);
+    const CatalogEntry* e = c.find(topic);
+    if (i < 19'000) {
+      EXPECT_EQ(e, nullptr) << topic;
+    } else {
+      ASSERT_NE(e, nullptr) << topic;
+      EXPECT_EQ(e->topic(), topic);
+      EXPECT_EQ(e->count, static_cast<std::uint64_t>(i));
+    }
+  }
+  bool created = true;
+  EXPECT_EQ(c.touch("t/0/19999", created).count, 19'999u);
+  EXPECT_FALSE(created);
+}
+
 TEST(InferredSchema, HashIgnoresMemberOrderAndSeesTypes) {
   rapidjson::Document a, b, c;
   a.Parse(R"({"x": 1, "y": "s", "z": {"k": [1, 2.5]}})");
@@ -86,7 +114,7 @@ TEST(Catalog, EvictsTheLeastRecentlySeen) {
   EXPECT_EQ(c.evicted(), 1u);
   EXPECT_EQ(c.find("b"), nullptr);
   std::vector<std::string> order;
-  c.for_each([&](const std::string& t, const CatalogEntry&) { order.push_back(t); });
+  c.for_each([&](std::string_view t, const CatalogEntry&) { order.emplace_back(t); });
   EXPECT_EQ(order, (std::vector<std::string>{"d", "a", "c"}));
   c.set_max_topics(1);
   EXPECT_EQ(c.size(), 1u);

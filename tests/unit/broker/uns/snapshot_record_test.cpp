@@ -18,12 +18,23 @@ SnapshotTopic sample() {
   t.truncated = true;
   t.value = "{\"value\": 1}";
   t.publisher = "plc-7";
+  t.taken_ms = 1700000001000;
+  t.rate_per_s = 0.25;
+  t.rate_per_min = 15;
+  t.user_properties = {{"unit", "C"}, {"line", "1"}};
+  t.current = 1;
+  t.versions.push_back(SnapshotVersion{1700000000000, 1700000000200, 10, 0x1234, {{"", 32}, {"/value", 4}}});
+  t.versions.push_back(SnapshotVersion{1700000000300, 1700000000500, 32, 0x5678, {{"", 32}, {"/value", 8}}});
   return t;
 }
 
+constexpr std::size_t kV1Size = 1 + 4 * 8 + 4 + 3 + 4 + 12 + 4 + 5;
+
 TEST(UnsSnapshotRecord, RoundTrips) {
   std::string bytes = encode_snapshot_record(sample());
-  EXPECT_EQ(bytes.size(), 1 + 4 * 8 + 4 + 3 + 4 + 12 + 4 + 5u);
+  // v1's fields, then taken_ms and two rates, 2 user properties, current,
+  // 2 versions of 2 fields each.
+  EXPECT_EQ(bytes.size(), kV1Size + 24 + (4 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 1) + 4 + 4 + 2 * (36 + 4 + 1 + 4 + 6 + 1));
   auto back = decode_snapshot_record(bytes);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->first_ms, 1700000000000u);
@@ -37,7 +48,24 @@ TEST(UnsSnapshotRecord, RoundTrips) {
   EXPECT_TRUE(back->truncated);
   EXPECT_EQ(back->value, "{\"value\": 1}");
   EXPECT_EQ(back->publisher, "plc-7");
+  EXPECT_EQ(*back, sample());
   EXPECT_EQ(encode_snapshot_record(*back), bytes);
+}
+
+// A record written before the rates, user properties and schema history
+// were kept is still read; those start afresh.
+TEST(UnsSnapshotRecord, ReadsVersionOne) {
+  std::string v2 = encode_snapshot_record(sample());
+  std::string v1 = v2.substr(0, kV1Size);
+  v1[0] = 1;
+  auto back = decode_snapshot_record(v1);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->count, 42u);
+  EXPECT_EQ(back->publisher, "plc-7");
+  EXPECT_TRUE(back->versions.empty());
+  EXPECT_TRUE(back->user_properties.empty());
+  EXPECT_EQ(back->rate_per_s, 0);
+  EXPECT_FALSE(decode_snapshot_record(v1 + "x"));
 }
 
 TEST(UnsSnapshotRecord, RefusesDamagedRecords) {
@@ -46,7 +74,7 @@ TEST(UnsSnapshotRecord, RefusesDamagedRecords) {
   for (std::size_t n = 0; n < good.size(); ++n) EXPECT_FALSE(decode_snapshot_record(good.substr(0, n))) << n;
   EXPECT_FALSE(decode_snapshot_record(good + "x"));
   std::string other_version = good;
-  other_version[0] = 2;
+  other_version[0] = 3;
   EXPECT_FALSE(decode_snapshot_record(other_version));
   std::string bad_qos = good;
   bad_qos[1 + 32 + 4] = 3;
@@ -60,6 +88,18 @@ TEST(UnsSnapshotRecord, RefusesDamagedRecords) {
   SnapshotTopic backwards = sample();
   backwards.first_ms = backwards.last_ms + 1;
   EXPECT_FALSE(decode_snapshot_record(encode_snapshot_record(backwards)));
+  SnapshotTopic bad_current = sample();
+  bad_current.current = 2;  // only versions 0 and 1
+  EXPECT_FALSE(decode_snapshot_record(encode_snapshot_record(bad_current)));
+  SnapshotTopic too_many = sample();
+  too_many.versions.resize(kSnapshotMaxVersions + 1);
+  EXPECT_FALSE(decode_snapshot_record(encode_snapshot_record(too_many)));
+  SnapshotTopic version_backwards = sample();
+  version_backwards.versions[0].first_ms = version_backwards.versions[0].last_ms + 1;
+  EXPECT_FALSE(decode_snapshot_record(encode_snapshot_record(version_backwards)));
+  std::string many_props = good;
+  many_props[kV1Size + 24] = '\x7F';  // a user property count far past the end
+  EXPECT_FALSE(decode_snapshot_record(many_props));
 }
 
 }  // namespace

@@ -1,0 +1,37 @@
+// The stored API contracts' record (contract_record.cpp).
+#include "broker/uns/contract_record.hpp"
+
+#include <gtest/gtest.h>
+
+namespace strata::uns {
+namespace {
+
+TEST(UnsContractRecord, RoundTripsPutAndRemoval) {
+  ContractRecord put{7, std::string(R"({"filter":"plant9/#","version":3,"schema":{"type":"object"}})")};
+  std::string bytes = encode_contract_record(put);
+  EXPECT_EQ(bytes, R"({"seq":7,"body":{"filter":"plant9/#","version":3,"schema":{"type":"object"}}})");
+  auto back = decode_contract_record(bytes);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->seq, 7u);
+  EXPECT_EQ(back->body, put.body);
+
+  std::string removed = encode_contract_record(ContractRecord{8, std::nullopt});
+  EXPECT_EQ(removed, R"({"seq":8,"removed":true})");
+  back = decode_contract_record(removed);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->seq, 8u);
+  EXPECT_FALSE(back->body);
+}
+
+TEST(UnsContractRecord, RefusesDamagedRecords) {
+  for (const char* bad : {"", "{", "[]", R"({"body":{}})", R"({"seq":-1,"removed":true})", R"({"seq":"1","removed":true})",
+                          R"({"seq":1})", R"({"seq":1,"removed":false})", R"({"seq":1,"body":"x"})",
+                          R"({"seq":1,"body":{"filter":"a"})"}) {
+    EXPECT_FALSE(decode_contract_record(bad)) << bad;
+  }
+  std::string deep = R"({"seq":1,"body":)" + std::string(100, '[') + std::string(100, ']') + "}";
+  EXPECT_FALSE(decode_contract_record(deep));
+}
+
+}  // namespace
+}  // namespace strata::uns
