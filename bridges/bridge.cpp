@@ -19,7 +19,12 @@ Bridge::Bridge(std::unique_ptr<BridgeConfig> config, std::unique_ptr<Adapter> ad
   restart_end_ = outbox_.next_offset();
 }
 
-Bridge::~Bridge() { stop(); }
+Bridge::~Bridge() {
+  stop();
+  // The adapter's timers and sockets live on io_: destroy them while io_
+  // still exists (members go in reverse order, io_ before adapter_).
+  adapter_.reset();
+}
 
 void Bridge::start() {
   outbox_.set_notify([this] { schedule_pump(); });
