@@ -19,10 +19,10 @@ Bridge::Bridge(std::unique_ptr<BridgeConfig> config, std::unique_ptr<Adapter> ad
   restart_end_ = outbox_.next_offset();
 }
 
+// The adapter's timers and sockets live on io_: the adapter goes first (a
+// member destroyed after io_ would touch its freed timer services).
 Bridge::~Bridge() {
   stop();
-  // The adapter's timers and sockets live on io_: destroy them while io_
-  // still exists (members go in reverse order, io_ before adapter_).
   adapter_.reset();
 }
 

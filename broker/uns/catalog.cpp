@@ -155,13 +155,16 @@ int Catalog::record(CatalogEntry& e, const router::Message& m, const rapidjson::
   e.truncated = m.payload.size() > value_bytes;
   e.value.assign(m.payload.data(), std::min<std::size_t>(m.payload.size(), value_bytes));
   if (e.publisher == nullptr || *e.publisher != m.publisher) e.publisher = intern_publisher(m.publisher);
-  const protocol::UserProperties& props = m.properties.user_properties;
-  if (props.empty()) {
-    e.user_properties.reset();
-  } else if (e.user_properties == nullptr) {
-    e.user_properties = std::make_unique<protocol::UserProperties>(props);
-  } else if (!(*e.user_properties == props)) {
-    *e.user_properties = props;
+  // The router keeps a message's expiry as a deadline; the catalog shows
+  // the interval it was published with (as of its arrival, now_ms).
+  const bool expires = m.expires_at_ms > now_ms;
+  if (!expires && !LastProperties::any(m.properties)) {
+    e.properties.reset();
+  } else if (LastProperties p = LastProperties::of(m.properties, expires ? (m.expires_at_ms - now_ms + 999) / 1000 : 0);
+             e.properties == nullptr) {
+    e.properties = std::make_unique<LastProperties>(std::move(p));
+  } else if (!(*e.properties == p)) {
+    *e.properties = std::move(p);
   }
 
   std::uint64_t hash;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "broker/protocol/properties.hpp"
+#include "broker/uns/last_properties.hpp"
 #include "broker/router/message.hpp"
 #include "broker/uns/annotation.hpp"
 #include "broker/uns/contract.hpp"
@@ -79,8 +80,8 @@ struct CatalogEntry {
   std::string value;
   // Interned per catalog (topics share few publishers); set once count > 0.
   std::shared_ptr<const std::string> publisher;
-  // Null when the last message had none (the usual case).
-  std::unique_ptr<protocol::UserProperties> user_properties;
+  // The last message's application properties; null when it had none (the usual case).
+  std::unique_ptr<LastProperties> properties;
   std::vector<SchemaVersion> versions;  // oldest first, at most kMaxVersions
   std::uint32_t current = 0;            // index into versions
   // Cached from the namespace configuration (valid while generation matches;

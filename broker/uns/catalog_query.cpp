@@ -1,11 +1,14 @@
 #include "broker/uns/catalog_query.hpp"
 
+#include "broker/util/base64.hpp"
+
 #include <algorithm>
 #include <regex>
 #include <stdexcept>
 
 #include "broker/router/topic.hpp"
 #include "broker/uns/namespace_hook.hpp"
+#include "broker/util/base64.hpp"
 
 namespace strata::uns {
 namespace {
@@ -97,7 +100,7 @@ void merge_into(MergedCatalog& out, const Catalog& catalog, const Rules& rules, 
       t.truncated = e.truncated;
       t.value = e.value;
       if (e.publisher != nullptr) t.publisher = *e.publisher; else t.publisher.clear();
-      if (e.user_properties != nullptr) t.user_properties = *e.user_properties; else t.user_properties.clear();
+      t.properties = e.properties != nullptr ? *e.properties : LastProperties{};
       t.versions = e.versions;
       t.current = e.current;
     }
@@ -139,7 +142,7 @@ void merge_catalogs(MergedCatalog& into, MergedCatalog&& from) {
       t.truncated = f.truncated;
       t.value = std::move(f.value);
       t.publisher = std::move(f.publisher);
-      t.user_properties = std::move(f.user_properties);
+      t.properties = std::move(f.properties);
       t.versions = std::move(f.versions);
       t.current = f.current;
     }
@@ -240,12 +243,23 @@ std::optional<rapidjson::Document> query_topic(const MergedCatalog& c, const std
   d.AddMember("retain", t.retain, a);
   d.AddMember("publisher", str(t.publisher, a), a);
   Value props(rapidjson::kArrayType);
-  for (const auto& [k, v] : t.user_properties) {
+  for (const auto& [k, v] : t.properties.user) {
     Value p(rapidjson::kArrayType);
     p.PushBack(str(k, a), a).PushBack(str(v, a), a);
     props.PushBack(p, a);
   }
   d.AddMember("user_properties", props, a);
+  // The other application properties of the last message, those it had.
+  Value other(rapidjson::kObjectType);
+  const LastProperties& lp = t.properties;
+  if (lp.payload_format_indicator) other.AddMember("payload_format_indicator", *lp.payload_format_indicator, a);
+  if (lp.message_expiry_interval) other.AddMember("message_expiry_interval", *lp.message_expiry_interval, a);
+  if (lp.content_type) other.AddMember("content_type", str(*lp.content_type, a), a);
+  if (lp.response_topic) other.AddMember("response_topic", str(*lp.response_topic, a), a);
+  if (lp.correlation_data) {
+    other.AddMember("correlation_data_base64", str(util::base64_encode(*lp.correlation_data), a), a);
+  }
+  d.AddMember("properties", other, a);
   d.AddMember("kind", str(type_names(t.kind), a), a);
   if (t.place) {
     Value place(rapidjson::kObjectType);

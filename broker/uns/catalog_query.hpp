@@ -28,7 +28,7 @@ struct MergedTopic {
   std::uint8_t qos = 0, kind = 0;
   bool retain = false, truncated = false;
   std::string value, publisher;
-  protocol::UserProperties user_properties;
+  LastProperties properties;
   std::vector<SchemaVersion> versions;
   std::uint32_t current = 0;
   std::shared_ptr<const Placement> place;

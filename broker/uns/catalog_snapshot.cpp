@@ -17,6 +17,9 @@
 
 namespace strata::uns {
 
+static_assert(kSnapshotKinds == kKindCount && kSnapshotActions == std::size(kActionNames),
+              "the snapshot record checks kinds and actions against these counts");
+
 namespace {
 
 constexpr std::size_t kMaxKey = 511;  // LMDB's default key limit
@@ -37,7 +40,12 @@ SnapshotTopic record_of(const MergedTopic& t, std::uint64_t taken_ms) {
   s.taken_ms = taken_ms;
   s.rate_per_s = t.rate_per_s;
   s.rate_per_min = t.rate_per_min;
-  s.user_properties = t.user_properties;
+  s.properties = t.properties;
+  if (const auto& v = t.last_violation) {
+    s.last_violation = SnapshotViolation{v->at_ms,   v->client_id, v->contract, v->version, v->pointer,
+                                         static_cast<std::uint8_t>(v->kind), v->detail, v->sample,
+                                         static_cast<std::uint8_t>(v->action)};
+  }
   s.current = t.current;
   for (const SchemaVersion& v : t.versions) {
     SnapshotVersion& out = s.versions.emplace_back();

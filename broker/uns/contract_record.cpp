@@ -29,11 +29,12 @@ std::optional<ContractRecord> decode_contract_record(std::string_view bytes) {
   rapidjson::Document d;
   std::string error;
   if (!parse_json(bytes, d, error) || !d.IsObject()) return std::nullopt;  // nesting bounded
-  auto seq = d.FindMember("seq");
-  if (seq == d.MemberEnd() || !seq->value.IsUint64()) return std::nullopt;
+  const rapidjson::Value& o = d;  // const iterators: their comparison is unambiguous in C++20
+  auto seq = o.FindMember("seq");
+  if (seq == o.MemberEnd() || !seq->value.IsUint64()) return std::nullopt;
   ContractRecord r;
   r.seq = seq->value.GetUint64();
-  if (auto body = d.FindMember("body"); body != d.MemberEnd()) {
+  if (auto body = o.FindMember("body"); body != o.MemberEnd()) {
     if (!body->value.IsObject()) return std::nullopt;
     rapidjson::StringBuffer b;
     rapidjson::Writer<rapidjson::StringBuffer> w(b);
@@ -41,8 +42,8 @@ std::optional<ContractRecord> decode_contract_record(std::string_view bytes) {
     r.body = std::string(b.GetString(), b.GetSize());
     return r;
   }
-  auto removed = d.FindMember("removed");
-  if (removed == d.MemberEnd() || !removed->value.IsTrue()) return std::nullopt;
+  auto removed = o.FindMember("removed");
+  if (removed == o.MemberEnd() || !removed->value.IsTrue()) return std::nullopt;
   return r;
 }
 

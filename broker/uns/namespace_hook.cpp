@@ -365,10 +365,15 @@ void NamespaceHook::restore_topic(unsigned core, std::string_view topic, const S
   };
   e.rate_fast.value = at_last(t.rate_per_s, 10.0f);
   e.rate_slow.value = at_last(t.rate_per_min / 60.0, 300.0f);
-  if (t.user_properties.empty()) {
-    e.user_properties.reset();
+  if (t.properties.empty()) {
+    e.properties.reset();
   } else {
-    e.user_properties = std::make_unique<protocol::UserProperties>(t.user_properties);
+    e.properties = std::make_unique<LastProperties>(t.properties);
+  }
+  if (const auto& v = t.last_violation) {
+    e.last_violation = std::make_unique<ViolationRecord>(ViolationRecord{
+        v->at_ms, std::string(topic), v->client_id, v->contract, v->version, v->pointer, static_cast<Kind>(v->kind),
+        v->detail, v->sample, static_cast<Action>(v->action)});
   }
   e.versions.clear();
   for (const SnapshotVersion& v : t.versions) {

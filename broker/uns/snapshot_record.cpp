@@ -70,8 +70,8 @@ std::string encode_snapshot_record(const SnapshotTopic& t) {
     put(out, static_cast<std::uint32_t>(s.size()));
     out += s;
   };
-  put(out, static_cast<std::uint32_t>(t.user_properties.size()));
-  for (const auto& [k, v] : t.user_properties) {
+  put(out, static_cast<std::uint32_t>(t.properties.user.size()));
+  for (const auto& [k, v] : t.properties.user) {
     text(k);
     text(v);
   }
@@ -88,6 +88,27 @@ std::string encode_snapshot_record(const SnapshotTopic& t) {
       put(out, f.types);
     }
   }
+  const LastProperties& p = t.properties;
+  put(out, static_cast<std::uint8_t>((p.payload_format_indicator ? 1 : 0) | (p.message_expiry_interval ? 2 : 0) |
+                                     (p.content_type ? 4 : 0) | (p.response_topic ? 8 : 0) |
+                                     (p.correlation_data ? 16 : 0)));
+  if (p.payload_format_indicator) put(out, *p.payload_format_indicator);
+  if (p.message_expiry_interval) put(out, *p.message_expiry_interval);
+  if (p.content_type) text(*p.content_type);
+  if (p.response_topic) text(*p.response_topic);
+  if (p.correlation_data) text(*p.correlation_data);
+  put(out, static_cast<std::uint8_t>(t.last_violation ? 1 : 0));
+  if (const auto& v = t.last_violation) {
+    put(out, v->at_ms);
+    text(v->client_id);
+    text(v->contract);
+    text(v->version);
+    text(v->pointer);
+    put(out, v->kind);
+    text(v->detail);
+    text(v->sample);
+    put(out, v->action);
+  }
   return out;
 }
 
@@ -95,7 +116,7 @@ std::optional<SnapshotTopic> decode_snapshot_record(std::string_view bytes) {
   Reader r(bytes);
   SnapshotTopic t;
   std::uint8_t version = 0, flags = 0;
-  if (!r.get(version) || (version != 1 && version != kSnapshotVersion)) return std::nullopt;
+  if (!r.get(version) || version < 1 || version > kSnapshotVersion) return std::nullopt;
   if (!r.get(t.first_ms) || !r.get(t.last_ms) || !r.get(t.count) || !r.get(t.violations) || !r.get(t.size) ||
       !r.get(t.qos) || !r.get(t.kind) || !r.get(flags) || !r.text(t.value) || !r.text(t.publisher)) {
     return std::nullopt;
@@ -107,8 +128,8 @@ std::optional<SnapshotTopic> decode_snapshot_record(std::string_view bytes) {
 
   std::uint32_t n = 0;
   if (!r.get(t.taken_ms) || !r.real(t.rate_per_s) || !r.real(t.rate_per_min) || !r.count(n, 8)) return std::nullopt;
-  t.user_properties.resize(n);
-  for (auto& [k, v] : t.user_properties) {
+  t.properties.user.resize(n);
+  for (auto& [k, v] : t.properties.user) {
     if (!r.text(k) || !r.text(v)) return std::nullopt;
   }
   if (!r.get(t.current) || !r.count(n, 36) || n > kSnapshotMaxVersions) return std::nullopt;
@@ -124,6 +145,28 @@ std::optional<SnapshotTopic> decode_snapshot_record(std::string_view bytes) {
     for (SnapshotField& f : v.fields) {
       if (!r.text(f.path) || !r.get(f.types)) return std::nullopt;
     }
+  }
+  if (version == 2) return r.done() ? std::optional<SnapshotTopic>(std::move(t)) : std::nullopt;
+
+  std::uint8_t flags3 = 0, has_violation = 0;
+  if (!r.get(flags3) || (flags3 & ~31u) != 0) return std::nullopt;
+  LastProperties& p = t.properties;
+  auto opt_u8 = [&](std::optional<std::uint8_t>& o) { return r.get(o.emplace()); };
+  auto opt_u32 = [&](std::optional<std::uint32_t>& o) { return r.get(o.emplace()); };
+  auto opt_text = [&](std::optional<std::string>& o) { return r.text(o.emplace()); };
+  if (((flags3 & 1) && !opt_u8(p.payload_format_indicator)) || ((flags3 & 2) && !opt_u32(p.message_expiry_interval)) ||
+      ((flags3 & 4) && !opt_text(p.content_type)) || ((flags3 & 8) && !opt_text(p.response_topic)) ||
+      ((flags3 & 16) && !opt_text(p.correlation_data))) {
+    return std::nullopt;
+  }
+  if (!r.get(has_violation) || has_violation > 1) return std::nullopt;
+  if (has_violation == 1) {
+    SnapshotViolation& v = t.last_violation.emplace();
+    if (!r.get(v.at_ms) || !r.text(v.client_id) || !r.text(v.contract) || !r.text(v.version) || !r.text(v.pointer) ||
+        !r.get(v.kind) || !r.text(v.detail) || !r.text(v.sample) || !r.get(v.action)) {
+      return std::nullopt;
+    }
+    if (v.kind >= kSnapshotKinds || v.action >= kSnapshotActions) return std::nullopt;
   }
   if (!r.done()) return std::nullopt;
   return t;

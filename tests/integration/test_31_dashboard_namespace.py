@@ -103,7 +103,7 @@ def test_tree_shows_topics_live(shared, api, browser, tmp_path):
     browser.wait("button.ns-name[data-path='plant/tree/line1/speed']")
     browser.wait_text("[data-row='plant/tree/line1'] [data-testid=node-meta]", r"^2 topics\b")
     pub.publish("plant/tree/line1/temp", b'{"v": 2, "unit": "C"}', qos=1,
-                properties=pahoc.props(UserProperty=[("site", "berlin")]))
+                properties=pahoc.props(UserProperty=[("site", "berlin")], ContentType="application/json"))
     browser.wait_text("[data-testid=value]", r'"v": 2,')
     # The rows whose subtree got messages flash (a class that restarts a CSS
     # animation on each poll that saw new messages; data-updates counts those polls).
@@ -111,6 +111,7 @@ def test_tree_shows_topics_live(shared, api, browser, tmp_path):
     browser.wait_text("[data-testid=diff]", r"^/v 1\s*→\s*2$")
     browser.wait_text("[data-testid=messages]", "^2$")
     browser.wait_text("[data-testid=user-properties]", "^site = berlin$")
+    browser.wait_text("[data-testid=property-content_type]", "^application/json$")
     browser.screenshot(tmp_path / "namespace-tree-1280.png")
     # Keyboard: from the first topic's row (speed < temp) ArrowUp reaches
     # their node, ArrowDown goes back, ArrowLeft closes the node, ArrowRight opens it.

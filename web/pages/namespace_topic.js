@@ -181,6 +181,9 @@ export function TopicPane({ topic, readOnly, notFound }) {
               <dt>User properties</dt>
               <dd data-testid="user-properties">${t.user_properties.map(([k, v]) => html`<div key=${k}><code>${k}</code> = <code>${v}</code></div>`)}</dd>`
               : null}
+            ${Object.entries(t.properties || {}).map(([k, v]) => html`
+              <dt key=${"p-" + k}>${k.replace(/_base64$/, "").replaceAll("_", " ")}</dt>
+              <dd key=${"v-" + k} data-testid=${"property-" + k}><code>${k === "message_expiry_interval" ? v + " s" : String(v)}</code></dd>`)}
           </dl>
           ${!readOnly && t.retain ? html`<p><button type="button" class="btn" data-testid="clear-topic" data-mutating
               onClick=${clear}>Clear retained message</button></p>` : null}
