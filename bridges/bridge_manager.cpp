@@ -8,6 +8,7 @@
 #include "bridges/influx/influx_adapter.hpp"
 #include "bridges/kafka/kafka_adapter.hpp"
 #include "bridges/mqtt/mqtt_adapter.hpp"
+#include "broker/router/topic.hpp"
 #include "broker/session/session.hpp"
 #include "broker/util/log.hpp"
 
@@ -131,32 +132,40 @@ struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
   // publisher holds the message); the caller offers it again later.
   bool append(const router::Message& m, protocol::QoS qos, bool retain, std::int32_t route, unsigned core,
               bool force = false, bool can_wait = false) {
+    return offer(m, qos, retain, route, core, force, can_wait) != Offer::full;
+  }
+
+  // append() with what became of the message: the one path from a route,
+  // a rule's emit or a replay job into the outbox.
+  using Offer = historian::ReplayTargets::Offer;
+  Offer offer(const router::Message& m, protocol::QoS qos, bool retain, std::int32_t route, unsigned core,
+              bool force, bool can_wait) {
     const BridgeConfig& cfg = bridge->config();
-    if (m.publisher == "bridge:" + cfg.name) return true;  // never back to the peer it came from
+    if (m.publisher == "bridge:" + cfg.name) return Offer::skipped;  // never back to the peer it came from
     OutboxCounters& c = const_cast<OutboxCounters&>(outbox->counters());
     std::uint8_t hops = hops_of(m, cfg.hops_property);
     if (hops >= cfg.max_hops) {
       c.dropped_hops.fetch_add(1, std::memory_order_relaxed);
-      return true;
+      return Offer::skipped;
     }
     if (qos == protocol::QoS::at_most_once && cfg.qos0 == Qos0Policy::drop_when_offline && !bridge->connected()) {
       c.dropped_offline_qos0.fetch_add(1, std::memory_order_relaxed);
-      return true;
+      return Offer::skipped;
     }
     // Full and blocking already: refuse without building the record.
-    if (!force && can_wait && qos != protocol::QoS::at_most_once && outbox->blocking()) return false;
+    if (!force && can_wait && qos != protocol::QoS::at_most_once && outbox->blocking()) return Offer::full;
     switch (outbox->append(core, record_of(m, qos, retain, hops, route), force)) {
       case Outbox::Appended::queued:
+        return Offer::queued;
       case Outbox::Appended::dropped:
-        break;
-      case Outbox::Appended::full:
-        if (can_wait && qos != protocol::QoS::at_most_once) return false;
-        count_blocked();  // QoS 0, or a rule's emit: nobody to hold
-        break;
       case Outbox::Appended::store_full:
-        break;
+        return Offer::skipped;
+      case Outbox::Appended::full:
+        if (can_wait && qos != protocol::QoS::at_most_once) return Offer::full;
+        count_blocked();  // QoS 0, or a rule's emit: nobody to hold
+        return Offer::skipped;
     }
-    return true;
+    return Offer::skipped;
   }
 
   void emit(router::MessagePtr msg, unsigned core) override {
@@ -267,6 +276,46 @@ void BridgeManager::start() {
 
 void BridgeManager::stop() {
   for (auto& e : bridges_) e->bridge->stop();
+}
+
+bool BridgeManager::has_bridge(std::string_view bridge) const {
+  return std::any_of(bridges_.begin(), bridges_.end(),
+                     [bridge](const auto& e) { return e->bridge->config().name == bridge; });
+}
+
+std::uint64_t BridgeManager::queued(std::string_view bridge) const {
+  for (const auto& e : bridges_) {
+    if (e->bridge->config().name == bridge) {
+      return e->outbox->counters().queued_messages.load(std::memory_order_relaxed);
+    }
+  }
+  return 0;
+}
+
+historian::ReplayTargets::Offer BridgeManager::offer(std::string_view bridge, const router::Message& m,
+                                                     unsigned queue) {
+  for (auto& e : bridges_) {
+    const BridgeConfig& cfg = e->bridge->config();
+    if (cfg.name != bridge) continue;
+    // Room first: under overflow = drop_new or drop_oldest an append past
+    // the bounds would drop a message; a replay waits instead.
+    if (!e->outbox->has_space() || broker_.store().full()) return Offer::full;
+    // The route a live message on this topic would take (remote template,
+    // QoS cap); none matching: as a rule's emit, the topic as it is.
+    // Retain is cleared: a replayed value is not the current one.
+    std::int32_t route = -1;
+    protocol::QoS qos = m.qos;
+    for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
+      const Route& r = cfg.routes[i];
+      if (r.direction == Route::Direction::out && r.rule.empty() && router::topic_matches(r.filter, m.topic)) {
+        route = static_cast<std::int32_t>(i);
+        qos = std::min(qos, r.qos);
+        break;
+      }
+    }
+    return e->offer(m, qos, /*retain=*/false, route, queue, /*force=*/false, /*can_wait=*/true);
+  }
+  return Offer::skipped;
 }
 
 std::vector<Bridge*> BridgeManager::all() {

@@ -16,6 +16,7 @@
 #include "bridges/adapter.hpp"
 #include "bridges/bridge.hpp"
 #include "broker/core/broker.hpp"
+#include "broker/historian/replay_target.hpp"
 #include "rules/emit_target.hpp"
 
 namespace strata::bridges {
@@ -26,15 +27,22 @@ AdapterTypes builtin_types();
 // Validates the [[bridge]] tables of a loaded config (strata --check-config).
 void check_config(const config::Config& config);
 
-class BridgeManager {
+// Also what replay jobs append through (historian::ReplayTargets): the
+// same append as an out route's, on the writer queue the job names.
+class BridgeManager : public historian::ReplayTargets {
  public:
   BridgeManager(core::Broker& broker, rules::EmitTargets& targets);
-  ~BridgeManager();
+  ~BridgeManager() override;
   void start();
   void stop();
   std::size_t size() const noexcept { return bridges_.size(); }
   Bridge* find(std::string_view name);
   std::vector<Bridge*> all();  // in config order
+
+  // historian::ReplayTargets (any thread).
+  bool has_bridge(std::string_view bridge) const override;
+  std::uint64_t queued(std::string_view bridge) const override;
+  Offer offer(std::string_view bridge, const router::Message& m, unsigned queue) override;
 
  private:
   struct Entry;

@@ -11,6 +11,8 @@
 #include "broker/historian/history_api.hpp"
 #include "broker/historian/history_http.hpp"
 #include "broker/historian/historian_config.hpp"
+#include "broker/historian/replay_http.hpp"
+#include "broker/historian/replayer.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/uns/catalog_snapshot.hpp"
 #include "broker/uns/contract_overlay.hpp"
@@ -146,10 +148,18 @@ int main(int argc, char** argv) {
       targets.set_history(hist.get());  // history.last/range in rules
       hist->start();
     }
+    // Replay jobs (the historian's raw log through a bridge's outbox): read
+    // back before the store's writer starts, resumed by start().
+    std::unique_ptr<historian::Replayer> replayer;
+    if (hist) {
+      replayer = std::make_unique<historian::Replayer>(broker.store(), hist->store(), bridges,
+                                                       [] { return static_cast<std::int64_t>(core::now_ms()); });
+    }
     // The admin API: modules add their endpoints and metrics to admin.api()
     // here, before start() (see broker/admin/api.hpp).
     admin::Server admin(broker, cmd.admin_url);
     if (hist) historian::add_history_api(admin.api(), *hist);
+    historian::add_replay_api(admin.api(), replayer.get());  // 404s saying so when the historian is off
     if (engine) {
       admin.api().add_metrics([&engine](admin::MetricsWriter& m) { rules::write_rule_metrics(m, engine->stats()); });
     }
@@ -161,7 +171,9 @@ int main(int argc, char** argv) {
     uns::add_contract_alarms(admin.api(), *namespace_hook);   // GET /api/v1/alarms: contracts failing
     admin.start();
     bridges.start();
+    if (replayer) replayer->start();
     int rc = broker.run();
+    if (replayer) replayer->stop();
     if (catalog_snapshot) catalog_snapshot->write_final();  // the cores and the store's writer have stopped
     bridges.stop();
     if (plugin_host) plugin_host->cleanup();  // the cores have stopped

@@ -56,6 +56,7 @@ class Historian : public core::PublishHook, public rules::HistorySource {
   bool range(std::string_view series, std::int64_t from, std::int64_t to, std::int64_t interval,
              std::string_view agg, std::size_t max_rows, std::vector<std::pair<std::int64_t, double>>& out,
              std::string& error) const override;
+  HistoryStore& store() noexcept { return store_; }
   Counters& counters() noexcept { return store_.counters(); }
   const Counters& counters() const noexcept { return store_.counters(); }
 

@@ -63,6 +63,7 @@ HistoryDbs HistoryDbs::open(store::LmdbEnv& env) {
   d.minute = env.open_database("hist_minute");
   d.hour = env.open_database("hist_hour");
   d.raw = env.open_database("hist_raw");
+  d.replay = env.open_database("hist_replay");
   return d;
 }
 

@@ -9,6 +9,7 @@
 //   hist_minute  sid, u64 minute start     -> rollup record (rollup.hpp)
 //   hist_hour    sid, u64 hour start       -> rollup record
 //   hist_raw     u64 receive t, u64 seq    -> message record (store/records.hpp)
+//   hist_replay  u64 job id                -> replay job (replay_job.hpp)
 //
 // A series name is "{topic}" or "{topic}#{field.path}" (samples.hpp). Series
 // ids are given in order of first appearance and never reused (the next id
@@ -62,6 +63,7 @@ namespace strata::historian {
 
 struct HistoryDbs {
   MDB_dbi series = 0, blocks = 0, minute = 0, hour = 0, raw = 0;
+  MDB_dbi replay = 0;  // replay jobs (replay_job.hpp has the layout)
   static HistoryDbs open(store::LmdbEnv& env);
 };
 
@@ -110,6 +112,7 @@ class HistoryStore : public store::TxnClient {
 
   // From any thread: retention, max_bytes, record_payloads, timestamp_field.
   void set_settings(const HistorianConfig& settings);
+  HistorianConfig settings() const;
   Counters& counters() noexcept { return counters_; }
   const Counters& counters() const noexcept { return counters_; }
   const HistoryDbs& dbs() const noexcept { return dbs_; }
@@ -136,7 +139,6 @@ class HistoryStore : public store::TxnClient {
   int prune_rollups(MDB_txn* txn, MDB_dbi dbi, std::uint32_t sid, std::int64_t cutoff, unsigned& work);
   int prune_raw(MDB_txn* txn, std::int64_t cutoff, unsigned& work, bool for_size);
   std::uint64_t history_bytes(MDB_txn* txn) const;
-  HistorianConfig settings() const;
 
   store::LmdbEnv& env_;
   HistoryDbs dbs_;

@@ -1,8 +1,10 @@
-// history query|last|series|export: the historian's recorded series.
+// history query|last|series|export: the historian's recorded series;
+// history replay|replays|replay-cancel: replay jobs through a bridge.
 #include <ostream>
 
 #include "tools/strata_ctl/commands.hpp"
 #include "tools/strata_ctl/context.hpp"
+#include "tools/strata_ctl/url.hpp"
 
 namespace strata::ctl {
 
@@ -35,6 +37,31 @@ std::string filter_target(const std::string& path, const Args& a) {
   return path + query_string({{"filter", a.positional.empty() ? "#" : a.positional[0]}});
 }
 
+const std::vector<Column> kReplayColumns = {
+    {"id", "id"},     {"state", "state"}, {"bridge", "bridge"}, {"filter", "filter"}, {"sent", "sent"},
+    {"total", "total"}, {"rate/s", "rate"}, {"eta s", "eta_s"},  {"error", "error"}};
+
+// The POST /api/v1/history/replay body.
+std::string replay_body(const Args& a) {
+  std::string body = "{\"filter\":" + json_string(a.positional[0]);
+  body += ",\"from\":" + json_string(*a.value("--from"));
+  body += ",\"to\":" + json_string(*a.value("--to"));
+  body += ",\"bridge\":" + json_string(*a.value("--bridge"));
+  if (a.has("--rate")) body += ",\"rate\":" + std::to_string(a.integer("--rate", 0, 1000000, 0));
+  return body + "}";
+}
+
+// One job (an object) as the list table of one row.
+void print_job(Context& c, const HttpResponse& res) {
+  if (c.json()) return c.print(res, {});
+  rapidjson::Document job = parse_json(res.body);
+  rapidjson::Document list(rapidjson::kObjectType);
+  rapidjson::Value data(rapidjson::kArrayType);
+  data.PushBack(rapidjson::Value(job, list.GetAllocator()), list.GetAllocator());
+  list.AddMember("data", data, list.GetAllocator());
+  c.out() << list_table(list, kReplayColumns).render();
+}
+
 }  // namespace
 
 void add_history_commands(Registry& r) {
@@ -60,6 +87,33 @@ void add_history_commands(Registry& r) {
          [](Context& c, const Args& a) {
            c.print_list(c.call("GET", filter_target("/api/v1/history/series", a)),
                         {{"series", "series"}, {"first", "first"}, {"last", "last"}, {"points", "points"}});
+           return 0;
+         }});
+  r.add({"history", "replay", "FILTER", 1, 1,
+         {{"--from", 1, "TIME", "start of the range (receive time): RFC 3339 or unix ms"},
+          {"--to", 1, "TIME", "end of the range, exclusive"},
+          {"--bridge", 1, "NAME", "the bridge whose outbox re-sends the messages"},
+          {"--rate", 1, "N", "messages per second (default: line rate)"}},
+         "Re-send the recorded messages of FILTER in [--from, --to) through a bridge (a replay job)",
+         [](Context& c, const Args& a) {
+           for (const char* o : {"--from", "--to", "--bridge"}) {
+             if (!a.has(o)) throw UsageError(std::string(o) + " is required");
+           }
+           print_job(c, c.call("POST", "/api/v1/history/replay", replay_body(a)));
+           return 0;
+         }});
+  r.add({"history", "replays", "[ID]", 0, 1, {}, "Replay jobs (or one): state, progress, rate, ETA",
+         [](Context& c, const Args& a) {
+           if (!a.positional.empty()) {
+             print_job(c, c.call("GET", "/api/v1/history/replays/" + percent_encode(a.positional[0])));
+           } else {
+             c.print_list(c.call("GET", "/api/v1/history/replays"), kReplayColumns);
+           }
+           return 0;
+         }});
+  r.add({"history", "replay-cancel", "ID", 1, 1, {}, "Cancel a running replay job",
+         [](Context& c, const Args& a) {
+           print_job(c, c.call("DELETE", "/api/v1/history/replays/" + percent_encode(a.positional[0])));
            return 0;
          }});
 }
