@@ -324,3 +324,27 @@ def test_chain_factory_killed_under_load_loses_nothing(tmp_path):
         for n in reversed(nodes):
             problems += n.finish_stop()
     assert problems == [], problems
+
+
+def test_edge_rule_dry_runs_against_the_edge_config():
+    """`strata -c edge.toml --rules-test` knows the edge's bridges as emit
+    targets: the rule's emits to `factory` are shown, not refused."""
+    import subprocess
+    r = subprocess.run([brokerproc.strata_bin(), "-c", os.path.join(EXAMPLE, "local", "edge.toml"), "--rules-test",
+                        os.path.join(EXAMPLE, "rules", "edge_forward.lua"),
+                        "--message", "acme/berlin/press/line1/s1/temperature", "85",
+                        "--message", "acme/berlin/press/line1/s1/temperature", "20"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[2] == "  emit factory acme/berlin/press/line1/s1/temperature 85 qos=1"
+    assert lines[3] == "  pass acme/berlin/press/line1/s1/temperature 85"
+    assert lines[5] == "  pass acme/berlin/press/line1/s1/temperature 20"
+    assert lines[7].startswith("  emit factory acme/berlin/press/line1/s1/temperature/avg ")
+    avg = json.loads(lines[7].split(" ", 5)[5].rsplit(" qos=", 1)[0])
+    assert (avg["n"], avg["avg"], avg["first"], avg["last"], avg["min"], avg["max"]) == (2, 52.5, 85, 20, 20, 85)
+    # Without the config the bridge is unknown, and the dry run says so.
+    r = subprocess.run([brokerproc.strata_bin(), "--rules-test", os.path.join(EXAMPLE, "rules", "edge_forward.lua"),
+                        "--message", "acme/berlin/press/line1/s1/temperature", "85"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "no target named 'factory'" in r.stdout + r.stderr
