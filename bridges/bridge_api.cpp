@@ -265,72 +265,30 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
             }));
           },
           "A bridge's dead letters (messages its target rejected for good), oldest first, with the reason");
+  // Re-send or purge: the same request shape, answered with the count.
+  auto dead_letters = [&bridges](const Request& req, Reply reply, bool resend) {
+    Bridge& b = find_or_throw(bridges, req);
+    std::vector<std::uint64_t> offsets = offsets_of(req);
+    std::size_t n = resend ? b.outbox().resend_dead(offsets) : b.outbox().purge_dead(offsets);
+    if (n == 0 && !offsets.empty()) {
+      throw Error::not_found("bridge '" + b.config().name + "' has no dead letter at offset " +
+                             std::to_string(offsets[0]));
+    }
+    STRATA_INFO("admin") << req.who() << ": " << (resend ? "sent again " : "purged ") << n
+                         << " dead letters of bridge " << b.config().name;
+    reply.json(admin::json_of([&](JsonWriter& w) {
+      w.StartObject();
+      w.Key(resend ? "resent" : "purged");
+      w.Uint64(n);
+      w.EndObject();
+    }));
+  };
   api.add(http::verb::post, "/api/v1/bridges/{name}/dead/resend", Access::admin,
-          [&bridges](const Request& req, Reply reply) {
-            Bridge& b = find_or_throw(bridges, req);
-            std::vector<std::uint64_t> offsets = offsets_of(req);
-            std::size_t n = b.outbox().resend_dead(offsets);
-            if (n == 0 && !offsets.empty()) {
-              throw Error::not_found("bridge '" + b.config().name + "' has no dead letter at offset " +
-                                     std::to_string(offsets[0]));
-            }
-            STRATA_INFO("admin") << req.who() << ": sent " << n << " dead letters of bridge " << b.config().name
-                                 << " again";
-            reply.json(admin::json_of([&](JsonWriter& w) {
-              w.StartObject();
-              w.Key("resent");
-              w.Uint64(n);
-              w.EndObject();
-            }));
-          },
+          [dead_letters](const Request& req, Reply reply) { dead_letters(req, reply, true); },
           "Send a bridge's dead letters again (?offset=N: just that one): they go to the end of its outbox");
   api.add(http::verb::delete_, "/api/v1/bridges/{name}/dead", Access::admin,
-          [&bridges](const Request& req, Reply reply) {
-            Bridge& b = find_or_throw(bridges, req);
-            std::vector<std::uint64_t> offsets = offsets_of(req);
-            std::size_t n = b.outbox().purge_dead(offsets);
-            if (n == 0 && !offsets.empty()) {
-              throw Error::not_found("bridge '" + b.config().name + "' has no dead letter at offset " +
-                                     std::to_string(offsets[0]));
-            }
-            STRATA_INFO("admin") << req.who() << ": purged " << n << " dead letters of bridge " << b.config().name;
-            reply.json(admin::json_of([&](JsonWriter& w) {
-              w.StartObject();
-              w.Key("purged");
-              w.Uint64(n);
-              w.EndObject();
-            }));
-          },
+          [dead_letters](const Request& req, Reply reply) { dead_letters(req, reply, false); },
           "Delete a bridge's dead letters (?offset=N: just that one)");
-
-  // Each bridge's lag and depth in the stats history (the Bridges page's chart).
-  api.add_history_source([&bridges](admin::StatsReading& r) {
-    for (Bridge* b : bridges.all()) {
-      const OutboxCounters& oc = b->outbox().counters();
-      r.bridges.push_back({b->config().name, lag_ms(b->outbox()), get(oc.queued_messages), get(oc.queued_bytes)});
-    }
-  });
-
-  // An outbox at kFilling of its max_messages or max_bytes: a warning, and
-  // critical once it blocks its publishers or is full.
-  api.add_alarms([&bridges](std::vector<admin::Alarm>& out) {
-    constexpr double kFilling = 0.80;
-    for (Bridge* b : bridges.all()) {
-      const OutboxBounds& bounds = b->config().bounds;
-      const OutboxCounters& oc = b->outbox().counters();
-      auto fraction = [](std::uint64_t v, std::uint64_t max) {
-        return max == 0 ? 0.0 : static_cast<double>(v) / static_cast<double>(max);
-      };
-      double f = std::max(fraction(get(oc.queued_messages), bounds.max_messages),
-                          fraction(get(oc.queued_bytes), bounds.max_bytes));
-      if (f < kFilling && !b->outbox().blocking()) continue;
-      bool critical = f >= 1.0 || b->outbox().blocking();
-      out.push_back({"bridge.outbox_filling", critical ? "critical" : "warning", b->config().name,
-                     "The outbox of bridge " + b->config().name + " is " +
-                         std::to_string(static_cast<int>(f * 100.0 + 0.5)) + " % full" +
-                         (b->outbox().blocking() ? " and holds its publishers" : "")});
-    }
-  });
 
   api.add_metrics([&bridges](admin::MetricsWriter& m) {
     std::vector<Bridge*> all = bridges.all();

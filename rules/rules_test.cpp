@@ -59,11 +59,7 @@ void print_actions(std::ostream& out, const std::vector<DryRunAction>& actions) 
 std::vector<std::string> emit_target_names(const config::Config& config) {
   std::vector<std::string> out;
   if (!config.document) return out;
-  const toml::array* bridges = config.document->root["bridge"].as_array();
-  if (bridges == nullptr) return out;
-  for (const toml::node& n : *bridges) {
-    const toml::table* t = n.as_table();
-    if (t == nullptr) continue;
+  for (const toml::table* t : config::section_tables(config.document->name, config.document->root, "bridge")) {
     if (auto name = (*t)["name"].value<std::string>()) out.push_back(*name);
   }
   return out;

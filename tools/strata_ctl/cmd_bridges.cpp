@@ -59,25 +59,23 @@ void add_bridges_commands(Registry& r) {
                          {"reason", "reason"}});
            return 0;
          }});
-  r.add({"bridges", "dead-resend", "NAME", 1, 1, {kOffset},
-         "Send a bridge's dead letters again: they go to the end of its outbox",
-         [](Context& c, const Args& a) {
-           HttpResponse res = c.call("POST", bridge_path(a.positional[0]) + "/dead/resend" + offset_query(a));
-           rapidjson::Document d = parse_json(res.body);
-           const rapidjson::Value* n = member_at(d, "resent");
-           c.print(res, "Sent " + std::to_string(n && n->IsUint64() ? n->GetUint64() : 0) + " dead letters of " +
-                            a.positional[0] + " again\n");
-           return 0;
-         }});
-  r.add({"bridges", "dead-purge", "NAME", 1, 1, {kOffset}, "Delete a bridge's dead letters",
-         [](Context& c, const Args& a) {
-           HttpResponse res = c.call("DELETE", bridge_path(a.positional[0]) + "/dead" + offset_query(a));
-           rapidjson::Document d = parse_json(res.body);
-           const rapidjson::Value* n = member_at(d, "purged");
-           c.print(res, "Purged " + std::to_string(n && n->IsUint64() ? n->GetUint64() : 0) + " dead letters of " +
-                            a.positional[0] + "\n");
-           return 0;
-         }});
+  // dead-resend and dead-purge: one request each, answered with the count.
+  for (bool resend : {true, false}) {
+    r.add({"bridges", resend ? "dead-resend" : "dead-purge", "NAME", 1, 1, {kOffset},
+           resend ? "Send a bridge's dead letters again: they go to the end of its outbox"
+                  : "Delete a bridge's dead letters",
+           [resend](Context& c, const Args& a) {
+             const std::string& name = a.positional[0];
+             HttpResponse res = resend ? c.call("POST", bridge_path(name) + "/dead/resend" + offset_query(a))
+                                       : c.call("DELETE", bridge_path(name) + "/dead" + offset_query(a));
+             rapidjson::Document d = parse_json(res.body);
+             const rapidjson::Value* n = member_at(d, resend ? "resent" : "purged");
+             std::string count = std::to_string(n && n->IsUint64() ? n->GetUint64() : 0);
+             c.print(res, resend ? "Sent " + count + " dead letters of " + name + " again\n"
+                                 : "Purged " + count + " dead letters of " + name + "\n");
+             return 0;
+           }});
+  }
   for (std::string verb : {"pause", "resume"}) {
     r.add({"bridges", verb, "NAME", 1, 1, {},
            verb == "pause" ? "Pause a bridge: it keeps queueing and sends nothing new"
