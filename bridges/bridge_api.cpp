@@ -290,6 +290,28 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
           [dead_letters](const Request& req, Reply reply) { dead_letters(req, reply, false); },
           "Delete a bridge's dead letters (?offset=N: just that one)");
 
+  // Each bridge's lag and depth in the stats history (the Bridges page's chart).
+  api.add_history_source([&bridges](admin::StatsReading& r) {
+    for (Bridge* b : bridges.all()) {
+      const OutboxCounters& oc = b->outbox().counters();
+      r.bridges.push_back({b->config().name, lag_ms(b->outbox()), get(oc.queued_messages), get(oc.queued_bytes)});
+    }
+  });
+
+  // An outbox at 80 % of its max_messages or max_bytes (Outbox::fill): a
+  // warning, and critical once it blocks its publishers or is full.
+  api.add_alarms([&bridges](std::vector<admin::Alarm>& out) {
+    constexpr std::uint64_t kFilling = 80;
+    for (Bridge* b : bridges.all()) {
+      const std::uint64_t percent = b->outbox().fill().percent;
+      const bool blocking = b->outbox().blocking();
+      if (percent < kFilling && !blocking) continue;
+      out.push_back({"bridge.outbox_filling", percent >= 100 || blocking ? "critical" : "warning", b->config().name,
+                     "The outbox of bridge " + b->config().name + " is " + std::to_string(percent) + " % full" +
+                         (blocking ? " and holds its publishers" : "")});
+    }
+  });
+
   api.add_metrics([&bridges](admin::MetricsWriter& m) {
     std::vector<Bridge*> all = bridges.all();
     if (all.empty()) return;
