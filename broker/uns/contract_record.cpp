@@ -15,8 +15,10 @@ std::string encode_contract_record(const ContractRecord& r) {
   w.Key("seq");
   w.Uint64(r.seq);
   if (r.body) {
+    // As a string: read back byte for byte (a re-serialized object could
+    // print a long number differently from how it was parsed).
     w.Key("body");
-    w.RawValue(r.body->data(), r.body->size(), rapidjson::kObjectType);
+    w.String(r.body->data(), static_cast<rapidjson::SizeType>(r.body->size()));
   } else {
     w.Key("removed");
     w.Bool(true);
@@ -35,11 +37,12 @@ std::optional<ContractRecord> decode_contract_record(std::string_view bytes) {
   ContractRecord r;
   r.seq = seq->value.GetUint64();
   if (auto body = o.FindMember("body"); body != o.MemberEnd()) {
-    if (!body->value.IsObject()) return std::nullopt;
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    body->value.Accept(w);
-    r.body = std::string(b.GetString(), b.GetSize());
+    if (!body->value.IsString()) return std::nullopt;
+    std::string text(body->value.GetString(), body->value.GetStringLength());
+    rapidjson::Document inner;
+    std::string inner_error;
+    if (!parse_json(text, inner, inner_error) || !inner.IsObject()) return std::nullopt;  // nesting bounded
+    r.body = std::move(text);
     return r;
   }
   auto removed = o.FindMember("removed");
