@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "bridges/bridge_manager.hpp"
+#include "broker/core/clock.hpp"
 #include "broker/protocol/wire.hpp"
 #include "broker/util/base64.hpp"
 #include "broker/util/log.hpp"
@@ -21,18 +22,12 @@ using admin::JsonWriter;
 using admin::Reply;
 using admin::Request;
 
-std::uint64_t now_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
 std::uint64_t get(const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); }
 
 // Age of the oldest queued record (0 when the outbox is empty).
 std::uint64_t lag_ms(const Outbox& o) {
   std::uint64_t oldest = o.oldest_ms();
-  std::uint64_t now = now_ms();
+  std::uint64_t now = core::now_ms();
   return oldest == 0 || oldest > now ? 0 : now - oldest;
 }
 

@@ -10,6 +10,7 @@
 #include "broker/admin/endpoints.hpp"
 #include "broker/admin/history_sampler.hpp"
 #include "broker/admin/server.hpp"
+#include "broker/core/clock.hpp"
 
 namespace strata::admin {
 
@@ -18,12 +19,6 @@ namespace {
 // The store's alarms at these fractions of the map or of the disk.
 constexpr double kStoreWarn = 0.80;
 constexpr double kStoreCritical = 0.95;
-
-std::uint64_t unix_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
 
 std::string percent(double f) { return std::to_string(static_cast<int>(f * 100.0 + 0.5)) + " %"; }
 
@@ -102,7 +97,7 @@ void HistorySampler::schedule() {
 void HistorySampler::sample() {
   core::Broker& b = api_.broker();
   auto r = std::make_shared<StatsReading>();
-  r->time_ms = unix_ms();
+  r->time_ms = core::now_ms();
   auto get = [](const auto& a) { return a.load(std::memory_order_relaxed); };
   for (unsigned i = 0; i < b.core_count(); ++i) {
     const core::Stats& s = b.core(i).stats();
