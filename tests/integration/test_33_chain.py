@@ -5,10 +5,9 @@ rules directory replaced, and the rule's window shortened from 60 s to 2 s
 (its WINDOW_SECONDS constant) so the test does not wait minutes.
 
 Eight sensors publish readings QoS 1 on one connection at 320 msg/s for
-20 s; every tenth reading is above the rule's threshold (80). Midway the
-factory is killed with SIGKILL and restarted after about 10 s (the issue
-asks for 30 s; 10 s is a real outage of the middle tier — the edge queues,
-reconnects and re-sends — and keeps CI short). At corporate, after
+40 s; every tenth reading is above the rule's threshold (80). After 5 s the
+factory is killed with SIGKILL and restarted 30 s later, while the load goes
+on: the edge queues, reconnects and re-sends. At corporate, after
 de-duplication, every threshold reading the edge acknowledged arrives
 exactly once and in order per sensor, and every window's average arrives
 exactly once and in order; the averages, counted readings, first and last
@@ -37,10 +36,10 @@ WINDOW_S = 2
 THRESHOLD = 80
 SENSORS = ["s%d" % i for i in range(1, 9)]
 TOPIC = "acme/berlin/press/line1/%s/temperature"
-PER_SENSOR = 800          # readings per sensor at most
+PER_SENSOR = 1600         # readings per sensor at most
 RATE = 320                # readings per second, all sensors together
-SECONDS = 20              # the publisher stops after this, whatever it sent
-OUTAGE_S = 10
+SECONDS = 40              # the publisher stops after this, whatever it sent
+OUTAGE_S = 30
 
 
 def value_of(i):
