@@ -1,5 +1,6 @@
 #include "bridges/mqtt/mqtt_adapter.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -35,6 +36,9 @@ using Clock = std::chrono::steady_clock;
 using protocol::QoS;
 using protocol::ReasonCode;
 using Handler = std::function<void(const boost::system::error_code&, std::size_t)>;
+
+// Marks a record sent from a backlog under order = "live_first" (v5).
+constexpr std::string_view kBacklogProperty = "strata-backlog";
 
 std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(
@@ -196,7 +200,7 @@ class MqttAdapter : public Adapter {
 
   void deliver(Batch batch) override {
     if (!connected_) return;  // failed() was reported; the driver sends it again
-    for (const RecordPtr& r : batch.records) send_record(r, batch.redelivery);
+    for (const RecordPtr& r : batch.records) send_record(r, batch.redelivery, batch.backlog);
     flush();
   }
 
@@ -455,7 +459,7 @@ class MqttAdapter : public Adapter {
     ctx_.events->rejected(offset, "refused by the peer with reason 0x" + hex(reason));
   }
 
-  void send_record(const RecordPtr& r, bool dup) {
+  void send_record(const RecordPtr& r, bool dup, bool backlog) {
     if (r->origin == bridge_.name) {  // came in over this bridge: never back to the peer
       ctx_.events->confirmed(r->offset);
       return;
@@ -485,6 +489,10 @@ class MqttAdapter : public Adapter {
       auto& up = p.properties.user_properties;
       std::erase_if(up, [&](const auto& kv) { return kv.first == bridge_.hops_property; });
       up.emplace_back(bridge_.hops_property, std::to_string(r->hops + 1));
+      // A backlog mark an earlier tier set stays: the data is as old.
+      if (backlog && std::none_of(up.begin(), up.end(), [](const auto& kv) { return kv.first == kBacklogProperty; })) {
+        up.emplace_back(kBacklogProperty, "1");
+      }
       if (r->expires_at_ms != 0) {
         std::uint64_t now = now_ms();
         std::uint64_t left = r->expires_at_ms > now ? (r->expires_at_ms - now + 999) / 1000 : 1;

@@ -28,6 +28,10 @@
 // Loop guard: every PUBLISH sent carries the user property
 // `hops_property` = record hops + 1 (v5), replacing the one it came with.
 //
+// Backlog (order = "live_first", bridges/read_order.hpp): a record the
+// driver sends from a backlog carries `strata-backlog: 1` (v5; 3.1.1 has
+// no properties), kept when an earlier tier set it already.
+//
 // Threading: everything runs on the bridge's io_context.
 #pragma once
 
