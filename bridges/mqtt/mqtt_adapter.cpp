@@ -295,13 +295,17 @@ class MqttAdapter : public Adapter {
     in_q2_.clear();
     in_buf_.clear();
     ping_timer_->cancel();
-    if (was || !reported_) {
-      ctx_.events->failed(why);
-      reported_ = true;
-    }
-    if (!was) {
+    // Every failed attempt is reported (the bridge counts connections lost
+    // or refused); the first of a series that never got connected is
+    // logged as a warning (the driver logs a lost connection), the
+    // repeats only at debug level.
+    ctx_.events->failed(why);
+    if (!was && !reported_) {
+      STRATA_WARN("bridge") << bridge_.name << ": " << why << " (retrying with backoff)";
+    } else if (!was) {
       STRATA_DEBUG("bridge") << bridge_.name << ": " << why;
     }
+    reported_ = true;
     ctx_.events->state(AdapterState::backing_off);
     // 1 s, 2 s, 4 s ... up to reconnect_max, each a random 50-100 %.
     auto step = s_.reconnect_min * (1ll << std::min(attempts_, 20u));
@@ -575,7 +579,7 @@ class MqttAdapter : public Adapter {
   std::uint64_t generation_ = 0;
   bool connected_ = false;
   bool stopped_ = false;
-  bool reported_ = false;  // failed() told since the last connection
+  bool reported_ = false;  // a failure was logged since the last connection
   bool sub_pid_busy_ = false;
   unsigned attempts_ = 0;
   std::size_t window_ = 0;
