@@ -536,19 +536,26 @@ class MqttAdapter : public Adapter {
       flush();
     };
     if (p.qos == QoS::exactly_once) in_q2_.insert(p.packet_id);
-    std::uint8_t hops = 0;
+    // Coming in over this bridge is a crossing too: the message is
+    // published here with hops + 1, and dropped when that is past
+    // max_hops (two bridges pulling from each other go round only so far).
+    int hops = 1;
     for (const auto& [k, v] : p.properties.user_properties) {
-      if (k == bridge_.hops_property) hops = static_cast<std::uint8_t>(std::min(255, std::atoi(v.c_str())));
+      if (k == bridge_.hops_property) hops = std::min(255, std::max(0, std::atoi(v.c_str()))) + 1;
     }
-    if (route == nullptr || hops > bridge_.max_hops || ctx_.local == nullptr) {
+    const bool past = hops > bridge_.max_hops;
+    if (route == nullptr || past || ctx_.local == nullptr) {
       // Not ours (or past the hop limit): acknowledged so the peer does not
       // send it again, and not published.
-      if (ctx_.outbox && hops > bridge_.max_hops) {
+      if (ctx_.outbox && past) {
         const_cast<OutboxCounters&>(ctx_.outbox->counters()).dropped_hops.fetch_add(1, std::memory_order_relaxed);
       }
       ack(true);
       return;
     }
+    auto& up = p.properties.user_properties;
+    std::erase_if(up, [&](const auto& kv) { return kv.first == bridge_.hops_property; });
+    up.emplace_back(bridge_.hops_property, std::to_string(hops));
     auto m = std::make_shared<router::Message>();
     m->topic = templates_[static_cast<std::size_t>(route - bridge_.routes.data())].expand(p.topic);
     m->payload = std::move(p.payload);
