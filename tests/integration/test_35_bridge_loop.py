@@ -230,17 +230,19 @@ def test_hop_limit_along_a_chain_of_three(tmp_path):
         for i in range(3):
             pub_a.publish("plant/a", b"a:%d" % i, qos=1)
             pub_a.publish("plant/h", b"h:%d" % i, qos=1, properties=upstream)
+        pub_a.publish("plant/end-a", b"end-a", qos=1)
+        at_b = until_marker(sub_b, b"end-a")  # A's bridge keeps order: all of A's are at B
+        for i in range(3):
             pub_b.publish("plant/b", b"b:%d" % i, qos=1)
-        pub_b.publish("plant/end", b"end", qos=1)  # after everything at B, on both ways to C
-        at_b = until_marker(sub_b, b"end")
-        at_c = until_marker(sub_c, b"end")
-        at_c += until_marker(sub_c, b"end")
+        pub_b.publish("plant/end", b"end", qos=1)
+        at_b += until_marker(sub_b, b"end")
         hop_of = lambda msgs: {(m.topic, m.payload): tuple(hops(m)) for m in msgs}
         want_b = {}
         for i in range(3):
             want_b[("plant/a", b"a:%d" % i)] = ("1",)
             want_b[("plant/h", b"h:%d" % i)] = ("2",)
             want_b[("plant/b", b"b:%d" % i)] = ()
+        want_b[("plant/end-a", b"end-a")] = ("1",)
         want_b[("plant/end", b"end")] = ()
         assert hop_of(at_b) == want_b and len(at_b) == len(want_b)
         want_c = {}
@@ -248,12 +250,18 @@ def test_hop_limit_along_a_chain_of_three(tmp_path):
             for i in range(3):
                 want_c[(way + "/plant/a", b"a:%d" % i)] = ("2",)
                 want_c[(way + "/plant/b", b"b:%d" % i)] = ("1",)
+            want_c[(way + "/plant/end-a", b"end-a")] = ("2",)
             want_c[(way + "/plant/end", b"end")] = ("1",)
-        assert hop_of(at_c) == want_c and len(at_c) == len(want_c), [(m.topic, m.payload) for m in at_c]
+        # The two ways to C are two streams: gather until every expected
+        # message is there, then nothing more may come.
+        at_c = []
+        wait_until(lambda: at_c.extend(sub_c.drain()) or set(want_c) <= {(m.topic, m.payload) for m in at_c}, 15,
+                   what="everything expected at C")
         sub_c.expect_no_message(0.3)
+        assert hop_of(at_c) == want_c and len(at_c) == len(want_c), [(m.topic, m.payload) for m in at_c]
         # Dropped and counted: 3 by B's push, 3 by C's pull; none by A's.
-        assert api(b, "bc")["dropped"]["hops"] == 3
-        assert api(c, "pull")["dropped"]["hops"] == 3
+        wait_until(lambda: api(b, "bc")["dropped"]["hops"] == 3 and api(c, "pull")["dropped"]["hops"] == 3, 10,
+                   what="3 dropped on each way to C")
         assert api(a, "ab")["dropped"]["hops"] == 0
         assert 'strata_bridge_dropped_total{bridge="bc",reason="hops"} 3' in metrics(b)
         assert 'strata_bridge_dropped_total{bridge="pull",reason="hops"} 3' in metrics(c)
@@ -330,7 +338,9 @@ def test_mqtt311_bridge_to_mosquitto_both_ways(tmp_path, mosq):
         for i in range(10):
             remote.publish("cmd/valve/%d" % i, b"i:%d" % i, qos=1)
         remote.publish("cmd/end", b"end", qos=1)
-        pub.publish("plant/end", b"end", qos=1)
+        # QoS 2, so that mosquitto passes it on after the last QoS 2 message
+        # (at its PUBREL), not ahead of it.
+        pub.publish("plant/end", b"end", qos=2)
         out = until_marker(remote, b"end")
         inn = until_marker(local, b"end")
         # In order per QoS (mosquitto passes a QoS 2 message on at PUBREL,
@@ -369,8 +379,11 @@ def test_wrong_credentials_back_off_and_lose_nothing(tmp_path, mosq):
         pub = client(e, "cred-pub")
         for i in range(30):
             pub.publish("plant/c", b"cred:%d" % i, qos=1)
+        # (A publisher may have its PUBACK a moment before its message is in
+        # the outbox: the counts are waited for.)
+        wait_until(lambda: api(e, "cred")["queued_messages"] == 30, 10, what="30 queued")
         one = api(e, "cred")
-        assert one["queued_messages"] == 30 and one["sent"] == 0
+        assert one["sent"] == 0
         assert one["state"] in ("backing_off", "connecting")
         assert e.log.count("cred: the peer refused the connection") == 1, e.log  # once, then at debug level
         mosq.set_users({"edge": "edge-pass", "sub": "sub-pass", "late": "late-pass"})
@@ -409,6 +422,8 @@ def test_drop_oldest_and_drop_new_exact_counts(tmp_path):
             pub.publish("ov/old/x", b"old:%d" % i, qos=1)  # every one acknowledged: the policy drops, not the publisher
             pub.publish("ov/new/x", b"new:%d" % i, qos=1)
         pub.close()
+        wait_until(lambda: sum(x["appended"] + x["dropped"]["new"] for x in api(e)["data"]) == 24, 10,
+                   what="all 24 through the outboxes")
         bs = {x["name"]: x for x in api(e)["data"]}
         assert (bs["old"]["queued_messages"], bs["old"]["dropped"]["oldest"], bs["old"]["dropped"]["new"]) == (5, 7, 0)
         assert (bs["new"]["queued_messages"], bs["new"]["dropped"]["new"], bs["new"]["dropped"]["oldest"]) == (5, 7, 0)
@@ -466,7 +481,7 @@ def test_live_first_sends_new_messages_ahead_of_the_backlog(tmp_path):
         pub = client(e, "lf-pub")
         for i in range(100):
             pub.publish("lf/x", b"back:%d" % i, qos=1)
-        assert api(e, "up")["queued_messages"] == 100
+        wait_until(lambda: api(e, "up")["queued_messages"] == 100, 10, what="the backlog of 100 queued")
         post(e, "/api/v1/bridges/up/resume")
         # The peer takes 5 into its outbox, then holds the next publish and
         # stops reading: 5 acknowledged, the window of 5 in flight.
@@ -474,6 +489,7 @@ def test_live_first_sends_new_messages_ahead_of_the_backlog(tmp_path):
                    15, what="the peer's outbox full, the edge's window stuck")
         for i in range(10):
             pub.publish("lf/x", b"live:%d" % i, qos=1)
+        wait_until(lambda: api(e, "up")["appended"] == 110, 10, what="the live messages queued")
         post(peer, "/api/v1/bridges/hold/resume")
         got = sub.wait_messages(110, 30)
         payloads = [m.payload for m in got]
