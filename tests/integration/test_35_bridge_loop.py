@@ -24,6 +24,12 @@ from test_24_bridge import bridge, edge_config, start
 pytestmark = pytest.mark.skipif(brokerproc.KIND != "strata", reason="bridges are a strata feature")
 
 
+def healthy(*nodes):
+    """After stopping: no crash, no unexpected exit, no sanitizer report."""
+    problems = [p for n in nodes for p in n.health_problems()]
+    assert problems == [], problems
+
+
 def api(node, name=None):
     s, body = AdminClient(node.admin_url).get("/api/v1/bridges" + ("/" + name if name else ""))
     assert s == 200, body
@@ -146,6 +152,7 @@ def test_both_ways_on_overlapping_filters_each_message_once_never_back(tmp_path)
     finally:
         a.stop()
         b.stop()
+        healthy(a, b)
 
 
 def test_two_one_way_bridges_into_each_other_stop_at_the_hop_limit(tmp_path):
@@ -188,6 +195,7 @@ def test_two_one_way_bridges_into_each_other_stop_at_the_hop_limit(tmp_path):
     finally:
         a.stop()
         b.stop()
+        healthy(a, b)
 
 
 def brokerproc_strata(tmp, name, peer_port, bridge_name, own_port):
@@ -274,6 +282,7 @@ def test_hop_limit_along_a_chain_of_three(tmp_path):
         a.stop()
         b.stop()
         c.stop()
+        healthy(a, b, c)
 
 
 def start_with_bridges(node, bridges):
@@ -361,6 +370,7 @@ def test_mqtt311_bridge_to_mosquitto_both_ways(tmp_path, mosq):
             c.close()
     finally:
         e.stop()
+        healthy(e)
 
 
 def test_wrong_credentials_back_off_and_lose_nothing(tmp_path, mosq):
@@ -400,6 +410,7 @@ def test_wrong_credentials_back_off_and_lose_nothing(tmp_path, mosq):
         pub.close()
     finally:
         e.stop()
+        healthy(e)
 
 
 # -- (e) overflow policies while the peer is down --------------------------------
@@ -450,6 +461,7 @@ def test_drop_oldest_and_drop_new_exact_counts(tmp_path):
             sub.close()
         e.stop()
         peer.stop()
+        healthy(e, peer)
 
 
 # -- live_first ---------------------------------------------------------------
@@ -513,3 +525,4 @@ def test_live_first_sends_new_messages_ahead_of_the_backlog(tmp_path):
     finally:
         e.stop()
         peer.stop()
+        healthy(e, peer)
