@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -125,6 +126,7 @@ class Conn {
     std::size_t off = 0;
     while (off < s.size()) {
       ssize_t n = ::send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return false;
       off += static_cast<std::size_t>(n);
     }
@@ -135,6 +137,7 @@ class Conn {
     std::size_t off = 0;
     while (off < n) {
       ssize_t r = ::recv(fd_, buf + off, n - off, 0);
+      if (r < 0 && errno == EINTR) continue;
       if (r <= 0) return false;
       off += static_cast<std::size_t>(r);
     }
