@@ -211,8 +211,9 @@ struct BridgeManager::Log : public rules::EmitTarget {
   std::string name;
   std::string type;               // the last type it was configured with
   std::unique_ptr<Box> box;       // null once purged, until configured again
-  std::atomic<Entry*> current{nullptr};  // the configured bridge; null when removed
-  bool registered = false;        // an emit target in targets_
+  std::atomic<Entry*> current{nullptr};  // the bridge rules emit to; null when removed
+  bool configured = false;        // a [[bridge]] of this name is configured (guarded by mutex_)
+  bool registered = false;        // an emit target in targets_ (core 0)
 
   void emit(router::MessagePtr msg, unsigned core) override {
     if (Entry* e = current.load(std::memory_order_acquire)) e->emit(msg, core);
@@ -308,12 +309,15 @@ BridgeManager::Entry* BridgeManager::make_entry(ParsedBridge& p, const toml::tab
   const BridgeConfig* bc = p.config.get();
   Log* log = nullptr;
   {
+    // Claimed in the same step as the log is found: a purge from the admin
+    // API now refuses it (Purge::configured) instead of deleting under it.
     std::lock_guard lock(mutex_);
     log = &log_for(bc->name, bc->bounds);
+    log->type = bc->type;
+    log->configured = true;
+    e->box = log->box.get();
   }
-  log->type = bc->type;
   e->broker = &broker_;
-  e->box = log->box.get();
   e->outbox = e->box->outbox.get();
   e->source = source;
   e->home_core = next_core_++ % broker_.core_count();
@@ -416,6 +420,7 @@ std::string BridgeManager::reload(const config::Config& fresh) {
     {
       std::lock_guard lock(mutex_);
       logs_[name]->current.store(nullptr, std::memory_order_release);
+      logs_[name]->configured = false;
       std::erase(bridges_, e);
     }
     STRATA_INFO("bridge") << name << ": removed; its outbox stays ("
@@ -455,16 +460,16 @@ std::string BridgeManager::reload(const config::Config& fresh) {
     }
     bridges_ = std::move(ordered);
   }
-  auto names = [](const char* what, const std::vector<std::string>& v) {
-    std::string s;
-    if (v.empty()) return s;
-    s = std::string(", ") + what + " ";
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + v[i];
-    return s;
-  };
-  std::string out = "[[bridge]]" + names("added", diff.added) + names("changed", diff.changed) +
-                    names("removed (outbox kept)", diff.removed) + names("unchanged", diff.unchanged);
-  out[10] = ':';
+  std::string out = "[[bridge]]:";
+  bool first = true;
+  for (const auto& [what, list] : {std::pair{"added", &diff.added}, std::pair{"changed", &diff.changed},
+                                   std::pair{"removed (outbox kept)", &diff.removed},
+                                   std::pair{"unchanged", &diff.unchanged}}) {
+    if (list->empty()) continue;
+    out += std::string(first ? " " : ", ") + what + " ";
+    first = false;
+    for (std::size_t i = 0; i < list->size(); ++i) out += (i ? "," : "") + (*list)[i];
+  }
   return out;
 }
 
@@ -556,7 +561,7 @@ std::vector<BridgeManager::Removed> BridgeManager::removed() const {
   std::lock_guard lock(mutex_);
   std::vector<Removed> out;
   for (const auto& [name, log] : logs_) {
-    if (log->box && log->current.load(std::memory_order_acquire) == nullptr) {
+    if (log->box && !log->configured) {
       out.push_back(Removed{name, log->type, log->box->outbox.get()});
     }
   }
@@ -571,7 +576,7 @@ BridgeManager::Purge BridgeManager::purge(std::string_view name, std::function<v
     auto it = logs_.find(name);
     if (it == logs_.end() || !it->second->box) return Purge::unknown;
     Log& log = *it->second;
-    if (log.current.load(std::memory_order_acquire) != nullptr) return Purge::configured;
+    if (log.configured) return Purge::configured;
     records = log.box->outbox->counters().queued_messages.load(std::memory_order_relaxed);
     // The object stays allocated (a stopped bridge of that name still
     // points at it); a bridge added again under the name opens a fresh log.
