@@ -154,6 +154,9 @@ def test_removed_bridge_keeps_its_outbox_across_a_restart_and_resumes(peers):
         gone = listed(edge)["rm"]
         assert (gone["state"], gone["type"], gone["queued_messages"]) == ("removed", "mqtt", 30)
         assert one(edge, "rm")["state"] == "removed"
+        r = ctl(edge, "bridges", "list")
+        row = [l.split() for l in r.stdout.splitlines() if l.startswith("rm ")]
+        assert r.returncode == 0 and row and row[0][:4] == ["rm", "mqtt", "removed", "30"], (r.stdout, r.stderr)
         publish(edge, "rm/x", "rm", 1000, 1)  # no route any more: not queued
         assert one(edge, "rm")["queued_messages"] == 30
         # The outbox is on disk: found again at start-up.
