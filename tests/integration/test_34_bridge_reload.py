@@ -6,6 +6,8 @@ file order, each rewriting the edge's file with the bridges it wants:
 - a bridge changed (its remote topic template) while its peer is hung
   (SIGSTOP) and 200 messages are queued: all of them arrive under the new
   template once the peer is back, none lost, duplicates reported;
+- a bridge changed under a steady QoS 1 load: every acknowledged message
+  arrives (under the old template or the new), duplicates reported;
 - a bridge removed with 30 messages queued: listed as "removed" with its
   count, across a restart too; added again, the 30 arrive;
 - a removed bridge's outbox purged with strata-ctl (exact count), gone
@@ -22,7 +24,7 @@ import pytest
 import brokerproc
 import pahoc
 from adminhttp import AdminClient
-from bridgeload import Subscriber, account
+from bridgeload import Publisher, Subscriber, account
 from common import wait_until
 from test_24_bridge import bridge, edge_config, start
 
@@ -136,6 +138,42 @@ def test_changed_bridge_keeps_its_queue_and_uses_the_new_template(peers):
         assert r["lost"] == [] and r["order_breaks"] == 0 and r["extra"] == [], r
         late = [m for m in sub.messages if int(m.payload.split(b":")[1]) >= 20]
         assert {m.topic for m in late} == {"v2/chg/x"}
+    finally:
+        sub.close()
+
+
+def test_bridge_changed_under_load_loses_nothing(peers):
+    """A steady QoS 1 publisher (400 msg/s, at most 4 s) while the bridge's
+    template changes by SIGHUP: its routes swap in one step per core and
+    the new bridge sends again what the old one left unconfirmed, so every
+    acknowledged message arrives, under the old template or the new."""
+    edge, mosq = peers
+    sub = Subscriber(mosq.port, "+/live/#", "t34-live-sub")
+    live = lambda t: bridge("live", mosq.port, [{"filter": "live/#", "remote": t, "qos": 1}], client_id="edge-live")
+    try:
+        reload(edge, [keep(mosq), chg(mosq, "v2/{topic}"), live("a/{topic}")])
+        wait_until(lambda: one(edge, "live")["state"] == "connected", 15, what="live connected")
+        pub = Publisher(edge.port, "live/x", "live", rate=400, count=1600, seconds=4).start()
+        try:
+            wait_until(lambda: sub.count() >= 200, 15, what="200 messages before the change")
+            reload(edge, [keep(mosq), chg(mosq, "v2/{topic}"), live("b/{topic}")])
+            pub.join(30)
+            acked = pub.wait_acked()
+        finally:
+            pub.close()
+        want = set(range(pub.sent))
+        assert acked == want, "the edge acknowledged %d of %d" % (len(acked), len(want))
+        wait_until(lambda: account("live", acked, sub.snapshot())["lost"] == [], 30, what="every acknowledged message")
+        r = account("live", acked, sub.snapshot())
+        print("changed under load: %d acknowledged, %d arrived, %d duplicates, %d out of order"
+              % (r["acked"], r["arrived"], r["duplicates"], r["order_breaks"]))
+        assert r["lost"] == [] and r["extra"] == [], r
+        topics = {m.topic for m in sub.messages}
+        assert topics == {"a/live/x", "b/live/x"}, topics
+        assert sub.messages[-1].topic == "b/live/x"
+        # Removed with an empty outbox, purged: the later tests do not see it.
+        reload(edge, [keep(mosq), chg(mosq, "v2/{topic}")])
+        assert api(edge).delete("/api/v1/bridges/live/outbox") == (200, {"name": "live", "purged": 0})
     finally:
         sub.close()
 
