@@ -439,6 +439,7 @@ std::string BridgeManager::reload(const config::Config& fresh) {
       std::lock_guard lock(mutex_);
       std::replace(bridges_.begin(), bridges_.end(), old, e);
     }
+    if (old->bridge->paused()) e->bridge->pause();  // paused from the admin API: it stays paused
     if (started_) e->bridge->start();
     STRATA_INFO("bridge") << name << ": restarted with its new settings; its outbox stays";
   }

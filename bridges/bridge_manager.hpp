@@ -18,7 +18,8 @@
 //   object: the log, its acknowledged offset and the records in memory
 //   stay; what the old one sent without a confirmation is sent again (at
 //   least once). Its routes are swapped in one post per core, so a message
-//   matches the old routes or the new ones, never both or neither;
+//   matches the old routes or the new ones, never both or neither; a
+//   paused bridge stays paused;
 // - removed: its routes are unsubscribed, its thread stops, its outbox
 //   stays on disk and in memory, listed as removed until purge();
 // - unchanged: not touched.

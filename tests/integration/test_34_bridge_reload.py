@@ -123,7 +123,8 @@ def test_changed_bridge_keeps_its_queue_and_uses_the_new_template(peers):
         try:
             wait_until(lambda: one(edge, "chg")["state"] != "connected", 15, what="chg sees its peer hung")
             publish(edge, "chg/x", "chg", 20, 200)
-            assert one(edge, "chg")["queued_messages"] == 200
+            # Acknowledged by the edge once routed; the append may follow on another core.
+            wait_until(lambda: one(edge, "chg")["queued_messages"] == 200, 10, what="200 queued")
             reload(edge, [keep(mosq), chg(mosq, "v2/{topic}")])
             assert "chg: restarted with its new settings" in edge.log
             changed = one(edge, "chg")
@@ -186,7 +187,7 @@ def test_removed_bridge_keeps_its_outbox_across_a_restart_and_resumes(peers):
         wait_until(lambda: one(edge, "rm")["state"] == "connected", 15, what="rm connected")
         assert api(edge).post("/api/v1/bridges/rm/pause")[0] == 200
         publish(edge, "rm/x", "rm", 0, 30)
-        assert one(edge, "rm")["queued_messages"] == 30
+        wait_until(lambda: one(edge, "rm")["queued_messages"] == 30, 10, what="30 queued")
         reload(edge, [keep(mosq), chg(mosq, "v2/{topic}")])
         assert "[[bridge]]: removed (outbox kept) rm, unchanged keep,chg" in edge.log
         gone = listed(edge)["rm"]
@@ -220,6 +221,7 @@ def test_purge_deletes_a_removed_bridges_outbox(peers):
         wait_until(lambda: one(edge, "rm")["state"] == "connected", 15, what="rm connected")
         assert api(edge).post("/api/v1/bridges/rm/pause")[0] == 200
         publish(edge, "rm/x", "rm", 100, 7)
+        wait_until(lambda: one(edge, "rm")["queued_messages"] == 7, 10, what="7 queued")
         reload(edge, [keep(mosq), chg(mosq, "v2/{topic}")])
         assert listed(edge)["rm"]["queued_messages"] == 7
         r = ctl(edge, "bridges", "purge", "chg")
