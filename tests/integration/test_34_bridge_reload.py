@@ -37,7 +37,8 @@ def peers(tmp_path_factory):
     mosq = start(d, "mosq", {"limits": {"max_queued_messages": 100000}}, kind="mosquitto")
     edge = start(d, "edge", edge_config([keep(mosq)]))
     yield edge, mosq
-    edge.stop()
+    assert edge.stop() == 0
+    assert edge.health_problems() == []  # sanitizer reports, crashes
     mosq.stop()
 
 
@@ -199,7 +200,7 @@ def test_removed_bridge_keeps_its_outbox_across_a_restart_and_resumes(peers):
         publish(edge, "rm/x", "rm", 1000, 1)  # no route any more: not queued
         assert one(edge, "rm")["queued_messages"] == 30
         # The outbox is on disk: found again at start-up.
-        edge.stop()
+        assert edge.stop() == 0
         edge.start()
         gone = listed(edge)["rm"]
         assert (gone["state"], gone["queued_messages"]) == ("removed", 30)
@@ -235,7 +236,7 @@ def test_purge_deletes_a_removed_bridges_outbox(peers):
         status, body = api(edge).delete("/api/v1/bridges/keep/outbox")
         assert status == 409 and body["code"] == "CONFLICT", body
         # Gone from disk: not found at start-up; added again, it starts empty.
-        edge.stop()
+        assert edge.stop() == 0
         edge.start()
         assert "rm" not in listed(edge)
         reload(edge, [keep(mosq), chg(mosq, "v2/{topic}"), rm(mosq)])
