@@ -13,7 +13,9 @@
 # row through Strata with persistent sessions and durability batch / sync
 # (the *_batch, *_sync rows; Strata only). --threads 2 --broker-cpus 0,1
 # --gen-cpus 0,1 gives Strata two cores (sharing them with the generator on
-# a 2-core machine) for the scaling rows.
+# a 2-core machine) for the scaling rows. The broker `strata_uring` is
+# Strata built on io_uring (the `uring` preset, build/uring/bin/strata):
+# --brokers strata,strata_uring,mosquitto puts both reactors side by side.
 #
 # --inflight N sets both brokers' max_inflight_messages (default 65535:
 # Strata's window then follows the subscriber's Receive Maximum, 65535 in
@@ -21,6 +23,7 @@
 #
 # usage: tools/bench.sh [--preset release] [--repeat 3] [--duration 5]
 #                       [--only NAME[,NAME...]] [--out DIR] [--brokers strata,mosquitto,relay]
+#                       (brokers: strata, strata_uring, mosquitto, relay)
 #                       [--threads 1] [--broker-cpus 0] [--gen-cpus 1] [--inflight 65535]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,14 +50,17 @@ while [ $# -gt 0 ]; do
     --broker-cpus) broker_cpus=$2; shift 2 ;;
     --gen-cpus) gen_cpus=$2; shift 2 ;;
     --inflight) inflight=$2; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 
 strata=build/$preset/bin/strata
 bench=build/$preset/bin/strata-bench
-for f in "$strata" "$bench"; do
+strata_uring=build/uring/bin/strata
+needed=("$strata" "$bench")
+if [[ ",$brokers," == *",strata_uring,"* ]]; then needed+=("$strata_uring"); fi
+for f in "${needed[@]}"; do
   [ -x "$f" ] || { echo "bench.sh: $f missing; build it: cmake --preset $preset && cmake --build --preset $preset" >&2; exit 1; }
 done
 command -v mosquitto >/dev/null || { echo "bench.sh: mosquitto missing (tools/setup.sh installs it)" >&2; exit 1; }
@@ -75,9 +81,14 @@ if [ "$cores" -lt 2 ]; then gen_cpus=0; broker_cpus=0; fi
 # Idle connections need descriptors on both sides.
 ulimit -n 20000 2>/dev/null || true
 
-strata_port=18830
-mosq_port=18831
-relay_port=18832
+# Ports the kernel hands out as free, so that two runs at once (or anything
+# else on the machine) do not meet on a fixed port.
+read -r strata_port mosq_port relay_port < <(/usr/bin/python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
 
 # The brokers' settings, made equivalent: one thread, no persistence, the
 # same inflight window and queue length, no $SYS traffic during a run.
@@ -112,10 +123,12 @@ listener $mosq_port 127.0.0.1
 CONF
 
 start_broker() {  # start_broker strata|mosquitto -> sets broker_pid, port
-  if [ "$1" = strata ]; then
+  if [ "$1" = strata ] || [ "$1" = strata_uring ]; then
     port=$strata_port
     rm -rf "$work/data"
-    taskset -c $broker_cpus "$strata" -c "$work/strata.toml" --listen "tcp://127.0.0.1:$port" \
+    local bin=$strata
+    [ "$1" = strata_uring ] && bin=$strata_uring
+    taskset -c $broker_cpus "$bin" -c "$work/strata.toml" --listen "tcp://127.0.0.1:$port" \
       --data-dir "$work/data" 2>"$work/strata.log" &
   elif [ "$1" = relay ]; then
     port=$relay_port
@@ -164,7 +177,7 @@ for entry in "${scenarios[@]}"; do
   selected "$name" || continue
   for b in ${brokers//,/ }; do
     if [ "$b" = relay ] && [ "$name" != latency_10k ]; then continue; fi
-    case "$name" in *_batch|*_sync) [ "$b" = strata ] || continue ;; esac
+    case "$name" in *_batch|*_sync) [[ "$b" == strata* ]] || continue ;; esac
     case "$name" in
       *_sync) write_strata_toml sync ;;
       *_batch) write_strata_toml batch ;;
@@ -215,16 +228,22 @@ def cell(name, broker, key):
         return None, "-"
     m = statistics.median(vals)
     return m, "%s (%s–%s)" % (fmt(m), fmt(min(vals)), fmt(max(vals)))
-print("| scenario | figure | Strata median (min–max) | Mosquitto median (min–max) | Strata/Mosquitto | do-nothing relay |")
-print("|---|---|---|---|---|---|")
+uring = any(r["broker"] == "strata_uring" for r in rows)
+extra = " Strata io_uring median (min–max) | io_uring/epoll |" if uring else ""
+print("| scenario | figure | Strata median (min–max) |%s Mosquitto median (min–max) | Strata/Mosquitto | do-nothing relay |" % extra)
+print("|---|---|---|%s---|---|---|" % ("---|---|" if uring else ""))
 for name, key, label, better in metrics:
     s, sc = cell(name, "strata", key)
+    u, uc = cell(name, "strata_uring", key)
     m, mc = cell(name, "mosquitto", key)
     _, rc = cell(name, "relay", key)
-    if sc == "-" and mc == "-":
+    if sc == "-" and mc == "-" and uc == "-":
         continue
     ratio = "%.2f" % (s / m) if s is not None and m not in (None, 0) else "-"
-    print("| %s | %s (%s is better) | %s | %s | %s | %s |" % (name, label, better, sc, mc, ratio, rc))
+    cols = ""
+    if uring:
+        cols = " %s | %s |" % (uc, "%.2f" % (u / s) if u is not None and s not in (None, 0) else "-")
+    print("| %s | %s (%s is better) | %s |%s %s | %s | %s |" % (name, label, better, sc, cols, mc, ratio, rc))
 gen = {}
 for r in rows:
     gen.setdefault((r["name"], r["broker"]), []).append(r["result"].get("gen_cpu_s", -1))

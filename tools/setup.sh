@@ -19,6 +19,7 @@ apt_packages=(
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients python3-paho-mqtt python3-pytest python3-yaml
   openssl haproxy
+  liburing-dev  # the io_uring backend (STRATA_IO_URING, preset uring)
   kcat python3-confluent-kafka influxdb victoria-metrics
   prometheus  # promtool checks /metrics in the admin tests
   nodejs chromium
