@@ -46,6 +46,10 @@ class Broker {
   // stop(), then disconnects clients and returns the exit code.
   int run();
   void stop();
+  // The port listener `i` (in config order) is bound to: the kernel's
+  // choice for a configured port 0. Valid once run() has opened the
+  // listeners, e.g. in a handler posted to a core before run().
+  std::uint16_t listener_port(std::size_t i) const { return listeners_[0].at(i)->port(); }
 
   const config::Config& config() const noexcept { return config_; }
   const config::Limits& limits() const noexcept { return config_.limits; }

@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <new>
 #include <sstream>
@@ -182,18 +183,6 @@ bool mqtt_subscribe(Conn& c, const std::string& filter, int qos) {
   return c.read_packet(first, n) && first == 0x90 && n == 4 && c.body()[3] == static_cast<char>(qos);
 }
 
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::map<std::string, double> read_baseline() {
   std::map<std::string, double> out;
   std::ifstream in(STRATA_MESSAGE_COST_BASELINE);
@@ -216,19 +205,35 @@ class MessageCost : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("strata-message-cost-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    port_ = free_port();
     std::string toml = "[broker]\nthreads = 1\nlog_level = \"warn\"\ndata_dir = \"" + dir_.string() +
-                       "\"\n[[listener]]\nurl = \"tcp://127.0.0.1:" + std::to_string(port_) +
-                       "\"\n[sys]\ninterval = 0\n";
-    broker_ = std::make_unique<Broker>(config::load_string(toml, "message_cost.toml"), "");
+                       "\"\n[[listener]]\nurl = \"tcp://127.0.0.1:1883\"\n[sys]\ninterval = 0\n";
+    config::Config config = config::load_string(toml, "message_cost.toml");
+    // Port 0 (which a config file cannot say): the kernel picks a free port
+    // when the broker binds, and the broker says which. A port picked
+    // beforehand could be taken by someone else meanwhile.
+    config.listeners.at(0).port = 0;
+    broker_ = std::make_unique<Broker>(std::move(config), "");
+    auto port = bound_.get_future();
+    // Runs on the core once run() has opened the listeners.
+    boost::asio::post(broker_->core(0).io(), [this] {
+      t_counted = true;
+      bound_.set_value(broker_->listener_port(0));
+    });
     thread_ = std::thread([this] {
       try {
         broker_->run();
-      } catch (const std::exception& e) {
-        failed_ = e.what();
+      } catch (const std::exception&) {
+        try {
+          bound_.set_exception(std::current_exception());
+        } catch (const std::future_error&) {  // it failed after it was listening: measure() says so
+        }
       }
     });
-    boost::asio::post(broker_->core(0).io(), [] { t_counted = true; });
+    try {
+      port_ = port.get();
+    } catch (const std::exception& e) {
+      failed_ = e.what();
+    }
   }
   void TearDown() override {
     broker_->stop();
@@ -306,6 +311,7 @@ class MessageCost : public ::testing::Test {
   std::uint16_t port_ = 0;
   std::unique_ptr<Broker> broker_;
   std::thread thread_;
+  std::promise<std::uint16_t> bound_;
   std::string failed_;
 };
 
