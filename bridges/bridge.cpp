@@ -95,6 +95,7 @@ void Bridge::failed(std::string reason) {
     ready_ = false;
     ++epoch_;  // everything unconfirmed is sent again after the next ready()
     in_flight_ = 0;
+    stale_ = unconfirmed_.size();
   });
 }
 
@@ -122,8 +123,7 @@ void Bridge::apply_confirms() {
   for (std::uint64_t o : done) {
     auto it = unconfirmed_.find(o);
     if (it == unconfirmed_.end()) continue;
-    if (it->second.epoch == epoch_ && in_flight_ > 0) --in_flight_;
-    unconfirmed_.erase(it);
+    forget(it);
   }
   outbox_.confirm(done);
   pump();
@@ -132,13 +132,19 @@ void Bridge::apply_confirms() {
 void Bridge::rejected(std::uint64_t offset, std::string reason) {
   asio::post(io_, [this, offset, reason = std::move(reason)] {
     auto it = unconfirmed_.find(offset);
-    if (it != unconfirmed_.end()) {
-      if (it->second.epoch == epoch_ && in_flight_ > 0) --in_flight_;
-      unconfirmed_.erase(it);
-    }
+    if (it != unconfirmed_.end()) forget(it);
     outbox_.dead_letter(offset, reason);
     pump();
   });
+}
+
+void Bridge::forget(std::map<std::uint64_t, Sent>::iterator it) {
+  if (it->second.epoch == epoch_) {
+    if (in_flight_ > 0) --in_flight_;
+  } else if (stale_ > 0) {
+    --stale_;
+  }
+  unconfirmed_.erase(it);
 }
 
 void Bridge::pump() {
@@ -146,11 +152,14 @@ void Bridge::pump() {
   while (in_flight_ < window_ && !paused()) {
     Batch batch;
     const std::size_t room = window_ - in_flight_;
-    // First what an earlier connection sent and never saw confirmed.
-    for (auto& [offset, sent] : unconfirmed_) {
+    // First what an earlier connection sent and never saw confirmed (the
+    // walk only while there is some: the map holds the whole window).
+    for (auto it = unconfirmed_.begin(); stale_ != 0 && it != unconfirmed_.end(); ++it) {
       if (batch.records.size() >= room) break;
+      Sent& sent = it->second;
       if (sent.epoch == epoch_) continue;
       sent.epoch = epoch_;
+      --stale_;
       batch.records.push_back(sent.record);
     }
     if (!batch.records.empty()) {
