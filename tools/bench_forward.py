@@ -22,8 +22,11 @@ Strata ones from build/release/bin (or STRATA_BIN's directory). The machine
 is shared: the 1-minute load average is printed with every row; a row with
 a load above 1.5 is provisional.
 
+  instructions  (only when asked) Strata's A under callgrind at 1,000 msg/s:
+           instructions per forwarded message, all of A's threads.
+
   tools/bench_forward.py [--messages N] [--backlog N] [--big-backlog N]
-                         [--only forward,drain] [--repeat R] [--brokers strata,mosquitto]
+                         [--only forward,drain,instructions] [--repeat R] [--brokers strata,mosquitto]
 """
 
 import argparse
@@ -31,6 +34,7 @@ import getpass
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,6 +95,29 @@ class PeakRss:
         return self.peak
 
 
+class PerfStat:
+    """Counts a process's user-space instructions with `perf stat` while
+    it runs (repeatable on a loaded machine, unlike times); None without perf."""
+
+    def __init__(self, pid):
+        try:
+            self.p = subprocess.Popen(["perf", "stat", "-x,", "-e", "instructions:u", "-p", str(pid)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        except OSError:
+            self.p = None
+
+    def stop(self):
+        if self.p is None:
+            return None
+        self.p.send_signal(signal.SIGINT)
+        _, err = self.p.communicate(timeout=30)
+        for line in err.splitlines():
+            f = line.split(",")
+            if len(f) > 2 and f[2].startswith("instructions") and f[0].isdigit():
+                return int(f[0])
+        return None
+
+
 def bench(*args, timeout=900):
     out = subprocess.run([os.path.join(bindir(), "strata-bench")] + [str(a) for a in args],
                          capture_output=True, text=True, timeout=timeout)
@@ -117,8 +144,9 @@ class Strata(brokerproc.Broker):
     """A Strata broker; `bridge_to` adds an mqtt [[bridge]] forwarding
     strata-bench/# at QoS 1 to that port."""
 
-    def __init__(self, workdir, bridge_to=None, extra=""):
+    def __init__(self, workdir, bridge_to=None, extra="", prefix=()):
         os.makedirs(workdir, exist_ok=True)
+        self.prefix = list(prefix)
         super().__init__(workdir, {"broker": {"threads": 1}, "store": {"durability": "batch"}},
                          kind="strata", log_level="info")
         self.bridge_to, self.extra = bridge_to, extra
@@ -132,7 +160,7 @@ class Strata(brokerproc.Broker):
                 f.write('\n[[bridge]]\nname = "peer"\ntype = "mqtt"\nurl = "tcp://127.0.0.1:%d"\n'
                         'reconnect_min = 100\nreconnect_max = 200\n%s'
                         '[[bridge.route]]\nfilter = "%s/#"\nqos = 1\n' % (self.bridge_to, self.extra, TOPIC))
-        return cmd
+        return self.prefix + cmd
 
 
 class Mosquitto(brokerproc.Broker):
@@ -176,9 +204,11 @@ def forward(work, kind, n, pubs, window):
         time.sleep(0.5)  # subscribed
         ca, cb = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
         peak = PeakRss(a.proc.pid)
+        ia, ib = PerfStat(a.proc.pid), PerfStat(b.proc.pid)
         p = bench("pub", "--url", "tcp://127.0.0.1:%d" % a.port, "--pubs", pubs, "--qos", 1, "--window", window,
                   "--count", n, "--duration", 600)
         out, _ = sub.communicate(timeout=900)
+        ia, ib = ia.stop(), ib.stop()
         s = json.loads([ln for ln in out.splitlines() if ln.startswith("{")][-1])
         ca, cb = cpu_seconds(a.proc.pid) - ca, cpu_seconds(b.proc.pid) - cb
         rss = peak.stop()
@@ -188,6 +218,8 @@ def forward(work, kind, n, pubs, window):
                 "forwarded_per_s": round(s["recv_rate"]), "acked": acked, "arrived": got,
                 "lost": max(0, acked - got), "duplicated": s["duplicated"], "reordered": s["reordered"],
                 "a_cpu_us_per_msg": round(1e6 * ca / n, 2), "b_cpu_us_per_msg": round(1e6 * cb / n, 2),
+                "a_instructions_per_msg": round(ia / n) if ia else None,
+                "b_instructions_per_msg": round(ib / n) if ib else None,
                 "a_peak_rss_mib": round(rss / 1024, 1)}
     finally:
         a.stop()
@@ -244,6 +276,38 @@ def drain(work, n, pubs, window, tag):
             b.stop()
 
 
+def instructions(work, pubs, window):
+    """Instructions broker A executes per forwarded message (callgrind:
+    repeatable on a busy machine): two runs at a low fixed rate, 2,000 and
+    12,000 messages; the difference over the difference."""
+    totals = []
+    for n in (2000, 12000):
+        out = os.path.join(work, "callgrind.%d" % n)
+        b = Strata(os.path.join(work, "cg-b-%d" % n)).start()
+        a = Strata(os.path.join(work, "cg-a-%d" % n), bridge_to=b.port,
+                   prefix=["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]).start(timeout=120)
+        try:
+            deadline = time.monotonic() + 60
+            while metrics(a).get('strata_bridge_state{bridge="peer",state="connected"}', 1) == 0 and \
+                    time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(2)
+            bench("pub", "--url", "tcp://127.0.0.1:%d" % a.port, "--pubs", pubs, "--qos", 1, "--window", window,
+                  "--count", n, "--rate", 1000, "--duration", 300)
+            deadline = time.monotonic() + 120
+            while received_q1(b) < n and time.monotonic() < deadline:
+                time.sleep(0.2)
+            got = received_q1(b)
+        finally:
+            a.stop(timeout=120)
+            b.stop()
+        with open(out) as f:
+            ir = int(re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M).group(1))
+        totals.append((got, ir))
+    (n1, i1), (n2, i2) = totals
+    return {"a_instructions_per_msg": round((i2 - i1) / (n2 - n1)), "messages": [n1, n2]}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=1_000_000, help="forward: messages per run")
@@ -258,6 +322,10 @@ def main():
     only = args.only.split(",")
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_forward.") as work:
+        if "instructions" in only:
+            res = instructions(work, args.pubs, args.window)
+            print("instructions", json.dumps(res), flush=True)
+            results.append(("instructions", res))
         for r in range(args.repeat):
             if "forward" in only:
                 for kind in args.brokers.split(","):  # alternating
