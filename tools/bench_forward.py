@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 import brokerproc  # noqa: E402
 
 TOPIC = "strata-bench"
+DURABILITY = "batch"  # [store] durability of the Strata brokers (--durability)
 
 
 def bindir():
@@ -65,10 +66,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """VmRSS, or RssAnon (the heap) / RssFile (mapped files: LMDB's map)."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -147,7 +149,7 @@ class Strata(brokerproc.Broker):
     def __init__(self, workdir, bridge_to=None, extra="", prefix=()):
         os.makedirs(workdir, exist_ok=True)
         self.prefix = list(prefix)
-        super().__init__(workdir, {"broker": {"threads": 1}, "store": {"durability": "batch"}},
+        super().__init__(workdir, {"broker": {"threads": 1}, "store": {"durability": DURABILITY}},
                          kind="strata", log_level="info")
         self.bridge_to, self.extra = bridge_to, extra
         self.port_fixed = None
@@ -242,6 +244,7 @@ def drain(work, n, pubs, window, tag):
         queued = int(m.get('strata_bridge_queued_messages{bridge="peer"}', 0))
         time.sleep(1.0)
         rss_backlog = rss_kib(a.proc.pid)
+        anon_backlog, file_backlog = rss_kib(a.proc.pid, "RssAnon"), rss_kib(a.proc.pid, "RssFile")
         acked = p["sent"] - p["unacked"]
         b = Strata(os.path.join(work, "drain-b-" + tag))
         b.port = bport
@@ -262,12 +265,14 @@ def drain(work, n, pubs, window, tag):
         rss_peak = peak.stop()
         time.sleep(0.5)
         ma = metrics(a)
-        return {"backlog": queued, "acked_by_a": acked, "fill_per_s": round(acked / t_fill), "load": la,
+        return {"durability": DURABILITY, "backlog": queued, "acked_by_a": acked, "fill_per_s": round(acked / t_fill), "load": la,
                 "arrived_at_b": received_q1(b), "drain_s": round(last - first, 2) if last else None,
                 "drain_per_s": round(got / (last - first)) if last and last > first else None,
                 "b_up_to_first_s": round(first - t_up, 2) if first else None,
                 "resent": int(ma.get('strata_bridge_resent_total{bridge="peer"}', 0)),
                 "a_rss_idle_mib": round(rss0 / 1024, 1), "a_rss_backlog_mib": round(rss_backlog / 1024, 1),
+                "a_rss_backlog_anon_mib": round(anon_backlog / 1024, 1),
+                "a_rss_backlog_file_mib": round(file_backlog / 1024, 1),
                 "a_rss_peak_mib": round(rss_peak / 1024, 1), "a_rss_after_mib": round(rss_kib(a.proc.pid) / 1024, 1),
                 "load_after": load()}
     finally:
@@ -318,7 +323,10 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--pubs", type=int, default=20)
     ap.add_argument("--window", type=int, default=64)
+    ap.add_argument("--durability", choices=["none", "batch", "sync"], default="batch")
     args = ap.parse_args()
+    global DURABILITY
+    DURABILITY = args.durability
     only = args.only.split(",")
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_forward.") as work:
