@@ -49,6 +49,7 @@ import brokerproc  # noqa: E402
 
 TOPIC = "strata-bench"
 DURABILITY = "batch"  # [store] durability of the Strata brokers (--durability)
+MOSQ_INFLIGHT = 1024  # Mosquitto's max_inflight_messages (--mosquitto-inflight)
 
 
 def bindir():
@@ -181,7 +182,7 @@ class Mosquitto(brokerproc.Broker):
                  # The same window as Strata's bridge gets from its peer
                  # (Receive Maximum 1024), and no queue limit: Mosquitto
                  # would drop past max_queued_messages (1,000 by default).
-                 "max_inflight_messages 1024", "max_queued_messages 0",
+                 "max_inflight_messages %d" % MOSQ_INFLIGHT, "max_queued_messages 0",
                  "listener %d 127.0.0.1" % self.port]
         if self.bridge_to:
             lines += ["connection peer", "address 127.0.0.1:%d" % self.bridge_to,
@@ -216,7 +217,7 @@ def forward(work, kind, n, pubs, window):
         rss = peak.stop()
         acked = p["sent"] - p["unacked"]
         got = s["received"] - s["duplicated"]
-        return {"broker": kind, "messages": n, "load": la, "accepted_per_s": round(p["sent_rate"]),
+        return {"broker": kind, "messages": n, "mosquitto_inflight": MOSQ_INFLIGHT if kind == "mosquitto" else None, "load": la, "accepted_per_s": round(p["sent_rate"]),
                 "forwarded_per_s": round(s["recv_rate"]), "acked": acked, "arrived": got,
                 "lost": max(0, acked - got), "duplicated": s["duplicated"], "reordered": s["reordered"],
                 "a_cpu_us_per_msg": round(1e6 * ca / n, 2), "b_cpu_us_per_msg": round(1e6 * cb / n, 2),
@@ -323,10 +324,11 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--pubs", type=int, default=20)
     ap.add_argument("--window", type=int, default=64)
+    ap.add_argument("--mosquitto-inflight", type=int, default=1024)
     ap.add_argument("--durability", choices=["none", "batch", "sync"], default="batch")
     args = ap.parse_args()
-    global DURABILITY
-    DURABILITY = args.durability
+    global DURABILITY, MOSQ_INFLIGHT
+    DURABILITY, MOSQ_INFLIGHT = args.durability, args.mosquitto_inflight
     only = args.only.split(",")
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_forward.") as work:
