@@ -1,6 +1,7 @@
 #include "bridges/mqtt/mqtt_adapter.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <deque>
 #include <map>
