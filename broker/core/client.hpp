@@ -145,6 +145,8 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void pump_queue();
   void resend_inflight();
   std::size_t send_window() const noexcept;
+  // Whether `d` may go into the inflight window now (count and bytes).
+  bool window_open(const session::Delivery& d) const noexcept;
   // Publisher back-pressure: stop reading until the backlogs of
   // `congested` fall (or stall), see client_publish.cpp.
   void hold_for(const std::vector<session::SessionRef>& congested);
