@@ -97,6 +97,7 @@ void Bridge::failed(std::string reason) {
     ready_ = false;
     ++epoch_;  // everything unconfirmed is sent again after the next ready()
     in_flight_ = 0;
+    stale_ = unconfirmed_.size();
   });
 }
 
@@ -124,8 +125,7 @@ void Bridge::apply_confirms() {
   for (std::uint64_t o : done) {
     auto it = unconfirmed_.find(o);
     if (it == unconfirmed_.end()) continue;
-    if (it->second.epoch == epoch_ && in_flight_ > 0) --in_flight_;
-    unconfirmed_.erase(it);
+    forget(it);
   }
   outbox_.confirm(done);
   pump();
@@ -134,13 +134,19 @@ void Bridge::apply_confirms() {
 void Bridge::rejected(std::uint64_t offset, std::string reason) {
   asio::post(io_, [this, offset, reason = std::move(reason)] {
     auto it = unconfirmed_.find(offset);
-    if (it != unconfirmed_.end()) {
-      if (it->second.epoch == epoch_ && in_flight_ > 0) --in_flight_;
-      unconfirmed_.erase(it);
-    }
+    if (it != unconfirmed_.end()) forget(it);
     outbox_.dead_letter(offset, reason);
     pump();
   });
+}
+
+void Bridge::forget(std::map<std::uint64_t, Sent>::iterator it) {
+  if (it->second.epoch == epoch_) {
+    if (in_flight_ > 0) --in_flight_;
+  } else if (stale_ > 0) {
+    --stale_;
+  }
+  unconfirmed_.erase(it);
 }
 
 void Bridge::pump() {
@@ -170,6 +176,8 @@ void Bridge::pump() {
 // First what an earlier connection sent and never saw confirmed, in
 // offset order, in runs of the same backlog mark.
 bool Bridge::redeliver() {
+  // The walk only while some wait: the map holds the whole window.
+  if (stale_ == 0) return false;
   Batch batch;
   const std::size_t room = window_ - in_flight_;
   for (auto& [offset, sent] : unconfirmed_) {
@@ -177,6 +185,7 @@ bool Bridge::redeliver() {
     if (sent.epoch == epoch_) continue;
     if (!batch.records.empty() && sent.backlog != batch.backlog) break;
     sent.epoch = epoch_;
+    --stale_;
     batch.backlog = sent.backlog;
     batch.records.push_back(sent.record);
   }

@@ -86,6 +86,7 @@ class Bridge : public AdapterEvents {
   void pump();           // bridge thread
   void schedule_pump();  // any thread, coalesced
   void apply_confirms();
+  void forget(std::map<std::uint64_t, Sent>::iterator it);  // confirmed or rejected
   bool redeliver();  // what an earlier epoch sent; false when there is none
   void send(std::vector<RecordPtr> records, bool backlog);
 
@@ -112,6 +113,7 @@ class Bridge : public AdapterEvents {
   std::uint64_t epoch_ = 1;
   std::size_t in_flight_ = 0;                // unconfirmed records sent in this epoch
   std::map<std::uint64_t, Sent> unconfirmed_;
+  std::size_t stale_ = 0;  // of unconfirmed_, sent in an earlier epoch and not yet again
   ReadOrder order_;
   std::uint64_t restart_end_ = 0;  // offsets below were in the log at start: possibly sent before
 };

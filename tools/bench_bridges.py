@@ -11,13 +11,16 @@ one run on this machine (docs/benchmarks.md has the figures):
          curl posting the same points as pre-built batches of 5,000 lines
          over one keep-alive connection.
 
-Publishers are mosquitto_pub -l processes (one message per input line, QoS 1),
-so the payloads are what a plant sends (a number, a small JSON object). A
-figure is messages (points) that reached the target per second, from the
-first publish to the last confirmation seen at the target, and the broker's
-CPU seconds per 1,000 of them.
+Publishers: strata-bench (build/release/bin; --pubs closed-loop QoS 1
+publishers, 64 in flight each, --count N in all): 64-byte payloads for
+Kafka, {"ts":...,"value":....5} for the time series (--payload json);
+--publisher mosquitto_pub uses mosquitto_pub -l processes instead (one
+message per input line, the earlier figures). A figure is messages (points)
+that reached the target per second, from the first publish to the last
+confirmation seen at the target, and the broker's CPU seconds per 1,000 of
+them.
 
-  tools/bench_bridges.py [--messages N] [--only kafka|influx]
+  tools/bench_bridges.py [--messages N] [--only kafka|influx] [--pubs N] [--publisher strata-bench|mosquitto_pub]
 """
 
 import argparse
@@ -40,6 +43,20 @@ from tsdbpeer import VictoriaMetrics  # noqa: E402
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 
 PUBLISHERS = 4
+PUBLISHER = "strata-bench"
+
+
+def strata_bench(port, n, topic, json_payload=False):
+    """n QoS 1 messages on TOPIC/p<i>, PUBLISHERS closed-loop publishers."""
+    binary = os.path.join(os.path.dirname(brokerproc.strata_bin()), "strata-bench")
+    cmd = [binary, "pub", "--url", "tcp://127.0.0.1:%d" % port, "--pubs", str(PUBLISHERS), "--qos", "1",
+           "--window", "64", "--count", str(n), "--duration", "600", "--topic", topic]
+    if json_payload:
+        cmd += ["--payload", "json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    res = json.loads([ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1])
+    if res["unacked"] or res["errors"]:
+        raise RuntimeError("strata-bench: %s" % out.stdout)
 
 
 def cpu_seconds(pid):
@@ -106,8 +123,11 @@ def bench_kafka(work, n):
                 files.append(("bench/p%d" % p, path))
             cpu0 = cpu_seconds(b.proc.pid)
             t0 = time.monotonic()
-            publish_files(b.port, files)
             total = PUBLISHERS * (n // PUBLISHERS)
+            if PUBLISHER == "strata-bench":
+                strata_bench(b.port, total, "bench")
+            else:
+                publish_files(b.port, files)
             t_strata = wait_count(lambda: kafka_count(k.bootstrap, "bench"), total) - t0
             cpu = cpu_seconds(b.proc.pid) - cpu0
         finally:
@@ -161,8 +181,11 @@ def bench_influx(work, n):
                 files.append(("bench/p%d" % p, path))
             cpu0 = cpu_seconds(b.proc.pid)
             t0 = time.monotonic()
-            publish_files(b.port, files)
             total = PUBLISHERS * per
+            if PUBLISHER == "strata-bench":
+                strata_bench(b.port, total, "bench", json_payload=True)
+            else:
+                publish_files(b.port, files)
             t_strata = wait_count(lambda: vm_count(vm, "bench_value"), total) - t0
             cpu = cpu_seconds(b.proc.pid) - cpu0
         finally:
@@ -178,7 +201,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=200_000)
     ap.add_argument("--only", choices=["kafka", "influx"])
+    ap.add_argument("--pubs", type=int, default=20)
+    ap.add_argument("--publisher", choices=["strata-bench", "mosquitto_pub"], default="strata-bench")
     args = ap.parse_args()
+    global PUBLISHERS, PUBLISHER
+    PUBLISHERS, PUBLISHER = args.pubs, args.publisher
     out = {}
     with tempfile.TemporaryDirectory() as work:
         if args.only in (None, "kafka"):

@@ -1,6 +1,7 @@
 #include "bridges/mqtt/mqtt_adapter.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -20,6 +21,7 @@
 
 #include "bridges/outbox/outbox.hpp"
 #include "broker/protocol/codec.hpp"
+#include "broker/protocol/publish_view.hpp"
 #include "broker/router/topic.hpp"
 #include "broker/util/log.hpp"
 
@@ -479,39 +481,66 @@ class MqttAdapter : public Adapter {
       protocol::encode(rel, s_.version, out_);
       return;
     }
-    protocol::Publish p;
-    const Route* route = r->route >= 0 && static_cast<std::size_t>(r->route) < bridge_.routes.size()
-                             ? &bridge_.routes[static_cast<std::size_t>(r->route)]
-                             : nullptr;
-    p.topic = route ? templates_[static_cast<std::size_t>(r->route)].expand(r->topic) : r->topic;
-    p.payload = r->payload;
-    p.qos = r->qos;
-    p.retain = r->retain;
-    p.dup = dup && r->qos != QoS::at_most_once;
+    // Encoded straight from the record (publish_view.hpp): no copy of its
+    // payload or of its properties, the common case of a record without
+    // application properties sharing one hops-only property set per value.
+    const bool routed = r->route >= 0 && static_cast<std::size_t>(r->route) < bridge_.routes.size();
+    const TopicTemplate* tmpl = routed ? &templates_[static_cast<std::size_t>(r->route)] : nullptr;
+    protocol::PublishView v;
+    if (tmpl != nullptr && !tmpl->is_whole_topic()) {
+      topic_buf_.clear();
+      tmpl->expand(r->topic, topic_buf_);
+      v.topic = topic_buf_;
+    } else {
+      v.topic = r->topic;
+    }
+    v.payload = r->payload;
+    v.qos = r->qos;
+    v.retain = r->retain;
+    v.dup = dup && r->qos != QoS::at_most_once;
+    protocol::Properties with_hops;
     if (s_.version == protocol::Version::v5) {
-      p.properties = r->properties;
-      auto& up = p.properties.user_properties;
-      std::erase_if(up, [&](const auto& kv) { return kv.first == bridge_.hops_property; });
-      up.emplace_back(bridge_.hops_property, std::to_string(r->hops + 1));
-      // A backlog mark an earlier tier set stays: the data is as old.
-      if (backlog && std::none_of(up.begin(), up.end(), [](const auto& kv) { return kv.first == kBacklogProperty; })) {
-        up.emplace_back(kBacklogProperty, "1");
+      const std::string hops = std::to_string(r->hops + 1);
+      if (plain(r->properties) && !backlog) {
+        auto& cached = hops_only_[r->hops];
+        if (!cached) {
+          cached = std::make_unique<protocol::Properties>();
+          cached->user_properties.emplace_back(bridge_.hops_property, hops);
+        }
+        v.properties = cached.get();
+      } else {
+        with_hops = r->properties;
+        auto& up = with_hops.user_properties;
+        std::erase_if(up, [&](const auto& kv) { return kv.first == bridge_.hops_property; });
+        up.emplace_back(bridge_.hops_property, hops);
+        // A backlog mark an earlier tier set stays: the data is as old.
+        if (backlog && std::none_of(up.begin(), up.end(), [](const auto& kv) { return kv.first == kBacklogProperty; })) {
+          up.emplace_back(kBacklogProperty, "1");
+        }
+        v.properties = &with_hops;
       }
       if (r->expires_at_ms != 0) {
         std::uint64_t now = now_ms();
         std::uint64_t left = r->expires_at_ms > now ? (r->expires_at_ms - now + 999) / 1000 : 1;
-        p.properties.message_expiry_interval = static_cast<std::uint32_t>(std::min<std::uint64_t>(left, 0xFFFFFFFF));
+        v.message_expiry_interval = static_cast<std::uint32_t>(std::min<std::uint64_t>(left, 0xFFFFFFFF));
       }
     }
     if (r->qos != QoS::at_most_once) {
       pid = static_cast<std::uint16_t>(r->offset % 65535 + 1);
       while (inflight_.count(pid) != 0 || (sub_pid_busy_ && pid == 1)) pid = static_cast<std::uint16_t>(pid % 65535 + 1);
-      p.packet_id = pid;
+      v.packet_id = pid;
       inflight_[pid] = Out{r->offset, r->qos, false};
     } else {
       qos0_written_.push_back(r->offset);
     }
-    protocol::encode(p, s_.version, out_);
+    protocol::encode_publish(v, s_.version, out_);
+  }
+
+  // No application property a PUBLISH carries (publish_view.hpp): the
+  // record goes out with the hops property alone.
+  static bool plain(const protocol::Properties& p) {
+    return !p.payload_format_indicator && !p.content_type && !p.response_topic && !p.correlation_data &&
+           p.user_properties.empty();
   }
 
   void on_publish(protocol::Publish&& p) {
@@ -590,7 +619,8 @@ class MqttAdapter : public Adapter {
   bool sub_pid_busy_ = false;
   unsigned attempts_ = 0;
   std::size_t window_ = 0;
-  std::string out_, writing_buf_, in_buf_;
+  std::string out_, writing_buf_, in_buf_, topic_buf_;
+  std::array<std::unique_ptr<protocol::Properties>, 256> hops_only_;  // by record hops: {hops_property: hops + 1}
   bool writing_ = false;
   std::vector<std::uint64_t> qos0_written_;
   std::unordered_map<std::uint16_t, Out> inflight_;

@@ -35,7 +35,7 @@ std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_
 void add(std::atomic<std::uint64_t>& c, std::int64_t n) { c.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed); }
 
 constexpr std::size_t kMemLimit = 65536;  // appended records kept in memory
-constexpr std::size_t kFetch = 2048;      // records per read from disk
+constexpr std::size_t kFetch = 8192;      // records per read from disk
 
 }  // namespace
 

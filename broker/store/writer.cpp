@@ -245,12 +245,12 @@ int Writer::write(std::vector<Op>& batch) {
         MDB_cursor* cur = nullptr;
         rc = mdb_cursor_open(txn, op.dbi, &cur);
         if (rc != MDB_SUCCESS) break;
-        for (;;) {
-          MDB_val k = key, v;
-          if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) != MDB_SUCCESS || k.mv_size < op.key.size() ||
-              std::memcmp(k.mv_data, op.key.data(), op.key.size()) != 0) {
-            break;
-          }
+        // One seek, then along the cursor: after mdb_cursor_del, MDB_NEXT
+        // gives the record that followed the deleted one.
+        MDB_val k = key, v;
+        for (int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == MDB_SUCCESS;
+             got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+          if (k.mv_size < op.key.size() || std::memcmp(k.mv_data, op.key.data(), op.key.size()) != 0) break;
           rc = mdb_cursor_del(cur, 0);
           if (rc != MDB_SUCCESS) break;
         }
@@ -261,9 +261,11 @@ int Writer::write(std::vector<Op>& batch) {
         MDB_cursor* cur = nullptr;
         rc = mdb_cursor_open(txn, op.dbi, &cur);
         if (rc != MDB_SUCCESS) break;
-        for (;;) {
-          MDB_val k = key, v;
-          if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) != MDB_SUCCESS) break;
+        // As del_prefix: one seek (a bridge's confirmations delete a
+        // contiguous run of its outbox per group commit).
+        MDB_val k = key, v;
+        for (int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == MDB_SUCCESS;
+             got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
           std::string_view found(static_cast<const char*>(k.mv_data), k.mv_size);
           if (found >= std::string_view(op.value)) break;
           rc = mdb_cursor_del(cur, 0);

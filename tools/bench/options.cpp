@@ -136,6 +136,12 @@ options:
   --duration S            measured seconds (default 10)
   --warmup S              seconds of load before measuring (default 1)
   --drain S               longest wait for in-flight messages at the end (default 3)
+  --count N               pub/fanin/fanout: publish N messages in all, then
+                          stop; sub: stop after N messages; the measured
+                          window is the whole run, at most --duration
+  --payload json          publish {"ts":UNIX_MS,"value":SEQ.5} (for bridges
+                          to time-series databases) instead of the binary
+                          header; what receives them cannot check them
   --conns N               conn: connections (default 1000)
   --conn-rate N           conn: connections per second; 0 = as fast as possible
   --conn-window N         conn: connects in flight (default 100)
@@ -233,6 +239,12 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       if (!parse_seconds(value, o.warmup)) return bad("seconds >= 0");
     } else if (flag == "--drain") {
       if (!parse_seconds(value, o.drain)) return bad("seconds >= 0");
+    } else if (flag == "--count") {
+      if (!parse_uint(value, 1'000'000'000'000ULL, n) || n == 0) return bad("1..10^12");
+      o.count = n;
+    } else if (flag == "--payload") {
+      if (value != "json" && value != "header") return bad("json or header");
+      o.json_payload = value == "json";
     } else if (flag == "--conns") {
       if (!parse_uint(value, 1000000, n) || n == 0) return bad("1..1000000");
       o.conns = static_cast<std::uint32_t>(n);

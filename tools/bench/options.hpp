@@ -38,6 +38,13 @@ struct Options {
   double duration = 10;             // seconds of measured load (after warm-up)
   double warmup = 1;                // seconds of load before measuring
   double drain = 3;                 // seconds to wait for in-flight messages at the end
+  // pub/fanin/fanout: messages to publish in all (split over the
+  // publishers), then stop; sub: messages to receive, then stop. The
+  // measured window is the whole run (no warm-up), at most --duration.
+  std::uint64_t count = 0;
+  // Payloads as JSON {"ts":<unix ms>,"value":<seq>.5} (for time-series
+  // bridges) instead of the binary header; receivers cannot check them.
+  bool json_payload = false;
   std::uint32_t conns = 1000;       // conn: connections to open
   double conn_rate = 0;             // conn: connections/s; 0 = as fast as conn_window allows
   std::uint32_t conn_window = 100;  // conn: connects in flight at once

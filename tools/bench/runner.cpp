@@ -120,6 +120,8 @@ void Runner::on_message(BenchConnection& c, const protocol::Publish& p) {
     return;
   }
   ++received_;
+  if (first_recv_ns_ == 0) first_recv_ns_ = now;
+  last_recv_ns_ = now;
   if (measuring_) {
     ++received_in_window_;
     latency_.record(now >= h.sent_ns ? now - h.sent_ns : 0);
@@ -175,14 +177,18 @@ std::uint64_t Runner::completed(const Publisher& p) const {
 }
 
 void Runner::send_one(Publisher& p) {
-  write_header(p.msg.payload, PayloadHeader{static_cast<std::uint32_t>(&p - pubs_.data()), p.sent, now_ns()});
+  if (o_.json_payload) {
+    p.msg.payload = "{\"ts\":" + std::to_string(json_base_ms_ + p.sent) + ",\"value\":" + std::to_string(p.sent) + ".5}";
+  } else {
+    write_header(p.msg.payload, PayloadHeader{static_cast<std::uint32_t>(&p - pubs_.data()), p.sent, now_ns()});
+  }
   p.conn->publish(p.msg);
   ++p.sent;
 }
 
 void Runner::top_up(Publisher& p) {
   if (!p.conn->connected()) return;
-  while (p.sent - completed(p) < p.window) send_one(p);
+  while (p.sent < p.limit && p.sent - completed(p) < p.window) send_one(p);
 }
 
 void Runner::pace(std::uint64_t now) {
@@ -196,7 +202,7 @@ void Runner::pace(std::uint64_t now) {
   const auto due = static_cast<std::uint64_t>(per_pub * elapsed);
   for (auto& p : pubs_) {
     if (!p.conn->connected()) continue;
-    while (p.sent < due && p.sent - completed(p) < p.window) send_one(p);
+    while (p.sent < due && p.sent < p.limit && p.sent - completed(p) < p.window) send_one(p);
   }
   release_stalled(now);
 }
@@ -352,6 +358,7 @@ int Runner::run_load() {
     p.msg.topic = fanout ? o_.topic + "/all" : o_.topic + "/p" + std::to_string(i);
     p.msg.qos = o_.qos;
     p.msg.payload.assign(o_.size, 'x');
+    if (o_.count != 0) p.limit = o_.count / npubs + (i < o_.count % npubs ? 1 : 0);
     protocol::Connect c;
     c.client_id = "sb" + pid + "-p" + std::to_string(i);
     p.conn = &open(o_.subs + i, pub_read_buffer, std::move(c));
@@ -365,14 +372,33 @@ int Runner::run_load() {
   // 3. Load: warm-up, then the measured window.
   loading_ = true;
   load_start_ns_ = now_ns();
+  json_base_ms_ = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count()) -
+                  3'600'000;
   for (auto& p : pubs_) p.last_progress_ns = load_start_ns_;
   if (o_.rate == 0) {
     for (auto& p : pubs_) top_up(p);
   }
-  run_until([] { return false; }, o_.warmup);
+  // --count: the whole run is measured, until every message is complete
+  // (publishers) or received (sub), at most --duration.
+  if (o_.count == 0) run_until([] { return false; }, o_.warmup);
   const Counters before = snapshot();
   measuring_ = true;
-  run_until([] { return false; }, o_.duration);
+  if (o_.count == 0) {
+    run_until([] { return false; }, o_.duration);
+  } else if (o_.scenario == Scenario::sub) {
+    run_until([&] { return received_ >= o_.count; }, o_.duration);
+  } else {
+    run_until(
+        [&] {
+          for (const auto& p : pubs_) {
+            if (p.sent < p.limit || completed(p) < p.sent) return false;
+          }
+          return true;
+        },
+        o_.duration);
+  }
   measuring_ = false;
   const Counters after = snapshot();
   loading_ = false;
@@ -423,7 +449,11 @@ int Runner::run_load() {
   }
   const double secs = static_cast<double>(after.ns - before.ns) / 1e9;
   const double sent_rate = static_cast<double>(after.sent - before.sent) / secs;
-  const double recv_rate = static_cast<double>(received_in_window_) / secs;
+  // --count sub: from the first message received to the last.
+  const double recv_secs = o_.count != 0 && o_.scenario == Scenario::sub && last_recv_ns_ > first_recv_ns_
+                               ? static_cast<double>(last_recv_ns_ - first_recv_ns_) / 1e9
+                               : secs;
+  const double recv_rate = static_cast<double>(received_in_window_) / recv_secs;
   const std::uint64_t delivered = copies_ == 0 && o_.scenario != Scenario::sub ? after.sent - before.sent
                                                                               : received_in_window_;
   const double broker_cpu = o_.broker_pid ? after.broker_cpu_s - before.broker_cpu_s : -1;
@@ -464,7 +494,8 @@ int Runner::run_load() {
     << ",\"lat_p999_us\":" << fixed(us(latency_.quantile(0.999)), 2)
     << ",\"lat_max_us\":" << fixed(us(latency_.max()), 2) << ",\"lost\":" << lost
     << ",\"duplicated\":" << dups << ",\"reordered\":" << reordered << ",\"unacked\":" << unacked
-    << ",\"foreign\":" << foreign_ << ",\"errors\":" << run_errors
+    << ",\"foreign\":" << foreign_ << ",\"first_recv_ns\":" << first_recv_ns_
+    << ",\"last_recv_ns\":" << last_recv_ns_ << ",\"errors\":" << run_errors
     << ",\"first_error\":" << json_string(first_error_) << ",\"gen_cpu_s\":" << fixed(gen_cpu, 3)
     << ",\"broker_cpu_s\":" << fixed(broker_cpu, 3) << ",\"broker_cpu_us_per_msg\":" << fixed(cpu_per_msg_us, 4)
     << "}";

@@ -54,6 +54,7 @@ class Runner : public ConnectionEvents {
     protocol::Publish msg;
     std::uint32_t window = 0;
     std::uint64_t sent = 0;
+    std::uint64_t limit = UINT64_MAX;  // --count: this publisher's share
     std::uint64_t acked = 0;      // QoS 1/2 completions, or QoS 0 writes without subscribers
     std::uint64_t delivered = 0;  // copies received by our subscribers
     std::uint64_t forgiven = 0;   // released after a stall (see header)
@@ -104,6 +105,8 @@ class Runner : public ConnectionEvents {
   // Receiving side.
   std::uint64_t received_ = 0;
   std::uint64_t received_in_window_ = 0;
+  std::uint64_t first_recv_ns_ = 0, last_recv_ns_ = 0;  // steady clock, of our messages
+  std::uint64_t json_base_ms_ = 0;  // --payload json: timestamps from here, +1 ms per message
   LatencyHistogram latency_;
   std::unordered_map<std::uint64_t, SeqTracker> seqs_;  // (subscriber << 32 | publisher)
   // $share: one tracker per publisher for the group; order per member here.

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include <gmock/gmock.h>
@@ -336,6 +337,47 @@ TEST_F(StoreTest, FullMapDropsPutsReportsUnstoredAndRecovers) {
   store->after_commit(0, [&](bool ok) { last = ok; });
   wait_posted(++posted);
   EXPECT_TRUE(last);
+}
+
+// del_range and del_prefix delete exactly their keys, across many pages
+// (one seek, then along the cursor), and nothing of the neighbours.
+TEST_F(StoreTest, DeleteRangeAndPrefixTakeExactlyTheirKeys) {
+  auto store = open();
+  load(*store);
+  start(*store);
+  auto key = [](char log, std::uint64_t i) {
+    std::string k{log, '\0'};
+    for (int b = 7; b >= 0; --b) k.push_back(static_cast<char>((i >> (8 * b)) & 0xFF));
+    return k;
+  };
+  const MDB_dbi dbi = store->env().outbox;
+  for (std::uint64_t i = 0; i < 5000; ++i) {
+    for (char log : {'a', 'b', 'c'}) store->push(0, Op{Op::Kind::put, dbi, 0, key(log, i), std::string(100, log), {}, {}});
+  }
+  store->push(0, Op{Op::Kind::del_range, dbi, 0, key('b', 100), key('b', 4000), {}, {}});
+  store->push(0, Op{Op::Kind::del_prefix, dbi, 0, std::string{'c', '\0'}, {}, {}, {}});
+  store->after_commit(0, [](bool) {});
+  wait_posted(1);
+  std::map<char, std::vector<std::uint64_t>> left;
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(store->env().env(), nullptr, MDB_RDONLY, &txn), MDB_SUCCESS);
+  MDB_cursor* cur = nullptr;
+  ASSERT_EQ(mdb_cursor_open(txn, dbi, &cur), MDB_SUCCESS);
+  MDB_val k, v;
+  for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    std::string_view kv(static_cast<const char*>(k.mv_data), k.mv_size);
+    std::uint64_t i = 0;
+    for (unsigned char c : kv.substr(2)) i = (i << 8) | c;
+    left[kv[0]].push_back(i);
+  }
+  mdb_cursor_close(cur);
+  mdb_txn_abort(txn);
+  EXPECT_EQ(left['a'].size(), 5000u);
+  EXPECT_EQ(left.count('c'), 0u);
+  ASSERT_EQ(left['b'].size(), 5000u - 3900u);
+  EXPECT_EQ(left['b'][99], 99u);
+  EXPECT_EQ(left['b'][100], 4000u);
+  store->stop();
 }
 
 }  // namespace
