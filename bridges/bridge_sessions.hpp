@@ -16,8 +16,9 @@
 // Visibility: $SYS/bridge_sessions/<client id>/... (the same names as
 // $SYS/bridges/<name>/... for the outbox: queued/messages, queued/bytes,
 // queued/percent, dropped/<reason>, messages/appended, messages/acknowledged,
-// lag_ms), and `queued`, `queued_bytes`, `bridge_session` in
-// GET /api/v1/clients/{id}. Characters of a client id that cannot stand in
+// lag_ms), `queued`, `queued_bytes`, `bridge_session` in GET
+// /api/v1/sessions and /api/v1/clients/{id}, and strata_bridge_session_*
+// on /metrics (bridge_api.hpp). Characters of a client id that cannot stand in
 // a topic level ('/', '+', '#') are written '_' in $SYS.
 //
 // Reload (SIGHUP): changed bounds apply to the open logs; added or removed

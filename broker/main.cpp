@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
       admin.api().add_metrics([&engine](admin::MetricsWriter& m) { rules::write_rule_metrics(m, engine->stats()); });
     }
     bridges::add_bridge_api(admin.api(), bridges);  // /api/v1/bridges, strata_bridge_* metrics
+    bridges::add_bridge_session_metrics(admin.api(), bridge_sessions);  // strata_bridge_session_*
     uns::add_uns_api(admin.api(), *namespace_hook, catalog_snapshot.get(), contract_overlay.get());
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     rules::add_rules_api(admin.api(), engine.get());          // /api/v1/rules

@@ -246,6 +246,7 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   // Offsets restored as inflight (QoS 2 awaiting PUBCOMP) that the log
   // still holds: not sent again as new messages. Empty but after a restart.
   std::vector<std::uint64_t> log_inflight_;
+  bool log_write_wait_ = false;  // reading the log waits for the socket to take what was written
   bool clean_start_ = true;
   bool assigned_client_id_ = false;  // the broker chose the client id
   // Enhanced authentication: the method of CONNECT (empty: none), the

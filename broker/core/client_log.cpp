@@ -6,7 +6,8 @@
 // the session's queue; each inflight Delivery carries its record's offset
 // in `seq`. PUBACK (QoS 1), PUBCOMP or an error PUBREC (QoS 2) confirm the
 // offset; the log's acknowledged offset follows the contiguous prefix. QoS 0
-// records are sent and confirmed at once.
+// records are sent and confirmed at once; they take no window, so reading
+// waits while the socket has max_outgoing_bytes/messages to write.
 //
 // Reconnect in the same process: the session's inflight messages are sent
 // again with DUP (resend_inflight), and reading goes on from the cursor.
@@ -57,6 +58,13 @@ void Client::pump_log() {
     const std::size_t inflight = session_->inflight_count();
     const std::size_t window = send_window();
     if (inflight >= window) return;
+    // QoS 0 records take no window: what was written must go out first,
+    // as for a slow consumer's QoS 0 (client_publish.cpp), but nothing is lost.
+    if (wpending_.size() + wactive_.size() >= limits_.max_outgoing_bytes ||
+        pending_publishes_ + active_publishes_ >= limits_.max_outgoing_messages) {
+      log_write_wait_ = true;
+      return;
+    }
     std::vector<session::SessionLog::Entry> got = log_->read(std::min<std::size_t>(window - inflight, 1024));
     if (got.empty()) return;  // the log calls set_reader's notify when there is more
     for (session::SessionLog::Entry& e : got) {

@@ -18,7 +18,8 @@
 // Outgoing: QoS 1/2 messages occupy the session's inflight window (the
 // smaller of the client's Receive Maximum and max_inflight_messages); the
 // rest wait in the session queue and are sent as acknowledgements free
-// the window.
+// the window. A bridge session's queue is a log on disk instead
+// (client_log.cpp).
 #include <algorithm>
 
 #include <boost/asio/post.hpp>

@@ -8,11 +8,13 @@ Each test counts what the edge acknowledged to its publishers against what
 arrived at the puller, per publisher, in order, and reports duplicates."""
 
 import os
+import subprocess
 import time
 
 import pytest
 
 import brokerproc
+import pahoc
 from adminhttp import AdminClient
 from bridgeload import Publisher, Subscriber, account
 from common import wait_until
@@ -74,6 +76,13 @@ def test_pull_after_outage_and_kill_gets_everything(tmp_path):
         assert status == 200, page
         [s] = [x for x in page["data"] if x["clientid"] == "factory-1"]
         assert s["bridge_session"] is True and s["queued"] == total, s
+        watcher = pahoc.PahoClient(edge.host, edge.port, "t36-sys")
+        watcher.connect()
+        watcher.subscribe("$SYS/bridge_sessions/factory-1/queued/messages", 0)
+        deadline = time.monotonic() + 10
+        while watcher.wait_message(10).payload != str(total).encode():
+            assert time.monotonic() < deadline, "$SYS/bridge_sessions/factory-1/queued/messages never said %d" % total
+        watcher.close()
         # The puller comes back; the edge is killed again while it drains.
         sub = Subscriber(edge.port, "plant/#", "factory-1")
         wait_until(lambda: sub.count() >= total // 3, 60, what="a third of the backlog")
@@ -94,6 +103,9 @@ def test_pull_after_outage_and_kill_gets_everything(tmp_path):
         # Once drained the log is empty.
         wait_until(lambda: api.get("/api/v1/sessions?clientid=factory-1")[1]["data"][0]["queued"] == 0, 20,
                    what="an empty log")
+        status, text = api.get("/metrics")
+        assert status == 200
+        assert 'strata_bridge_session_queued_messages{client_id="factory-1"} 0\n' in text, text[-2000:]
     finally:
         if sub is not None:
             sub.close()
@@ -152,3 +164,20 @@ def test_strata_pulling_with_an_in_bridge_gets_its_time_away(tmp_path):
         factory.stop()
         edge.stop()
     assert edge.health_problems() == [] and factory.health_problems() == []
+
+
+def test_bad_bridge_session_stops_start_up_with_file_and_line(tmp_path):
+    conf = os.path.join(str(tmp_path), "bad.toml")
+    with open(conf, "w") as f:
+        f.write('[[bridge_session]]\nclient_id = "factory-*"\noverflow = "spill"\n')
+    binary = brokerproc.strata_bin()
+    r = subprocess.run([binary, "--check-config", conf], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "bad.toml:3:12: bridge_session.overflow 'spill' is not valid" in r.stderr, r.stderr
+    r = subprocess.run([binary, "-c", conf, "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "bad.toml:3:12: bridge_session.overflow 'spill' is not valid" in r.stderr, r.stderr
+    with open(conf, "w") as f:
+        f.write('[[bridge_session]]\nclient_id = "factory-*"\nmax_messages = 5000000\n')
+    r = subprocess.run([binary, "--check-config", conf], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
