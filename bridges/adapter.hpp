@@ -82,6 +82,10 @@ struct Batch {
   // restart: everything above the acknowledged offset that the log says
   // may have been sent). MQTT: set DUP.
   bool redelivery = false;
+  // Sent from a backlog ahead of which live records go (order =
+  // "live_first", read_order.hpp). MQTT 5: the user property
+  // `strata-backlog: 1`.
+  bool backlog = false;
 };
 
 // The driver's side: what an adapter reports. Thread-safe.

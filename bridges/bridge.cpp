@@ -1,5 +1,7 @@
 #include "bridges/bridge.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "broker/util/log.hpp"
@@ -14,8 +16,8 @@ Bridge::Bridge(std::unique_ptr<BridgeConfig> config, std::unique_ptr<Adapter> ad
       adapter_(std::move(adapter)),
       outbox_(outbox),
       local_(local),
-      work_(asio::make_work_guard(io_)) {
-  next_read_ = outbox_.acknowledged() + 1;
+      work_(asio::make_work_guard(io_)),
+      order_(config_->order, config_->live_threshold, outbox_.acknowledged() + 1) {
   restart_end_ = outbox_.next_offset();
 }
 
@@ -144,40 +146,64 @@ void Bridge::rejected(std::uint64_t offset, std::string reason) {
 void Bridge::pump() {
   if (!ready_ || paused()) return;
   while (in_flight_ < window_ && !paused()) {
-    Batch batch;
-    const std::size_t room = window_ - in_flight_;
-    // First what an earlier connection sent and never saw confirmed.
-    for (auto& [offset, sent] : unconfirmed_) {
-      if (batch.records.size() >= room) break;
-      if (sent.epoch == epoch_) continue;
-      sent.epoch = epoch_;
-      batch.records.push_back(sent.record);
-    }
-    if (!batch.records.empty()) {
-      batch.redelivery = true;
-      in_flight_ += batch.records.size();
-      counters_.resent.fetch_add(batch.records.size(), std::memory_order_relaxed);
-      adapter_->deliver(std::move(batch));
+    if (redeliver()) {
       if (!ready_) return;
       continue;
     }
-    batch.records = outbox_.read(next_read_, room);
-    if (batch.records.empty()) return;
-    next_read_ = batch.records.back()->offset + 1;
-    std::uint64_t again = 0;
-    for (const RecordPtr& r : batch.records) {
-      unconfirmed_[r->offset] = Sent{r, epoch_};
-      if (r->offset < restart_end_) ++again;
+    bool again = false;  // something was read, or a backlog ended: read on
+    for (const ReadOrder::Read& read : order_.plan(outbox_.next_offset(), window_ - in_flight_)) {
+      const std::size_t room = std::min(read.max, window_ - in_flight_);
+      if (room == 0) continue;
+      std::uint64_t reached = read.from;
+      auto records = outbox_.read(read.from, room, read.until, &reached);
+      const std::size_t got = records.size();
+      if (order_.advanced(read, reached, got)) again = true;
+      if (got == 0) continue;
+      again = true;
+      send(std::move(records), read.backlog);
+      if (!ready_) return;
     }
-    // Records that were in the log at start-up may have been sent by the
-    // previous run: delivered as a redelivery (MQTT: DUP).
-    batch.redelivery = again != 0;
-    in_flight_ += batch.records.size();
-    counters_.sent.fetch_add(batch.records.size() - again, std::memory_order_relaxed);
-    counters_.resent.fetch_add(again, std::memory_order_relaxed);
-    adapter_->deliver(std::move(batch));
-    if (!ready_) return;
+    if (!again) return;
   }
+}
+
+// First what an earlier connection sent and never saw confirmed, in
+// offset order, in runs of the same backlog mark.
+bool Bridge::redeliver() {
+  Batch batch;
+  const std::size_t room = window_ - in_flight_;
+  for (auto& [offset, sent] : unconfirmed_) {
+    if (batch.records.size() >= room) break;
+    if (sent.epoch == epoch_) continue;
+    if (!batch.records.empty() && sent.backlog != batch.backlog) break;
+    sent.epoch = epoch_;
+    batch.backlog = sent.backlog;
+    batch.records.push_back(sent.record);
+  }
+  if (batch.records.empty()) return false;
+  batch.redelivery = true;
+  in_flight_ += batch.records.size();
+  counters_.resent.fetch_add(batch.records.size(), std::memory_order_relaxed);
+  adapter_->deliver(std::move(batch));
+  return true;
+}
+
+void Bridge::send(std::vector<RecordPtr> records, bool backlog) {
+  Batch batch;
+  batch.records = std::move(records);
+  batch.backlog = backlog;
+  std::uint64_t again = 0;
+  for (const RecordPtr& r : batch.records) {
+    unconfirmed_[r->offset] = Sent{r, epoch_, backlog};
+    if (r->offset < restart_end_) ++again;
+  }
+  // Records that were in the log at start-up may have been sent by the
+  // previous run: delivered as a redelivery (MQTT: DUP).
+  batch.redelivery = again != 0;
+  in_flight_ += batch.records.size();
+  counters_.sent.fetch_add(batch.records.size() - again, std::memory_order_relaxed);
+  counters_.resent.fetch_add(again, std::memory_order_relaxed);
+  adapter_->deliver(std::move(batch));
 }
 
 }  // namespace strata::bridges

@@ -5,7 +5,8 @@
 // the connection "epoch" it was sent in. It delivers while the adapter is
 // ready and fewer than `window` records of this epoch are unconfirmed:
 // first what an earlier epoch sent and never saw confirmed (redelivery),
-// then new records from the outbox, in offset order. Confirmations are
+// then new records from the outbox, in the bridge's `order`
+// (read_order.hpp: offset order, or live records ahead of a backlog). Confirmations are
 // gathered from any thread and applied to the outbox in one call per turn
 // of the bridge's loop. Nothing here sleeps: a backlog drains as fast as
 // the adapter confirms.
@@ -26,6 +27,7 @@
 #include "bridges/adapter.hpp"
 #include "bridges/bridge_config.hpp"
 #include "bridges/outbox/outbox.hpp"
+#include "bridges/read_order.hpp"
 
 namespace strata::bridges {
 
@@ -79,10 +81,13 @@ class Bridge : public AdapterEvents {
   struct Sent {
     RecordPtr record;
     std::uint64_t epoch = 0;
+    bool backlog = false;  // sent from a backlog (live_first): re-sent marked the same
   };
   void pump();           // bridge thread
   void schedule_pump();  // any thread, coalesced
   void apply_confirms();
+  bool redeliver();  // what an earlier epoch sent; false when there is none
+  void send(std::vector<RecordPtr> records, bool backlog);
 
   std::unique_ptr<BridgeConfig> config_;
   std::unique_ptr<Adapter> adapter_;
@@ -107,7 +112,7 @@ class Bridge : public AdapterEvents {
   std::uint64_t epoch_ = 1;
   std::size_t in_flight_ = 0;                // unconfirmed records sent in this epoch
   std::map<std::uint64_t, Sent> unconfirmed_;
-  std::uint64_t next_read_ = 1;
+  ReadOrder order_;
   std::uint64_t restart_end_ = 0;  // offsets below were in the log at start: possibly sent before
 };
 

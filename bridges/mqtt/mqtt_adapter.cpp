@@ -1,5 +1,6 @@
 #include "bridges/mqtt/mqtt_adapter.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -35,6 +36,9 @@ using Clock = std::chrono::steady_clock;
 using protocol::QoS;
 using protocol::ReasonCode;
 using Handler = std::function<void(const boost::system::error_code&, std::size_t)>;
+
+// Marks a record sent from a backlog under order = "live_first" (v5).
+constexpr std::string_view kBacklogProperty = "strata-backlog";
 
 std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(
@@ -196,7 +200,7 @@ class MqttAdapter : public Adapter {
 
   void deliver(Batch batch) override {
     if (!connected_) return;  // failed() was reported; the driver sends it again
-    for (const RecordPtr& r : batch.records) send_record(r, batch.redelivery);
+    for (const RecordPtr& r : batch.records) send_record(r, batch.redelivery, batch.backlog);
     flush();
   }
 
@@ -291,13 +295,17 @@ class MqttAdapter : public Adapter {
     in_q2_.clear();
     in_buf_.clear();
     ping_timer_->cancel();
-    if (was || !reported_) {
-      ctx_.events->failed(why);
-      reported_ = true;
-    }
-    if (!was) {
+    // Every failed attempt is reported (the bridge counts connections lost
+    // or refused); the first of a series that never got connected is
+    // logged as a warning (the driver logs a lost connection), the
+    // repeats only at debug level.
+    ctx_.events->failed(why);
+    if (!was && !reported_) {
+      STRATA_WARN("bridge") << bridge_.name << ": " << why << " (retrying with backoff)";
+    } else if (!was) {
       STRATA_DEBUG("bridge") << bridge_.name << ": " << why;
     }
+    reported_ = true;
     ctx_.events->state(AdapterState::backing_off);
     // 1 s, 2 s, 4 s ... up to reconnect_max, each a random 50-100 %.
     auto step = s_.reconnect_min * (1ll << std::min(attempts_, 20u));
@@ -455,7 +463,7 @@ class MqttAdapter : public Adapter {
     ctx_.events->rejected(offset, "refused by the peer with reason 0x" + hex(reason));
   }
 
-  void send_record(const RecordPtr& r, bool dup) {
+  void send_record(const RecordPtr& r, bool dup, bool backlog) {
     if (r->origin == bridge_.name) {  // came in over this bridge: never back to the peer
       ctx_.events->confirmed(r->offset);
       return;
@@ -485,6 +493,10 @@ class MqttAdapter : public Adapter {
       auto& up = p.properties.user_properties;
       std::erase_if(up, [&](const auto& kv) { return kv.first == bridge_.hops_property; });
       up.emplace_back(bridge_.hops_property, std::to_string(r->hops + 1));
+      // A backlog mark an earlier tier set stays: the data is as old.
+      if (backlog && std::none_of(up.begin(), up.end(), [](const auto& kv) { return kv.first == kBacklogProperty; })) {
+        up.emplace_back(kBacklogProperty, "1");
+      }
       if (r->expires_at_ms != 0) {
         std::uint64_t now = now_ms();
         std::uint64_t left = r->expires_at_ms > now ? (r->expires_at_ms - now + 999) / 1000 : 1;
@@ -524,19 +536,26 @@ class MqttAdapter : public Adapter {
       flush();
     };
     if (p.qos == QoS::exactly_once) in_q2_.insert(p.packet_id);
-    std::uint8_t hops = 0;
+    // Coming in over this bridge is a crossing too: the message is
+    // published here with hops + 1, and dropped when that is past
+    // max_hops (two bridges pulling from each other go round only so far).
+    int hops = 1;
     for (const auto& [k, v] : p.properties.user_properties) {
-      if (k == bridge_.hops_property) hops = static_cast<std::uint8_t>(std::min(255, std::atoi(v.c_str())));
+      if (k == bridge_.hops_property) hops = std::min(255, std::max(0, std::atoi(v.c_str()))) + 1;
     }
-    if (route == nullptr || hops > bridge_.max_hops || ctx_.local == nullptr) {
+    const bool past = hops > bridge_.max_hops;
+    if (route == nullptr || past || ctx_.local == nullptr) {
       // Not ours (or past the hop limit): acknowledged so the peer does not
       // send it again, and not published.
-      if (ctx_.outbox && hops > bridge_.max_hops) {
+      if (ctx_.outbox && past) {
         const_cast<OutboxCounters&>(ctx_.outbox->counters()).dropped_hops.fetch_add(1, std::memory_order_relaxed);
       }
       ack(true);
       return;
     }
+    auto& up = p.properties.user_properties;
+    std::erase_if(up, [&](const auto& kv) { return kv.first == bridge_.hops_property; });
+    up.emplace_back(bridge_.hops_property, std::to_string(hops));
     auto m = std::make_shared<router::Message>();
     m->topic = templates_[static_cast<std::size_t>(route - bridge_.routes.data())].expand(p.topic);
     m->payload = std::move(p.payload);
@@ -567,7 +586,7 @@ class MqttAdapter : public Adapter {
   std::uint64_t generation_ = 0;
   bool connected_ = false;
   bool stopped_ = false;
-  bool reported_ = false;  // failed() told since the last connection
+  bool reported_ = false;  // a failure was logged since the last connection
   bool sub_pid_busy_ = false;
   unsigned attempts_ = 0;
   std::size_t window_ = 0;

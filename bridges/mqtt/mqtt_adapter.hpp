@@ -27,6 +27,15 @@
 //
 // Loop guard: every PUBLISH sent carries the user property
 // `hops_property` = record hops + 1 (v5), replacing the one it came with.
+// A PUBLISH received (in) crossed this bridge too: it is published locally
+// with hops + 1 (0 when it carried none), or dropped and counted
+// (dropped/hops) when that is past max_hops. What came in over a bridge is
+// never sent back out over it (bridge_manager.cpp), and v5 subscriptions
+// use No Local, so in and out routes on overlapping filters do not echo.
+//
+// Backlog (order = "live_first", bridges/read_order.hpp): a record the
+// driver sends from a backlog carries `strata-backlog: 1` (v5; 3.1.1 has
+// no properties), kept when an earlier tier set it already.
 //
 // Threading: everything runs on the bridge's io_context.
 #pragma once

@@ -399,18 +399,20 @@ void Outbox::set_notify(std::function<void()> fn) {
   impl_->notify = std::move(fn);
 }
 
-std::vector<RecordPtr> Outbox::read(std::uint64_t from, std::size_t max) {
+std::vector<RecordPtr> Outbox::read(std::uint64_t from, std::size_t max, std::uint64_t until, std::uint64_t* reached) {
   Impl& im = *impl_;
   std::vector<RecordPtr> out;
   const std::uint64_t now = now_ms();
   std::unique_lock lock(im.mutex);
   const unsigned q = im.store.bridge_queue();
   std::uint64_t o = std::max(from, im.tracker.acknowledged() + 1);
-  for (; out.size() < max && o < im.next; ++o) {
+  const std::uint64_t stop = std::min(until, im.next);
+  for (; out.size() < max && o < stop; ++o) {
     if (im.tracker.is_done(o)) continue;
     auto it = im.mem.find(o);
     if (it == im.mem.end()) {
       if (!im.fetching) im.fetch(o);
+      if (reached != nullptr) *reached = o;
       return out;
     }
     const Record& r = *it->second;
@@ -426,6 +428,7 @@ std::vector<RecordPtr> Outbox::read(std::uint64_t from, std::size_t max) {
     out.push_back(it->second);
   }
   if (o >= im.next) im.waiting = true;
+  if (reached != nullptr) *reached = o;
   auto wake = im.unblock();  // expired records may have made room
   lock.unlock();
   if (wake) wake();

@@ -149,9 +149,11 @@ class Outbox {
   // Called (from the appending core) when a record is appended and the
   // reader had caught up: the driver posts a read onto its thread.
   void set_notify(std::function<void()> fn);
-  // Records with offset >= from, in order, at most `max`; fewer (or none)
-  // when no more are committed yet. Skips records that left the log.
-  std::vector<RecordPtr> read(std::uint64_t from, std::size_t max);
+  // Records with from <= offset < until, in order, at most `max`; fewer
+  // (or none) when no more are committed yet. Skips records that left the
+  // log. `reached` (if given) gets the first offset it did not look at.
+  std::vector<RecordPtr> read(std::uint64_t from, std::size_t max, std::uint64_t until = UINT64_MAX,
+                              std::uint64_t* reached = nullptr);
   // The target confirmed `offset` (any order; repeats ignored).
   void confirm(std::uint64_t offset);
   void confirm(std::span<const std::uint64_t> offsets);  // one store write for all

@@ -97,6 +97,19 @@ TEST(BridgeConfig, ErrorsNameFileAndLine) {
   EXPECT_THAT(error_of("[[bridge]]\ntype = \"test\"\n"), HasSubstr("has no name"));
 }
 
+TEST(BridgeConfig, OrderAndLiveThreshold) {
+  auto bridges = parse("[[bridge]]\nname = \"a\"\ntype = \"test\"\n");
+  EXPECT_EQ(bridges[0].config->order, Order::strict);
+  EXPECT_EQ(bridges[0].config->live_threshold, 10000u);
+  bridges = parse("[[bridge]]\nname = \"a\"\ntype = \"test\"\norder = \"live_first\"\nlive_threshold = 500\n");
+  EXPECT_EQ(bridges[0].config->order, Order::live_first);
+  EXPECT_EQ(bridges[0].config->live_threshold, 500u);
+  EXPECT_THAT(error_of("[[bridge]]\nname = \"a\"\ntype = \"test\"\norder = \"newest\"\n"),
+              HasSubstr("strata.toml:4:9: bridge.order 'newest' is not valid; expected strict or live_first"));
+  EXPECT_THAT(error_of("[[bridge]]\nname = \"a\"\ntype = \"test\"\nlive_threshold = 0\n"),
+              HasSubstr("strata.toml:4:18: bridge.live_threshold"));
+}
+
 // {uns.*} in a route's template: the topic's ISA-95 levels from [uns]'s
 // model; an unknown level is an error with file:line.
 TEST(BridgeConfig, UnsPlaceholdersUseTheNamespaceModel) {
