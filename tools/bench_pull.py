@@ -6,9 +6,10 @@ Prints the time to queue them, the edge's VmRSS with the backlog, the time
 to drain it to the puller, and the edge's peak VmRSS while draining
 (docs/benchmarks.md has the figures).
 
-Publishers are `mosquitto_pub -l` processes (QoS 1, one message per line,
--M 1000 in flight); the puller is `mosquitto_sub -c -x 3600 -q 1 -C N`,
-which exits once it has N messages.
+Publishers are paho clients (tests/integration/bridgeload.py: QoS 1, 1,000
+in flight each, counting what the edge acknowledged); the puller is
+`mosquitto_sub -c -x 3600 -q 1 -C N`, which exits once it has the N
+acknowledged messages.
 
   tools/bench_pull.py [--messages N] [--durability sync|batch|none]
 """
@@ -25,8 +26,9 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 import brokerproc  # noqa: E402
+from bridgeload import Publisher  # noqa: E402
 
-PUBLISHERS = 4
+PUBLISHERS = 10  # at most 65,534 messages each (paho's message ids)
 
 
 def rss_kb(pid):
@@ -54,17 +56,13 @@ def main():
             subprocess.run(sub + ["-W", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             rss_idle = rss_kb(edge.proc.pid)
             begin = time.monotonic()
-            pubs = []
-            for i in range(PUBLISHERS):
-                p = subprocess.Popen(["mosquitto_pub", "-h", edge.host, "-p", str(edge.port), "-V", "5", "-q", "1",
-                                      "-M", "1000", "-t", "plant/line%d/temp" % i, "-l"], stdin=subprocess.PIPE)
-                pubs.append(p)
-            lines = [("".join("%d:%d\n" % (i, k) for k in range(n // PUBLISHERS))).encode() for i in range(PUBLISHERS)]
-            writers = [threading.Thread(target=p.communicate, args=(lines[i],)) for i, p in enumerate(pubs)]
-            for w in writers:
-                w.start()
-            for w in writers:
-                w.join()
+            pubs = [Publisher(edge.port, "plant/line%d/temp" % i, "p%d" % i, rate=10**9, count=n // PUBLISHERS,
+                              seconds=600).start() for i in range(PUBLISHERS)]
+            acked = 0
+            for p in pubs:
+                p.join(600)
+                acked += len(p.wait_acked(60))
+                p.close()
             queued_s = time.monotonic() - begin
             rss_backlog = rss_kb(edge.proc.pid)
             peak = [rss_backlog]
@@ -77,11 +75,11 @@ def main():
             sampler = threading.Thread(target=sample)
             sampler.start()
             begin = time.monotonic()
-            got = subprocess.run(sub + ["-C", str(n)], stdout=subprocess.PIPE).stdout.count(b"\n")
+            got = subprocess.run(sub + ["-C", str(acked)], stdout=subprocess.PIPE).stdout.count(b"\n")
             drain_s = time.monotonic() - begin
             done.set()
             sampler.join()
-            print("messages %d, durability %s" % (n, args.durability))
+            print("messages %d (acknowledged %d), durability %s" % (n, acked, args.durability))
             print("queued in %.1f s (%.0f msg/s); edge VmRSS idle %d MB, with the backlog %d MB"
                   % (queued_s, n / queued_s, rss_idle // 1024, rss_backlog // 1024))
             print("drained %d in %.1f s (%.0f msg/s); edge peak VmRSS while draining %d MB"
