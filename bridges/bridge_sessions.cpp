@@ -83,12 +83,12 @@ struct BridgeSessions::Log : public session::SessionLog {
   bool accept(session::Delivery&& d, unsigned core, bool force) override {
     const router::Message& m = *d.msg;
     if (d.check_read) {
-      auth::ClientInfo who{client_id, {}, {}};
+      std::string user;  // a copy: a reconnect may change it meanwhile
       {
         std::lock_guard lock(user_mutex);
-        who.username = username;
+        user = username;
       }
-      if (!broker->authorizer().can_read(who, m.topic)) return true;
+      if (!broker->authorizer().can_read(auth::ClientInfo{client_id, user, {}}, m.topic)) return true;
     }
     const bool qos0 = d.qos == protocol::QoS::at_most_once;
     if (!force && !qos0 && outbox->blocking()) return false;
