@@ -42,17 +42,31 @@ constexpr Drop kDrops[] = {
     {"offline_qos0", &OutboxCounters::dropped_offline_qos0}, {"age", &OutboxCounters::dropped_age},
 };
 
-// The [[bridge]] table of `name` in the loaded config, if any.
-const toml::table* table_of(core::Broker& broker, std::string_view name) {
-  const config::Config& cfg = broker.config();
-  if (!cfg.document) return nullptr;
-  const toml::array* bridges = cfg.document->root["bridge"].as_array();
-  if (bridges == nullptr) return nullptr;
-  for (const toml::node& n : *bridges) {
-    const toml::table* t = n.as_table();
-    if (t == nullptr) continue;
-    auto v = (*t)["name"].value<std::string>();
-    if (v && *v == name) return t;
+// A kept outbox without a configured bridge (BridgeManager::removed):
+// state "removed", what it holds, and how to delete it.
+void write_removed(JsonWriter& w, const BridgeManager::Removed& r) {
+  const Outbox& o = *r.outbox;
+  w.StartObject();
+  w.Key("name");
+  admin::write_string(w, r.name);
+  w.Key("type");
+  admin::write_string(w, r.type);
+  w.Key("state");
+  w.String("removed");
+  w.Key("queued_messages");
+  w.Uint64(get(o.counters().queued_messages));
+  w.Key("queued_bytes");
+  w.Uint64(get(o.counters().queued_bytes));
+  w.Key("oldest_unacknowledged_age_ms");
+  w.Uint64(lag_ms(o));
+  w.Key("acknowledged_offset");
+  w.Uint64(o.acknowledged());
+  w.EndObject();
+}
+
+const BridgeManager::Removed* find_removed(const std::vector<BridgeManager::Removed>& removed, std::string_view name) {
+  for (const auto& r : removed) {
+    if (r.name == name) return &r;
   }
   return nullptr;
 }
@@ -218,18 +232,55 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
           [&bridges](const Request& req, Reply reply) {
             admin::Paging p = admin::Paging::from(req);
             std::vector<Bridge*> all = bridges.all();
-            reply.json(admin::page_json(p, all.size(),
-                                        [&](JsonWriter& w, std::size_t i) { write_bridge(w, *all[i], nullptr); }));
+            std::vector<BridgeManager::Removed> removed = bridges.removed();
+            reply.json(admin::page_json(p, all.size() + removed.size(), [&](JsonWriter& w, std::size_t i) {
+              if (i < all.size()) {
+                write_bridge(w, *all[i], nullptr);
+              } else {
+                write_removed(w, removed[i - all.size()]);
+              }
+            }));
           },
-          "Every bridge: state, queued messages and bytes, lag, sent, acknowledged, re-sent, duplicates, drops");
+          "Every bridge: state, queued messages and bytes, lag, sent, acknowledged, re-sent, duplicates, drops; "
+          "then the outboxes kept for removed bridges (state \"removed\")");
 
   api.add(http::verb::get, "/api/v1/bridges/{name}", Access::viewer,
-          [&api, &bridges](const Request& req, Reply reply) {
+          [&bridges](const Request& req, Reply reply) {
+            if (bridges.find(req.param("name")) == nullptr) {
+              std::vector<BridgeManager::Removed> removed = bridges.removed();
+              if (const BridgeManager::Removed* r = find_removed(removed, req.param("name"))) {
+                return reply.json(admin::json_of([&](JsonWriter& w) { write_removed(w, *r); }));
+              }
+            }
             Bridge& b = find_or_throw(bridges, req);
-            const toml::table* t = table_of(api.broker(), b.config().name);
+            const toml::table* t = bridges.table_of(b.config().name);
             reply.json(admin::json_of([&](JsonWriter& w) { write_bridge(w, b, t); }));
           },
-          "One bridge: its counters and its [[bridge]] table (secrets masked)");
+          "One bridge: its counters and its [[bridge]] table (secrets masked); a removed one's kept outbox");
+
+  api.add(http::verb::delete_, "/api/v1/bridges/{name}/outbox", Access::admin,
+          [&bridges](const Request& req, Reply reply) {
+            const std::string name = req.param("name");
+            const std::string who = req.who();
+            auto result = bridges.purge(name, [reply, name, who](std::uint64_t records) {
+              STRATA_INFO("admin") << who << ": purged the outbox of removed bridge " << name << " (" << records
+                                   << " messages)";
+              reply.json(admin::json_of([&](JsonWriter& w) {
+                w.StartObject();
+                w.Key("name");
+                admin::write_string(w, name);
+                w.Key("purged");
+                w.Uint64(records);
+                w.EndObject();
+              }));
+            });
+            if (result == BridgeManager::Purge::configured) {
+              throw Error::conflict("bridge '" + name + "' is configured: only the outbox of a bridge removed from "
+                                    "the configuration (and reloaded) can be purged");
+            }
+            if (result == BridgeManager::Purge::unknown) throw Error::not_found("no kept outbox '" + name + "'");
+          },
+          "Delete the outbox kept for a removed bridge (its queued messages are lost); 409 for a configured bridge");
 
   auto control = [&bridges](const Request& req, Reply reply, bool pause) {
     Bridge& b = find_or_throw(bridges, req);

@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "bridges/bridge_diff.hpp"
 #include "bridges/influx/influx_adapter.hpp"
 #include "bridges/kafka/kafka_adapter.hpp"
 #include "bridges/mqtt/mqtt_adapter.hpp"
@@ -56,37 +57,12 @@ void check_config(const config::Config& config) {
   read_bridges(*config.document, builtin_types());
 }
 
-struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
-  core::Broker* broker = nullptr;
+// An outbox and the publishers waiting for room in it (overflow =
+// "block"): shared by every bridge a reload makes on the same log.
+struct BridgeManager::Box {
   std::unique_ptr<Outbox> outbox;
-  std::unique_ptr<Bridge> bridge;
-  unsigned home_core = 0;  // where `in` messages are published, in order
-  std::uint64_t warned_at = 0;
-
-  // One subscriber per out route. Under overflow = "block" a full outbox
-  // refuses QoS 1/2 deliveries and their publishers wait (DeliverySink,
-  // session_handle.hpp; Client, "Blocking sinks"): nothing they were
-  // acknowledged for is dropped. QoS 0 is dropped and counted instead.
-  struct Sink : session::DeliverySink {
-    Entry* entry = nullptr;
-    std::int32_t route = 0;
-    bool accept(session::Delivery&& d, unsigned core, bool force) override {
-      return entry->append(*d.msg, d.qos, d.retain, route, core, force, /*can_wait=*/true);
-    }
-    bool wait_space(const void* owner, std::function<void()> fn) override { return entry->wait_space(owner, std::move(fn)); }
-    void cancel_wait(const void* owner) override { entry->cancel_wait(owner); }
-    std::chrono::milliseconds block_timeout() const noexcept override {
-      return entry->bridge->config().bounds.block_timeout;
-    }
-    void refused(const session::Delivery&) override { entry->count_blocked(); }
-  };
-  std::vector<std::unique_ptr<Sink>> sinks;
-  std::vector<session::SessionRef> handles;
-
-  // Publishers waiting for room in the outbox (overflow = "block").
   std::mutex waiters_mutex;
   std::vector<std::pair<const void*, std::function<void()>>> waiters;  // guarded by waiters_mutex
-  std::atomic<std::int64_t> last_block_log_s{0};
 
   bool wait_space(const void* owner, std::function<void()> fn) {
     {
@@ -114,6 +90,44 @@ struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
     }
     for (auto& [owner, fn] : called) fn();
   }
+};
+
+struct BridgeManager::Entry : public LocalPublisher {
+  core::Broker* broker = nullptr;
+  Box* box = nullptr;
+  Outbox* outbox = nullptr;  // box->outbox
+  std::unique_ptr<Bridge> bridge;
+  toml::table source;        // its [[bridge]] table, for the reload's diff and the admin API
+  unsigned home_core = 0;    // where `in` messages are published, in order
+  std::atomic<bool> removed{false};  // a reload removed it: its routes take nothing more
+
+  // One subscriber per out route. Under overflow = "block" a full outbox
+  // refuses QoS 1/2 deliveries and their publishers wait (DeliverySink,
+  // session_handle.hpp; Client, "Blocking sinks"): nothing they were
+  // acknowledged for is dropped. QoS 0 is dropped and counted instead.
+  struct Sink : session::DeliverySink {
+    Entry* entry = nullptr;
+    std::int32_t route = 0;
+    bool accept(session::Delivery&& d, unsigned core, bool force) override {
+      return entry->append(*d.msg, d.qos, d.retain, route, core, force, /*can_wait=*/true);
+    }
+    bool wait_space(const void* owner, std::function<void()> fn) override {
+      return entry->box->wait_space(owner, std::move(fn));
+    }
+    void cancel_wait(const void* owner) override { entry->box->cancel_wait(owner); }
+    std::chrono::milliseconds block_timeout() const noexcept override {
+      return entry->bridge->config().bounds.block_timeout;
+    }
+    void refused(const session::Delivery&) override { entry->count_blocked(); }
+  };
+  struct Subscribed {
+    std::string filter;
+    session::SessionRef handle;
+    protocol::SubscribeOptions options;
+  };
+  std::vector<std::unique_ptr<Sink>> sinks;
+  std::vector<Subscribed> routes;
+  std::atomic<std::int64_t> last_block_log_s{0};
 
   void count_blocked() {
     const_cast<OutboxCounters&>(outbox->counters()).dropped_blocked.fetch_add(1, std::memory_order_relaxed);
@@ -140,6 +154,7 @@ struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
   using Offer = historian::ReplayTargets::Offer;
   Offer offer(const router::Message& m, protocol::QoS qos, bool retain, std::int32_t route, unsigned core,
               bool force, bool can_wait) {
+    if (removed.load(std::memory_order_acquire)) return Offer::skipped;  // matched just before its routes went
     const BridgeConfig& cfg = bridge->config();
     if (m.publisher == "bridge:" + cfg.name) return Offer::skipped;  // never back to the peer it came from
     OutboxCounters& c = const_cast<OutboxCounters&>(outbox->counters());
@@ -168,9 +183,7 @@ struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
     return Offer::skipped;
   }
 
-  void emit(router::MessagePtr msg, unsigned core) override {
-    append(*msg, msg->qos, msg->retain, -1, core);
-  }
+  void emit(const router::MessagePtr& msg, unsigned core) { append(*msg, msg->qos, msg->retain, -1, core); }
 
   void publish(router::MessagePtr msg, std::function<void(bool)> done) override {
     core::Core& c = broker->core(home_core);
@@ -192,44 +205,48 @@ struct BridgeManager::Entry : public rules::EmitTarget, public LocalPublisher {
   }
 };
 
-BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) : broker_(broker) {
-  const config::Config& cfg = broker.config();
-  if (!cfg.document) return;
-  auto parsed = read_bridges(*cfg.document, builtin_types());
-  unsigned index = 0;
-  for (ParsedBridge& p : parsed) {
-    auto e = std::make_unique<Entry>();
-    e->broker = &broker;
-    e->home_core = index++ % broker.core_count();
-    e->outbox = std::make_unique<Outbox>(broker.store(), p.config->name, p.config->bounds);
-    const BridgeConfig* bc = p.config.get();
-    e->bridge = std::make_unique<Bridge>(std::move(p.config), std::move(p.adapter), *e->outbox, e.get());
-    Entry* raw = e.get();
-    e->outbox->set_space_notify([raw] { raw->on_space(); }, &broker.full_sinks());
-    for (std::size_t i = 0; i < bc->routes.size(); ++i) {
-      const Route& r = bc->routes[i];
-      if (r.direction != Route::Direction::out || !r.rule.empty()) continue;
-      auto sink = std::make_unique<Entry::Sink>();
-      sink->entry = e.get();
-      sink->route = static_cast<std::int32_t>(i);
-      auto handle = std::make_shared<session::SessionHandle>("$bridge/" + bc->name + "/" + std::to_string(i), 0, 0);
-      handle->sink = sink.get();
-      handle->online.store(true);
-      protocol::SubscribeOptions o;
-      o.max_qos = r.qos;
-      o.retain_as_published = r.retain == Route::Retain::keep;
-      for (unsigned c = 0; c < broker.core_count(); ++c) broker.core(c).subscribe_here(r.filter, handle, o, 0, /*check_read=*/false);
-      e->sinks.push_back(std::move(sink));
-      e->handles.push_back(std::move(handle));
-    }
-    targets.add(bc->name, e.get());
-    STRATA_INFO("bridge") << bc->name << ": " << bc->type << " bridge with " << bc->routes.size() << " route"
-                          << (bc->routes.size() == 1 ? "" : "s");
-    bridges_.push_back(std::move(e));
+// One per bridge name for the manager's life: the rules' emit target of
+// that name (whichever bridge runs under it) and its outbox.
+struct BridgeManager::Log : public rules::EmitTarget {
+  std::string name;
+  std::string type;               // the last type it was configured with
+  std::unique_ptr<Box> box;       // null once purged, until configured again
+  std::atomic<Entry*> current{nullptr};  // the bridge rules emit to; null when removed
+  bool configured = false;        // a [[bridge]] of this name is configured (guarded by mutex_)
+  bool registered = false;        // an emit target in targets_ (core 0)
+
+  void emit(router::MessagePtr msg, unsigned core) override {
+    if (Entry* e = current.load(std::memory_order_acquire)) e->emit(msg, core);
   }
-  if (bridges_.empty()) return;
+};
+
+BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) : broker_(broker), targets_(targets) {
+  const config::Config& cfg = broker.config();
+  if (cfg.document) {
+    auto parsed = read_bridges(*cfg.document, builtin_types());
+    auto tables = bridge_tables(cfg.document->root);
+    if (const toml::table* u = cfg.document->root["uns"].as_table()) uns_ = *u;
+    for (ParsedBridge& p : parsed) {
+      auto t = std::find_if(tables.begin(), tables.end(), [&p](const NamedTable& n) { return n.first == p.config->name; });
+      bridges_.push_back(make_entry(p, t == tables.end() ? toml::table{} : *t->second, /*now=*/true));
+    }
+  }
+  // Outboxes on disk that no bridge is configured for (removed while the
+  // broker was down): kept, listed as removed, until purged.
+  for (const std::string& name : Outbox::stored_logs(broker.store())) {
+    if (name.starts_with("session:") || logs_.contains(name)) continue;
+    log_for(name, OutboxBounds{});
+    STRATA_INFO("bridge") << name << ": an outbox without a configured bridge ("
+                          << logs_[name]->box->outbox->counters().queued_messages.load() << " messages queued); kept until "
+                          << "strata-ctl bridges purge " << name;
+  }
   broker.add_sys_source([this](const core::Broker::SysPublish& publish) {
-    for (auto& e : bridges_) {
+    std::vector<Entry*> running;
+    {
+      std::lock_guard lock(mutex_);
+      running = bridges_;
+    }
+    for (Entry* e : running) {
       const std::string base = "$SYS/bridges/" + e->bridge->config().name + "/";
       const OutboxCounters& o = e->outbox->counters();
       const BridgeCounters& b = e->bridge->counters();
@@ -266,69 +283,309 @@ BridgeManager::BridgeManager(core::Broker& broker, rules::EmitTargets& targets) 
       for (const auto& [reason, count] : e->bridge->skipped()) publish(base + "skipped/" + std::string(reason), std::to_string(count));
     }
   });
+  broker.add_reload_hook([this](const config::Config& fresh) { return reload(fresh); });
+}
+
+BridgeManager::Log& BridgeManager::log_for(const std::string& name, const OutboxBounds& bounds) {
+  std::unique_ptr<Log>& slot = logs_[name];
+  if (!slot) {
+    slot = std::make_unique<Log>();
+    slot->name = name;
+  }
+  Log& log = *slot;
+  if (log.box) {
+    log.box->outbox->set_bounds(bounds);
+    return log;
+  }
+  log.box = std::make_unique<Box>();
+  log.box->outbox = std::make_unique<Outbox>(broker_.store(), name, bounds);
+  Box* box = log.box.get();
+  log.box->outbox->set_space_notify([box] { box->on_space(); }, &broker_.full_sinks());
+  return log;
+}
+
+BridgeManager::Entry* BridgeManager::make_entry(ParsedBridge& p, const toml::table& source, bool now) {
+  auto e = std::make_unique<Entry>();
+  const BridgeConfig* bc = p.config.get();
+  Log* log = nullptr;
+  {
+    // Claimed in the same step as the log is found: a purge from the admin
+    // API now refuses it (Purge::configured) instead of deleting under it.
+    std::lock_guard lock(mutex_);
+    log = &log_for(bc->name, bc->bounds);
+    log->type = bc->type;
+    log->configured = true;
+    e->box = log->box.get();
+  }
+  e->broker = &broker_;
+  e->outbox = e->box->outbox.get();
+  e->source = source;
+  e->home_core = next_core_++ % broker_.core_count();
+  e->bridge = std::make_unique<Bridge>(std::move(p.config), std::move(p.adapter), *e->outbox, e.get());
+  for (std::size_t i = 0; i < bc->routes.size(); ++i) {
+    const Route& r = bc->routes[i];
+    if (r.direction != Route::Direction::out || !r.rule.empty()) continue;
+    auto sink = std::make_unique<Entry::Sink>();
+    sink->entry = e.get();
+    sink->route = static_cast<std::int32_t>(i);
+    auto handle = std::make_shared<session::SessionHandle>("$bridge/" + bc->name + "/" + std::to_string(i), 0, 0);
+    handle->sink = sink.get();
+    handle->online.store(true);
+    protocol::SubscribeOptions o;
+    o.max_qos = r.qos;
+    o.retain_as_published = r.retain == Route::Retain::keep;
+    if (now) {
+      for (unsigned c = 0; c < broker_.core_count(); ++c) broker_.core(c).subscribe_here(r.filter, handle, o, 0, /*check_read=*/false);
+    }
+    e->sinks.push_back(std::move(sink));
+    e->routes.push_back(Entry::Subscribed{r.filter, std::move(handle), o});
+  }
+  Entry* raw = e.get();
+  log->current.store(raw, std::memory_order_release);
+  if (!log->registered) {
+    targets_.add(bc->name, log);
+    log->registered = true;
+  }
+  STRATA_INFO("bridge") << bc->name << ": " << bc->type << " bridge with " << bc->routes.size() << " route"
+                        << (bc->routes.size() == 1 ? "" : "s");
+  std::lock_guard lock(mutex_);
+  entries_.push_back(std::move(e));
+  return raw;
+}
+
+void BridgeManager::swap_routes(Entry* old_entry, Entry* new_entry) {
+  std::vector<Entry::Subscribed> drop, add;
+  if (old_entry != nullptr) drop = old_entry->routes;
+  if (new_entry != nullptr) add = new_entry->routes;
+  if (drop.empty() && add.empty()) return;
+  // Bridge filters are never shared ($share/ is refused): group "".
+  broker_.post_to_cores(broker_.core_count(), [drop = std::move(drop), add = std::move(add)](core::Core& c) {
+    for (const auto& r : drop) c.trie().unsubscribe(r.filter, "", r.handle.get());
+    for (const auto& r : add) c.trie().subscribe(r.filter, "", router::Subscription{r.handle, r.options, 0, false});
+  });
+}
+
+BridgeManager::Entry* BridgeManager::active(std::string_view name) const {
+  for (Entry* e : bridges_) {
+    if (e->bridge->config().name == name) return e;
+  }
+  return nullptr;
+}
+
+std::string BridgeManager::reload(const config::Config& fresh) {
+  std::vector<ParsedBridge> parsed;
+  std::vector<NamedTable> tables;
+  toml::table uns;
+  if (fresh.document) {
+    parsed = read_bridges(*fresh.document, builtin_types());  // a bad table throws: nothing changed
+    tables = bridge_tables(fresh.document->root);
+    if (const toml::table* u = fresh.document->root["uns"].as_table()) uns = *u;
+  }
+  std::vector<NamedTable> running;
+  {
+    std::lock_guard lock(mutex_);
+    for (Entry* e : bridges_) running.emplace_back(e->bridge->config().name, &e->source);
+  }
+  BridgeDiff diff = diff_bridges(running, tables);
+  // {uns.*} templates were compiled with [uns]'s models: such a bridge
+  // follows a changed [uns] as if its own table had changed.
+  if (!(uns == uns_)) {
+    std::erase_if(diff.unchanged, [&](const std::string& name) {
+      std::lock_guard lock(mutex_);
+      const BridgeConfig& c = active(name)->bridge->config();
+      bool uses = std::any_of(c.routes.begin(), c.routes.end(), [](const Route& r) {
+        return r.remote.find("{uns.") != std::string::npos || r.local.find("{uns.") != std::string::npos;
+      });
+      if (uses) diff.changed.push_back(name);
+      return uses;
+    });
+    uns_ = std::move(uns);
+  }
+  if (diff.empty()) return running.empty() ? std::string() : "[[bridge]]: unchanged";
+  auto parsed_of = [&parsed](const std::string& name) -> ParsedBridge& {
+    return *std::find_if(parsed.begin(), parsed.end(), [&name](const ParsedBridge& p) { return p.config->name == name; });
+  };
+  auto table_of_fresh = [&tables](const std::string& name) -> const toml::table& {
+    return *std::find_if(tables.begin(), tables.end(), [&name](const NamedTable& t) { return t.first == name; })->second;
+  };
+  auto running_entry = [this](const std::string& name) {
+    std::lock_guard lock(mutex_);
+    return active(name);
+  };
+  for (const std::string& name : diff.removed) {
+    Entry* e = running_entry(name);
+    e->removed.store(true, std::memory_order_release);
+    swap_routes(e, nullptr);
+    e->bridge->stop();
+    {
+      std::lock_guard lock(mutex_);
+      logs_[name]->current.store(nullptr, std::memory_order_release);
+      logs_[name]->configured = false;
+      std::erase(bridges_, e);
+    }
+    STRATA_INFO("bridge") << name << ": removed; its outbox stays ("
+                          << e->outbox->counters().queued_messages.load(std::memory_order_relaxed)
+                          << " messages queued) until strata-ctl bridges purge " << name;
+  }
+  for (const std::string& name : diff.changed) {
+    Entry* old = running_entry(name);
+    // The old bridge stops first: the new one reads the log from its
+    // acknowledged offset on, sending again what the old one left
+    // unconfirmed. Until the routes swap, the old ones append to the same log.
+    old->bridge->stop();
+    Entry* e = make_entry(parsed_of(name), table_of_fresh(name), /*now=*/false);
+    swap_routes(old, e);
+    {
+      std::lock_guard lock(mutex_);
+      std::replace(bridges_.begin(), bridges_.end(), old, e);
+    }
+    if (old->bridge->paused()) e->bridge->pause();  // paused from the admin API: it stays paused
+    if (started_) e->bridge->start();
+    STRATA_INFO("bridge") << name << ": restarted with its new settings; its outbox stays";
+  }
+  for (const std::string& name : diff.added) {
+    Entry* e = make_entry(parsed_of(name), table_of_fresh(name), /*now=*/false);
+    swap_routes(nullptr, e);
+    {
+      std::lock_guard lock(mutex_);
+      bridges_.push_back(e);
+    }
+    if (started_) e->bridge->start();
+  }
+  {
+    // The fresh file's order.
+    std::lock_guard lock(mutex_);
+    std::vector<Entry*> ordered;
+    for (const auto& [name, table] : tables) {
+      if (Entry* e = active(name)) ordered.push_back(e);
+    }
+    bridges_ = std::move(ordered);
+  }
+  std::string out = "[[bridge]]:";
+  bool first = true;
+  for (const auto& [what, list] : {std::pair{"added", &diff.added}, std::pair{"changed", &diff.changed},
+                                   std::pair{"removed (outbox kept)", &diff.removed},
+                                   std::pair{"unchanged", &diff.unchanged}}) {
+    if (list->empty()) continue;
+    out += std::string(first ? " " : ", ") + what + " ";
+    first = false;
+    for (std::size_t i = 0; i < list->size(); ++i) out += (i ? "," : "") + (*list)[i];
+  }
+  return out;
 }
 
 BridgeManager::~BridgeManager() { stop(); }
 
 void BridgeManager::start() {
-  for (auto& e : bridges_) e->bridge->start();
+  std::vector<Entry*> running;
+  {
+    std::lock_guard lock(mutex_);
+    running = bridges_;
+    started_ = true;
+  }
+  for (Entry* e : running) e->bridge->start();
 }
 
 void BridgeManager::stop() {
-  for (auto& e : bridges_) e->bridge->stop();
+  std::vector<Entry*> every;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& e : entries_) every.push_back(e.get());
+  }
+  for (Entry* e : every) e->bridge->stop();
+}
+
+std::size_t BridgeManager::size() const {
+  std::lock_guard lock(mutex_);
+  return bridges_.size();
 }
 
 bool BridgeManager::has_bridge(std::string_view bridge) const {
-  return std::any_of(bridges_.begin(), bridges_.end(),
-                     [bridge](const auto& e) { return e->bridge->config().name == bridge; });
+  std::lock_guard lock(mutex_);
+  return active(bridge) != nullptr;
 }
 
 std::uint64_t BridgeManager::queued(std::string_view bridge) const {
-  for (const auto& e : bridges_) {
-    if (e->bridge->config().name == bridge) {
-      return e->outbox->counters().queued_messages.load(std::memory_order_relaxed);
-    }
-  }
-  return 0;
+  std::lock_guard lock(mutex_);
+  Entry* e = active(bridge);
+  return e == nullptr ? 0 : e->outbox->counters().queued_messages.load(std::memory_order_relaxed);
 }
 
 historian::ReplayTargets::Offer BridgeManager::offer(std::string_view bridge, const router::Message& m,
                                                      unsigned queue) {
-  for (auto& e : bridges_) {
-    const BridgeConfig& cfg = e->bridge->config();
-    if (cfg.name != bridge) continue;
-    // Room first: under overflow = drop_new or drop_oldest an append past
-    // the bounds would drop a message; a replay waits instead.
-    if (!e->outbox->has_space() || broker_.store().full()) return Offer::full;
-    // The route a live message on this topic would take (remote template,
-    // QoS cap); none matching: as a rule's emit, the topic as it is.
-    // Retain is cleared: a replayed value is not the current one.
-    std::int32_t route = -1;
-    protocol::QoS qos = m.qos;
-    for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
-      const Route& r = cfg.routes[i];
-      if (r.direction == Route::Direction::out && r.rule.empty() && router::topic_matches(r.filter, m.topic)) {
-        route = static_cast<std::int32_t>(i);
-        qos = std::min(qos, r.qos);
-        break;
-      }
-    }
-    return e->offer(m, qos, /*retain=*/false, route, queue, /*force=*/false, /*can_wait=*/true);
+  Entry* e = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    e = active(bridge);
   }
-  return Offer::skipped;
+  if (e == nullptr) return Offer::skipped;
+  const BridgeConfig& cfg = e->bridge->config();
+  // Room first: under overflow = drop_new or drop_oldest an append past
+  // the bounds would drop a message; a replay waits instead.
+  if (!e->outbox->has_space() || broker_.store().full()) return Offer::full;
+  // The route a live message on this topic would take (remote template,
+  // QoS cap); none matching: as a rule's emit, the topic as it is.
+  // Retain is cleared: a replayed value is not the current one.
+  std::int32_t route = -1;
+  protocol::QoS qos = m.qos;
+  for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
+    const Route& r = cfg.routes[i];
+    if (r.direction == Route::Direction::out && r.rule.empty() && router::topic_matches(r.filter, m.topic)) {
+      route = static_cast<std::int32_t>(i);
+      qos = std::min(qos, r.qos);
+      break;
+    }
+  }
+  return e->offer(m, qos, /*retain=*/false, route, queue, /*force=*/false, /*can_wait=*/true);
 }
 
 std::vector<Bridge*> BridgeManager::all() {
+  std::lock_guard lock(mutex_);
   std::vector<Bridge*> out;
-  for (auto& e : bridges_) out.push_back(e->bridge.get());
+  for (Entry* e : bridges_) out.push_back(e->bridge.get());
   return out;
 }
 
 Bridge* BridgeManager::find(std::string_view name) {
-  for (auto& e : bridges_) {
-    if (e->bridge->config().name == name) return e->bridge.get();
+  std::lock_guard lock(mutex_);
+  Entry* e = active(name);
+  return e == nullptr ? nullptr : e->bridge.get();
+}
+
+const toml::table* BridgeManager::table_of(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  Entry* e = active(name);
+  return e == nullptr ? nullptr : &e->source;
+}
+
+std::vector<BridgeManager::Removed> BridgeManager::removed() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Removed> out;
+  for (const auto& [name, log] : logs_) {
+    if (log->box && !log->configured) {
+      out.push_back(Removed{name, log->type, log->box->outbox.get()});
+    }
   }
-  return nullptr;
+  return out;
+}
+
+BridgeManager::Purge BridgeManager::purge(std::string_view name, std::function<void(std::uint64_t)> done) {
+  std::uint64_t records = 0;
+  std::string log_name(name);
+  {
+    std::lock_guard lock(mutex_);
+    auto it = logs_.find(name);
+    if (it == logs_.end() || !it->second->box) return Purge::unknown;
+    Log& log = *it->second;
+    if (log.configured) return Purge::configured;
+    records = log.box->outbox->counters().queued_messages.load(std::memory_order_relaxed);
+    // The object stays allocated (a stopped bridge of that name still
+    // points at it); a bridge added again under the name opens a fresh log.
+    purged_.push_back(std::move(log.box));
+  }
+  STRATA_INFO("bridge") << log_name << ": purging its kept outbox (" << records << " messages)";
+  Outbox::purge(broker_.store(), log_name, [done = std::move(done), records] { done(records); });
+  return Purge::purging;
 }
 
 }  // namespace strata::bridges

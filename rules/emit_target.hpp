@@ -3,14 +3,17 @@
 // topic); bridges (mqtt, kafka, influx) register theirs under their names,
 // and rules that emit to them need no change.
 //
-// Threading: targets are registered before the broker's cores start and the
-// registry is read-only afterwards. emit() is called on the core that ran
-// the rule, with that core's index; a target that is not thread-safe keeps
+// Threading: targets are registered before the broker's cores start, and
+// a bridge added by a reload registers its own while they run (add() and
+// find() take a shared lock). emit() is called on the core that ran the
+// rule, with that core's index; a target that is not thread-safe keeps
 // per-core state, like a PublishHook.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -28,8 +31,12 @@ class EmitTarget {
 class EmitTargets {
  public:
   // `target` must outlive the registry. A second target with the same name replaces the first.
-  void add(const std::string& name, EmitTarget* target) { targets_[name] = target; }
+  void add(const std::string& name, EmitTarget* target) {
+    std::unique_lock lock(mutex_);
+    targets_[name] = target;
+  }
   EmitTarget* find(std::string_view name) const {
+    std::shared_lock lock(mutex_);
     auto it = targets_.find(name);
     return it == targets_.end() ? nullptr : it->second;
   }
@@ -40,7 +47,8 @@ class EmitTargets {
 
  private:
   const HistorySource* history_ = nullptr;
-  std::map<std::string, EmitTarget*, std::less<>> targets_;
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, EmitTarget*, std::less<>> targets_;  // guarded by mutex_
 };
 
 }  // namespace strata::rules

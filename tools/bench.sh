@@ -15,9 +15,13 @@
 # --gen-cpus 0,1 gives Strata two cores (sharing them with the generator on
 # a 2-core machine) for the scaling rows.
 #
+# --inflight N sets both brokers' max_inflight_messages (default 65535:
+# Strata's window then follows the subscriber's Receive Maximum, 65535 in
+# strata-bench; --inflight 64 is the window before it did).
+#
 # usage: tools/bench.sh [--preset release] [--repeat 3] [--duration 5]
 #                       [--only NAME[,NAME...]] [--out DIR] [--brokers strata,mosquitto,relay]
-#                       [--threads 1] [--broker-cpus 0] [--gen-cpus 1]
+#                       [--threads 1] [--broker-cpus 0] [--gen-cpus 1] [--inflight 65535]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +34,7 @@ brokers="strata,mosquitto,relay"
 threads=1
 broker_cpus=0
 gen_cpus=1
+inflight=65535
 while [ $# -gt 0 ]; do
   case "$1" in
     --preset) preset=$2; shift 2 ;;
@@ -41,7 +46,8 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift 2 ;;
     --broker-cpus) broker_cpus=$2; shift 2 ;;
     --gen-cpus) gen_cpus=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --inflight) inflight=$2; shift 2 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -82,7 +88,7 @@ threads = $threads
 log_level = "warn"
 [limits]
 receive_maximum = 1024
-max_inflight_messages = 64
+max_inflight_messages = $inflight
 max_queued_messages = 10000
 [sys]
 interval = 0
@@ -98,7 +104,7 @@ allow_anonymous true
 log_dest stderr
 log_type error
 log_type warning
-max_inflight_messages 64
+max_inflight_messages $inflight
 max_queued_messages 10000
 sys_interval 0
 set_tcp_nodelay true

@@ -130,6 +130,14 @@ unit() {
   (cd "build/$1/tests/unit" && timeout 1200 ../../bin/strata_unit_tests --gtest_brief=1)
 }
 
+# message_cost PRESET: heap allocations per delivered message against the
+# checked-in baseline (tests/unit/broker/core/message_cost_test.cpp); its own
+# binary, as it replaces operator new. Release only: the count is the same
+# under the sanitizers, the check needs running once.
+message_cost() {
+  (cd "build/$1/tests/unit" && timeout 300 ../../bin/strata_message_cost_test --gtest_brief=1)
+}
+
 # integration PRESET [PYTEST ARGS...]
 integration() {
   local preset=$1
@@ -168,6 +176,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Release build: unit and integration tests.
 if build release; then
   stage "unit" unit release
+  stage "message cost" message_cost release
   if have_integration_tests; then
     stage "integration" integration release
   else
@@ -175,6 +184,7 @@ if build release; then
   fi
 else
   not_run "unit" "release build failed"
+  not_run "message cost" "release build failed"
   not_run "integration" "release build failed"
 fi
 

@@ -332,6 +332,53 @@ Outbox::Outbox(store::Store& store, std::string name, OutboxBounds bounds, Fresh
 
 Outbox::~Outbox() = default;
 
+std::vector<std::string> Outbox::stored_logs(store::Store& store) {
+  auto& env = store.env();
+  std::vector<std::string> names;
+  MDB_txn* txn = nullptr;
+  store::check(mdb_txn_begin(env.env(), nullptr, MDB_RDONLY, &txn), "begin a read transaction");
+  // Records: one key range per log (name, 0x00, offset); jump past each.
+  MDB_cursor* cur = nullptr;
+  store::check(mdb_cursor_open(txn, env.outbox, &cur), "open a cursor");
+  MDB_val k{0, nullptr}, v;
+  for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;) {
+    std::string_view key = view(k);
+    std::size_t end = key.find('\0');
+    if (end == std::string_view::npos) {
+      rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+      continue;
+    }
+    std::string name(key.substr(0, end));
+    std::string past = name;
+    past.push_back('\x01');  // the first key after every name, 0x00, ... key
+    names.push_back(std::move(name));
+    k = MDB_val{past.size(), past.data()};
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  }
+  mdb_cursor_close(cur);
+  store::check(mdb_cursor_open(txn, env.outbox_meta, &cur), "open a cursor");
+  for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    names.emplace_back(view(k));
+  }
+  mdb_cursor_close(cur);
+  mdb_txn_abort(txn);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+void Outbox::purge(store::Store& store, const std::string& name, std::function<void()> done) {
+  auto& env = store.env();
+  const unsigned q = store.bridge_queue();
+  for (MDB_dbi db : {env.outbox, env.outbox_dead, env.outbox_state}) {
+    store.push(q, store::Op{store::Op::Kind::del_prefix, db, 0, outbox_log::prefix(name), {}, {}, {}});
+  }
+  store.push(q, store::Op{store::Op::Kind::del, env.outbox_meta, 0, name, {}, {}, {}});
+  // A read runs once everything pushed before it on the queue is committed.
+  store.push(q, store::Op{store::Op::Kind::read, env.outbox, 0, {}, {}, {},
+                          [done = std::move(done)](MDB_txn*) { done(); }});
+}
+
 bool Outbox::has_space() const {
   const OutboxCounters& c = impl_->counters;
   return c.queued_messages.load(std::memory_order_relaxed) < impl_->bounds.max_messages &&
@@ -501,12 +548,14 @@ std::uint64_t Outbox::oldest_ms() const {
 
 void Outbox::put_state(std::string_view key, std::string_view value) {
   Impl& im = *impl_;
+  im.state.insert_or_assign(std::string(key), std::string(value));
   im.store.push(im.store.bridge_queue(), store::Op{store::Op::Kind::put, im.store.env().outbox_state, 0,
                                                    outbox_log::prefix(im.log) + std::string(key), std::string(value), {}, {}});
 }
 
 void Outbox::drop_state(std::string_view key) {
   Impl& im = *impl_;
+  if (auto it = im.state.find(key); it != im.state.end()) im.state.erase(it);
   im.store.push(im.store.bridge_queue(), store::Op{store::Op::Kind::del, im.store.env().outbox_state, 0,
                                                    outbox_log::prefix(im.log) + std::string(key), {}, {}, {}});
 }

@@ -132,6 +132,16 @@ class Outbox {
 
   const std::string& name() const noexcept { return name_; }
 
+  // The names of the logs in `store` (records or an acknowledged offset),
+  // sorted; "session:<client id>" logs are a [[bridge_session]]'s. Any
+  // time (a read transaction of its own).
+  static std::vector<std::string> stored_logs(store::Store& store);
+  // Deletes everything of log `name` (records, acknowledged offset, dead
+  // letters, adapter state) through the bridges' writer queue; `done` runs
+  // on the writer's thread once that is committed. No Outbox of `name` may
+  // be in use (a removed bridge's: nothing appends to it any more).
+  static void purge(store::Store& store, const std::string& name, std::function<void()> done);
+
   // --- any core -------------------------------------------------------------
   // Appends `r` (offset assigned here; r.offset is ignored), applying the
   // bounds and overflow policy.
@@ -169,6 +179,8 @@ class Outbox {
 
   // Small state an adapter keeps with its log across restarts (MQTT: QoS 2
   // records awaiting PUBCOMP), written in the same group commit.
+  // loaded_state() is what was stored at open plus what was put and dropped
+  // since: an adapter restarted by a reload on the same log starts from it.
   void put_state(std::string_view key, std::string_view value);
   void drop_state(std::string_view key);
   const std::map<std::string, std::string, std::less<>>& loaded_state() const noexcept;

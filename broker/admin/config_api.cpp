@@ -109,6 +109,10 @@ void add_config_api(Server& server) {
               w.Uint(lim.receive_maximum);
               w.Key("max_inflight_messages");
               w.Uint(lim.max_inflight_messages);
+              w.Key("max_inflight_messages_mqtt311");
+              w.Uint(lim.max_inflight_messages_mqtt311);
+              w.Key("max_inflight_bytes");
+              w.Uint64(lim.max_inflight_bytes);
               w.Key("max_queued_messages");
               w.Uint(lim.max_queued_messages);
               w.Key("session_expiry_max");

@@ -38,7 +38,8 @@ constexpr std::string_view kListenerKeys[] = {
 constexpr std::string_view kLimitsKeys[] = {
     "max_connections",       "max_packet_size",        "receive_maximum",
     "topic_alias_maximum",   "max_keep_alive",         "session_expiry_max",
-    "max_inflight_messages", "max_queued_messages",    "max_queued_bytes", "queue_qos0_offline",
+    "max_inflight_messages", "max_inflight_messages_mqtt311", "max_inflight_bytes",
+    "max_queued_messages",    "max_queued_bytes", "queue_qos0_offline",
     "max_topic_length",      "max_topic_levels",       "maximum_qos",
     "retain_available",      "wildcard_subscriptions", "shared_subscriptions",
     "subscription_identifiers", "max_client_id_length", "allow_empty_client_id",
@@ -47,7 +48,8 @@ constexpr std::string_view kLimitsKeys[] = {
 // The subset a [listener.limits] table may set (see listener_limit_keys()).
 constexpr std::string_view kListenerLimitsKeys[] = {
     "max_packet_size",      "receive_maximum",    "topic_alias_maximum", "max_keep_alive",
-    "max_inflight_messages", "max_subscriptions", "max_topic_length",    "max_topic_levels",
+    "max_inflight_messages", "max_inflight_messages_mqtt311", "max_inflight_bytes",
+    "max_subscriptions", "max_topic_length",    "max_topic_levels",
     "max_client_id_length", "connect_timeout",    "max_outgoing_bytes",  "max_outgoing_messages",
     "max_publish_rate",     "max_publish_bytes_rate"};
 constexpr std::string_view kSysKeys[] = {"interval"};
@@ -104,6 +106,8 @@ void read_limit_values(const TableReader& r, Limits& l) {
   r.integer("max_keep_alive", 0, u16, l.max_keep_alive);
   r.integer("session_expiry_max", 0, u32, l.session_expiry_max);
   r.integer("max_inflight_messages", 1, u16, l.max_inflight_messages);
+  r.integer("max_inflight_messages_mqtt311", 1, u16, l.max_inflight_messages_mqtt311);
+  r.integer("max_inflight_bytes", 0, std::numeric_limits<std::int64_t>::max(), l.max_inflight_bytes);
   r.integer("max_queued_messages", 0, u32, l.max_queued_messages);
   r.integer("max_queued_bytes", 0, std::numeric_limits<std::int64_t>::max(), l.max_queued_bytes);
   r.boolean("queue_qos0_offline", l.queue_qos0_offline);

@@ -35,7 +35,15 @@ struct Limits {
   std::uint16_t topic_alias_maximum = 64;          // aliases a client may set towards us
   std::uint16_t max_keep_alive = 0;                // 0: accept the client's; else cap (server keep alive)
   std::uint32_t session_expiry_max = 7 * 24 * 3600;  // seconds; cap on what clients ask
-  std::uint16_t max_inflight_messages = 64;        // unacknowledged QoS 1/2 we send per session
+  // Unacknowledged QoS 1/2 we send per session: the window is the smaller
+  // of this and the client's Receive Maximum (MQTT 5; 65535 when it
+  // announces none). MQTT 3.1.1 clients announce nothing and get
+  // max_inflight_messages_mqtt311 instead (capped by this too). The
+  // topic + payload bytes in the window are bounded by max_inflight_bytes
+  // (a message always enters an empty window). 0: no byte limit.
+  std::uint16_t max_inflight_messages = 65535;
+  std::uint16_t max_inflight_messages_mqtt311 = 64;
+  std::uint64_t max_inflight_bytes = 16 * 1024 * 1024;
   std::uint32_t max_queued_messages = 10000;       // per session, beyond inflight
   std::uint64_t max_queued_bytes = 0;              // per session, topic + payload bytes; 0: no limit
   bool queue_qos0_offline = false;                 // queue QoS 0 for offline persistent sessions

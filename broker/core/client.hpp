@@ -150,6 +150,8 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void attach_log(bool session_present);
   void pump_log();
   void finish_logged(const session::Outgoing& done);
+  // Whether `d` may go into the inflight window now (count and bytes).
+  bool window_open(const session::Delivery& d) const noexcept;
   // Publisher back-pressure: stop reading until the backlogs of
   // `congested` fall (or stall), see client_publish.cpp.
   void hold_for(const std::vector<session::SessionRef>& congested);

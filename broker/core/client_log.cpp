@@ -58,6 +58,11 @@ void Client::pump_log() {
     const std::size_t inflight = session_->inflight_count();
     const std::size_t window = send_window();
     if (inflight >= window) return;
+    // The byte bound of the window (window_open), checked per read: a read
+    // batch may go past it by what it holds.
+    if (inflight != 0 && limits_.max_inflight_bytes != 0 && session_->inflight_bytes() >= limits_.max_inflight_bytes) {
+      return;
+    }
     // QoS 0 records take no window: what was written must go out first,
     // as for a slow consumer's QoS 0 (client_publish.cpp), but nothing is lost.
     if (wpending_.size() + wactive_.size() >= limits_.max_outgoing_bytes ||

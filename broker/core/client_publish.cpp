@@ -15,11 +15,16 @@
 // refused: MQTT 5 with 0x97 (quota exceeded), MQTT 3.1.1 — which cannot
 // refuse — by closing the connection without acknowledging.
 //
-// Outgoing: QoS 1/2 messages occupy the session's inflight window (the
-// smaller of the client's Receive Maximum and max_inflight_messages); the
+// Outgoing: QoS 1/2 messages occupy the session's inflight window; the
 // rest wait in the session queue and are sent as acknowledgements free
-// the window. A bridge session's queue is a log on disk instead
-// (client_log.cpp).
+// the window. The window follows what the client allows: its Receive
+// Maximum (MQTT 5; 65535 when absent) or max_inflight_messages_mqtt311
+// for MQTT 3.1.1, which announces nothing — capped by
+// max_inflight_messages. Memory stays bounded by bytes as well: the
+// messages in the window hold at most max_inflight_bytes of topic +
+// payload (one message always fits an empty window), and their encoded
+// form waits in the write buffer only while the socket has not taken it.
+// A bridge session's queue is a log on disk instead (client_log.cpp).
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
@@ -543,7 +548,17 @@ void Client::on_ack(protocol::Ack&& a) {
 // Outgoing
 
 std::size_t Client::send_window() const noexcept {
-  return std::min<std::size_t>(client_receive_max_, limits_.max_inflight_messages);
+  const std::size_t allowed =
+      version_ == Version::v5 ? client_receive_max_ : limits_.max_inflight_messages_mqtt311;
+  return std::min<std::size_t>(allowed, limits_.max_inflight_messages);
+}
+
+bool Client::window_open(const Delivery& d) const noexcept {
+  const std::size_t n = session_->inflight_count();
+  if (n >= send_window()) return false;
+  const std::uint64_t max_bytes = limits_.max_inflight_bytes;
+  return n == 0 || max_bytes == 0 ||
+         session_->inflight_bytes() + session::Session::size_of(d) <= max_bytes;
 }
 
 void Client::deliver(Delivery&& d) {
@@ -569,7 +584,7 @@ void Client::send_delivery(Delivery&& d) {
     return;
   }
   // Keep order behind what is already queued.
-  if (session_->queue_empty() && session_->inflight_count() < send_window()) {
+  if (session_->queue_empty() && window_open(d)) {
     if (auto id = session_->next_packet_id()) {
       Outgoing& o = session_->add_inflight(*id, std::move(d));
       core_.broker().store().save_delivery(core_.index(), *session_, o.delivery, store::state_of(o), *id);
@@ -598,7 +613,7 @@ void Client::pump_queue() {
       session_->pop_queue();
       continue;
     }
-    if (session_->inflight_count() >= send_window()) break;
+    if (!window_open(front)) break;
     auto id = session_->next_packet_id();
     if (!id) break;
     Outgoing& o = session_->add_inflight(*id, session_->pop_queue());

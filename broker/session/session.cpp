@@ -21,7 +21,9 @@ Outgoing& Session::add_inflight(std::uint16_t packet_id, Delivery d) {
   d.backlog.release();  // sent: no longer waiting (publishers may go on)
   auto state = d.qos == protocol::QoS::exactly_once ? Outgoing::State::await_pubrec
                                                     : Outgoing::State::await_puback;
-  inflight_.push_back(Outgoing{packet_id, state, std::move(d)});
+  const std::uint64_t bytes = size_of(d);
+  inflight_.push_back(Outgoing{packet_id, state, std::move(d), bytes});
+  inflight_bytes_ += bytes;
   auto it = std::prev(inflight_.end());
   inflight_index_[packet_id] = it;
   return *it;
@@ -36,6 +38,7 @@ std::optional<Outgoing> Session::take_inflight(std::uint16_t packet_id) {
   auto it = inflight_index_.find(packet_id);
   if (it == inflight_index_.end()) return std::nullopt;
   Outgoing out = std::move(*it->second);
+  inflight_bytes_ -= out.bytes;
   inflight_.erase(it->second);
   inflight_index_.erase(it);
   return out;

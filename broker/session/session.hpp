@@ -55,6 +55,7 @@ struct Outgoing {
   std::uint16_t packet_id = 0;
   State state = State::await_puback;
   Delivery delivery;
+  std::uint64_t bytes = 0;  // Session::size_of(delivery) when it went in flight
 };
 
 // The connection a session is attached to while its client is online.
@@ -109,6 +110,8 @@ class Session {
   // Inflight messages in the order they were first sent (for resending).
   std::list<Outgoing>& inflight() noexcept { return inflight_; }
   std::size_t inflight_count() const noexcept { return inflight_.size(); }
+  // Topic + payload bytes of the inflight messages (the window's byte bound).
+  std::uint64_t inflight_bytes() const noexcept { return inflight_bytes_; }
 
   // --- queue -------------------------------------------------------------
   enum class Enqueue : std::uint8_t { queued, dropped_qos0, dropped_full };
@@ -140,6 +143,7 @@ class Session {
   SessionRef handle_;
   std::list<Outgoing> inflight_;
   std::unordered_map<std::uint16_t, std::list<Outgoing>::iterator> inflight_index_;
+  std::uint64_t inflight_bytes_ = 0;
   // Boost's deque allocates nothing while empty (std::deque allocates
   // about 1 KiB at construction), and most sessions' queues are empty.
   boost::container::deque<Delivery> queue_;

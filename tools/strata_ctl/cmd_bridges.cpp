@@ -1,4 +1,4 @@
-// bridges list|show|pause|resume|dead|dead-resend|dead-purge: the bridges,
+// bridges list|show|pause|resume|dead|dead-resend|dead-purge|purge: the bridges,
 // their outboxes and dead letters, through /api/v1/bridges. `show` prints every field the API gives (describe), so
 // counters added there show without a change here.
 #include <cstdint>
@@ -86,6 +86,17 @@ void add_bridges_commands(Registry& r) {
              return 0;
            }});
   }
+  r.add({"bridges", "purge", "NAME", 1, 1, {},
+         "Delete the outbox kept for a bridge removed from the configuration (its queued messages are lost)",
+         [](Context& c, const Args& a) {
+           const std::string& name = a.positional[0];
+           HttpResponse res = c.call("DELETE", bridge_path(name) + "/outbox");
+           rapidjson::Document d = parse_json(res.body);
+           const rapidjson::Value* n = member_at(d, "purged");
+           std::string count = std::to_string(n && n->IsUint64() ? n->GetUint64() : 0);
+           c.print(res, "Purged the outbox of removed bridge " + name + " (" + count + " messages)\n");
+           return 0;
+         }});
 }
 
 }  // namespace strata::ctl

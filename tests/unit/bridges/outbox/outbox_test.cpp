@@ -376,5 +376,57 @@ TEST_F(OutboxTest, AdapterStateSurvivesReopen) {
   EXPECT_EQ(box_->loaded_state().at("q2/7"), "pubrel");
 }
 
+TEST_F(OutboxTest, LoadedStateFollowsPutAndDrop) {
+  // An adapter restarted on the same Outbox (a reload) starts from what the
+  // previous one left, not from what was stored at open.
+  open();
+  box_->put_state("q2/1", "ab");
+  box_->put_state("q2/2", "cd");
+  box_->drop_state("q2/1");
+  ASSERT_EQ(box_->loaded_state().size(), 1u);
+  EXPECT_EQ(box_->loaded_state().at("q2/2"), "cd");
+}
+
+TEST_F(OutboxTest, StoredLogsAndPurge) {
+  open();
+  auto other = std::make_unique<Outbox>(*store_, "other", OutboxBounds{});
+  auto acked = std::make_unique<Outbox>(*store_, "acked", OutboxBounds{});
+  for (int i = 0; i < 3; ++i) box_->append(0, rec("t"));
+  other->append(0, rec("t"));
+  acked->append(0, rec("t"));
+  commit();
+  acked->confirm(1);  // only its acknowledged offset is left on disk
+  box_->put_state("q2/1", "ab");
+  box_->dead_letter(2, "too large");
+  commit();
+  EXPECT_EQ(Outbox::stored_logs(*store_), (std::vector<std::string>{"acked", "factory", "other"}));
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  Outbox::purge(*store_, "factory", [&] {
+    std::lock_guard lock(m);
+    done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
+  }
+  EXPECT_EQ(Outbox::stored_logs(*store_), (std::vector<std::string>{"acked", "other"}));
+  other.reset();
+  acked.reset();
+  store_->stop();
+  open();  // "factory" again: nothing of the purged log is left
+  EXPECT_EQ(box_->counters().queued_messages.load(), 0u);
+  EXPECT_EQ(box_->acknowledged(), 0u);
+  EXPECT_EQ(box_->next_offset(), 1u);
+  EXPECT_TRUE(box_->loaded_state().empty());
+  std::size_t total = 99;
+  EXPECT_TRUE(box_->dead_letters(0, 10, total).empty());
+  EXPECT_EQ(total, 0u);
+  auto kept = std::make_unique<Outbox>(*store_, "other", OutboxBounds{});
+  EXPECT_EQ(kept->counters().queued_messages.load(), 1u);
+}
+
 }  // namespace
 }  // namespace strata::bridges

@@ -72,6 +72,21 @@ TEST_F(SessionTest, TakeInflightRemovesOnlyThatMessage) {
   EXPECT_EQ(s.inflight().front().packet_id, 2);
 }
 
+TEST_F(SessionTest, InflightBytesCountTopicAndPayloadOfWhatIsInFlight) {
+  EXPECT_EQ(s.inflight_bytes(), 0u);
+  s.add_inflight(1, make(QoS::at_least_once, "abc"));    // "t" + "abc"
+  s.add_inflight(2, make(QoS::exactly_once, "abcdefg"));  // "t" + "abcdefg"
+  EXPECT_EQ(s.inflight_bytes(), 12u);
+  auto taken = s.take_inflight(1);
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->bytes, 4u);
+  EXPECT_EQ(s.inflight_bytes(), 8u);
+  EXPECT_FALSE(s.take_inflight(1).has_value());
+  EXPECT_EQ(s.inflight_bytes(), 8u);
+  ASSERT_TRUE(s.take_inflight(2).has_value());
+  EXPECT_EQ(s.inflight_bytes(), 0u);
+}
+
 TEST_F(SessionTest, QueueAcceptsUpToItsBound) {
   EXPECT_EQ(s.enqueue(make(QoS::at_least_once), 2), Session::Enqueue::queued);
   EXPECT_EQ(s.enqueue(make(QoS::at_most_once), 2), Session::Enqueue::queued);
