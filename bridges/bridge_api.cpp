@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "bridges/bridge_manager.hpp"
+#include "bridges/bridge_sessions.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/protocol/wire.hpp"
 #include "broker/util/base64.hpp"
@@ -448,6 +449,41 @@ void add_bridge_api(admin::Api& api, BridgeManager& bridges) {
     m.family("strata_bridge_blocking", "gauge", "1 when a bridge's outbox is full and holds its publishers");
     for (Bridge* b : all) {
       m.sample("strata_bridge_blocking", std::uint64_t{b->outbox().blocking() ? 1u : 0u}, {{"bridge", b->config().name}});
+    }
+  });
+}
+
+void add_bridge_session_metrics(admin::Api& api, BridgeSessions& sessions) {
+  api.add_metrics([&sessions](admin::MetricsWriter& m) {
+    auto logs = sessions.logs();
+    if (logs.empty()) return;
+    auto n = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    struct Family {
+      std::string_view name, type, help;
+      const std::atomic<std::uint64_t> OutboxCounters::*field;
+    };
+    static constexpr Family families[] = {
+        {"strata_bridge_session_queued_messages", "gauge", "Messages in a bridge session's log not yet acknowledged",
+         &OutboxCounters::queued_messages},
+        {"strata_bridge_session_queued_bytes", "gauge", "Topic + payload bytes of those messages",
+         &OutboxCounters::queued_bytes},
+        {"strata_bridge_session_appended_total", "counter", "Messages appended to a bridge session's log",
+         &OutboxCounters::appended},
+        {"strata_bridge_session_acknowledged_total", "counter", "Messages the bridge session's client acknowledged",
+         &OutboxCounters::confirmed},
+    };
+    for (const Family& f : families) {
+      m.family(f.name, f.type, f.help);
+      for (auto& [id, o] : logs) m.sample(f.name, n(o->counters().*f.field), {{"client_id", id}});
+    }
+    m.family("strata_bridge_session_dropped_total", "counter", "Messages a bridge session's log dropped, by reason");
+    for (auto& [id, o] : logs) {
+      const OutboxCounters& c = o->counters();
+      for (auto [reason, v] : {std::pair{"oldest", &c.dropped_oldest}, std::pair{"new", &c.dropped_new},
+                               std::pair{"blocked", &c.dropped_blocked}, std::pair{"age", &c.dropped_age},
+                               std::pair{"expired", &c.expired}, std::pair{"discarded", &c.discarded}}) {
+        m.sample("strata_bridge_session_dropped_total", n(*v), {{"client_id", id}, {"reason", reason}});
+      }
     }
   });
 }

@@ -19,8 +19,14 @@
 namespace strata::bridges {
 
 class BridgeManager;
+class BridgeSessions;
 
 void add_bridge_api(admin::Api& api, BridgeManager& bridges);
+
+// The bridge sessions' logs ([[bridge_session]]) on /metrics, labelled
+// client_id: strata_bridge_session_queued_messages, _queued_bytes (gauges),
+// _appended_total, _acknowledged_total and _dropped_total{reason}.
+void add_bridge_session_metrics(admin::Api& api, BridgeSessions& sessions);
 
 // A TOML value as JSON, the values of keys that name secrets (password,
 // token, secret ...) replaced by "***". Pure (unit-tested).

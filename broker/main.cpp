@@ -3,6 +3,7 @@
 
 #include "bridges/bridge_api.hpp"
 #include "bridges/bridge_manager.hpp"
+#include "bridges/bridge_sessions.hpp"
 #include "broker/admin/admin_config.hpp"
 #include "broker/admin/server.hpp"
 #include "broker/config/cli.hpp"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     try {
       config::Config checked = config::load_file(*cmd.check_config);
       bridges::check_config(checked);
+      bridges::check_bridge_session_config(checked);  // [[bridge_session]]
       historian::read_historian_config(checked);
       admin::read_admin_config(checked, cmd.admin_url);
       if (checked.document) uns::read_uns_config(*checked.document);  // [uns]: model, contracts, schema files
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
   try {
     cfg = config::resolve(cmd);
     admin::read_admin_config(cfg, cmd.admin_url);  // [admin] errors stop start-up like the others
+    bridges::check_bridge_session_config(cfg);      // [[bridge_session]]
     if (cfg.document) uns_config = uns::read_uns_config(*cfg.document);
   } catch (const config::ConfigError& e) {
     std::cerr << "strata: " << e.what() << "\n";
@@ -134,6 +137,7 @@ int main(int argc, char** argv) {
     }
     rules::EmitTargets targets;
     bridges::BridgeManager bridges(broker, targets);  // before run(): outboxes, routes, emit targets
+    bridges::BridgeSessions bridge_sessions(broker);  // before run(): [[bridge_session]] logs, read back
     std::unique_ptr<rules::RuleEngine> engine;
     if (broker.config().rules.enabled) {
       engine = std::make_unique<rules::RuleEngine>(broker, targets);
@@ -164,6 +168,7 @@ int main(int argc, char** argv) {
       admin.api().add_metrics([&engine](admin::MetricsWriter& m) { rules::write_rule_metrics(m, engine->stats()); });
     }
     bridges::add_bridge_api(admin.api(), bridges);  // /api/v1/bridges, strata_bridge_* metrics
+    bridges::add_bridge_session_metrics(admin.api(), bridge_sessions);  // strata_bridge_session_*
     uns::add_uns_api(admin.api(), *namespace_hook, catalog_snapshot.get(), contract_overlay.get());
     plugins::add_plugin_api(admin.api(), plugin_host.get());  // GET /api/v1/plugins
     rules::add_rules_api(admin.api(), engine.get());          // /api/v1/rules

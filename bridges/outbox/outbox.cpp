@@ -325,6 +325,11 @@ Outbox::Outbox(store::Store& store, std::string name, OutboxBounds bounds)
   impl_->open();
 }
 
+Outbox::Outbox(store::Store& store, std::string name, OutboxBounds bounds, Fresh)
+    : name_(name), impl_(std::make_unique<Impl>(store, std::move(name), bounds)) {
+  impl_->blocking = &blocking_;
+}
+
 Outbox::~Outbox() = default;
 
 std::vector<std::string> Outbox::stored_logs(store::Store& store) {
@@ -506,6 +511,20 @@ void Outbox::dead_letter(std::uint64_t offset, std::string_view reason) {
   im.finish(offset, im.counters.dead_lettered, im.store.bridge_queue());
   auto wake = im.unblock();
   lock.unlock();
+  if (wake) wake();
+}
+
+void Outbox::discard() {
+  Impl& im = *impl_;
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(im.mutex);
+    std::uint64_t before = im.tracker.acknowledged();
+    for (std::uint64_t o = before + 1; o < im.next; ++o) im.finish(o, im.counters.discarded, 0, false);
+    std::uint64_t after = im.tracker.acknowledged();
+    if (after != before) im.push_acknowledged(im.store.bridge_queue(), before, after);
+    wake = im.unblock();
+  }
   if (wake) wake();
 }
 

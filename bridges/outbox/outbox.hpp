@@ -86,6 +86,7 @@ struct OutboxCounters {
   std::atomic<std::uint64_t> dropped_hops{0};       // past max_hops
   std::atomic<std::uint64_t> dropped_offline_qos0{0};  // qos0 = drop_when_offline
   std::atomic<std::uint64_t> dropped_age{0};        // older than max_age
+  std::atomic<std::uint64_t> discarded{0};          // a bridge session started anew (discard())
   std::atomic<std::uint64_t> queued_messages{0};    // gauge: offsets above acknowledged still held
   std::atomic<std::uint64_t> queued_bytes{0};       // gauge: their topic + payload bytes
   // Receive to confirmation, per confirmed record, in ms (recorded as
@@ -120,6 +121,11 @@ class Outbox {
   // Opens (creating) the log `name` in `store`'s environment and reads its
   // acknowledged offset, its end and its bounds' state. Before store.start().
   Outbox(store::Store& store, std::string name, OutboxBounds bounds);
+  // A log known to have nothing on disk (a bridge session's, made while
+  // the broker runs: bridge_sessions.cpp opened every one on disk at
+  // start-up): nothing is read, so it may be made after store.start().
+  struct Fresh {};
+  Outbox(store::Store& store, std::string name, OutboxBounds bounds, Fresh);
   ~Outbox();
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
@@ -164,6 +170,9 @@ class Outbox {
   // Rejected for good: kept in the dead letters with `reason`; counts as
   // confirmed for the acknowledged offset.
   void dead_letter(std::uint64_t offset, std::string_view reason);
+  // Everything queued leaves the log (counted as discarded): a bridge
+  // session that starts anew does not get an earlier session's messages.
+  void discard();
   std::uint64_t acknowledged() const noexcept;
   std::uint64_t next_offset() const noexcept;  // the offset the next append gets
   std::uint64_t oldest_ms() const;             // receive time of the oldest queued record; 0 when empty

@@ -138,6 +138,8 @@ void write_session(JsonWriter& w, const SessionInfo& s, bool detail) {
   w.Uint64(s.queued);
   w.Key("queued_bytes");
   w.Uint64(s.queued_bytes);
+  w.Key("bridge_session");
+  w.Bool(s.bridge_session);
   w.Key("subscriptions_count");
   w.Uint64(s.subscriptions.size());
   if (detail) {

@@ -241,7 +241,15 @@ Broker::ReloadReport Broker::reload() {
 // ---------------------------------------------------------------------------
 // Registry
 
-Broker::Claim Broker::claim(const std::string& client_id, bool clean_start, unsigned core) {
+void Broker::attach_log(session::SessionHandle& h) {
+  if (session_logs_ == nullptr) return;
+  if (session::SessionLog* log = session_logs_->log_for(h.client_id)) {
+    h.sink = log;
+    h.log = log;
+  }
+}
+
+Broker::Claim Broker::claim(const std::string& client_id, bool clean_start, unsigned core, bool persistent) {
   std::lock_guard lock(registry_mutex_);
   auto it = registry_.find(client_id);
   Claim c;
@@ -251,13 +259,15 @@ Broker::Claim Broker::claim(const std::string& client_id, bool clean_start, unsi
     return c;
   }
   c.current = std::make_shared<session::SessionHandle>(client_id, next_serial_++, core);
+  if (persistent) attach_log(*c.current);
   registry_[client_id] = c.current;
   return c;
 }
 
-session::SessionRef Broker::renew(const session::SessionRef& expected, unsigned core) {
+session::SessionRef Broker::renew(const session::SessionRef& expected, unsigned core, bool persistent) {
   std::lock_guard lock(registry_mutex_);
   auto fresh = std::make_shared<session::SessionHandle>(expected->client_id, next_serial_++, core);
+  if (persistent) attach_log(*fresh);
   auto it = registry_.find(expected->client_id);
   if (it == registry_.end() || it->second == expected) registry_[expected->client_id] = fresh;
   return fresh;

@@ -26,6 +26,7 @@
 #include "broker/core/core.hpp"
 #include "broker/core/publish_hook.hpp"
 #include "broker/session/session_handle.hpp"
+#include "broker/session/session_log.hpp"
 #include "broker/store/store.hpp"
 #include "broker/transport/stream_factory.hpp"
 #include "broker/transport/tcp_listener.hpp"
@@ -117,10 +118,15 @@ class Broker {
   // Registers a connection for `client_id` on core `core`. With
   // clean_start, or when there is no session, a new handle replaces any
   // previous one; otherwise the previous handle is kept (current ==
-  // previous) and its session must be taken over.
-  Claim claim(const std::string& client_id, bool clean_start, unsigned core);
+  // previous) and its session must be taken over. A new handle of a
+  // `persistent` session gets its bridge session log, if any.
+  Claim claim(const std::string& client_id, bool clean_start, unsigned core, bool persistent = false);
   // Replaces `expected` by a new handle on `core` if it is still registered.
-  session::SessionRef renew(const session::SessionRef& expected, unsigned core);
+  session::SessionRef renew(const session::SessionRef& expected, unsigned core, bool persistent = false);
+
+  // [[bridge_session]] (bridges/bridge_sessions.hpp): which persistent
+  // sessions queue in a log on disk. Set before run().
+  void set_session_logs(session::SessionLogs* logs) noexcept { session_logs_ = logs; }
   // Drops the registry entry if it still points at `h`.
   void unregister(const session::SessionHandle* h);
   std::size_t session_count();
@@ -155,6 +161,9 @@ class Broker {
   std::mutex registry_mutex_;
   std::unordered_map<std::string, session::SessionRef> registry_;
   std::uint64_t next_serial_ = 1;  // guarded by registry_mutex_
+  session::SessionLogs* session_logs_ = nullptr;
+  // A new handle of a persistent session: its bridge session log, if any.
+  void attach_log(session::SessionHandle& h);
 
   ConnectionQuota connections_;
   std::vector<std::unique_ptr<ConnectionQuota>> listener_quotas_;  // one per configured listener

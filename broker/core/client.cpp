@@ -328,6 +328,10 @@ void Client::flush() {
                            return;
                          }
                          self->flush();
+                         if (self->log_write_wait_) {  // a bridge session's QoS 0 burst (client_log.cpp)
+                           self->log_write_wait_ = false;
+                           self->pump_log();
+                         }
                        });
 }
 

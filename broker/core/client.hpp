@@ -145,6 +145,11 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void pump_queue();
   void resend_inflight();
   std::size_t send_window() const noexcept;
+  // client_log.cpp: a bridge session's queue is its log on disk
+  // (broker/session/session_log.hpp) instead of the session's queue.
+  void attach_log(bool session_present);
+  void pump_log();
+  void finish_logged(const session::Outgoing& done);
   // Whether `d` may go into the inflight window now (count and bytes).
   bool window_open(const session::Delivery& d) const noexcept;
   // Publisher back-pressure: stop reading until the backlogs of
@@ -239,6 +244,11 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   std::string username_;
   session::SessionRef handle_;
   session::Session* session_ = nullptr;
+  session::SessionLog* log_ = nullptr;  // set: a bridge session (client_log.cpp)
+  // Offsets restored as inflight (QoS 2 awaiting PUBCOMP) that the log
+  // still holds: not sent again as new messages. Empty but after a restart.
+  std::vector<std::uint64_t> log_inflight_;
+  bool log_write_wait_ = false;  // reading the log waits for the socket to take what was written
   bool clean_start_ = true;
   bool assigned_client_id_ = false;  // the broker chose the client id
   // Enhanced authentication: the method of CONNECT (empty: none), the

@@ -221,7 +221,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
   // Claim the client id; take over or resume the previous session.
   Broker& broker = core_.broker();
   const unsigned here = core_.index();
-  Broker::Claim claim = broker.claim(client_id_, clean_start_, here);
+  Broker::Claim claim = broker.claim(client_id_, clean_start_, here, expiry != 0);
   handle_ = claim.current;
 
   if (claim.previous && claim.previous != claim.current) {
@@ -297,7 +297,7 @@ void Client::resume(std::unique_ptr<Session> s) {
     attach(core_.adopt(std::move(s)), true);
   } else {
     // The session ended while we were asking for it: start a new one.
-    handle_ = core_.broker().renew(handle_, core_.index());
+    handle_ = core_.broker().renew(handle_, core_.index(), pending_attach_->expiry != 0);
     attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
   }
   process_input();
@@ -335,6 +335,7 @@ void Client::attach(Session* s, bool session_present) {
                          << (session_present ? ", session resumed)" : ")");
   timer_.cancel();
   arm_timer();
+  if (handle_->log != nullptr) attach_log(session_present);  // client_log.cpp
   if (session_present) {
     // The rules may have changed while it was away, and so may the user.
     core_.recheck_read_access(*s);

@@ -24,6 +24,7 @@
 // messages in the window hold at most max_inflight_bytes of topic +
 // payload (one message always fits an empty window), and their encoded
 // form waits in the write buffer only while the socket has not taken it.
+// A bridge session's queue is a log on disk instead (client_log.cpp).
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
@@ -486,6 +487,7 @@ void Client::ack_durable(std::uint64_t ticket, bool stored) {
 
 void Client::finish_inflight(std::uint16_t packet_id) {
   if (auto done = session_->take_inflight(packet_id)) {
+    if (log_ != nullptr) return finish_logged(*done);
     core_.broker().store().drop_delivery(core_.index(), *session_, done->delivery);
   }
 }
@@ -565,6 +567,10 @@ void Client::deliver(Delivery&& d) {
 }
 
 void Client::send_delivery(Delivery&& d) {
+  if (log_ != nullptr) {  // a bridge session: in order behind its log (retained messages on SUBSCRIBE)
+    log_->accept(std::move(d), core_.index(), true);
+    return;
+  }
   if (d.qos == QoS::at_most_once) {
     // A slow consumer: its socket has not taken what was sent before.
     // QoS 0 may be lost, so it goes first and memory stays bounded.
@@ -590,6 +596,7 @@ void Client::send_delivery(Delivery&& d) {
 }
 
 void Client::pump_queue() {
+  if (log_ != nullptr) return pump_log();
   store::Store& store = core_.broker().store();
   const std::uint64_t now = now_ms();
   while (!session_->queue_empty() && state_ == State::connected) {

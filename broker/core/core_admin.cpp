@@ -7,6 +7,7 @@
 #include "broker/core/client.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/core/core.hpp"
+#include "broker/session/session_log.hpp"
 #include "broker/util/log.hpp"
 
 namespace strata::core {
@@ -25,6 +26,11 @@ SessionInfo info_of(const session::Session& s, unsigned core) {
   i.inflight = s.inflight_count();
   i.queued = s.queue().size();
   i.queued_bytes = s.queued_bytes();
+  if (const session::SessionLog* log = s.handle()->log) {  // a bridge session: its log on disk
+    i.bridge_session = true;
+    i.queued += log->queued_messages();
+    i.queued_bytes += log->queued_bytes();
+  }
   for (const auto& [filter, sub] : s.subscriptions) i.subscriptions.push_back({filter, sub.options, sub.identifier});
   if (s.attachment) {
     // Client is the only Attachment.
@@ -126,6 +132,10 @@ std::optional<protocol::ReasonCode> Core::admin_subscribe(const std::string& cli
         d.qos = std::min(m->qos, r.options.max_qos);
         d.retain = true;
         d.msg = std::move(m);
+        if (session::SessionLog* log = s.handle()->log) {  // a bridge session queues in its log
+          log->accept(std::move(d), index_, true);
+          continue;
+        }
         enqueue(s, std::move(d));
       }
     }

@@ -164,6 +164,8 @@ void Broker::restore() {
       }
       unsigned home = static_cast<unsigned>(std::hash<std::string>{}(id) % n);
       auto h = std::make_shared<session::SessionHandle>(id, next_serial_++, home);
+      attach_log(*h);  // a stored session is persistent
+      if (h->log != nullptr) h->log->set_username(loaded.record.username);
       registry_[id] = h;
       handles.push_back(std::move(h));
     }

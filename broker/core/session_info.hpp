@@ -30,6 +30,7 @@ struct SessionInfo {
   std::size_t inflight = 0;
   std::size_t queued = 0;
   std::uint64_t queued_bytes = 0;
+  bool bridge_session = false;  // queued in a log on disk ([[bridge_session]])
   std::vector<SubscriptionInfo> subscriptions;
   // Online only.
   std::string address;   // "ip:port"

@@ -20,9 +20,11 @@
 namespace strata::session {
 
 class Session;
+class SessionLog;
 struct Delivery;
 
-// A subscriber that is not a session: a bridge's route (bridges/). The
+// A subscriber that is not a session: a bridge's route (bridges/), or the
+// log of a bridge session (session_log.hpp). The
 // router matches it like any subscription; Core::deliver hands it the
 // delivery at once, on the publisher's core (no post, no queue), so what
 // it writes to the store joins that core's group commit and the
@@ -64,6 +66,9 @@ struct SessionHandle {
   std::atomic<bool> ended{false};   // session is gone; drop deliveries
   Session* session = nullptr;       // touched only by the owning core
   DeliverySink* sink = nullptr;     // set: not a session (fixed before the cores run)
+  // A bridge session's log (session_log.hpp; also its `sink`); fixed when
+  // the handle is made, before anyone else sees it.
+  SessionLog* log = nullptr;
   // QoS 1/2 messages routed here and not yet sent (publisher back-pressure).
   Backlog backlog;
 };

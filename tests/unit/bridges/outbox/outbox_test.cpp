@@ -156,6 +156,26 @@ TEST_F(OutboxTest, ReopenFindsWhatWasNotAcknowledged) {
   EXPECT_EQ(box_->counters().queued_messages.load(), 2u);
 }
 
+TEST_F(OutboxTest, DiscardEmptiesTheLogCountedAndSurvivesReopen) {
+  open();
+  for (int i = 0; i < 4; ++i) box_->append(0, rec("t"));
+  box_->confirm(2);
+  box_->discard();  // a bridge session started anew
+  EXPECT_EQ(box_->acknowledged(), 4u);
+  EXPECT_EQ(box_->counters().discarded.load(), 3u);
+  EXPECT_EQ(box_->counters().confirmed.load(), 1u);
+  EXPECT_EQ(box_->counters().queued_messages.load(), 0u);
+  EXPECT_TRUE(box_->read(1, 10).empty());
+  box_->append(0, rec("after"));
+  commit();
+  store_->stop();
+  open();
+  auto got = box_->read(1, 10);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]->offset, 5u);
+  EXPECT_EQ(got[0]->topic, "after");
+}
+
 TEST_F(OutboxTest, OffsetsAreNotReusedAfterEverythingWasAcknowledged) {
   open();
   box_->append(0, rec("t"));

@@ -1,0 +1,92 @@
+#!/usr/bin/python3
+"""Pull mode (issue 12, bridge sessions): a puller with a persistent
+session on the edge, named by [[bridge_session]], goes away while N QoS 1
+messages queue for it (far more than max_queued_messages), then comes back.
+Prints the time to queue them, the edge's VmRSS with the backlog, the time
+to drain it to the puller, and the edge's peak VmRSS while draining
+(docs/benchmarks.md has the figures).
+
+Publishers are paho clients (tests/integration/bridgeload.py: QoS 1, 1,000
+in flight each, counting what the edge acknowledged); the puller is
+`mosquitto_sub -c -x 3600 -q 1 -C N`, which exits once it has the N
+acknowledged messages.
+
+  tools/bench_pull.py [--messages N] [--durability sync|batch|none]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+
+import brokerproc  # noqa: E402
+from bridgeload import Publisher  # noqa: E402
+
+PUBLISHERS = 10  # at most 65,534 messages each (paho's message ids)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=500000)
+    ap.add_argument("--durability", default="batch")
+    args = ap.parse_args()
+    n = args.messages - args.messages % PUBLISHERS
+    with tempfile.TemporaryDirectory() as tmp:
+        edge = brokerproc.Broker(tmp, {"store": {"durability": args.durability},
+                                       "limits": {"max_queued_messages": 1000},
+                                       "bridge_session": [{"client_id": "factory-*", "max_messages": 100000000}]})
+        edge.start()
+        try:
+            sub = ["mosquitto_sub", "-h", edge.host, "-p", str(edge.port), "-V", "5", "-i", "factory-1", "-c",
+                   "-x", "3600", "-q", "1", "-t", "plant/#"]
+            subprocess.run(sub + ["-W", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            rss_idle = rss_kb(edge.proc.pid)
+            begin = time.monotonic()
+            pubs = [Publisher(edge.port, "plant/line%d/temp" % i, "p%d" % i, rate=10**9, count=n // PUBLISHERS,
+                              seconds=600).start() for i in range(PUBLISHERS)]
+            acked = 0
+            for p in pubs:
+                p.join(600)
+                acked += len(p.wait_acked(60))
+                p.close()
+            queued_s = time.monotonic() - begin
+            rss_backlog = rss_kb(edge.proc.pid)
+            peak = [rss_backlog]
+            done = threading.Event()
+
+            def sample():
+                while not done.wait(0.1):
+                    peak[0] = max(peak[0], rss_kb(edge.proc.pid))
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            begin = time.monotonic()
+            got = subprocess.run(sub + ["-C", str(acked)], stdout=subprocess.PIPE).stdout.count(b"\n")
+            drain_s = time.monotonic() - begin
+            done.set()
+            sampler.join()
+            print("messages %d (acknowledged %d), durability %s" % (n, acked, args.durability))
+            print("queued in %.1f s (%.0f msg/s); edge VmRSS idle %d MB, with the backlog %d MB"
+                  % (queued_s, n / queued_s, rss_idle // 1024, rss_backlog // 1024))
+            print("drained %d in %.1f s (%.0f msg/s); edge peak VmRSS while draining %d MB"
+                  % (got, drain_s, got / drain_s, peak[0] // 1024))
+        finally:
+            edge.stop()
+
+
+if __name__ == "__main__":
+    main()
