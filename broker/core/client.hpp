@@ -150,8 +150,15 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void attach_log(bool session_present);
   void pump_log();
   void finish_logged(const session::Outgoing& done);
-  // Whether `d` may go into the inflight window now (count and bytes).
-  bool window_open(const session::Delivery& d) const noexcept;
+  // Whether a message of `bytes` (Session::size_of) may go into the
+  // inflight window now: its count and its bytes.
+  bool window_open(std::uint64_t bytes) const noexcept;
+  // The socket has not taken max_outgoing_bytes/messages written before
+  // (a slow consumer): QoS 0 waits or is dropped.
+  bool outgoing_full() const noexcept {
+    return wpending_.size() + wactive_.size() >= limits_.max_outgoing_bytes ||
+           pending_publishes_ + active_publishes_ >= limits_.max_outgoing_messages;
+  }
   // Publisher back-pressure: stop reading until the backlogs of
   // `congested` fall (or stall), see client_publish.cpp.
   void hold_for(const std::vector<session::SessionRef>& congested);

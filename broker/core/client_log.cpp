@@ -55,18 +55,14 @@ void Client::attach_log(bool session_present) {
 void Client::pump_log() {
   if (session_ == nullptr || log_ == nullptr) return;
   while (state_ == State::connected) {
+    // The window's count and bytes, checked per read: a read batch may go
+    // past the byte bound by what it holds.
+    if (!window_open(0)) return;
     const std::size_t inflight = session_->inflight_count();
     const std::size_t window = send_window();
-    if (inflight >= window) return;
-    // The byte bound of the window (window_open), checked per read: a read
-    // batch may go past it by what it holds.
-    if (inflight != 0 && limits_.max_inflight_bytes != 0 && session_->inflight_bytes() >= limits_.max_inflight_bytes) {
-      return;
-    }
     // QoS 0 records take no window: what was written must go out first,
     // as for a slow consumer's QoS 0 (client_publish.cpp), but nothing is lost.
-    if (wpending_.size() + wactive_.size() >= limits_.max_outgoing_bytes ||
-        pending_publishes_ + active_publishes_ >= limits_.max_outgoing_messages) {
+    if (outgoing_full()) {
       log_write_wait_ = true;
       return;
     }

@@ -553,12 +553,11 @@ std::size_t Client::send_window() const noexcept {
   return std::min<std::size_t>(allowed, limits_.max_inflight_messages);
 }
 
-bool Client::window_open(const Delivery& d) const noexcept {
+bool Client::window_open(std::uint64_t bytes) const noexcept {
   const std::size_t n = session_->inflight_count();
   if (n >= send_window()) return false;
   const std::uint64_t max_bytes = limits_.max_inflight_bytes;
-  return n == 0 || max_bytes == 0 ||
-         session_->inflight_bytes() + session::Session::size_of(d) <= max_bytes;
+  return n == 0 || max_bytes == 0 || session_->inflight_bytes() + bytes <= max_bytes;
 }
 
 void Client::deliver(Delivery&& d) {
@@ -574,9 +573,7 @@ void Client::send_delivery(Delivery&& d) {
   if (d.qos == QoS::at_most_once) {
     // A slow consumer: its socket has not taken what was sent before.
     // QoS 0 may be lost, so it goes first and memory stays bounded.
-    const config::Limits& limits = limits_;
-    if (wpending_.size() + wactive_.size() >= limits.max_outgoing_bytes ||
-        pending_publishes_ + active_publishes_ >= limits.max_outgoing_messages) {
+    if (outgoing_full()) {
       core_.stats().add(core_.stats().messages_dropped);
       return;
     }
@@ -584,7 +581,7 @@ void Client::send_delivery(Delivery&& d) {
     return;
   }
   // Keep order behind what is already queued.
-  if (session_->queue_empty() && window_open(d)) {
+  if (session_->queue_empty() && window_open(session::Session::size_of(d))) {
     if (auto id = session_->next_packet_id()) {
       Outgoing& o = session_->add_inflight(*id, std::move(d));
       core_.broker().store().save_delivery(core_.index(), *session_, o.delivery, store::state_of(o), *id);
@@ -613,7 +610,7 @@ void Client::pump_queue() {
       session_->pop_queue();
       continue;
     }
-    if (!window_open(front)) break;
+    if (!window_open(session::Session::size_of(front))) break;
     auto id = session_->next_packet_id();
     if (!id) break;
     Outgoing& o = session_->add_inflight(*id, session_->pop_queue());
