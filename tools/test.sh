@@ -28,6 +28,7 @@ failed=0
 tests_passed=0
 tests_failed=0
 failed_names=()
+failed_tests=()
 skipped_names=()
 
 # stage NAME COMMAND...: runs one counted stage.
@@ -40,7 +41,6 @@ stage() {
   "$@" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   read -r p f < <(count_tests "$out")
-  rm -f "$out"
   # A stage that failed without reporting a failed test (a crash, a build
   # step) still counts as one failure.
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
@@ -54,7 +54,13 @@ stage() {
     echo "=== $name: FAILED, $f of $((p + f)) tests failed ($((SECONDS - start)) s)"
     failed=$((failed + 1))
     failed_names+=("$name")
+    # Name the failed tests again at the end, where a log's tail shows them.
+    local t
+    while IFS= read -r t; do failed_tests+=("$name: ${t:0:400}"); done < <(
+      grep -E '^(FAILED|ERROR) |^\[  FAILED  \] [A-Za-z_]' "$out" | grep -v 'listed below' |
+        sed -E 's/ \([0-9]+ ms\)$//' | awk '!seen[$0]++' | head -n 20)
   fi
+  rm -f "$out"
 }
 
 # count_tests LOG: prints "PASSED FAILED" from a ctest, GoogleTest or pytest summary
@@ -229,6 +235,7 @@ echo
 echo "total time: $((SECONDS / 60)) min $((SECONDS % 60)) s"
 if [ ${#skipped_names[@]} -gt 0 ]; then echo "skipped: ${skipped_names[*]}"; fi
 if [ ${#failed_names[@]} -gt 0 ]; then echo "failed: ${failed_names[*]}"; fi
+for t in "${failed_tests[@]}"; do echo "failed test: $t"; done
 echo "stages: $passed passed, $failed failed"
 # The closing line counts tests: unit and integration tests as GoogleTest and
 # pytest report them, one per fuzz run.
