@@ -58,7 +58,7 @@ void ProxyStream::async_write(asio::const_buffer buffer, Handler handler) {
     return;
   }
   // Nothing is written before the first read completed (stream.hpp).
-  asio::post(socket_.get_executor(), [handler = std::move(handler)] {
+  asio::post(socket_.get_executor(), [handler = std::move(handler)]() mutable {
     handler(make_error_code(boost::system::errc::not_connected), 0);
   });
 }

@@ -13,7 +13,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +20,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "broker/config/config.hpp"
+#include "broker/util/inline_function.hpp"
 
 namespace strata::transport {
 
@@ -39,7 +39,9 @@ enum class CloseNotice : std::uint8_t {
 
 class Stream {
  public:
-  using Handler = std::function<void(const boost::system::error_code&, std::size_t)>;
+  // Held in place (no allocation per read or write): a handler captures
+  // at most 24 bytes, e.g. a shared_ptr to its connection.
+  using Handler = util::InlineFunction<void(const boost::system::error_code&, std::size_t)>;
 
   virtual ~Stream() = default;
   virtual void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) = 0;

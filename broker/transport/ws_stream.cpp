@@ -153,7 +153,7 @@ void WsStream<Next>::refuse(unsigned status, const std::string& why, Handler han
   res->body() = why + "\n";
   res->prepare_payload();
   http::async_write(ws_.next_layer(), *res,
-                    [res, handler = std::move(handler)](const boost::system::error_code&, std::size_t) {
+                    [res, handler = std::move(handler)](const boost::system::error_code&, std::size_t) mutable {
                       handler(make_error_code(boost::system::errc::protocol_error), 0);
                     });
 }
@@ -161,7 +161,7 @@ void WsStream<Next>::refuse(unsigned status, const std::string& why, Handler han
 template <class Next>
 void WsStream<Next>::read_frames(asio::mutable_buffer buffer, Handler handler) {
   ws_.async_read_some(buffer, [this, handler = std::move(handler)](const boost::system::error_code& ec,
-                                                                   std::size_t n) {
+                                                                   std::size_t n) mutable {
     if (!ec && ws_.got_text()) {
       STRATA_INFO("ws") << remote_ << ": text frame; MQTT needs binary frames";
       handler(make_error_code(boost::system::errc::protocol_error), 0);

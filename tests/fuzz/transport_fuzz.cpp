@@ -94,16 +94,20 @@ void run_stream(std::span<const std::uint8_t> input, config::ProxyProtocol versi
   auto factory = std::make_shared<transport::StreamFactory>(listener);
   std::unique_ptr<transport::Stream> stream = factory->make(std::move(socket));
 
-  std::uint8_t buffer[512];
-  int reads = 0;
-  std::function<void()> read = [&] {
-    stream->async_read_some(asio::buffer(buffer), [&](const boost::system::error_code& e, std::size_t got) {
-      if (e || ++reads > 100000) return;
-      require(got <= sizeof buffer);
-      read();
-    });
-  };
-  read();
+  // The read handler captures one pointer (Stream::Handler holds it in place).
+  struct Reader {
+    transport::Stream& stream;
+    std::uint8_t buffer[512];
+    int reads = 0;
+    void read() {
+      stream.async_read_some(asio::buffer(buffer), [this](const boost::system::error_code& e, std::size_t got) {
+        if (e || ++reads > 100000) return;
+        require(got <= sizeof buffer);
+        read();
+      });
+    }
+  } reader{*stream, {}, 0};
+  reader.read();
   io.run();
   stream->close(transport::CloseNotice::protocol_error);
   ::close(fds[1]);
