@@ -38,8 +38,13 @@ struct RuleVm::Rule {
   std::shared_ptr<RuleCounters> counters;
 
   bool matches(const std::string& topic) const {
-    return std::any_of(filters.begin(), filters.end(),
-                       [&](const std::string& f) { return router::topic_matches(f, topic); });
+    // Most messages match no rule: a filter that starts with a literal
+    // level cannot match a topic that starts with another character, so
+    // one compare rejects them before the level-by-level match.
+    return std::any_of(filters.begin(), filters.end(), [&](const std::string& f) {
+      if (!f.empty() && f[0] != '+' && f[0] != '#' && !topic.empty() && f[0] != topic[0]) return false;
+      return router::topic_matches(f, topic);
+    });
   }
 };
 
@@ -455,7 +460,7 @@ void RuleVm::take_actions(Rule& rule, Outcome& out) {
 RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
   Outcome out;
   if (rules_.empty()) return out;
-  std::uint64_t received = clock_();
+  std::uint64_t received = 0;  // read once a rule matches: most messages match none
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& rule = *rules_[i];
     if (rule.counters->paused()) continue;
@@ -466,6 +471,7 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
     if (!rule.state || !rule.matches(msg->topic)) continue;
     RuleCounters::PerCore& c = rule.counters->core(core_);
     RuleCounters::add(c.matched);
+    if (received == 0) received = clock_();
     auto started = std::chrono::steady_clock::now();
     current_name_ = rule.name;
     current_path_ = rule.path;
