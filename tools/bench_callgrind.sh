@@ -9,21 +9,24 @@
 # delivered messages is the cost per delivered message, without start-up,
 # connection set-up and shutdown.
 #
-# usage: tools/bench_callgrind.sh [--preset release] [--broker strata|mosquitto] [--name NAME] -- STRATA-BENCH-ARGS...
+# usage: tools/bench_callgrind.sh [--preset release] [--broker strata|mosquitto] [--name NAME] [--keep FILE] -- STRATA-BENCH-ARGS...
 #   e.g. tools/bench_callgrind.sh -- fanin --pubs 20 --subs 1 --qos 0 --rate 2000 --duration 5
+#   --keep FILE: keep the loaded run's profile there (callgrind_annotate --inclusive=yes FILE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 preset=release
 broker=strata
 name=""
+keep=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --preset) preset=$2; shift 2 ;;
     --broker) broker=$2; shift 2 ;;
     --name) name=$2; shift 2 ;;
+    --keep) keep=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "bench_callgrind.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -66,6 +69,7 @@ run_once() {
 
 read -r ir0 d0 _ < <(run_once "$work/base" "$@" --duration 0 --warmup 0)
 read -r ir1 d1 lost1 < <(run_once "$work/load" "$@")
+[ -z "$keep" ] || cp "$work/load.cg" "$keep"
 /usr/bin/python3 - "$ir0" "$d0" "$ir1" "$d1" "$lost1" "${name:-$*}" "$broker" <<'PY'
 import sys
 ir0, d0, ir1, d1, lost = map(int, sys.argv[1:6])
