@@ -22,10 +22,25 @@ Outgoing& Session::add_inflight(std::uint16_t packet_id, Delivery d) {
   auto state = d.qos == protocol::QoS::exactly_once ? Outgoing::State::await_pubrec
                                                     : Outgoing::State::await_puback;
   const std::uint64_t bytes = size_of(d);
-  inflight_.push_back(Outgoing{packet_id, state, std::move(d), bytes});
+  if (spare_node_.empty()) {
+    inflight_.push_back(Outgoing{packet_id, state, std::move(d), bytes});
+  } else {
+    spare_node_.front() = Outgoing{packet_id, state, std::move(d), bytes};
+    inflight_.splice(inflight_.end(), spare_node_, spare_node_.begin());
+  }
   inflight_bytes_ += bytes;
   auto it = std::prev(inflight_.end());
-  inflight_index_[packet_id] = it;
+  if (spare_index_node_.empty()) {
+    inflight_index_[packet_id] = it;
+  } else {
+    spare_index_node_.key() = packet_id;
+    spare_index_node_.mapped() = it;
+    auto r = inflight_index_.insert(std::move(spare_index_node_));
+    if (!r.inserted) {  // the id was in the index already: point it here
+      r.position->second = it;
+      spare_index_node_ = std::move(r.node);
+    }
+  }
   return *it;
 }
 
@@ -39,8 +54,17 @@ std::optional<Outgoing> Session::take_inflight(std::uint16_t packet_id) {
   if (it == inflight_index_.end()) return std::nullopt;
   Outgoing out = std::move(*it->second);
   inflight_bytes_ -= out.bytes;
-  inflight_.erase(it->second);
-  inflight_index_.erase(it);
+  if (spare_node_.empty()) {
+    *it->second = Outgoing{};
+    spare_node_.splice(spare_node_.end(), inflight_, it->second);
+  } else {
+    inflight_.erase(it->second);
+  }
+  if (spare_index_node_.empty()) {
+    spare_index_node_ = inflight_index_.extract(it);
+  } else {
+    inflight_index_.erase(it);
+  }
   return out;
 }
 

@@ -143,6 +143,11 @@ class Session {
   SessionRef handle_;
   std::list<Outgoing> inflight_;
   std::unordered_map<std::uint16_t, std::list<Outgoing>::iterator> inflight_index_;
+  // The nodes of the last inflight message taken, reused by the next one
+  // added: a message acknowledged before the next is sent (everyday rates)
+  // then costs no allocation for its place in the window.
+  std::list<Outgoing> spare_node_;
+  decltype(inflight_index_)::node_type spare_index_node_;
   std::uint64_t inflight_bytes_ = 0;
   // Boost's deque allocates nothing while empty (std::deque allocates
   // about 1 KiB at construction), and most sessions' queues are empty.
