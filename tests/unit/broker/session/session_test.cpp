@@ -118,5 +118,39 @@ TEST_F(SessionTest, FullQueueOfQoS1RefusesMore) {
   EXPECT_EQ(s.queue().back().msg->payload, "b");
 }
 
+// The nodes of a message taken out of the window are reused by the next
+// one added: ids, order, bytes and lookups stay right through the reuse.
+TEST_F(SessionTest, InflightNodesReusedKeepIdsOrderAndBytes) {
+  s.add_inflight(1, make(QoS::at_least_once, "aa"));
+  s.add_inflight(2, make(QoS::exactly_once, "bbb"));
+  ASSERT_TRUE(s.take_inflight(1).has_value());  // its nodes become the spares
+  EXPECT_EQ(s.find_inflight(1), nullptr);
+  s.add_inflight(3, make(QoS::at_least_once, "c"));  // reuses them
+  ASSERT_EQ(s.inflight_count(), 2u);
+  EXPECT_EQ(s.inflight_bytes(), 2u + 4u);  // "t" + payload each
+  ASSERT_NE(s.find_inflight(3), nullptr);
+  EXPECT_EQ(s.find_inflight(3)->delivery.msg->payload, "c");
+  EXPECT_EQ(s.find_inflight(3)->state, Outgoing::State::await_puback);
+  EXPECT_EQ(s.find_inflight(2)->state, Outgoing::State::await_pubrec);
+  std::vector<std::uint16_t> order;
+  for (const Outgoing& o : s.inflight()) order.push_back(o.packet_id);
+  EXPECT_EQ(order, (std::vector<std::uint16_t>{2, 3}));
+  // An id taken and added again at once, over and over (closed loop).
+  for (int i = 0; i < 100; ++i) {
+    auto out = s.take_inflight(3);
+    ASSERT_TRUE(out.has_value());
+    EXPECT_EQ(out->delivery.msg->payload, i == 0 ? "c" : "d");
+    s.add_inflight(3, make(QoS::at_least_once, "d"));
+  }
+  EXPECT_EQ(s.inflight_count(), 2u);
+  EXPECT_EQ(s.inflight_bytes(), 4u + 2u);
+  EXPECT_FALSE(s.take_inflight(7).has_value());
+  ASSERT_TRUE(s.take_inflight(2).has_value());
+  ASSERT_TRUE(s.take_inflight(3).has_value());
+  EXPECT_EQ(s.inflight_count(), 0u);
+  EXPECT_EQ(s.inflight_bytes(), 0u);
+  EXPECT_EQ(s.next_packet_id(), 1);
+}
+
 }  // namespace
 }  // namespace strata::session
