@@ -103,21 +103,27 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def kafka_count(boot, topic):
-    """Messages appended to the topic: the sum of its high watermarks. Not
-    high - low: the mock cluster keeps at most 5 MiB per partition and moves
-    the low watermark past older batches (a partition with 50,000 of these
-    messages is past that), which looked like messages missing."""
-    c = Consumer({"bootstrap.servers": boot, "group.id": "bench"})
-    try:
-        md = c.list_topics(topic, timeout=10)
-        total = 0
-        for p in md.topics[topic].partitions:
-            _, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            total += hi
-        return total
-    finally:
-        c.close()
+class KafkaCounter:
+    """Messages appended to a topic: the sum of its partitions' high
+    watermarks, asked of the cluster by one consumer kept for the whole run
+    (a new one per look would take longer than the runs). Not high - low:
+    the mock cluster keeps at most 5 MiB per partition and moves the low
+    watermark past older batches (a partition with 50,000 of these messages
+    is past that), which looked like messages missing."""
+
+    def __init__(self, boot):
+        self.c = Consumer({"bootstrap.servers": boot, "group.id": "bench"})
+        self.partitions = {}
+
+    def __call__(self, topic):
+        if topic not in self.partitions:
+            md = self.c.list_topics(topic, timeout=10)
+            self.partitions[topic] = sorted(md.topics[topic].partitions)
+        return sum(self.c.get_watermark_offsets(TopicPartition(topic, p), timeout=10, cached=False)[1]
+                   for p in self.partitions[topic])
+
+    def close(self):
+        self.c.close()
 
 
 def wait_count(count, n, timeout=300):
@@ -126,7 +132,7 @@ def wait_count(count, n, timeout=300):
         got = count()
         if got >= n:
             return time.monotonic()
-        time.sleep(0.05)
+        time.sleep(0.01)
     raise RuntimeError("only %d of %d arrived" % (count(), n))
 
 
@@ -164,7 +170,7 @@ def kafka_raw(work, k, n, topic):
     subprocess.run(["kcat", "-P", "-b", k.bootstrap, "-t", topic, "-K:", "-l", "-X", "acks=all",
                     "-X", "enable.idempotence=true", "-X", "linger.ms=5", raw], check=True)
     c1 = children_cpu()
-    t = wait_count(lambda: kafka_count(k.bootstrap, topic), n) - t0
+    t = wait_count(lambda: k.counter(topic), n) - t0
     return {"path": "kcat -P", "msgs_per_s": round(n / t), "tool_cpu_ms_per_1000": per_1000(c1 - c0, n),
             "peer_cpu_ms_per_1000": per_1000(cpu_seconds(k.proc.pid) - peer0, n)}
 
@@ -193,7 +199,7 @@ def kafka_strata(work, k, n, binary, topic):
             c0 = children_cpu()
             publish_files(b.port, files)
             pub_cpu = children_cpu() - c0
-        t = wait_count(lambda: kafka_count(k.bootstrap, topic), total) - t0
+        t = wait_count(lambda: k.counter(topic), total) - t0
         cpu = cpu_seconds(b.proc.pid) - cpu0
         perf.stop()
     finally:
@@ -206,6 +212,7 @@ def kafka_strata(work, k, n, binary, topic):
 def bench_kafka(work, n, bins, repeat):
     rows = []
     with KafkaMock(brokers=3) as k:
+        k.counter = KafkaCounter(k.bootstrap)
         for r in range(repeat):
             raw = kafka_raw(work, k, n, "raw%d" % r)
             rows.append(raw)
@@ -215,6 +222,7 @@ def bench_kafka(work, n, bins, repeat):
                 row["ratio"] = round(row["msgs_per_s"] / raw["msgs_per_s"], 3)
                 rows.append(row)
                 print("kafka:", row, flush=True)
+        k.counter.close()
     return rows
 
 
