@@ -28,15 +28,20 @@ phase, into DIR/kafka-<topic>.data and DIR/influx-<measurement>.data (read
 them with `perf report -i FILE --no-children`). --repeat N runs
 each path N times (ceiling and Strata alternating); --strata-bin BIN,...
 alternates several broker builds in each repeat (each row names its build),
-for before/after figures taken side by side.
+for before/after figures taken side by side. --callgrind DIR runs the
+broker under valgrind's callgrind instead (slow: use --messages 20000) and
+adds instructions per message for the whole run and for the adapter's and
+the outbox's main functions (inclusive): repeatable where the wall-clock and
+CPU figures of a shared machine are not.
 
   tools/bench_bridges.py [--messages N] [--only kafka|influx] [--pubs N] [--publisher strata-bench|mosquitto_pub]
-                         [--perf DIR] [--repeat N] [--strata-bin BIN[,BIN...]]
+                         [--perf DIR | --callgrind DIR] [--repeat N] [--strata-bin BIN[,BIN...]]
 """
 
 import argparse
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -58,12 +63,60 @@ from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 PUBLISHERS = 4
 PUBLISHER = "strata-bench"
 PERF_DIR = None
+CALLGRIND_DIR = None
+# Functions whose inclusive instruction counts --callgrind reports per
+# message (substrings of callgrind_annotate's names).
+CALLGRIND_FUNCS = {
+    "kafka": ["KafkaAdapter::produce_pending", "KafkaAdapter::poll()", "RecordMapper::map", "rd_kafka_producev",
+              "Bridge::pump", "Bridge::apply_confirms", "Outbox::append", "store::Writer::run",
+              "Client::on_read", "rd_kafka_broker_thread_main"],
+    "influx": ["InfluxAdapter::deliver", "PointMapper::map", "InfluxAdapter::on_answer", "HttpClient::post",
+               "Bridge::pump", "Bridge::apply_confirms", "Outbox::append", "store::Writer::run",
+               "Client::on_read"],
+}
 BENCH_BIN = None  # strata-bench, beside the first broker binary
 
 
 def children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+def broker_binary(binary, name):
+    """The binary to start: itself, or a script running it under callgrind."""
+    if not CALLGRIND_DIR:
+        return binary
+    os.makedirs(CALLGRIND_DIR, exist_ok=True)
+    out = os.path.join(CALLGRIND_DIR, name + ".callgrind")
+    script = os.path.join(CALLGRIND_DIR, name + ".sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s %s \"$@\"\n" % (out, binary))
+    os.chmod(script, 0o755)
+    return script
+
+
+def callgrind_costs(name, kind, n):
+    """Instructions per message: the whole broker run and the functions of CALLGRIND_FUNCS (inclusive)."""
+    if not CALLGRIND_DIR:
+        return {}
+    out = os.path.join(CALLGRIND_DIR, name + ".callgrind")
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
+                          capture_output=True, text=True, check=True).stdout
+    costs = {}
+    total = 0
+    for line in text.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+(?:\([\d.]+%\)\s+)?(.*)$", line)
+        if not m:
+            continue
+        ir, what = int(m.group(1).replace(",", "")), m.group(2)
+        if "PROGRAM TOTALS" in what:
+            total = ir
+        for f in CALLGRIND_FUNCS[kind]:
+            if f in what and f not in costs:
+                costs[f] = ir
+    res = {"Ir_per_msg_whole_run": round(total / n)}
+    res.update({"Ir_per_msg " + f: round(v / n) for f, v in costs.items()})
+    return res
 
 
 class Perf:
@@ -184,11 +237,11 @@ def kafka_strata(work, k, n, binary, topic):
             f.write(("x" * 64 + "\n") * (n // PUBLISHERS))
         files.append((topic + "/p%d" % p, path))
     total = PUBLISHERS * (n // PUBLISHERS) if PUBLISHER != "strata-bench" else n
-    os.environ["STRATA_BIN"] = binary
+    os.environ["STRATA_BIN"] = broker_binary(binary, "kafka-" + topic)
     b = brokerproc.Broker(os.path.join(work, "kafka-broker-" + topic), {"bridge": [{
         "name": "bench", "type": "kafka", "brokers": k.bootstrap, "topic": topic,
         "rdkafka": {"linger.ms": 5}, "route": [{"direction": "out", "filter": topic + "/#"}]}]},
-        log_level="warn").start()
+        log_level="warn").start(timeout=120 if CALLGRIND_DIR else 10)
     try:
         perf = Perf(b.proc.pid, "kafka-" + topic)
         cpu0, peer0 = cpu_seconds(b.proc.pid), cpu_seconds(k.proc.pid)
@@ -203,10 +256,12 @@ def kafka_strata(work, k, n, binary, topic):
         cpu = cpu_seconds(b.proc.pid) - cpu0
         perf.stop()
     finally:
-        b.stop()
-    return {"path": "strata", "bin": binary, "msgs_per_s": round(total / t), "strata_cpu_ms_per_1000": per_1000(cpu, total),
-            "pub_cpu_ms_per_1000": per_1000(pub_cpu, total),
-            "peer_cpu_ms_per_1000": per_1000(cpu_seconds(k.proc.pid) - peer0, total)}
+        b.stop(timeout=120 if CALLGRIND_DIR else 10)
+    row = {"path": "strata", "bin": binary, "msgs_per_s": round(total / t), "strata_cpu_ms_per_1000": per_1000(cpu, total),
+           "pub_cpu_ms_per_1000": per_1000(pub_cpu, total),
+           "peer_cpu_ms_per_1000": per_1000(cpu_seconds(k.proc.pid) - peer0, total)}
+    row.update(callgrind_costs("kafka-" + topic, "kafka", total))
+    return row
 
 
 def bench_kafka(work, n, bins, repeat):
@@ -258,11 +313,12 @@ def influx_raw(work, vm, n, base, name):
 
 
 def influx_strata(work, vm, n, base, binary, name):
-    os.environ["STRATA_BIN"] = binary
+    os.environ["STRATA_BIN"] = broker_binary(binary, "influx-" + name)
     b = brokerproc.Broker(os.path.join(work, "influx-broker-" + name), {"bridge": [{
         "name": "bench", "type": "influx", "url": vm.url, "database": "bench", "measurement": "{1}",
         "tags": {"p": "{2}"}, "timestamp_field": "ts",
-        "route": [{"direction": "out", "filter": name + "/#"}]}]}, log_level="warn").start()
+        "route": [{"direction": "out", "filter": name + "/#"}]}]},
+        log_level="warn").start(timeout=120 if CALLGRIND_DIR else 10)
     try:
         files = []
         per = n // PUBLISHERS
@@ -286,10 +342,12 @@ def influx_strata(work, vm, n, base, binary, name):
         cpu = cpu_seconds(b.proc.pid) - cpu0
         perf.stop()
     finally:
-        b.stop()
-    return {"path": "strata", "bin": binary, "points_per_s": round(total / t),
-            "strata_cpu_ms_per_1000": per_1000(cpu, total), "pub_cpu_ms_per_1000": per_1000(pub_cpu, total),
-            "peer_cpu_ms_per_1000": per_1000(cpu_seconds(vm.proc.pid) - peer0, total)}
+        b.stop(timeout=120 if CALLGRIND_DIR else 10)
+    row = {"path": "strata", "bin": binary, "points_per_s": round(total / t),
+           "strata_cpu_ms_per_1000": per_1000(cpu, total), "pub_cpu_ms_per_1000": per_1000(pub_cpu, total),
+           "peer_cpu_ms_per_1000": per_1000(cpu_seconds(vm.proc.pid) - peer0, total)}
+    row.update(callgrind_costs("influx-" + name, "influx", total))
+    return row
 
 
 def bench_influx(work, n, bins, repeat):
@@ -318,11 +376,13 @@ def main():
     ap.add_argument("--pubs", type=int, default=20)
     ap.add_argument("--publisher", choices=["strata-bench", "mosquitto_pub"], default="strata-bench")
     ap.add_argument("--perf", metavar="DIR")
+    ap.add_argument("--callgrind", metavar="DIR")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--strata-bin", metavar="BIN[,BIN...]")
     args = ap.parse_args()
-    global PUBLISHERS, PUBLISHER, PERF_DIR, BENCH_BIN
+    global PUBLISHERS, PUBLISHER, PERF_DIR, BENCH_BIN, CALLGRIND_DIR
     PUBLISHERS, PUBLISHER, PERF_DIR = args.pubs, args.publisher, args.perf
+    CALLGRIND_DIR = args.callgrind and os.path.abspath(args.callgrind)
     bins = [os.path.abspath(b) for b in args.strata_bin.split(",")] if args.strata_bin else [brokerproc.strata_bin()]
     BENCH_BIN = os.path.join(os.path.dirname(bins[0]), "strata-bench")
     os.environ["STRATA_BIN"] = bins[0]  # the mock cluster's binary too
