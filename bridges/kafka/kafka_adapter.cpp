@@ -89,6 +89,8 @@ rd_kafka_topic_t* KafkaAdapter::topic_handle(const std::string& name) {
     if (topics_.size() >= kMaxTopics) {
       for (auto& [n, handle] : topics_) rd_kafka_topic_destroy(handle);
       topics_.clear();
+      last_topic_ = nullptr;
+      last_handle_ = nullptr;
     }
     rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, name.c_str(), nullptr);
     if (!handle) return nullptr;
