@@ -28,7 +28,9 @@ phase, into DIR/kafka-<topic>.data and DIR/influx-<measurement>.data (read
 them with `perf report -i FILE --no-children`). --repeat N runs
 each path N times (ceiling and Strata alternating); --strata-bin BIN,...
 alternates several broker builds in each repeat (each row names its build),
-for before/after figures taken side by side. --callgrind DIR runs the
+for before/after figures taken side by side (strata-bench and
+strata-kafka-mock are taken from beside the first; copy a build's bin/
+somewhere to keep it as "before"). --callgrind DIR runs the
 broker under valgrind's callgrind instead (slow: use --messages 20000) and
 adds instructions per message for the whole run and for the adapter's and
 the outbox's main functions (inclusive): repeatable where the wall-clock and
