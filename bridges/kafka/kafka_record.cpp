@@ -56,8 +56,8 @@ bool RecordMapper::map(const Record& r, KafkaMessage& out) const {
   if (value_ == ValueMode::envelope) out.envelope = envelope_json(topic, r);
   out.headers.clear();
   if (headers_) {
-    for (const auto& kv : r.properties.user_properties) out.headers.push_back(kv);
-    if (r.properties.content_type) out.headers.emplace_back("content-type", *r.properties.content_type);
+    for (const auto& kv : r.properties().user_properties) out.headers.push_back(kv);
+    if (r.properties().content_type) out.headers.emplace_back("content-type", *r.properties().content_type);
     out.headers.emplace_back("mqtt-topic", std::string(topic));
   }
   return !out.topic.empty();
@@ -83,14 +83,14 @@ std::string envelope_json(std::string_view topic, const Record& r) {
   w.Bool(r.retain);
   w.Key("time");
   w.Uint64(r.received_ms);
-  if (r.properties.content_type) {
+  if (r.properties().content_type) {
     w.Key("content_type");
-    str(*r.properties.content_type);
+    str(*r.properties().content_type);
   }
-  if (!r.properties.user_properties.empty()) {
+  if (!r.properties().user_properties.empty()) {
     w.Key("user_properties");
     w.StartArray();
-    for (const auto& [k, v] : r.properties.user_properties) {
+    for (const auto& [k, v] : r.properties().user_properties) {
       w.StartArray();
       str(k);
       str(v);

@@ -501,7 +501,7 @@ class MqttAdapter : public Adapter {
     protocol::Properties with_hops;
     if (s_.version == protocol::Version::v5) {
       const std::string hops = std::to_string(r->hops + 1);
-      if (plain(r->properties) && !backlog) {
+      if (!r->props && !backlog) {
         auto& cached = hops_only_[r->hops];
         if (!cached) {
           cached = std::make_unique<protocol::Properties>();
@@ -509,7 +509,7 @@ class MqttAdapter : public Adapter {
         }
         v.properties = cached.get();
       } else {
-        with_hops = r->properties;
+        with_hops = r->properties();
         auto& up = with_hops.user_properties;
         std::erase_if(up, [&](const auto& kv) { return kv.first == bridge_.hops_property; });
         up.emplace_back(bridge_.hops_property, hops);
