@@ -164,7 +164,11 @@ struct BridgeManager::Entry : public LocalPublisher {
               bool force, bool can_wait) {
     if (removed.load(std::memory_order_acquire)) return Offer::skipped;  // matched just before its routes went
     const BridgeConfig& cfg = bridge->config();
-    if (m.publisher == "bridge:" + cfg.name) return Offer::skipped;  // never back to the peer it came from
+    // Never back to the peer it came from (publisher "bridge:<name>").
+    if (m.publisher.size() == 7 + cfg.name.size() && m.publisher.starts_with("bridge:") &&
+        m.publisher.ends_with(cfg.name)) {
+      return Offer::skipped;
+    }
     OutboxCounters& c = const_cast<OutboxCounters&>(outbox->counters());
     std::uint8_t hops = hops_of(m, cfg.hops_property);
     if (hops >= cfg.max_hops) {
