@@ -86,10 +86,9 @@ struct Outbox::Impl {
 
   // Marks `offset` gone (counted by `counter`); pushes the new acknowledged
   // offset on `queue` when it moved. Under the mutex.
-  // `now`: the time for the delivery latency (0: read the clock); `fill`:
-  // update the fill level (a caller finishing many does it once after).
+  // `now`: the time for the delivery latency (0: read the clock).
   void finish(std::uint64_t offset, std::atomic<std::uint64_t>& counter, unsigned queue, bool persist = true,
-              std::uint64_t now = 0, bool fill = true) {
+              std::uint64_t now = 0) {
     Meta* m = meta_of(offset);
     if (m == nullptr || m->done) return;
     m->done = true;
@@ -102,7 +101,7 @@ struct Outbox::Impl {
     add(counters.queued_messages, -1);
     add(counters.queued_bytes, -static_cast<std::int64_t>(m->bytes));
     mem.erase(offset);
-    if (fill) note_fill();
+    note_fill();
     std::uint64_t before = tracker.acknowledged();
     if (!tracker.done(offset)) return;
     std::uint64_t after = tracker.acknowledged();
@@ -495,9 +494,10 @@ void Outbox::confirm(std::span<const std::uint64_t> offsets) {
   {
     std::lock_guard lock(im.mutex);
     std::uint64_t before = im.tracker.acknowledged();
-    const std::uint64_t now = now_ms();  // one clock read and one fill update per batch
-    for (std::uint64_t o : offsets) im.finish(o, im.counters.confirmed, 0, false, now, false);
-    im.note_fill();
+    // One clock read per batch. The fill level moves per record: a warning
+    // that clears is logged at the level where it cleared, whatever the batch.
+    const std::uint64_t now = now_ms();
+    for (std::uint64_t o : offsets) im.finish(o, im.counters.confirmed, 0, false, now);
     std::uint64_t after = im.tracker.acknowledged();
     if (after != before) im.push_acknowledged(im.store.bridge_queue(), before, after);
     wake = im.unblock();
