@@ -74,13 +74,15 @@ class Publisher:
     acknowledged (PUBACK). Bounded by `count` and by `seconds`."""
 
     def __init__(self, port, topic, tag, rate, count, seconds, host="127.0.0.1", qos=1):
-        assert count < 65535, "mids would wrap"
         self.topic, self.tag, self.rate, self.total, self.seconds = topic, tag, rate, count, seconds
         self.qos = qos
         self.acked = set()
         self.sent = 0
-        self._mids = {}          # mid -> seq (mids do not wrap: count < 65535)
-        self._acked_mids = set()
+        # paho reuses a message id once it is acknowledged, so a PUBACK is
+        # matched to its sequence number as soon as both are known: the
+        # PUBACK can come before publish() has returned the id.
+        self._mids = {}          # mid -> seq, sent and not acknowledged yet
+        self._early = set()      # mids acknowledged before their seq was recorded
         self._lock = threading.Lock()
         self.c = _client("pub-" + tag, V5, clean=True)
         self.c.max_inflight_messages_set(1000)
@@ -93,7 +95,11 @@ class Publisher:
     def _on_publish(self, client, userdata, mid):
         # Called with paho's lock held: take only our own, never call paho.
         with self._lock:
-            self._acked_mids.add(mid)
+            seq = self._mids.pop(mid, None)
+            if seq is None:
+                self._early.add(mid)
+            else:
+                self.acked.add(seq)
 
     def start(self):
         self._thread.start()
@@ -110,7 +116,11 @@ class Publisher:
                 time.sleep(due - now)
             info = self.c.publish(self.topic, ("%s:%d" % (self.tag, seq)).encode(), self.qos)
             with self._lock:
-                self._mids[info.mid] = seq
+                if info.mid in self._early:
+                    self._early.discard(info.mid)
+                    self.acked.add(seq)
+                else:
+                    self._mids[info.mid] = seq
             self.sent = seq + 1
 
     def join(self, timeout=60):
@@ -122,8 +132,7 @@ class Publisher:
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
-                self.acked = {seq for mid, seq in self._mids.items() if mid in self._acked_mids}
-                if len(self.acked) == len(self._mids) or time.monotonic() >= deadline:
+                if not self._mids or time.monotonic() >= deadline:
                     return set(self.acked)
             time.sleep(0.05)
 

@@ -17,6 +17,16 @@ import pahoc
 
 pytestmark = pytest.mark.skipif(brokerproc.KIND != "strata", reason="bridges are a strata feature")
 
+# The outage tests' load. The suite runs them for seconds at 1,000 msg/s;
+# STRATA_BRIDGE_SOAK=1 runs the same tests at 2,000 msg/s for 60 s with 10 s
+# outages (the figures in docs/benchmarks.md, "Outages under steady load").
+SOAK = os.environ.get("STRATA_BRIDGE_SOAK") == "1"
+RATE = 2000 if SOAK else 1000
+SECONDS = 60 if SOAK else 7       # how long the publisher runs
+BEFORE = 20 if SOAK else 1.5      # load before the outage starts
+OUTAGE = 10 if SOAK else 3        # how long the peer is away
+DRAIN = 30 + (SECONDS if SOAK else 0)  # deadline for the backlog to arrive
+
 
 def bridge(name, port, routes, **extra):
     b = {"name": name, "type": "mqtt", "url": "tcp://127.0.0.1:%d" % port, "keep_alive": 2,
@@ -170,21 +180,21 @@ def test_sys_topics_show_the_bridge(edge):
 
 
 def test_hung_peer_sigstop_loses_nothing(edge, mosq):
-    """mosquitto stopped (SIGSTOP) for 4 s under 1,000 msg/s QoS 1: the
+    """mosquitto stopped (SIGSTOP) for 4 s under 1,000 msg/s QoS 1 (SOAK: 10 s under 2,000 msg/s): the
     bridge detects it by keep alive, reconnects after SIGCONT, and every
     message the edge acknowledged reaches mosquitto's subscriber."""
     sub = Subscriber(mosq.port, "edge1/plant/stop/#", "t4-sub")
     wait_until(lambda: "factory: connected" in edge.log, 10, what="bridge connected")
-    pub = Publisher(edge.port, "plant/stop/x", "stop", rate=1000, count=8000, seconds=8).start()
-    time.sleep(1.5)
+    pub = Publisher(edge.port, "plant/stop/x", "stop", rate=RATE, count=RATE * (SECONDS + 1), seconds=SECONDS + 1).start()
+    time.sleep(BEFORE)
     mosq.proc.send_signal(signal.SIGSTOP)
     try:
-        time.sleep(4)
+        time.sleep(OUTAGE + 1)
     finally:
         mosq.proc.send_signal(signal.SIGCONT)
-    pub.join()
+    pub.join(SECONDS + 60)
     acked = pub.wait_acked()
-    wait_until(lambda: account("stop", acked, sub.snapshot())["lost"] == [], 30, what="every acked message arrives")
+    wait_until(lambda: account("stop", acked, sub.snapshot())["lost"] == [], DRAIN, what="every acked message arrives")
     r = account("stop", acked, sub.snapshot())
     print("sigstop outage:", {k: (v if not isinstance(v, list) else len(v)) for k, v in r.items()})
     assert r["lost"] == [] and r["order_breaks"] == 0 and r["extra"] == []
@@ -195,21 +205,21 @@ def test_hung_peer_sigstop_loses_nothing(edge, mosq):
 
 def test_peer_strata_sigkill_and_restart_loses_nothing(tmp_path):
     """A peer strata (durability sync) killed with SIGKILL for 3 s under
-    1,000 msg/s QoS 1, then restarted: its persistent subscriber gets every
+    1,000 msg/s QoS 1 (SOAK: 10 s under 2,000 msg/s), then restarted: its persistent subscriber gets every
     message the edge acknowledged."""
     peer = start(tmp_path, "peer", {"store": {"durability": "sync"}})
     sub = Subscriber(peer.port, "edge1/#", "t5-sub")
     e = start(tmp_path, "edge5", edge_config([bridge("up", peer.port, [{"filter": "plant/#", "remote": "edge1/{topic}", "qos": 1}])]))
     try:
         wait_until(lambda: "up: connected" in e.log, 10, what="bridge connected")
-        pub = Publisher(e.port, "plant/k", "kill", rate=1000, count=8000, seconds=7).start()
-        time.sleep(1.5)
+        pub = Publisher(e.port, "plant/k", "kill", rate=RATE, count=RATE * (SECONDS + 1), seconds=SECONDS).start()
+        time.sleep(BEFORE)
         peer.kill()
-        time.sleep(3)
+        time.sleep(OUTAGE)
         peer.start()
-        pub.join()
+        pub.join(SECONDS + 60)
         acked = pub.wait_acked()
-        wait_until(lambda: account("kill", acked, sub.snapshot())["lost"] == [], 30, what="every acked message arrives")
+        wait_until(lambda: account("kill", acked, sub.snapshot())["lost"] == [], DRAIN, what="every acked message arrives")
         r = account("kill", acked, sub.snapshot())
         print("peer SIGKILL outage:", {k: (v if not isinstance(v, list) else len(v)) for k, v in r.items()})
         assert r["lost"] == [] and r["extra"] == []
@@ -230,8 +240,8 @@ def test_bridging_strata_sigkill_under_sync_loses_nothing(tmp_path):
                                              durability="sync"))
     try:
         wait_until(lambda: "up: connected" in e.log, 10, what="bridge connected")
-        pub = Publisher(e.port, "plant/s", "self", rate=1000, count=3000, seconds=3).start()
-        time.sleep(1.5)
+        pub = Publisher(e.port, "plant/s", "self", rate=RATE, count=int(RATE * (BEFORE + 2)), seconds=BEFORE + 1.5).start()
+        time.sleep(BEFORE)
         acked_before = pub.wait_acked(0)
         e.kill()
         pub.join()
@@ -239,7 +249,7 @@ def test_bridging_strata_sigkill_under_sync_loses_nothing(tmp_path):
         pub.close()
         assert len(acked) >= len(acked_before) > 0
         e.start()
-        wait_until(lambda: account("self", acked, sub.snapshot())["lost"] == [], 30, what="every acked message arrives")
+        wait_until(lambda: account("self", acked, sub.snapshot())["lost"] == [], DRAIN, what="every acked message arrives")
         r = account("self", acked, sub.snapshot())
         print("edge SIGKILL under sync:", {k: (v if not isinstance(v, list) else len(v)) for k, v in r.items()})
         assert r["lost"] == []
