@@ -493,7 +493,8 @@ class MqttAdapter : public Adapter {
     }
     // Encoded straight from the record (publish_view.hpp): no copy of its
     // payload or of its properties, the common case of a record without
-    // application properties sharing one hops-only property set per value.
+    // application properties (Record::props null: it goes out with the
+    // hops property alone) sharing one hops-only property set per value.
     const bool routed = r->route >= 0 && static_cast<std::size_t>(r->route) < bridge_.routes.size();
     const TopicTemplate* tmpl = routed ? &templates_[static_cast<std::size_t>(r->route)] : nullptr;
     protocol::PublishView v;
@@ -544,13 +545,6 @@ class MqttAdapter : public Adapter {
       qos0_written_.push_back(r->offset);
     }
     protocol::encode_publish(v, s_.version, out_);
-  }
-
-  // No application property a PUBLISH carries (publish_view.hpp): the
-  // record goes out with the hops property alone.
-  static bool plain(const protocol::Properties& p) {
-    return !p.payload_format_indicator && !p.content_type && !p.response_topic && !p.correlation_data &&
-           p.user_properties.empty();
   }
 
   void on_publish(protocol::Publish&& p) {
