@@ -50,8 +50,17 @@ bool Batcher::add(std::string_view line, std::uint64_t offset, Clock::time_point
 
 LineBatch Batcher::take() {
   LineBatch out = std::move(batch_);
-  batch_ = LineBatch{};
+  batch_ = std::move(spare_);
+  batch_.clear();
+  spare_ = LineBatch{};
   return out;
+}
+
+void Batcher::recycle(LineBatch done) {
+  // Keep the one with the most room (a split leaves small halves).
+  if (done.body.capacity() <= spare_.body.capacity()) return;
+  spare_ = std::move(done);
+  spare_.clear();
 }
 
 }  // namespace strata::bridges::influx

@@ -31,6 +31,12 @@ struct LineBatch {
   LineBatch part(std::size_t begin, std::size_t end) const;
   // The batch without the lines whose indexes are in `drop` (sorted).
   LineBatch without(std::span<const std::size_t> drop) const;
+  // Empties it, keeping the memory.
+  void clear() noexcept {
+    body.clear();
+    ends.clear();
+    offsets.clear();
+  }
 };
 
 struct BatchLimits {
@@ -59,12 +65,16 @@ class Batcher {
   }
   bool empty() const noexcept { return batch_.empty(); }
   LineBatch take();
+  // Gives back a batch that was written: the next batch fills its memory
+  // instead of growing new buffers (a full batch is ~batch_bytes).
+  void recycle(LineBatch done);
 
   const BatchLimits& limits() const noexcept { return limits_; }
 
  private:
   BatchLimits limits_;
   LineBatch batch_;
+  LineBatch spare_;  // a written batch's memory, for the next one
   Clock::time_point first_{};
 };
 

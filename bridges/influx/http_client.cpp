@@ -33,7 +33,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
   bool closed = false;
   std::uint64_t generation = 0;  // bumped by close(): stale handlers do nothing
   beast::flat_buffer buffer;
-  http::request<http::string_body> req;
+  http::request<http::span_body<const char>> req;  // the body is the caller's
   std::optional<http::response_parser<http::string_body>> parser;
   Done done;
 
@@ -167,7 +167,7 @@ HttpClient::HttpClient(asio::io_context& io, HttpUrl url, std::chrono::milliseco
 
 HttpClient::~HttpClient() { close(); }
 
-void HttpClient::post(std::string target, const std::string& authorization, std::string body, Done done) {
+void HttpClient::post(std::string target, const std::string& authorization, std::string_view body, Done done) {
   Impl& i = *impl_;
   i.done = std::move(done);
   i.req = {};
@@ -180,7 +180,7 @@ void HttpClient::post(std::string target, const std::string& authorization, std:
   i.req.set(http::field::content_type, "text/plain; charset=utf-8");
   if (!authorization.empty()) i.req.set(http::field::authorization, authorization);
   i.req.keep_alive(true);
-  i.req.body() = std::move(body);
+  i.req.body() = boost::beast::span<const char>(body.data(), body.size());
   i.req.prepare_payload();
   if (i.connected) {
     i.send();

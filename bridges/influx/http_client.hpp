@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -35,8 +36,10 @@ class HttpClient {
 
   using Done = std::function<void(WriteAnswer)>;
   // POSTs `body` (text/plain) to `target`; `authorization` may be empty.
-  // One request at a time: call again only after `done` ran.
-  void post(std::string target, const std::string& authorization, std::string body, Done done);
+  // The body is sent from where it is, not copied: it must stay as it is
+  // until `done` ran or close() returned. One request at a time: call again
+  // only after `done` ran.
+  void post(std::string target, const std::string& authorization, std::string_view body, Done done);
   // Closes the connection; a pending `done` is not called.
   void close();
 

@@ -123,6 +123,7 @@ void InfluxAdapter::on_answer(WriteAnswer answer) {
   switch (v.action) {
     case WriteAction::ack:
       ctx_.events->confirmed(front.offsets);
+      batcher_.recycle(std::move(front));
       writes_.pop_front();
       break;
     case WriteAction::split:
@@ -183,8 +184,8 @@ void InfluxAdapter::stop() {
   if (retry_timer_) retry_timer_->cancel();
   if (client_) client_->close();
   // What was not written stays in the outbox, unconfirmed, and is delivered
-  // again at the next start.
-  writes_.clear();
+  // again at the next start. writes_ is kept until the adapter goes: the
+  // request in progress was sent from its front.
 }
 
 AdapterType influx_adapter_type() {

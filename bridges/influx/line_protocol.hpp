@@ -49,6 +49,8 @@ class LineBuilder {
   void field_bool(std::string_view key, bool v);
   void field_string(std::string_view key, std::string_view v);
   std::size_t fields() const noexcept { return fields_; }
+  // Where the line begins in the output.
+  std::size_t start() const noexcept { return start_; }
   // Ends the line with the timestamp and '\n'. Returns false, and takes the
   // partial line back out, when no field was written.
   bool finish(std::int64_t timestamp);

@@ -96,6 +96,29 @@ bool parse_rfc3339(std::string_view s, std::int64_t& unix_ns) {
   return true;
 }
 
+// What map() reuses from one message to the next: the JSON DOM's and the
+// parser's memory (pools over fixed buffers, cleared after each message;
+// only a payload larger than them takes more from the heap, given back at
+// the clear) and the names it expands.
+struct PointMapper::Scratch {
+  using Pool = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
+  // Its values are rapidjson::Value (the same allocator type); only the
+  // parser's stack comes from a pool too, instead of malloc per parse.
+  using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+  alignas(16) char values_buf[8192];
+  alignas(16) char stack_buf[2048];
+  Pool values{values_buf, sizeof values_buf};
+  Pool stack{stack_buf, sizeof stack_buf};
+  std::string name;   // the measurement, raw
+  std::string value;  // a tag value
+  std::string path;   // a JSON field's path
+
+  void clear() {
+    values.Clear();
+    stack.Clear();
+  }
+};
+
 PointMapper::PointMapper(MapperOptions options) : options_(std::move(options)) {
   for (std::size_t i = 0; i < options_.topic_levels.size(); ++i) {
     const std::string& name = options_.topic_levels[i];
@@ -103,12 +126,30 @@ PointMapper::PointMapper(MapperOptions options) : options_(std::move(options)) {
   }
 }
 
+PointMapper::~PointMapper() = default;
+PointMapper::PointMapper(const PointMapper& other) : options_(other.options_), level_tags_(other.level_tags_) {}
+PointMapper& PointMapper::operator=(const PointMapper& other) {
+  if (this != &other) {
+    options_ = other.options_;
+    level_tags_ = other.level_tags_;
+    scratch_.reset();
+  }
+  return *this;
+}
+PointMapper::PointMapper(PointMapper&&) noexcept = default;
+PointMapper& PointMapper::operator=(PointMapper&&) noexcept = default;
+
+PointMapper::Scratch& PointMapper::scratch() const {
+  if (!scratch_) scratch_ = std::make_unique<Scratch>();
+  return *scratch_;
+}
+
 namespace {
 
 struct FieldWriter {
   const MapperOptions& o;
   LineBuilder& line;
-  std::string path;
+  std::string& path;
 
   bool wanted(std::string_view p) const {
     if (p == o.timestamp_field) return false;
@@ -195,23 +236,18 @@ bool timestamp_of(const rapidjson::Value& v, TimeUnit unit, std::int64_t& ns) {
 
 MapResult PointMapper::map(std::string_view topic, std::string_view payload, std::int64_t received_ms,
                            std::string& out) const {
-  const std::size_t start = out.size();
+  Scratch& sc = scratch();
   LineBuilder line(out);
-  options_.measurement.expand(topic, out);
-  if (out.size() == start) return MapResult::no_measurement;
-  {
-    // The measurement was expanded raw: escape it in place.
-    std::string raw = out.substr(start);
-    out.resize(start);
-    line.measurement(raw);
-    if (out.size() == start) return MapResult::no_measurement;
-  }
-  std::string value;
+  sc.name.clear();
+  options_.measurement.expand(topic, sc.name);
+  if (sc.name.empty()) return MapResult::no_measurement;
+  line.measurement(sc.name);
+  if (out.size() == line.start()) return MapResult::no_measurement;
   for (const auto& tags : {&level_tags_, &options_.tags}) {
     for (const auto& [name, tmpl] : *tags) {
-      value.clear();
-      tmpl.expand(topic, value);
-      line.tag(name, value);
+      sc.value.clear();
+      tmpl.expand(topic, sc.value);
+      line.tag(name, sc.value);
     }
   }
 
@@ -235,28 +271,31 @@ MapResult PointMapper::map(std::string_view topic, std::string_view payload, std
     // Normal precision (within a few ULP past 17 digits): the full-precision
     // path of the packaged RapidJSON normalises a zero significand with
     // clz(0) on inputs like 0.000...0 (40 zeros), which is undefined.
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError()) {
-      line.abandon();
-      return MapResult::not_mappable;
-    }
-    if (doc.IsObject()) {
-      if (!options_.timestamp_field.empty()) {
-        if (const rapidjson::Value* ts = find_path(doc, options_.timestamp_field)) {
-          if (!timestamp_of(*ts, options_.timestamp_unit, ns)) {
-            line.abandon();
-            return MapResult::bad_timestamp;
-          }
+    MapResult result = MapResult::line;
+    {
+      Scratch::Document doc(&sc.values, 1024, &sc.stack);
+      doc.Parse(text.data(), text.size());
+      if (doc.HasParseError()) {
+        result = MapResult::not_mappable;
+      } else if (doc.IsObject()) {
+        const auto* ts = options_.timestamp_field.empty() ? nullptr : find_path(doc, options_.timestamp_field);
+        if (ts && !timestamp_of(*ts, options_.timestamp_unit, ns)) {
+          result = MapResult::bad_timestamp;
+        } else {
+          sc.path.clear();
+          FieldWriter w{options_, line, sc.path};
+          w.value(doc);
         }
+      } else if (doc.IsBool()) {
+        line.field_bool(options_.value_field, doc.GetBool());
+      } else {
+        result = MapResult::not_mappable;
       }
-      FieldWriter w{options_, line, {}};
-      w.value(doc);
-    } else if (doc.IsBool()) {
-      line.field_bool(options_.value_field, doc.GetBool());
-    } else {
+    }
+    sc.clear();
+    if (result != MapResult::line) {
       line.abandon();
-      return MapResult::not_mappable;
+      return result;
     }
   }
   if (line.fields() == 0) {

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,9 +61,18 @@ enum class MapResult : std::uint8_t {
 };
 std::string_view to_string(MapResult r) noexcept;
 
+// map() runs once per message on the bridge's thread. It parses a JSON
+// payload with allocators over buffers the mapper keeps (a payload of up to
+// a few KiB allocates nothing) and expands names into kept buffers: one
+// mapper is for one thread at a time (a copy gets buffers of its own).
 class PointMapper {
  public:
   explicit PointMapper(MapperOptions options);
+  ~PointMapper();
+  PointMapper(const PointMapper& other);
+  PointMapper& operator=(const PointMapper& other);
+  PointMapper(PointMapper&&) noexcept;
+  PointMapper& operator=(PointMapper&&) noexcept;
 
   // Appends the message's line (with its '\n') to `out`, or nothing.
   // `received_ms`: the receive time in unix milliseconds.
@@ -72,8 +82,12 @@ class PointMapper {
   const MapperOptions& options() const noexcept { return options_; }
 
  private:
+  struct Scratch;
+  Scratch& scratch() const;
+
   MapperOptions options_;
   std::vector<std::pair<std::string, TopicTemplate>> level_tags_;  // from topic_levels
+  mutable std::unique_ptr<Scratch> scratch_;                       // made at the first map()
 };
 
 // Unix nanoseconds of an RFC 3339 time ("2026-12-06T08:00:00Z",

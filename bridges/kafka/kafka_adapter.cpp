@@ -11,12 +11,17 @@
 
 namespace strata::bridges::kafka {
 
-// What a produced message's opaque points at: the record (which owns the
-// payload librdkafka reads) and the envelope when value = "envelope".
-struct KafkaAdapter::InFlight {
-  RecordPtr record;
-  std::string envelope;
-};
+namespace {
+
+// Past this many Kafka topic names the cached handles are let go.
+constexpr std::size_t kMaxTopics = 4096;
+// An envelope buffer larger than this is not kept in a free slot.
+constexpr std::size_t kKeepEnvelope = 4096;
+
+void* slot_opaque(std::uint32_t i) { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(i) + 1); }
+std::uint32_t opaque_slot(void* p) { return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(p) - 1); }
+
+}  // namespace
 
 rd_kafka_conf_t* make_conf(const std::vector<std::pair<std::string, std::string>>& props, std::string& error) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -65,9 +70,53 @@ bool KafkaAdapter::create_producer() {
 void KafkaAdapter::destroy_producer() {
   if (!rk_) return;
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
-  rd_kafka_poll(rk_, 0);  // delivery reports of the purged messages free their opaques
+  rd_kafka_poll(rk_, 0);  // delivery reports of the purged messages free their slots
+  for (auto& [name, handle] : topics_) rd_kafka_topic_destroy(handle);
+  topics_.clear();
+  last_topic_ = nullptr;
+  last_handle_ = nullptr;
   rd_kafka_destroy(rk_);
   rk_ = nullptr;
+  // Whatever was not reported is delivered again by the outbox.
+  slots_.clear();
+  free_ = 0;
+}
+
+rd_kafka_topic_t* KafkaAdapter::topic_handle(const std::string& name) {
+  if (last_topic_ && *last_topic_ == name) return last_handle_;
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    if (topics_.size() >= kMaxTopics) {
+      for (auto& [n, handle] : topics_) rd_kafka_topic_destroy(handle);
+      topics_.clear();
+      last_topic_ = nullptr;
+      last_handle_ = nullptr;
+    }
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, name.c_str(), nullptr);
+    if (!handle) return nullptr;
+    it = topics_.emplace(name, handle).first;
+  }
+  last_topic_ = &it->first;
+  last_handle_ = it->second;
+  return it->second;
+}
+
+std::uint32_t KafkaAdapter::take_slot() {
+  if (free_ != 0) {
+    std::uint32_t i = free_ - 1;
+    free_ = slots_[i].next_free;
+    return i;
+  }
+  slots_.emplace_back();
+  return static_cast<std::uint32_t>(slots_.size() - 1);
+}
+
+void KafkaAdapter::free_slot(std::uint32_t i) {
+  InFlight& f = slots_[i];
+  f.record.reset();
+  if (f.envelope.capacity() > kKeepEnvelope) std::string().swap(f.envelope);
+  f.next_free = free_;
+  free_ = i + 1;
 }
 
 void KafkaAdapter::start(const AdapterContext& ctx) {
@@ -111,34 +160,47 @@ void KafkaAdapter::deliver(Batch batch) {
 }
 
 void KafkaAdapter::produce_pending() {
+  const bool envelope = options_.value == ValueMode::envelope;
   while (rk_ && !pending_.empty() && !fatal_) {
-    const RecordPtr& rec = pending_.front();
-    if (!mapper_.map(*rec, scratch_)) {
-      reject(rec->offset, "the kafka topic template gives an empty topic for '" + rec->topic + "'");
+    const Record& rec = *pending_.front();
+    if (!mapper_.map(rec, scratch_)) {
+      reject(rec.offset, "the kafka topic template gives an empty topic for '" + rec.topic + "'");
       pending_.pop_front();
       continue;
     }
-    auto* f = new InFlight{rec, std::move(scratch_.envelope)};
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (!scratch_.headers.empty()) {
-      hdrs = rd_kafka_headers_new(scratch_.headers.size());
-      for (const auto& [k, v] : scratch_.headers) {
-        rd_kafka_header_add(hdrs, k.data(), static_cast<ssize_t>(k.size()), v.data(), static_cast<ssize_t>(v.size()));
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (rd_kafka_topic_t* rkt = topic_handle(scratch_.topic)) {
+      const std::uint32_t slot = take_slot();
+      InFlight& f = slots_[slot];
+      const std::string* value = &rec.payload;
+      if (envelope) {
+        f.envelope.swap(scratch_.envelope);  // the slot keeps it; scratch_ gets the old buffer to reuse
+        value = &f.envelope;
       }
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (!scratch_.headers.empty()) {
+        hdrs = rd_kafka_headers_new(scratch_.headers.size());
+        for (const auto& [k, v] : scratch_.headers) {
+          rd_kafka_header_add(hdrs, k.data(), static_cast<ssize_t>(k.size()), v.data(),
+                              static_cast<ssize_t>(v.size()));
+        }
+      }
+      err = rd_kafka_producev(
+          rk_, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+          RD_KAFKA_V_VALUE(const_cast<char*>(value->data()), value->size()),
+          RD_KAFKA_V_KEY(scratch_.has_key ? scratch_.key.data() : nullptr, scratch_.has_key ? scratch_.key.size() : 0),
+          RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(slot_opaque(slot)), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        f.record = std::move(pending_.front());  // its delivery report comes in a later poll()
+        pending_.pop_front();
+        continue;
+      }
+      if (hdrs) rd_kafka_headers_destroy(hdrs);
+      free_slot(slot);
+    } else {
+      err = rd_kafka_last_error();
     }
-    const std::string& value = options_.value == ValueMode::envelope ? f->envelope : rec->payload;
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk_, RD_KAFKA_V_TOPIC(scratch_.topic.c_str()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_KEY(scratch_.has_key ? scratch_.key.data() : nullptr, scratch_.has_key ? scratch_.key.size() : 0),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(f), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      pending_.pop_front();
-      continue;
-    }
-    if (hdrs) rd_kafka_headers_destroy(hdrs);
-    std::uint64_t offset = rec->offset;
-    delete f;
+    std::uint64_t offset = rec.offset;
     ErrorKind kind = classify(err);
     if (kind == ErrorKind::permanent) {
       reject(offset, std::string("kafka: ") + rd_kafka_err2str(err));
@@ -186,30 +248,33 @@ void KafkaAdapter::reject(std::uint64_t offset, std::string reason) {
 
 void KafkaAdapter::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* self = static_cast<KafkaAdapter*>(opaque);
-  self->delivered(static_cast<InFlight*>(m->_private), m->err);
+  self->delivered(opaque_slot(m->_private), m->err);
 }
 
-void KafkaAdapter::delivered(InFlight* f, rd_kafka_resp_err_t err) {
-  std::unique_ptr<InFlight> owned(f);
+void KafkaAdapter::delivered(std::uint32_t slot, rd_kafka_resp_err_t err) {
+  if (slot >= slots_.size() || !slots_[slot].record) return;
+  InFlight& f = slots_[slot];
+  const std::uint64_t offset = f.record->offset;
   switch (classify(err)) {
     case ErrorKind::none:
-      confirmed_.push_back(f->record->offset);
+      confirmed_.push_back(offset);
       if (!connected_) {
         connected_ = true;
         ctx_.events->state(AdapterState::connected);
       }
       break;
     case ErrorKind::permanent:
-      reject(f->record->offset, std::string("kafka: ") + rd_kafka_err2str(err));
+      reject(offset, std::string("kafka: ") + rd_kafka_err2str(err));
       break;
     case ErrorKind::purged: break;  // delivered again after failed()/ready()
     case ErrorKind::fatal: fatal_ = true; break;
     case ErrorKind::retry:
-      STRATA_WARN("bridge") << bridge_.name << ": kafka delivery of offset " << f->record->offset << ": "
+      STRATA_WARN("bridge") << bridge_.name << ": kafka delivery of offset " << offset << ": "
                             << rd_kafka_err2str(err) << "; producing it again";
-      pending_.push_back(f->record);
+      pending_.push_back(std::move(f.record));
       break;
   }
+  free_slot(slot);
 }
 
 void KafkaAdapter::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {

@@ -10,20 +10,21 @@ const std::vector<std::string_view>& kafka_keys() {
   return keys;
 }
 
-std::string kafka_topic_name(std::string_view expanded) {
-  std::string out;
-  out.reserve(expanded.size());
-  for (char c : expanded) {
+void to_kafka_topic_name(std::string& name) {
+  for (char& c : name) {
     if (c == '/') {
-      out += '.';
-    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-               c == '-') {
-      out += c;
-    } else {
-      out += '_';
+      c = '.';
+    } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                 c == '_' || c == '-')) {
+      c = '_';
     }
   }
-  if (out.size() > 249) out.resize(249);
+  if (name.size() > 249) name.resize(249);
+}
+
+std::string kafka_topic_name(std::string_view expanded) {
+  std::string out(expanded);
+  to_kafka_topic_name(out);
   return out;
 }
 

@@ -55,5 +55,7 @@ KafkaOptions read_kafka_options(const config::TableReader& r, const Namespaces& 
 // A Kafka topic name from an expanded template: '/' -> '.', characters
 // outside [A-Za-z0-9._-] -> '_', at most 249 characters ("" stays "").
 std::string kafka_topic_name(std::string_view expanded);
+// The same in place (no allocation: every character maps to one).
+void to_kafka_topic_name(std::string& name);
 
 }  // namespace strata::bridges::kafka

@@ -1,6 +1,5 @@
 #include "bridges/kafka/kafka_record.hpp"
 
-#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "broker/protocol/wire.hpp"
@@ -40,32 +39,44 @@ const RecordMapper::PerRoute& RecordMapper::route(std::int32_t i) const noexcept
 
 bool RecordMapper::map(const Record& r, KafkaMessage& out) const {
   const PerRoute& p = route(r.route);
-  std::string rewritten;
   std::string_view topic = r.topic;
   if (p.remote) {
-    p.remote->expand(r.topic, rewritten);
-    topic = rewritten;
+    out.rewritten.clear();
+    p.remote->expand(r.topic, out.rewritten);
+    topic = out.rewritten;
   }
-  std::string expanded;
-  p.topic.expand(topic, expanded);
-  out.topic = kafka_topic_name(expanded);
+  out.topic.clear();
+  p.topic.expand(topic, out.topic);
+  to_kafka_topic_name(out.topic);
   out.key.clear();
   out.has_key = has_key_;
   if (has_key_) p.key.expand(topic, out.key);
   out.envelope.clear();
-  if (value_ == ValueMode::envelope) out.envelope = envelope_json(topic, r);
+  if (value_ == ValueMode::envelope) envelope_json(topic, r, out.envelope);
   out.headers.clear();
   if (headers_) {
-    for (const auto& kv : r.properties().user_properties) out.headers.push_back(kv);
+    for (const auto& [k, v] : r.properties().user_properties) out.headers.emplace_back(k, v);
     if (r.properties().content_type) out.headers.emplace_back("content-type", *r.properties().content_type);
-    out.headers.emplace_back("mqtt-topic", std::string(topic));
+    out.headers.emplace_back("mqtt-topic", topic);
   }
   return !out.topic.empty();
 }
 
-std::string envelope_json(std::string_view topic, const Record& r) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+namespace {
+
+// A rapidjson output stream that appends to a std::string.
+struct StringOut {
+  using Ch = char;
+  std::string& s;
+  void Put(char c) { s.push_back(c); }
+  void Flush() {}
+};
+
+}  // namespace
+
+void envelope_json(std::string_view topic, const Record& r, std::string& out) {
+  StringOut os{out};
+  rapidjson::Writer<StringOut> w(os);
   auto str = [&](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
   w.StartObject();
   w.Key("topic");
@@ -99,7 +110,12 @@ std::string envelope_json(std::string_view topic, const Record& r) {
     w.EndArray();
   }
   w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string envelope_json(std::string_view topic, const Record& r) {
+  std::string out;
+  envelope_json(topic, r, out);
+  return out;
 }
 
 }  // namespace strata::bridges::kafka

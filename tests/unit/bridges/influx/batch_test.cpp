@@ -59,5 +59,21 @@ TEST(Batcher, DueByTime) {
   EXPECT_EQ(b.deadline(), t0 + std::chrono::milliseconds(50));
 }
 
+TEST(Batcher, RecycledMemoryStartsEmpty) {
+  Batcher b({.lines = 2, .bytes = 1000, .max_wait = std::chrono::milliseconds(50)});
+  auto t0 = Batcher::Clock::time_point{} + std::chrono::seconds(1);
+  b.add("a v=1", 1, t0);
+  b.add("b v=1", 2, t0);
+  LineBatch first = b.take();
+  b.recycle(std::move(first));
+  b.add("c v=1", 3, t0);  // fills the recycled memory: nothing of a and b in it
+  EXPECT_TRUE(b.add("d v=1", 4, t0));
+  LineBatch second = b.take();
+  EXPECT_EQ(second.body, "c v=1\nd v=1\n");
+  EXPECT_EQ(second.offsets, (std::vector<std::uint64_t>{3, 4}));
+  EXPECT_EQ(second.line(0), "c v=1");
+  EXPECT_TRUE(b.empty());
+}
+
 }  // namespace
 }  // namespace strata::bridges::influx

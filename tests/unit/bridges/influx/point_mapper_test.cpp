@@ -112,5 +112,25 @@ TEST(PointMapper, IntegerValueField) {
   map(m, "t/m", "42.5", MapResult::no_fields);
 }
 
+TEST(PointMapper, OneMapperManyMessagesAndCopies) {
+  // The mapper keeps its buffers from one message to the next: a large
+  // payload (past the pooled buffers), a bad one and a small one in a row
+  // each give exactly their own line; a copy maps the same on its own.
+  MapperOptions o;
+  o.tags.emplace_back("line", TopicTemplate::compile("{2}"));
+  PointMapper m{o};
+  std::string big = "{";
+  for (int i = 0; i < 2000; ++i) big += (i ? ",\"f" : "\"f") + std::to_string(i) + "\":" + std::to_string(i) + ".5";
+  big += "}";
+  std::string line = map(m, "plant/l1/temp", big);
+  EXPECT_EQ(line.rfind("temp,line=l1 f0=0.5,f1=1.5,", 0), 0u);
+  EXPECT_NE(line.find(",f1999=1999.5 1765000000123\n"), std::string::npos);
+  map(m, "plant/l1/temp", R"({"a":)", MapResult::not_mappable);
+  EXPECT_EQ(map(m, "plant/l2/temp", R"({"v":{"w":2}})"), "temp,line=l2 v.w=2 1765000000123\n");
+  PointMapper copy = m;
+  EXPECT_EQ(map(copy, "plant/l3/temp", R"({"v":1})"), "temp,line=l3 v=1 1765000000123\n");
+  EXPECT_EQ(map(m, "plant/l4/temp", "3"), "temp,line=l4 value=3 1765000000123\n");
+}
+
 }  // namespace
 }  // namespace strata::bridges::influx

@@ -28,7 +28,7 @@ TEST(KafkaRecord, DefaultsTopicKeyHeaders) {
   EXPECT_TRUE(k.has_key);
   EXPECT_EQ(k.key, "plant/l1/temp");
   EXPECT_EQ(k.envelope, "");
-  std::vector<std::pair<std::string, std::string>> headers = {
+  std::vector<std::pair<std::string_view, std::string_view>> headers = {
       {"unit", "C"}, {"unit", "K"}, {"content-type", "text/plain"}, {"mqtt-topic", "plant/l1/temp"}};
   EXPECT_EQ(k.headers, headers);
 }
@@ -53,6 +53,26 @@ TEST(KafkaRecord, TemplatesPerRouteWithRemoteRewrite) {
   ASSERT_TRUE(m.map(record("raw/a/b", "1", 1), k));
   EXPECT_EQ(k.topic, "ot-raw");
   EXPECT_EQ(k.key, "a/b");
+}
+
+TEST(KafkaRecord, ReusedMessageHoldsOnlyTheLastRecord) {
+  KafkaOptions o;
+  Route route;
+  route.filter = "site/#";
+  route.remote = "eu/{topic}";
+  std::vector<Route> routes{route};
+  RecordMapper m(o, routes);
+  KafkaMessage k;
+  Record first = record("site/a/very/long/topic/name/that/does/not/fit/inline", "1", 0);
+  first.mutable_properties().user_properties = {{"unit", "C"}};
+  ASSERT_TRUE(m.map(first, k));
+  EXPECT_EQ(k.topic, "eu.site.a.very.long.topic.name.that.does.not.fit.inline");
+  Record second = record("site/b", "2", 0);
+  ASSERT_TRUE(m.map(second, k));
+  EXPECT_EQ(k.topic, "eu.site.b");
+  EXPECT_EQ(k.key, "eu/site/b");
+  std::vector<std::pair<std::string_view, std::string_view>> headers = {{"mqtt-topic", "eu/site/b"}};
+  EXPECT_EQ(k.headers, headers);  // the rewritten topic, from the message's own buffer
 }
 
 TEST(KafkaRecord, EmptyTopicIsRefused) {
