@@ -9,6 +9,7 @@
 #include "bridges/influx/influx_adapter.hpp"
 #include "bridges/kafka/kafka_adapter.hpp"
 #include "bridges/mqtt/mqtt_adapter.hpp"
+#include "bridges/writer_hold.hpp"
 #include "broker/router/topic.hpp"
 #include "broker/session/session.hpp"
 #include "broker/util/log.hpp"
@@ -34,7 +35,7 @@ Record record_of(const router::Message& m, protocol::QoS qos, bool retain, std::
   r.payload = m.payload;
   r.qos = qos;
   r.retain = retain;
-  r.properties = m.properties;
+  r.set_properties(m.properties);
   r.expires_at_ms = m.expires_at_ms;
   r.hops = hops;
   if (m.publisher.starts_with("bridge:")) r.origin = m.publisher.substr(7);
@@ -109,7 +110,12 @@ struct BridgeManager::Entry : public LocalPublisher {
     Entry* entry = nullptr;
     std::int32_t route = 0;
     bool accept(session::Delivery&& d, unsigned core, bool force) override {
-      return entry->append(*d.msg, d.qos, d.retain, route, core, force, /*can_wait=*/true);
+      const Offer o = entry->offer(*d.msg, d.qos, d.retain, route, core, force, /*can_wait=*/true);
+      if (o == Offer::full) return false;
+      // The record is on the writer's queue: while that is long, the
+      // publisher's back-pressure charge stays (writer_hold.hpp).
+      if (o == Offer::queued) entry->hold->keep(std::move(d.backlog));
+      return true;
     }
     bool wait_space(const void* owner, std::function<void()> fn) override {
       return entry->box->wait_space(owner, std::move(fn));
@@ -127,6 +133,8 @@ struct BridgeManager::Entry : public LocalPublisher {
   };
   std::vector<std::unique_ptr<Sink>> sinks;
   std::vector<Subscribed> routes;
+  // After `routes`: the charges it keeps count on their handles' backlogs.
+  std::unique_ptr<WriterHold> hold;
   std::atomic<std::int64_t> last_block_log_s{0};
 
   void count_blocked() {
@@ -156,7 +164,11 @@ struct BridgeManager::Entry : public LocalPublisher {
               bool force, bool can_wait) {
     if (removed.load(std::memory_order_acquire)) return Offer::skipped;  // matched just before its routes went
     const BridgeConfig& cfg = bridge->config();
-    if (m.publisher == "bridge:" + cfg.name) return Offer::skipped;  // never back to the peer it came from
+    // Never back to the peer it came from (publisher "bridge:<name>").
+    if (m.publisher.size() == 7 + cfg.name.size() && m.publisher.starts_with("bridge:") &&
+        m.publisher.ends_with(cfg.name)) {
+      return Offer::skipped;
+    }
     OutboxCounters& c = const_cast<OutboxCounters&>(outbox->counters());
     std::uint8_t hops = hops_of(m, cfg.hops_property);
     if (hops >= cfg.max_hops) {
@@ -319,6 +331,7 @@ BridgeManager::Entry* BridgeManager::make_entry(ParsedBridge& p, const toml::tab
   }
   e->broker = &broker_;
   e->outbox = e->box->outbox.get();
+  e->hold = std::make_unique<WriterHold>(broker_.store());
   e->source = source;
   e->home_core = next_core_++ % broker_.core_count();
   e->bridge = std::make_unique<Bridge>(std::move(p.config), std::move(p.adapter), *e->outbox, e.get());

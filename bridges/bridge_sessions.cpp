@@ -97,7 +97,7 @@ struct BridgeSessions::Log : public session::SessionLog {
     r.payload = m.payload;
     r.qos = d.qos;
     r.retain = d.retain;
-    r.properties = m.properties;
+    r.set_properties(m.properties);
     r.expires_at_ms = m.expires_at_ms;
     switch (outbox->append(core, std::move(r), force)) {
       case Outbox::Appended::queued:
@@ -166,7 +166,7 @@ struct BridgeSessions::Log : public session::SessionLog {
       msg->payload = r->payload;
       msg->qos = r->qos;
       msg->retain = r->retain;
-      msg->properties = r->properties;
+      msg->properties = r->properties();
       msg->expires_at_ms = r->expires_at_ms;
       out.push_back(Entry{r->offset, std::move(msg), r->qos, r->retain});
     }

@@ -55,8 +55,8 @@ bool RecordMapper::map(const Record& r, KafkaMessage& out) const {
   if (value_ == ValueMode::envelope) envelope_json(topic, r, out.envelope);
   out.headers.clear();
   if (headers_) {
-    for (const auto& [k, v] : r.properties.user_properties) out.headers.emplace_back(k, v);
-    if (r.properties.content_type) out.headers.emplace_back("content-type", *r.properties.content_type);
+    for (const auto& [k, v] : r.properties().user_properties) out.headers.emplace_back(k, v);
+    if (r.properties().content_type) out.headers.emplace_back("content-type", *r.properties().content_type);
     out.headers.emplace_back("mqtt-topic", topic);
   }
   return !out.topic.empty();
@@ -94,14 +94,14 @@ void envelope_json(std::string_view topic, const Record& r, std::string& out) {
   w.Bool(r.retain);
   w.Key("time");
   w.Uint64(r.received_ms);
-  if (r.properties.content_type) {
+  if (r.properties().content_type) {
     w.Key("content_type");
-    str(*r.properties.content_type);
+    str(*r.properties().content_type);
   }
-  if (!r.properties.user_properties.empty()) {
+  if (!r.properties().user_properties.empty()) {
     w.Key("user_properties");
     w.StartArray();
-    for (const auto& [k, v] : r.properties.user_properties) {
+    for (const auto& [k, v] : r.properties().user_properties) {
       w.StartArray();
       str(k);
       str(v);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -376,12 +377,21 @@ class MqttAdapter : public Adapter {
         if (r.status == protocol::DecodeStatus::error) return fail("bad packet from " + where() + ": " + r.error_text);
         used += r.consumed;
         on_packet(std::move(r.packet));
-        if (gen != generation_) return;
+        if (gen != generation_) return report_acked();
       }
+      report_acked();
       in_buf_.erase(0, used);
       flush();
       read();
     });
+  }
+
+  // The PUBACKs/PUBCOMPs of one read, to the driver in one call (also
+  // when the read ends in a failure: they were confirmed by the peer).
+  void report_acked() {
+    if (acked_.empty()) return;
+    ctx_.events->confirmed(acked_);
+    acked_.clear();
   }
 
   // --- packets ---------------------------------------------------------------
@@ -455,7 +465,7 @@ class MqttAdapter : public Adapter {
     std::uint64_t offset = o.offset;
     if (a.type == T::pubcomp && pubrec_.erase(offset) != 0) ctx_.outbox->drop_state("q2/" + std::to_string(offset));
     inflight_.erase(it);
-    ctx_.events->confirmed(offset);
+    acked_.push_back(offset);  // reported once per read (read()): one post for many PUBACKs
   }
 
   void refused(std::unordered_map<std::uint16_t, Out>::iterator it, unsigned reason) {
@@ -483,7 +493,8 @@ class MqttAdapter : public Adapter {
     }
     // Encoded straight from the record (publish_view.hpp): no copy of its
     // payload or of its properties, the common case of a record without
-    // application properties sharing one hops-only property set per value.
+    // application properties (Record::props null: it goes out with the
+    // hops property alone) sharing one hops-only property set per value.
     const bool routed = r->route >= 0 && static_cast<std::size_t>(r->route) < bridge_.routes.size();
     const TopicTemplate* tmpl = routed ? &templates_[static_cast<std::size_t>(r->route)] : nullptr;
     protocol::PublishView v;
@@ -498,26 +509,26 @@ class MqttAdapter : public Adapter {
     v.qos = r->qos;
     v.retain = r->retain;
     v.dup = dup && r->qos != QoS::at_most_once;
-    protocol::Properties with_hops;
+    std::optional<protocol::Properties> with_hops;  // made only for a record with properties of its own
     if (s_.version == protocol::Version::v5) {
-      const std::string hops = std::to_string(r->hops + 1);
-      if (plain(r->properties) && !backlog) {
+      if (!r->props && !backlog) {
         auto& cached = hops_only_[r->hops];
         if (!cached) {
           cached = std::make_unique<protocol::Properties>();
-          cached->user_properties.emplace_back(bridge_.hops_property, hops);
+          cached->user_properties.emplace_back(bridge_.hops_property, std::to_string(r->hops + 1));
         }
         v.properties = cached.get();
       } else {
-        with_hops = r->properties;
-        auto& up = with_hops.user_properties;
+        const std::string hops = std::to_string(r->hops + 1);
+        with_hops.emplace(r->properties());
+        auto& up = with_hops->user_properties;
         std::erase_if(up, [&](const auto& kv) { return kv.first == bridge_.hops_property; });
         up.emplace_back(bridge_.hops_property, hops);
         // A backlog mark an earlier tier set stays: the data is as old.
         if (backlog && std::none_of(up.begin(), up.end(), [](const auto& kv) { return kv.first == kBacklogProperty; })) {
           up.emplace_back(kBacklogProperty, "1");
         }
-        v.properties = &with_hops;
+        v.properties = &*with_hops;
       }
       if (r->expires_at_ms != 0) {
         std::uint64_t now = now_ms();
@@ -534,13 +545,6 @@ class MqttAdapter : public Adapter {
       qos0_written_.push_back(r->offset);
     }
     protocol::encode_publish(v, s_.version, out_);
-  }
-
-  // No application property a PUBLISH carries (publish_view.hpp): the
-  // record goes out with the hops property alone.
-  static bool plain(const protocol::Properties& p) {
-    return !p.payload_format_indicator && !p.content_type && !p.response_topic && !p.correlation_data &&
-           p.user_properties.empty();
   }
 
   void on_publish(protocol::Publish&& p) {
@@ -623,6 +627,7 @@ class MqttAdapter : public Adapter {
   std::array<std::unique_ptr<protocol::Properties>, 256> hops_only_;  // by record hops: {hops_property: hops + 1}
   bool writing_ = false;
   std::vector<std::uint64_t> qos0_written_;
+  std::vector<std::uint64_t> acked_;  // confirmed by the peer in the current read (report_acked)
   std::unordered_map<std::uint16_t, Out> inflight_;
   std::map<std::uint64_t, std::uint16_t> pubrec_;  // QoS 2 offsets the peer has (PUBREC), across restarts
   std::set<std::uint16_t> in_q2_;                  // in: QoS 2 ids received, awaiting PUBREL

@@ -2,7 +2,7 @@
 //
 // In memory, per log: the acknowledged-offset tracker; one small entry per
 // queued offset (bytes, receive time, done) for the bounds, the counts and
-// the lag; and a map offset -> record holding at most mem_limit appended
+// the lag; and a hash map offset -> record holding at most mem_limit appended
 // records plus those read back from disk for delivery. A record that does
 // not fit stays on disk until the reader comes to it; read() then asks the
 // store's writer thread for the next stretch of the log (a Writer read op)
@@ -14,6 +14,8 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "bridges/outbox/ack_tracker.hpp"
 #include "bridges/outbox/outbox_log.hpp"
@@ -63,7 +65,7 @@ struct Outbox::Impl {
   std::uint64_t next = 1;
   AckTracker tracker;
   std::deque<Meta> meta;  // meta[i]: offset tracker.acknowledged() + 1 + i
-  std::map<std::uint64_t, RecordPtr> mem;
+  boost::unordered_flat_map<std::uint64_t, RecordPtr> mem;  // no node per record
   std::size_t mem_limit = kMemLimit;
   bool waiting = false;   // the reader caught up: notify on the next append
   bool fetching = false;  // a read from disk is on its way
@@ -84,19 +86,21 @@ struct Outbox::Impl {
 
   // Marks `offset` gone (counted by `counter`); pushes the new acknowledged
   // offset on `queue` when it moved. Under the mutex.
-  void finish(std::uint64_t offset, std::atomic<std::uint64_t>& counter, unsigned queue, bool persist = true) {
+  // `now`: the time for the delivery latency (0: read the clock).
+  void finish(std::uint64_t offset, std::atomic<std::uint64_t>& counter, unsigned queue, bool persist = true,
+              std::uint64_t now = 0) {
     Meta* m = meta_of(offset);
     if (m == nullptr || m->done) return;
     m->done = true;
     add(counter, 1);
     if (&counter == &counters.confirmed) {
-      std::uint64_t now = now_ms(), at = m->received();
+      if (now == 0) now = now_ms();
+      const std::uint64_t at = m->received();
       counters.delivery_ms.record((now > at ? now - at : 0) * 1000);
     }
     add(counters.queued_messages, -1);
     add(counters.queued_bytes, -static_cast<std::int64_t>(m->bytes));
-    auto it = mem.find(offset);
-    if (it != mem.end()) mem.erase(it);
+    mem.erase(offset);
     note_fill();
     std::uint64_t before = tracker.acknowledged();
     if (!tracker.done(offset)) return;
@@ -490,7 +494,10 @@ void Outbox::confirm(std::span<const std::uint64_t> offsets) {
   {
     std::lock_guard lock(im.mutex);
     std::uint64_t before = im.tracker.acknowledged();
-    for (std::uint64_t o : offsets) im.finish(o, im.counters.confirmed, 0, false);
+    // One clock read per batch. The fill level moves per record: a warning
+    // that clears is logged at the level where it cleared, whatever the batch.
+    const std::uint64_t now = now_ms();
+    for (std::uint64_t o : offsets) im.finish(o, im.counters.confirmed, 0, false, now);
     std::uint64_t after = im.tracker.acknowledged();
     if (after != before) im.push_acknowledged(im.store.bridge_queue(), before, after);
     wake = im.unblock();

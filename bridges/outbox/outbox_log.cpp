@@ -1,6 +1,8 @@
 // Encoding of the outbox databases; layout in outbox_log.hpp.
 #include "bridges/outbox/outbox_log.hpp"
 
+#include <cstring>
+
 #include "broker/protocol/properties_codec.hpp"
 #include "broker/protocol/record_fields.hpp"
 #include "broker/protocol/wire.hpp"
@@ -34,20 +36,50 @@ bool offset_of(std::string_view key, std::string_view log, std::uint64_t& offset
   return true;
 }
 
+namespace {
+
+// Big-endian stores into a buffer sized beforehand: a record is encoded on
+// the publishing core for every message, one allocation and no per-byte
+// appends.
+char* be(char* at, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) *at++ = static_cast<char>((v >> (8 * i)) & 0xFF);
+  return at;
+}
+
+char* bytes32(char* at, std::string_view s) {
+  at = be(at, s.size(), 4);
+  if (!s.empty()) std::memcpy(at, s.data(), s.size());
+  return at + s.size();
+}
+
+}  // namespace
+
 std::string encode_record(const Record& r) {
+  // version, topic, payload, qos, retain, expiry, received, hops, origin, route
+  const std::size_t fixed = 1 + 4 + r.topic.size() + 4 + r.payload.size() + 1 + 1 + 8 + 8 + 1 + 4 + r.origin.size() + 4;
   std::string out;
-  out.reserve(r.topic.size() + r.payload.size() + 48);
-  wire::put_u8(out, version);
-  wire::put_bytes32(out, r.topic);
-  wire::put_bytes32(out, r.payload);
-  wire::put_u8(out, static_cast<std::uint8_t>(r.qos));
-  wire::put_u8(out, r.retain ? 1 : 0);
-  wire::put_u64(out, r.expires_at_ms);
-  wire::put_u64(out, r.received_ms);
-  wire::put_u8(out, r.hops);
-  wire::put_bytes32(out, r.origin);
-  wire::put_u32(out, static_cast<std::uint32_t>(r.route));
-  protocol::encode_properties(r.properties, protocol::PropertyContext::publish, out);
+  if (!r.props) {
+    out.resize(fixed + 1);
+  } else {
+    out.reserve(fixed + 64);
+    out.resize(fixed);
+  }
+  char* at = out.data();
+  *at++ = static_cast<char>(version);
+  at = bytes32(at, r.topic);
+  at = bytes32(at, r.payload);
+  *at++ = static_cast<char>(r.qos);
+  *at++ = static_cast<char>(r.retain ? 1 : 0);
+  at = be(at, r.expires_at_ms, 8);
+  at = be(at, r.received_ms, 8);
+  *at++ = static_cast<char>(r.hops);
+  at = bytes32(at, r.origin);
+  at = be(at, static_cast<std::uint32_t>(r.route), 4);
+  if (!r.props) {
+    *at = 0;  // an empty property block
+  } else {
+    protocol::encode_properties(*r.props, protocol::PropertyContext::publish, out);
+  }
   return out;
 }
 
@@ -64,7 +96,9 @@ bool decode_record(std::string_view value, Record& out) {
   out.hops = r.u8();
   out.origin = wire::get_bytes32(r);
   out.route = static_cast<std::int32_t>(r.u32());
-  protocol::decode_properties(r, protocol::PropertyContext::publish, out.properties);
+  protocol::Properties props;
+  protocol::decode_properties(r, protocol::PropertyContext::publish, props);
+  out.set_properties(std::move(props));
   return r.ok() && r.at_end() && qos <= 2;
 }
 

@@ -27,8 +27,10 @@ struct Record {
   // Application properties: payload format, content type, response topic,
   // correlation data, user properties (in order, repeats kept). Message
   // expiry is not here but in expires_at_ms: an adapter that sends MQTT 5
-  // computes the remaining interval when it sends.
-  protocol::Properties properties;
+  // computes the remaining interval when it sends. Shared and immutable;
+  // null when the message has none (most have none: then a record costs
+  // no copy of the ~700-byte Properties struct, in time or memory).
+  std::shared_ptr<const protocol::Properties> props;
   std::uint64_t expires_at_ms = 0;  // unix ms; 0: never. An expired record is dropped, counted as expired.
   std::uint64_t received_ms = 0;    // unix ms when the broker accepted it (lag, latency)
   // Bridges this message already crossed (the `strata-hops` user property
@@ -41,7 +43,21 @@ struct Record {
   // or -1 when a rule's emit() appended it. Adapters use it to pick the
   // route's `remote` template.
   std::int32_t route = -1;
+
+  // The application properties (an empty set when there are none).
+  const protocol::Properties& properties() const noexcept { return props ? *props : no_properties(); }
+  // For whoever builds a record: the properties to fill in (made, or
+  // copied when shared, first).
+  protocol::Properties& mutable_properties();
+  // Takes the application properties of `p`; none leaves `props` null.
+  void set_properties(const protocol::Properties& p);
+  void set_properties(protocol::Properties&& p);
+
+  static const protocol::Properties& no_properties() noexcept;
 };
+
+// Whether `p` has a property a record keeps (see Record::props).
+bool has_application_properties(const protocol::Properties& p) noexcept;
 
 using RecordPtr = std::shared_ptr<const Record>;
 

@@ -5,7 +5,7 @@
 //   [[listener]]  url, max_connections, TLS settings (one table per listener)
 //   [limits]      one key per field of Limits; durations in integer seconds
 //   [sys]         interval
-//   [store]       durability, flush_interval (ms), map_size, max_map_size
+//   [store]       durability, flush_interval (ms), map_size, max_map_size, write_queue_bytes
 //   [rules]       enabled, dir, budgets of the Lua rule engine
 //   [auth]        password_file, acl_file, failed-login limits, enhanced auth methods
 // The other top-level tables (kModuleSections) belong to their modules,
@@ -53,7 +53,8 @@ constexpr std::string_view kListenerLimitsKeys[] = {
     "max_client_id_length", "connect_timeout",    "max_outgoing_bytes",  "max_outgoing_messages",
     "max_publish_rate",     "max_publish_bytes_rate"};
 constexpr std::string_view kSysKeys[] = {"interval"};
-constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_size", "max_map_size"};
+constexpr std::string_view kStoreKeys[] = {"durability", "flush_interval", "map_size", "max_map_size",
+                                           "write_queue_bytes"};
 constexpr std::string_view kRulesKeys[] = {"enabled",         "dir",         "reload_interval",
                                            "instruction_limit", "memory_limit_kb", "publish_limit",
                                            "fault_limit",     "fault_window",    "hop_limit"};
@@ -305,6 +306,13 @@ void read_store(const std::string& file, const toml::table& root, Store& s) {
   constexpr long long min_map = 1 << 20, max_map = 1ll << 40;
   r.integer("map_size", min_map, max_map, s.map_size);
   r.integer("max_map_size", min_map, max_map, s.max_map_size);
+  // 0: no limit; otherwise at least 1 MiB (one group commit of a busy
+  // broker holds more than that) and at most 64 GiB.
+  r.integer("write_queue_bytes", 0, 64ll << 30, s.write_queue_bytes);
+  if (s.write_queue_bytes != 0 && s.write_queue_bytes < (1u << 20)) {
+    r.fail(r.find("write_queue_bytes")->source(), "store.write_queue_bytes (" + std::to_string(s.write_queue_bytes) +
+                                                      ") is below 1048576; expected 0 (no limit) or 1048576..68719476736");
+  }
   if (s.max_map_size < s.map_size) {
     const toml::node* n = r.find("max_map_size");
     if (n == nullptr) n = r.find("map_size");

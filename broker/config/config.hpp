@@ -150,6 +150,9 @@ struct Store {
   std::chrono::milliseconds flush_interval{100};  // batch: longest time between fsyncs
   std::uint64_t map_size = 64ull << 20;           // initial LMDB map size, bytes
   std::uint64_t max_map_size = 16ull << 30;       // the map doubles up to this, bytes
+  // Bytes of writes queued for the writer at which publishers to bridges are
+  // held until it has caught up (store/writer.hpp); 0: no limit.
+  std::uint64_t write_queue_bytes = 64ull << 20;
   bool operator==(const Store&) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "broker/util/log.hpp"
 
@@ -19,7 +20,7 @@ void relaxed_add(std::atomic<std::uint64_t>& c, std::uint64_t n) {
 }  // namespace
 
 Writer::Writer(LmdbEnv& env, const config::Store& settings, unsigned queues)
-    : env_(env), settings_(settings), queues_(queues), lost_(queues, 0) {
+    : env_(env), settings_(settings), queues_(queues), lost_(queues, 0), behind_at_(settings.write_queue_bytes) {
   counters_.map_size.store(env_.map_size(), std::memory_order_relaxed);
   counters_.map_used.store(env_.used_bytes(), std::memory_order_relaxed);
 }
@@ -42,21 +43,74 @@ void Writer::stop() {
 }
 
 void Writer::push(unsigned core, Op&& op) {
+  const std::uint64_t bytes = bytes_of(op);
   {
     std::lock_guard lock(queues_[core].mutex);
     op.core = core;
     queues_[core].ops.push_back(std::move(op));
+    queues_[core].bytes += bytes;
+  }
+  const std::uint64_t pending = pending_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  if (behind_at_ != 0 && pending >= behind_at_ && !behind_.load(std::memory_order_relaxed)) {
+    std::lock_guard lock(behind_mutex_);
+    if (!behind_.load(std::memory_order_relaxed) && pending_.load(std::memory_order_relaxed) >= behind_at_) {
+      behind_.store(true, std::memory_order_relaxed);
+      relaxed_add(counters_.behind, 1);
+      const auto now = Clock::now();
+      if (now - behind_logged_ >= std::chrono::minutes(1)) {
+        behind_logged_ = now;
+        STRATA_INFO("store") << "the writer is " << (pending >> 20) << " MiB behind (store.write_queue_bytes = "
+                             << behind_at_ << "): holding publishers to bridges until it catches up";
+      }
+    }
   }
   // Only the first push after the writer took the queues wakes it.
-  if (!signalled_.exchange(true, std::memory_order_acq_rel)) {
+  if (!signalled_.load(std::memory_order_relaxed) && !signalled_.exchange(true, std::memory_order_acq_rel)) {
     std::lock_guard lock(mutex_);
     wake_.notify_one();
   }
 }
 
+bool Writer::when_caught_up(std::function<void()> fn) {
+  std::lock_guard lock(behind_mutex_);
+  if (!behind_.load(std::memory_order_relaxed)) return false;
+  caught_up_.push_back(std::move(fn));
+  return true;
+}
+
+void Writer::release(std::uint64_t bytes) {
+  const std::uint64_t pending = pending_.fetch_sub(bytes, std::memory_order_relaxed) - bytes;
+  counters_.pending_bytes.store(pending, std::memory_order_relaxed);
+  if (!behind_.load(std::memory_order_relaxed) || pending >= behind_at_ / 2) return;
+  std::vector<std::function<void()>> called;
+  {
+    std::lock_guard lock(behind_mutex_);
+    if (pending_.load(std::memory_order_relaxed) >= behind_at_ / 2) return;
+    behind_.store(false, std::memory_order_relaxed);
+    called.swap(caught_up_);
+  }
+  for (auto& fn : called) fn();
+}
+
+namespace {
+
+// A vector that held more ops than this in a spike is given back once a
+// batch uses less than a quarter of it.
+constexpr std::size_t kKeepOps = 4096;
+
+bool empty(const std::vector<std::vector<Op>>& batch) {
+  return std::all_of(batch.begin(), batch.end(), [](const std::vector<Op>& ops) { return ops.empty(); });
+}
+
+}  // namespace
+
 void Writer::run() {
-  std::vector<Op> batch;
-  std::vector<Op> taken;
+  // batch[i]: what was taken from queue i. Swapped with the queue's vector
+  // (no op is moved); a failed batch keeps its ops and gets the new ones
+  // appended.
+  Batch batch(queues_.size());
+  std::vector<std::size_t> used(queues_.size(), 0);  // ops of the last batch, per queue
+  std::uint64_t batch_bytes = 0;
   bool dirty = false;  // batch mode: committed, not yet synced
   Clock::time_point oldest_unsynced{};
   for (;;) {
@@ -66,7 +120,7 @@ void Writer::run() {
       auto ready = [&] { return stopping_ || signalled_.load(std::memory_order_acquire); };
       // A failed batch is retried, and a full store probed, every second.
       auto until = Clock::time_point::max();
-      if (!batch.empty() || full()) until = Clock::now() + std::chrono::seconds(1);
+      if (!empty(batch) || full()) until = Clock::now() + std::chrono::seconds(1);
       if (dirty) until = std::min(until, oldest_unsynced + settings_.flush_interval);
       if (until == Clock::time_point::max()) {
         wake_.wait(lock, ready);
@@ -76,40 +130,62 @@ void Writer::run() {
       stop = stopping_;
     }
     signalled_.store(false, std::memory_order_release);
-    for (Queue& q : queues_) {
+    for (std::size_t i = 0; i < queues_.size(); ++i) {
+      Queue& q = queues_[i];
+      if (batch[i].empty()) {
+        std::lock_guard lock(q.mutex);
+        batch[i].swap(q.ops);
+        batch_bytes += std::exchange(q.bytes, 0);
+        continue;
+      }
+      std::vector<Op> more;  // a batch kept for retry: the new ops go after it
       {
         std::lock_guard lock(q.mutex);
-        taken.swap(q.ops);
+        more.swap(q.ops);
+        batch_bytes += std::exchange(q.bytes, 0);
       }
-      for (Op& op : taken) batch.push_back(std::move(op));
-      taken.clear();
+      for (Op& op : more) batch[i].push_back(std::move(op));
     }
-    if (batch.empty() && full() && !stop) probe();
+    const bool taken = !empty(batch);
+    if (!taken && full() && !stop) probe();
     bool stored = true;  // (per batch; lost_ carries it to later batches)
-    if (!batch.empty() && apply(batch, stored)) {
+    if (taken && apply(batch, stored)) {
       if (settings_.durability == config::Durability::batch && !dirty) {
         dirty = true;
         oldest_unsynced = Clock::now();
       }
-      for (Op& op : batch) {
-        if (op.kind == Op::Kind::done && op.done) {
-          post_(op.core, [fn = std::move(op.done), ok = lost_[op.core] == 0] { fn(ok); });
+      for (std::vector<Op>& ops : batch) {
+        for (Op& op : ops) {
+          if (op.kind == Op::Kind::done && op.done) {
+            post_(op.core, [fn = std::move(op.done), ok = lost_[op.core] == 0] { fn(ok); });
+          }
+        }
+        for (Op& op : ops) {
+          if (op.kind == Op::Kind::done) lost_[op.core] = 0;
         }
       }
-      for (Op& op : batch) {
-        if (op.kind == Op::Kind::done) lost_[op.core] = 0;
-      }
       run_reads(batch);
-      batch.clear();
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        std::vector<Op>& ops = batch[i];
+        const std::size_t n = ops.size();
+        ops.clear();
+        // After a spike: give the vector back (the queue's own, swapped in
+        // next time, is checked when it passes through here).
+        if (ops.capacity() > kKeepOps && std::max(n, used[i]) < ops.capacity() / 4) std::vector<Op>().swap(ops);
+        used[i] = n;
+      }
+      release(std::exchange(batch_bytes, 0));
     }
     if (dirty && (stop || Clock::now() >= oldest_unsynced + settings_.flush_interval)) {
       sync();
       dirty = false;
     }
-    if (stop && (batch.empty() || full())) break;
+    if (stop && (empty(batch) || full())) break;
   }
-  if (!batch.empty()) {
-    STRATA_ERROR("store") << "stopping with " << batch.size() << " writes not stored (store full)";
+  if (!empty(batch)) {
+    std::size_t n = 0;
+    for (const auto& ops : batch) n += ops.size();
+    STRATA_ERROR("store") << "stopping with " << n << " writes not stored (store full)";
   }
   sync();
 }
@@ -151,12 +227,14 @@ void Writer::probe() {
   }
 }
 
-void Writer::run_reads(std::vector<Op>& batch) {
+void Writer::run_reads(Batch& batch) {
   MDB_txn* txn = nullptr;
-  for (Op& op : batch) {
-    if (op.kind != Op::Kind::read || !op.read) continue;
-    if (txn == nullptr && mdb_txn_begin(env_.env(), nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) txn = nullptr;
-    op.read(txn);  // nullptr: the read failed; the reader tries again
+  for (std::vector<Op>& ops : batch) {
+    for (Op& op : ops) {
+      if (op.kind != Op::Kind::read || !op.read) continue;
+      if (txn == nullptr && mdb_txn_begin(env_.env(), nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) txn = nullptr;
+      op.read(txn);  // nullptr: the read failed; the reader tries again
+    }
   }
   if (txn != nullptr) mdb_txn_abort(txn);
 }
@@ -169,12 +247,14 @@ void Writer::sync() {
   relaxed_add(counters_.fsyncs, 1);
 }
 
-void Writer::count_commit(const std::vector<Op>& batch, std::uint64_t us) {
+void Writer::count_commit(const Batch& batch, std::uint64_t us) {
   std::uint64_t writes = 0, bytes = 0;
-  for (const Op& op : batch) {
-    if (op.kind == Op::Kind::done || op.kind == Op::Kind::read) continue;
-    ++writes;
-    if (op.kind == Op::Kind::put) bytes += op.key.size() + op.value.size();
+  for (const std::vector<Op>& ops : batch) {
+    for (const Op& op : ops) {
+      if (op.kind == Op::Kind::done || op.kind == Op::Kind::read) continue;
+      ++writes;
+      if (op.kind == Op::Kind::put) bytes += op.key.size() + op.value.size();
+    }
   }
   relaxed_add(counters_.commits, 1);
   relaxed_add(counters_.writes, writes);
@@ -193,7 +273,7 @@ void Writer::count_commit(const std::vector<Op>& batch, std::uint64_t us) {
   counters_.map_size.store(env_.map_size(), std::memory_order_relaxed);
 }
 
-bool Writer::apply(std::vector<Op>& batch, bool& stored) {
+bool Writer::apply(Batch& batch, bool& stored) {
   for (;;) {
     const auto began = Clock::now();
     int rc = write(batch);
@@ -202,8 +282,10 @@ bool Writer::apply(std::vector<Op>& batch, bool& stored) {
                               std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began).count()));
       // Space is back once a batch that writes or frees pages commits
       // whole (not the remainder of one whose puts were dropped).
-      bool changes = std::any_of(batch.begin(), batch.end(),
-                                 [](const Op& op) { return op.kind != Op::Kind::done && op.kind != Op::Kind::read; });
+      bool changes = std::any_of(batch.begin(), batch.end(), [](const std::vector<Op>& ops) {
+        return std::any_of(ops.begin(), ops.end(),
+                           [](const Op& op) { return op.kind != Op::Kind::done && op.kind != Op::Kind::read; });
+      });
       if (stored && changes && full_.exchange(false)) {
         STRATA_WARN("store") << "store writable again; accepting QoS 1/2 messages";
       }
@@ -212,11 +294,14 @@ bool Writer::apply(std::vector<Op>& batch, bool& stored) {
     if (rc == MDB_MAP_FULL && env_.grow()) continue;
     relaxed_add(counters_.failed_commits, 1);
     full_.store(true);
-    auto puts = std::erase_if(batch, [this](const Op& op) {
-      if (op.kind != Op::Kind::put && op.kind != Op::Kind::client) return false;
-      lost_[op.core] = 1;
-      return true;
-    });
+    std::size_t puts = 0;
+    for (std::vector<Op>& ops : batch) {
+      puts += std::erase_if(ops, [this](const Op& op) {
+        if (op.kind != Op::Kind::put && op.kind != Op::Kind::client) return false;
+        lost_[op.core] = 1;
+        return true;
+      });
+    }
     if (puts == 0) return false;  // deletes alone failed: retry later
     relaxed_add(counters_.lost, puts);
     stored = false;
@@ -225,66 +310,74 @@ bool Writer::apply(std::vector<Op>& batch, bool& stored) {
   }
 }
 
-int Writer::write(std::vector<Op>& batch) {
+int Writer::write_op(MDB_txn* txn, Op& op) {
+  int rc = MDB_SUCCESS;
+  MDB_val key{op.key.size(), op.key.data()};
+  switch (op.kind) {
+    case Op::Kind::put: {
+      MDB_val val{op.value.size(), op.value.data()};
+      rc = mdb_put(txn, op.dbi, &key, &val, 0);
+      break;
+    }
+    case Op::Kind::del:
+      rc = mdb_del(txn, op.dbi, &key, nullptr);
+      if (rc == MDB_NOTFOUND) rc = MDB_SUCCESS;
+      break;
+    case Op::Kind::del_prefix: {
+      MDB_cursor* cur = nullptr;
+      rc = mdb_cursor_open(txn, op.dbi, &cur);
+      if (rc != MDB_SUCCESS) break;
+      // One seek, then along the cursor: after mdb_cursor_del, MDB_NEXT
+      // gives the record that followed the deleted one.
+      MDB_val k = key, v;
+      for (int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == MDB_SUCCESS;
+           got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < op.key.size() || std::memcmp(k.mv_data, op.key.data(), op.key.size()) != 0) break;
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != MDB_SUCCESS) break;
+      }
+      mdb_cursor_close(cur);
+      break;
+    }
+    case Op::Kind::del_range: {
+      MDB_cursor* cur = nullptr;
+      rc = mdb_cursor_open(txn, op.dbi, &cur);
+      if (rc != MDB_SUCCESS) break;
+      // As del_prefix: one seek (a bridge's confirmations delete a
+      // contiguous run of its outbox per group commit).
+      MDB_val k = key, v;
+      for (int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == MDB_SUCCESS;
+           got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        std::string_view found(static_cast<const char*>(k.mv_data), k.mv_size);
+        if (found >= std::string_view(op.value)) break;
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != MDB_SUCCESS) break;
+      }
+      mdb_cursor_close(cur);
+      break;
+    }
+    case Op::Kind::done:
+    case Op::Kind::read:
+      break;
+    case Op::Kind::client:
+      rc = client_ != nullptr ? client_->apply(txn, op) : MDB_SUCCESS;
+      break;
+  }
+  return rc;
+}
+
+int Writer::write(Batch& batch) {
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env_.env(), nullptr, 0, &txn);
   if (rc != MDB_SUCCESS) return rc;
-  for (Op& op : batch) {
-    MDB_val key{op.key.size(), op.key.data()};
-    switch (op.kind) {
-      case Op::Kind::put: {
-        MDB_val val{op.value.size(), op.value.data()};
-        rc = mdb_put(txn, op.dbi, &key, &val, 0);
-        break;
+  for (std::vector<Op>& ops : batch) {
+    for (Op& op : ops) {
+      rc = write_op(txn, op);
+      if (rc != MDB_SUCCESS) {
+        mdb_txn_abort(txn);
+        if (client_ != nullptr) client_->aborted();
+        return rc;
       }
-      case Op::Kind::del:
-        rc = mdb_del(txn, op.dbi, &key, nullptr);
-        if (rc == MDB_NOTFOUND) rc = MDB_SUCCESS;
-        break;
-      case Op::Kind::del_prefix: {
-        MDB_cursor* cur = nullptr;
-        rc = mdb_cursor_open(txn, op.dbi, &cur);
-        if (rc != MDB_SUCCESS) break;
-        // One seek, then along the cursor: after mdb_cursor_del, MDB_NEXT
-        // gives the record that followed the deleted one.
-        MDB_val k = key, v;
-        for (int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == MDB_SUCCESS;
-             got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-          if (k.mv_size < op.key.size() || std::memcmp(k.mv_data, op.key.data(), op.key.size()) != 0) break;
-          rc = mdb_cursor_del(cur, 0);
-          if (rc != MDB_SUCCESS) break;
-        }
-        mdb_cursor_close(cur);
-        break;
-      }
-      case Op::Kind::del_range: {
-        MDB_cursor* cur = nullptr;
-        rc = mdb_cursor_open(txn, op.dbi, &cur);
-        if (rc != MDB_SUCCESS) break;
-        // As del_prefix: one seek (a bridge's confirmations delete a
-        // contiguous run of its outbox per group commit).
-        MDB_val k = key, v;
-        for (int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == MDB_SUCCESS;
-             got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-          std::string_view found(static_cast<const char*>(k.mv_data), k.mv_size);
-          if (found >= std::string_view(op.value)) break;
-          rc = mdb_cursor_del(cur, 0);
-          if (rc != MDB_SUCCESS) break;
-        }
-        mdb_cursor_close(cur);
-        break;
-      }
-      case Op::Kind::done:
-      case Op::Kind::read:
-        break;
-      case Op::Kind::client:
-        rc = client_ != nullptr ? client_->apply(txn, op) : MDB_SUCCESS;
-        break;
-    }
-    if (rc != MDB_SUCCESS) {
-      mdb_txn_abort(txn);
-      if (client_ != nullptr) client_->aborted();
-      return rc;
     }
   }
   if (client_ != nullptr) {

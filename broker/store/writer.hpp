@@ -40,6 +40,18 @@
 // told, drops what it kept in memory for it and sees the same operations
 // again in the retry. `client` operations count as puts when the store is
 // full (dropped and counted lost).
+//
+// Falling behind ([store] write_queue_bytes). Every push counts its
+// operation's bytes (the Op with its key and value) as pending until the
+// transaction that applies it has committed and the writer let go of it.
+// When the pending bytes reach write_queue_bytes the writer is `behind`
+// until they fall below half of it. Producers that can wait ask for a call
+// when it has caught up (when_caught_up) and hold their publishers
+// meanwhile (a bridge's routes: bridges/outbox/writer_hold.hpp). Nothing
+// is refused or dropped here: the bound is kept by producers waiting.
+// Durability `batch` needs it: a QoS 1/2 publisher is acknowledged before
+// the commit, so otherwise nothing slows a publisher down while the
+// queue grows. After a spike the writer also gives its vectors back.
 #pragma once
 
 #include <array>
@@ -102,6 +114,8 @@ struct WriterCounters {
   std::atomic<std::uint64_t> max_commit_us{0};  // longest one; reset by whoever reads it with exchange
   std::atomic<std::uint64_t> map_used{0};       // bytes of the map in use after the last commit
   std::atomic<std::uint64_t> map_size{0};       // bytes of the map now
+  std::atomic<std::uint64_t> pending_bytes{0};  // gauge: bytes pushed and not yet committed
+  std::atomic<std::uint64_t> behind{0};         // times pending_bytes reached write_queue_bytes
   // Commit times: commit_le_us[i] counts the commits that took at most
   // kCommitBoundsUs[i] µs and more than the bound before it (the last
   // slot: longer than every bound); /metrics makes them cumulative.
@@ -129,6 +143,12 @@ class Writer {
   // Before start(): the module that applies Kind::client operations.
   void set_client(TxnClient* client) noexcept { client_ = client; }
   bool full() const noexcept { return full_.load(std::memory_order_relaxed); }
+  // Pending bytes reached write_queue_bytes and have not fallen below half
+  // of it since (see the header comment). Any thread.
+  bool behind() const noexcept { return behind_.load(std::memory_order_relaxed); }
+  // Calls `fn` once, on the writer thread, when the writer is no longer
+  // behind; false (and `fn` is dropped) when it is not behind now.
+  bool when_caught_up(std::function<void()> fn);
 
   // Counters for tests and metrics.
   std::uint64_t commits() const noexcept { return counters_.commits.load(std::memory_order_relaxed); }
@@ -138,15 +158,24 @@ class Writer {
   struct Queue {
     std::mutex mutex;
     std::vector<Op> ops;
+    std::uint64_t bytes = 0;  // bytes_of() of ops
   };
+  // What the writer took from the queues, one vector per queue (ops of
+  // one queue in push order); applied in one transaction.
+  using Batch = std::vector<std::vector<Op>>;
   void run();
   // Commits `batch`; false: not committed (kept for retry). `stored` is
   // false when puts had to be dropped.
-  bool apply(std::vector<Op>& batch, bool& stored);
-  int write(std::vector<Op>& batch);   // one transaction; LMDB/errno result
-  void count_commit(const std::vector<Op>& batch, std::uint64_t us);
+  bool apply(Batch& batch, bool& stored);
+  int write(Batch& batch);   // one transaction; LMDB/errno result
+  int write_op(MDB_txn* txn, Op& op);
+  void count_commit(const Batch& batch, std::uint64_t us);
   void sync();  // mdb_env_sync, counted
-  void run_reads(std::vector<Op>& batch);  // the batch's read ops, after its commit
+  void run_reads(Batch& batch);  // the batch's read ops, after its commit
+  // After a commit: the batch's bytes are no longer pending; calls the
+  // caught-up waiters when that ends a spell behind.
+  void release(std::uint64_t bytes);
+  static std::uint64_t bytes_of(const Op& op) noexcept { return sizeof(Op) + op.key.size() + op.value.size(); }
   void probe();  // while full() and idle: is there space again?
   std::string why_full(int rc) const;  // for the STORE FULL log line
   static constexpr std::uint64_t probe_headroom = 1 << 20;
@@ -165,6 +194,12 @@ class Writer {
   std::atomic<bool> signalled_{false};
   bool stopping_ = false;  // guarded by mutex_
   std::atomic<bool> full_{false};
+  const std::uint64_t behind_at_;  // write_queue_bytes; 0: never behind
+  std::atomic<std::uint64_t> pending_{0};
+  std::atomic<bool> behind_{false};
+  std::mutex behind_mutex_;  // the behind_ transitions and the waiters
+  std::vector<std::function<void()>> caught_up_;  // guarded by behind_mutex_
+  std::chrono::steady_clock::time_point behind_logged_{};  // guarded by behind_mutex_
   WriterCounters counters_;
 };
 

@@ -20,8 +20,8 @@ TEST(KafkaRecord, DefaultsTopicKeyHeaders) {
   KafkaOptions o;
   RecordMapper m(o, {});
   Record r = record("plant/l1/temp", "21.5");
-  r.properties.user_properties = {{"unit", "C"}, {"unit", "K"}};
-  r.properties.content_type = "text/plain";
+  r.mutable_properties().user_properties = {{"unit", "C"}, {"unit", "K"}};
+  r.mutable_properties().content_type = "text/plain";
   KafkaMessage k;
   ASSERT_TRUE(m.map(r, k));
   EXPECT_EQ(k.topic, "plant.l1.temp");
@@ -64,7 +64,7 @@ TEST(KafkaRecord, ReusedMessageHoldsOnlyTheLastRecord) {
   RecordMapper m(o, routes);
   KafkaMessage k;
   Record first = record("site/a/very/long/topic/name/that/does/not/fit/inline", "1", 0);
-  first.properties.user_properties = {{"unit", "C"}};
+  first.mutable_properties().user_properties = {{"unit", "C"}};
   ASSERT_TRUE(m.map(first, k));
   EXPECT_EQ(k.topic, "eu.site.a.very.long.topic.name.that.does.not.fit.inline");
   Record second = record("site/b", "2", 0);
@@ -86,8 +86,8 @@ TEST(KafkaRecord, EmptyTopicIsRefused) {
 TEST(KafkaRecord, Envelope) {
   Record r = record("plant/l1/temp", "21.5 \"C\"");
   r.retain = true;
-  r.properties.user_properties = {{"unit", "C"}};
-  r.properties.content_type = "text/plain";
+  r.mutable_properties().user_properties = {{"unit", "C"}};
+  r.mutable_properties().content_type = "text/plain";
   EXPECT_EQ(envelope_json("plant/l1/temp", r),
             R"({"topic":"plant/l1/temp","payload":"21.5 \"C\"","qos":1,"retain":true,"time":1765000000123,)"
             R"("content_type":"text/plain","user_properties":[["unit","C"]]})");

@@ -12,9 +12,9 @@ TEST(OutboxLog, RecordRoundTrip) {
   r.payload = std::string("\x00\x01x", 3);
   r.qos = protocol::QoS::exactly_once;
   r.retain = true;
-  r.properties.content_type = "application/json";
-  r.properties.correlation_data = std::string("\x00\xff", 2);
-  r.properties.user_properties = {{"b", "1"}, {"a", "2"}, {"b", "3"}};
+  r.mutable_properties().content_type = "application/json";
+  r.mutable_properties().correlation_data = std::string("\x00\xff", 2);
+  r.mutable_properties().user_properties = {{"b", "1"}, {"a", "2"}, {"b", "3"}};
   r.expires_at_ms = 123456789;
   r.received_ms = 987654321;
   r.hops = 3;
@@ -27,7 +27,7 @@ TEST(OutboxLog, RecordRoundTrip) {
   EXPECT_EQ(back.payload, r.payload);
   EXPECT_EQ(back.qos, r.qos);
   EXPECT_TRUE(back.retain);
-  EXPECT_EQ(back.properties, r.properties);
+  EXPECT_EQ(back.properties(), r.properties());
   EXPECT_EQ(back.expires_at_ms, r.expires_at_ms);
   EXPECT_EQ(back.received_ms, r.received_ms);
   EXPECT_EQ(back.hops, 3);

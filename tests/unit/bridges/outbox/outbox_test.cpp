@@ -135,7 +135,7 @@ TEST_F(OutboxTest, AcknowledgedIsTheContiguousConfirmedPrefix) {
 TEST_F(OutboxTest, ReopenFindsWhatWasNotAcknowledged) {
   open();
   Record r = rec("plant/a/temp", "21.5", protocol::QoS::exactly_once);
-  r.properties.user_properties = {{"unit", "C"}};
+  r.mutable_properties().user_properties = {{"unit", "C"}};
   for (int i = 0; i < 4; ++i) box_->append(0, r);
   std::uint64_t done[] = {1, 2, 4};
   box_->confirm(done);
@@ -152,7 +152,7 @@ TEST_F(OutboxTest, ReopenFindsWhatWasNotAcknowledged) {
   EXPECT_EQ(got[1]->offset, 4u);
   EXPECT_EQ(got[0]->topic, "plant/a/temp");
   EXPECT_EQ(got[0]->qos, protocol::QoS::exactly_once);
-  EXPECT_EQ(got[0]->properties.user_properties, r.properties.user_properties);
+  EXPECT_EQ(got[0]->properties().user_properties, r.properties().user_properties);
   EXPECT_EQ(box_->counters().queued_messages.load(), 2u);
 }
 

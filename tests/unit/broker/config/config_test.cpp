@@ -547,5 +547,16 @@ TEST(ConfigRules, Errors) {
             "instruction_limit, memory_limit_kb, publish_limit, fault_limit, fault_window, hop_limit");
 }
 
+TEST(ConfigLoad, StoreWriteQueueBytes) {
+  EXPECT_EQ(load_string("", "t.toml").store.write_queue_bytes, 64ull << 20);
+  EXPECT_EQ(load_string("[store]\nwrite_queue_bytes = 0\n", "t.toml").store.write_queue_bytes, 0u);
+  EXPECT_EQ(load_string("[store]\nwrite_queue_bytes = 1048576\n", "t.toml").store.write_queue_bytes, 1048576u);
+  EXPECT_EQ(error_of("[store]\nwrite_queue_bytes = 1000\n"),
+            "t.toml:2:21: store.write_queue_bytes (1000) is below 1048576; expected 0 (no limit) or "
+            "1048576..68719476736");
+  const std::string negative = error_of("[store]\nwrite_queue_bytes = -1\n");
+  EXPECT_TRUE(negative.starts_with("t.toml:2:21: ")) << negative;
+}
+
 }  // namespace
 }  // namespace strata::config

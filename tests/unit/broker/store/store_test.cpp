@@ -380,5 +380,35 @@ TEST_F(StoreTest, DeleteRangeAndPrefixTakeExactlyTheirKeys) {
   store->stop();
 }
 
+// [store] write_queue_bytes: pushes past it make the writer `behind`
+// until a commit takes it below half; waiters are called then, once.
+TEST_F(StoreTest, WriterBehindUntilCaughtUp) {
+  config_.store.write_queue_bytes = 1 << 20;
+  auto store = open();
+  load(*store);
+  Writer& w = store->writer();
+  const MDB_dbi dbi = store->env().outbox;
+  int i = 0;
+  while (!w.behind()) {  // the writer is not started: everything stays queued
+    ASSERT_LT(i, 1000);
+    std::string k = "k" + std::to_string(i++);
+    store->push(0, Op{Op::Kind::put, dbi, 0, k, std::string(10000, 'x'), {}, {}});
+  }
+  EXPECT_GE(i, 100);  // 1 MiB of 10 kB values (and their ops)
+  std::atomic<int> called{0};
+  EXPECT_TRUE(w.when_caught_up([&] { ++called; }));
+  EXPECT_EQ(called.load(), 0);
+  start(*store);
+  store->after_commit(0, [](bool) {});
+  wait_posted(1);
+  EXPECT_FALSE(w.behind());
+  EXPECT_EQ(called.load(), 1);
+  EXPECT_FALSE(w.when_caught_up([&] { ++called; }));  // not behind: not kept
+  EXPECT_EQ(w.counters().behind.load(), 1u);
+  EXPECT_EQ(w.counters().pending_bytes.load(), 0u);
+  store->stop();
+  EXPECT_EQ(called.load(), 1);
+}
+
 }  // namespace
 }  // namespace strata::store
