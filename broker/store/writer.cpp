@@ -310,6 +310,29 @@ bool Writer::apply(Batch& batch, bool& stored) {
   }
 }
 
+namespace {
+
+// Deletes the records from `key` on while `keep_going(key found)` holds:
+// one seek, then along the cursor (after mdb_cursor_del, MDB_NEXT gives the
+// record that followed the deleted one).
+template <typename Pred>
+int delete_from(MDB_txn* txn, MDB_dbi dbi, MDB_val key, Pred keep_going) {
+  MDB_cursor* cur = nullptr;
+  int rc = mdb_cursor_open(txn, dbi, &cur);
+  if (rc != MDB_SUCCESS) return rc;
+  MDB_val v;
+  for (int got = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE); got == MDB_SUCCESS;
+       got = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
+    if (!keep_going(std::string_view(static_cast<const char*>(key.mv_data), key.mv_size))) break;
+    rc = mdb_cursor_del(cur, 0);
+    if (rc != MDB_SUCCESS) break;
+  }
+  mdb_cursor_close(cur);
+  return rc;
+}
+
+}  // namespace
+
 int Writer::write_op(MDB_txn* txn, Op& op) {
   int rc = MDB_SUCCESS;
   MDB_val key{op.key.size(), op.key.data()};
@@ -323,39 +346,16 @@ int Writer::write_op(MDB_txn* txn, Op& op) {
       rc = mdb_del(txn, op.dbi, &key, nullptr);
       if (rc == MDB_NOTFOUND) rc = MDB_SUCCESS;
       break;
-    case Op::Kind::del_prefix: {
-      MDB_cursor* cur = nullptr;
-      rc = mdb_cursor_open(txn, op.dbi, &cur);
-      if (rc != MDB_SUCCESS) break;
-      // One seek, then along the cursor: after mdb_cursor_del, MDB_NEXT
-      // gives the record that followed the deleted one.
-      MDB_val k = key, v;
-      for (int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == MDB_SUCCESS;
-           got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < op.key.size() || std::memcmp(k.mv_data, op.key.data(), op.key.size()) != 0) break;
-        rc = mdb_cursor_del(cur, 0);
-        if (rc != MDB_SUCCESS) break;
-      }
-      mdb_cursor_close(cur);
+    case Op::Kind::del_prefix:
+      rc = delete_from(txn, op.dbi, key, [&op](std::string_view found) {
+        return found.substr(0, op.key.size()) == std::string_view(op.key);
+      });
       break;
-    }
-    case Op::Kind::del_range: {
-      MDB_cursor* cur = nullptr;
-      rc = mdb_cursor_open(txn, op.dbi, &cur);
-      if (rc != MDB_SUCCESS) break;
-      // As del_prefix: one seek (a bridge's confirmations delete a
-      // contiguous run of its outbox per group commit).
-      MDB_val k = key, v;
-      for (int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == MDB_SUCCESS;
-           got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        std::string_view found(static_cast<const char*>(k.mv_data), k.mv_size);
-        if (found >= std::string_view(op.value)) break;
-        rc = mdb_cursor_del(cur, 0);
-        if (rc != MDB_SUCCESS) break;
-      }
-      mdb_cursor_close(cur);
+    case Op::Kind::del_range:
+      // A bridge's confirmations delete a contiguous run of its outbox per
+      // group commit: [key, value).
+      rc = delete_from(txn, op.dbi, key, [&op](std::string_view found) { return found < std::string_view(op.value); });
       break;
-    }
     case Op::Kind::done:
     case Op::Kind::read:
       break;
