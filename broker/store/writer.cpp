@@ -154,6 +154,10 @@ void Writer::run() {
         dirty = true;
         oldest_unsynced = Clock::now();
       }
+      // Before the done callbacks are posted: whoever learns that its
+      // commit is done finds the writer's queue without it (and the held
+      // publishers let go if that ended a spell behind).
+      release(std::exchange(batch_bytes, 0));
       for (std::vector<Op>& ops : batch) {
         for (Op& op : ops) {
           if (op.kind == Op::Kind::done && op.done) {
@@ -174,7 +178,6 @@ void Writer::run() {
         if (ops.capacity() > kKeepOps && std::max(n, used[i]) < ops.capacity() / 4) std::vector<Op>().swap(ops);
         used[i] = n;
       }
-      release(std::exchange(batch_bytes, 0));
     }
     if (dirty && (stop || Clock::now() >= oldest_unsynced + settings_.flush_interval)) {
       sync();
