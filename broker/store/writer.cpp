@@ -80,7 +80,6 @@ bool Writer::when_caught_up(std::function<void()> fn) {
 
 void Writer::release(std::uint64_t bytes) {
   const std::uint64_t pending = pending_.fetch_sub(bytes, std::memory_order_relaxed) - bytes;
-  counters_.pending_bytes.store(pending, std::memory_order_relaxed);
   if (!behind_.load(std::memory_order_relaxed) || pending >= behind_at_ / 2) return;
   std::vector<std::function<void()>> called;
   {

@@ -47,7 +47,7 @@
 // When the pending bytes reach write_queue_bytes the writer is `behind`
 // until they fall below half of it. Producers that can wait ask for a call
 // when it has caught up (when_caught_up) and hold their publishers
-// meanwhile (a bridge's routes: bridges/outbox/writer_hold.hpp). Nothing
+// meanwhile (a bridge's routes: bridges/writer_hold.hpp). Nothing
 // is refused or dropped here: the bound is kept by producers waiting.
 // Durability `batch` needs it: a QoS 1/2 publisher is acknowledged before
 // the commit, so otherwise nothing slows a publisher down while the
@@ -114,8 +114,7 @@ struct WriterCounters {
   std::atomic<std::uint64_t> max_commit_us{0};  // longest one; reset by whoever reads it with exchange
   std::atomic<std::uint64_t> map_used{0};       // bytes of the map in use after the last commit
   std::atomic<std::uint64_t> map_size{0};       // bytes of the map now
-  std::atomic<std::uint64_t> pending_bytes{0};  // gauge: bytes pushed and not yet committed
-  std::atomic<std::uint64_t> behind{0};         // times pending_bytes reached write_queue_bytes
+  std::atomic<std::uint64_t> behind{0};         // times the pending bytes reached write_queue_bytes
   // Commit times: commit_le_us[i] counts the commits that took at most
   // kCommitBoundsUs[i] µs and more than the bound before it (the last
   // slot: longer than every bound); /metrics makes them cumulative.
@@ -146,6 +145,8 @@ class Writer {
   // Pending bytes reached write_queue_bytes and have not fallen below half
   // of it since (see the header comment). Any thread.
   bool behind() const noexcept { return behind_.load(std::memory_order_relaxed); }
+  // Bytes pushed and not yet committed (and let go). Any thread.
+  std::uint64_t pending_bytes() const noexcept { return pending_.load(std::memory_order_relaxed); }
   // Calls `fn` once, on the writer thread, when the writer is no longer
   // behind; false (and `fn` is dropped) when it is not behind now.
   bool when_caught_up(std::function<void()> fn);

@@ -405,7 +405,7 @@ TEST_F(StoreTest, WriterBehindUntilCaughtUp) {
   EXPECT_EQ(called.load(), 1);
   EXPECT_FALSE(w.when_caught_up([&] { ++called; }));  // not behind: not kept
   EXPECT_EQ(w.counters().behind.load(), 1u);
-  EXPECT_EQ(w.counters().pending_bytes.load(), 0u);
+  EXPECT_EQ(w.pending_bytes(), 0u);
   store->stop();
   EXPECT_EQ(called.load(), 1);
 }
