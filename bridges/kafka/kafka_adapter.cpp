@@ -71,10 +71,7 @@ void KafkaAdapter::destroy_producer() {
   if (!rk_) return;
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
   rd_kafka_poll(rk_, 0);  // delivery reports of the purged messages free their slots
-  for (auto& [name, handle] : topics_) rd_kafka_topic_destroy(handle);
-  topics_.clear();
-  last_topic_ = nullptr;
-  last_handle_ = nullptr;
+  forget_topics();
   rd_kafka_destroy(rk_);
   rk_ = nullptr;
   // Whatever was not reported is delivered again by the outbox.
@@ -82,16 +79,18 @@ void KafkaAdapter::destroy_producer() {
   free_ = 0;
 }
 
+void KafkaAdapter::forget_topics() {
+  for (auto& [name, handle] : topics_) rd_kafka_topic_destroy(handle);
+  topics_.clear();
+  last_topic_ = nullptr;
+  last_handle_ = nullptr;
+}
+
 rd_kafka_topic_t* KafkaAdapter::topic_handle(const std::string& name) {
   if (last_topic_ && *last_topic_ == name) return last_handle_;
   auto it = topics_.find(name);
   if (it == topics_.end()) {
-    if (topics_.size() >= kMaxTopics) {
-      for (auto& [n, handle] : topics_) rd_kafka_topic_destroy(handle);
-      topics_.clear();
-      last_topic_ = nullptr;
-      last_handle_ = nullptr;
-    }
+    if (topics_.size() >= kMaxTopics) forget_topics();
     rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, name.c_str(), nullptr);
     if (!handle) return nullptr;
     it = topics_.emplace(name, handle).first;

@@ -70,6 +70,7 @@ class KafkaAdapter final : public Adapter {
   bool create_producer();
   void destroy_producer();
   rd_kafka_topic_t* topic_handle(const std::string& name);
+  void forget_topics();  // releases the kept topic handles
   std::uint32_t take_slot();
   void free_slot(std::uint32_t i);
   void produce_pending();
