@@ -202,7 +202,7 @@ if [ "$full" = true ]; then
       # Without the dashboard's browser tests: they check pages in Chromium,
       # whose run time dominates them; the admin endpoints the pages call
       # run under the sanitizers in the test_22 admin modules.
-      stage "asan integration" integration asan -m "not browser"
+      stage "asan integration" integration asan -m "not browser and not long_outage"
     else
       skip "asan integration" "no tests in tests/integration yet"
     fi
