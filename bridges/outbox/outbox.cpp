@@ -33,7 +33,7 @@
 // and max_age concern records the adapter read (in mem). discard() empties
 // everything at once (every offset below `next` is done). drop_oldest
 // needs the oldest queued record: when the window has none, the tail's
-// first stretch is read from LMDB at once (a read transaction on the
+// first stretch is read from LMDB at once (a store::ReadTxn on the
 // appending core) into mem and the window; when that record is not on
 // disk yet (its put is on a writer queue) the append waits for the commit
 // outside the lock (or, the store being full, drops the new message,
@@ -263,10 +263,13 @@ struct Outbox::Impl {
       if (tail.empty() || pass == 1) return 0;
       std::vector<RecordPtr> got;
       Peek peek;
-      MDB_txn* txn = nullptr;
-      if (mdb_txn_begin(store.env().env(), nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) return 0;
-      read_stretch(txn, window_end(), next, stretch(), got, peek);
-      mdb_txn_abort(txn);
+      try {
+        store::ReadTxn txn(store.env());  // holds off a map resize meanwhile
+        read_stretch(txn.get(), window_end(), next, stretch(), got, peek);
+      } catch (const store::StoreError& e) {
+        STRATA_WARN("bridge") << "outbox " << log << ": " << e.what();
+        return 0;
+      }
       take(got, peek);
     }
     return 0;
