@@ -1,12 +1,58 @@
 // The outbox log (outbox.hpp); layout in outbox_log.hpp.
 //
-// In memory, per log: the acknowledged-offset tracker; one small entry per
-// queued offset (bytes, receive time, done) for the bounds, the counts and
-// the lag; and a hash map offset -> record holding at most mem_limit appended
-// records plus those read back from disk for delivery. A record that does
-// not fit stays on disk until the reader comes to it; read() then asks the
-// store's writer thread for the next stretch of the log (a Writer read op)
-// and notifies the driver when it is in memory.
+// In memory, per log (A: the acknowledged offset, next: the next offset):
+//
+//   A+1 ......... W-1 | W ................................... next-1
+//   window: Meta each | tail: a Chunk per 4,096 offsets (records on disk)
+//
+// - mem, a hash map offset -> record: the appended records while it holds
+//   fewer than mem_limit, and the stretches (up to min(mem_limit, 8,192)
+//   records) read back from disk. A record leaves it when it leaves the log.
+// - meta, the window: one 12-byte Meta (bytes, receive time, done) per
+//   offset A+1 .. W-1. Every queued offset there has its record in mem.
+// - tail: offsets W .. next-1 in Chunks (messages queued, their bytes, the
+//   receive time of the first): chunks start at multiples of 4,096 but the
+//   first, so an offset's chunk is found by division. A tail record may be
+//   in mem too (appended while mem had room after the tail began, or read
+//   ahead: order = "live_first"); its Meta is made when the window reaches it.
+// - the AckTracker: a byte per offset from A+1 to the highest done one
+//   (confirmations waiting for a gap).
+//
+// Invariants: W == next when the tail is empty, else W is the first
+// chunk's first offset; queued_messages / queued_bytes are the window's
+// not-done Metas plus the chunks' sums. An append goes to the window only
+// while the tail is empty and mem has room (then its record is held);
+// otherwise it goes to the tail. The window grows only at W, from records
+// in mem or offsets already done (promote(): after every read from disk
+// and every move of A). So the window holds at most mem_limit + one
+// stretch + the confirmations waiting for a gap, however long the log.
+//
+// Leaving the log. An offset leaves (finish()) only when its bytes are
+// known: in the window from its Meta, in the tail from its record in mem,
+// which is then taken off its chunk. Confirmations, dead letters, expiry
+// and max_age concern records the adapter read (in mem). discard() empties
+// everything at once (every offset below `next` is done). drop_oldest
+// needs the oldest queued record: when the window has none, the tail's
+// first stretch is read from LMDB at once (a store::ReadTxn on the
+// appending core) into mem and the window; when that record is not on
+// disk yet (its put is on a writer queue) the append waits for the commit
+// outside the lock (or, the store being full, drops the new message,
+// counted as dropped_new).
+//
+// Reading. read() delivers from mem; at the first offset not there it asks
+// the store's writer thread for the next stretch of the log (a Writer read
+// op: it runs after the next commit, so nothing appended before is
+// missing) and the driver is notified once it is in memory. The record
+// after a stretch is peeked at for its receive time: the tail's first
+// chunk then knows when its first queued record arrived, and oldest_ms()
+// (the lag) stays exact when the window has nothing queued. (A chunk whose
+// first record left out of order, read ahead by live_first, still shows
+// that record's time until the window reaches it: the lag reads high, at
+// most by the chunk's span.)
+//
+// Start-up (open()) reads the log once: the first mem_limit records make
+// mem and the window, the rest only add to chunks; offsets missing between
+// records (appended, never committed) are done.
 #include "bridges/outbox/outbox.hpp"
 
 #include <algorithm>
@@ -14,6 +60,7 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <thread>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -36,13 +83,13 @@ std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_
 
 void add(std::atomic<std::uint64_t>& c, std::int64_t n) { c.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed); }
 
-constexpr std::size_t kMemLimit = 65536;  // appended records kept in memory
-constexpr std::size_t kFetch = 8192;      // records per read from disk
+constexpr std::size_t kFetch = 8192;     // records per read from disk (at most the memory limit)
+constexpr std::uint64_t kChunk = 4096;   // offsets per chunk of the tail
 
 }  // namespace
 
 struct Outbox::Impl {
-  // 12 bytes per queued offset: a 5,000,000-message backlog costs 60 MB.
+  // Exact state of one offset of the window: 12 bytes.
   struct Meta {
     std::uint32_t bytes = 0;
     std::uint32_t received_s = 0;
@@ -52,7 +99,22 @@ struct Outbox::Impl {
       return Meta{static_cast<std::uint32_t>(bytes), static_cast<std::uint32_t>(received_ms / 1000),
                   static_cast<std::uint16_t>(received_ms % 1000), false};
     }
+    static Meta gone() { return Meta{0, 0, 0, true}; }
     std::uint64_t received() const { return std::uint64_t{received_s} * 1000 + received_ms; }
+  };
+  // Summary of up to kChunk consecutive offsets of the tail: 32 bytes.
+  struct Chunk {
+    std::uint64_t first = 0;     // the first offset it covers
+    std::uint32_t span = 0;      // offsets covered: first .. first + span - 1
+    std::uint32_t count = 0;     // of those, queued (not done)
+    std::uint64_t bytes = 0;     // their topic + payload bytes
+    std::uint64_t front_ms = 0;  // receive time of its first queued record (oldest_ms)
+  };
+  // The record after a stretch read from disk, seen but not kept: its
+  // receive time is the new front of the tail's first chunk.
+  struct Peek {
+    std::uint64_t offset = 0;  // 0: none
+    std::uint64_t received_ms = 0;
   };
 
   store::Store& store;
@@ -64,9 +126,10 @@ struct Outbox::Impl {
   mutable std::mutex mutex;  // guards everything below
   std::uint64_t next = 1;
   AckTracker tracker;
-  std::deque<Meta> meta;  // meta[i]: offset tracker.acknowledged() + 1 + i
+  std::deque<Meta> meta;   // the window: meta[i] is offset tracker.acknowledged() + 1 + i
+  std::deque<Chunk> tail;  // the rest, window_end() .. next - 1, in chunks
   boost::unordered_flat_map<std::uint64_t, RecordPtr> mem;  // no node per record
-  std::size_t mem_limit = kMemLimit;
+  std::size_t mem_limit;
   bool waiting = false;   // the reader caught up: notify on the next append
   bool fetching = false;  // a read from disk is on its way
   std::function<void()> notify;
@@ -76,39 +139,176 @@ struct Outbox::Impl {
   std::atomic<unsigned> warning{0};       // Fill::warning
   std::mutex dead_mutex;                  // one dead-letter re-send or purge at a time
 
-  Impl(store::Store& s, std::string name, OutboxBounds b) : store(s), log(std::move(name)), bounds(b) {}
+  Impl(store::Store& s, std::string name, OutboxBounds b, std::size_t memory)
+      : store(s), log(std::move(name)), bounds(b), mem_limit(memory) {}
+
+  static std::uint64_t size_of(const Record& r) { return r.topic.size() + r.payload.size(); }
+  std::uint64_t window_end() const { return tracker.acknowledged() + 1 + meta.size(); }
+  // Records per read from disk: a stretch no larger than the memory limit.
+  std::size_t stretch() const { return std::clamp<std::size_t>(mem_limit, 1, kFetch); }
 
   Meta* meta_of(std::uint64_t offset) {
     std::uint64_t a = tracker.acknowledged();
     if (offset <= a || offset - a - 1 >= meta.size()) return nullptr;
     return &meta[offset - a - 1];
   }
+  // Chunks start at multiples of kChunk (but the first, whose front the
+  // window takes): the one holding `offset` is found by division.
+  Chunk* chunk_of(std::uint64_t offset) {
+    if (tail.empty() || offset < tail.front().first || offset >= next) return nullptr;
+    const std::uint64_t i = offset / kChunk - tail.front().first / kChunk;
+    return i < tail.size() ? &tail[i] : nullptr;
+  }
+  // Adds `offset` (the next one past the tail) to the tail; queued unless
+  // `gone` (never committed: found missing at open).
+  void tail_push(std::uint64_t offset, std::uint64_t bytes, std::uint64_t received_ms, bool gone = false) {
+    if (tail.empty() || offset / kChunk != tail.back().first / kChunk) tail.push_back(Chunk{offset, 0, 0, 0, 0});
+    Chunk& c = tail.back();
+    ++c.span;
+    if (gone) return;
+    if (c.count++ == 0) c.front_ms = received_ms;
+    c.bytes += bytes;
+  }
+  // Takes offset window_end() out of the tail (it joins the window).
+  void tail_pop_front() {
+    Chunk& c = tail.front();
+    ++c.first;
+    if (--c.span == 0) tail.pop_front();
+  }
+
+  // Moves the tail's front into the window while its records are known:
+  // in memory (appended there, or read from disk) or done.
+  void promote() {
+    while (!tail.empty()) {
+      Chunk& c = tail.front();
+      const std::uint64_t o = c.first;
+      if (tracker.is_done(o)) {
+        meta.push_back(Meta::gone());
+      } else {
+        auto it = mem.find(o);
+        if (it == mem.end()) return;
+        const std::uint64_t bytes = size_of(*it->second);
+        meta.push_back(Meta::of(bytes, it->second->received_ms));
+        --c.count;
+        c.bytes -= bytes;
+      }
+      tail_pop_front();
+    }
+  }
+
+  // The acknowledged offset moved from `before` to `after`: the window
+  // loses its front, and the tail too when `after` went past the window
+  // (offsets there done out of order, already taken off their chunks).
+  void acknowledged_moved(std::uint64_t before, std::uint64_t after) {
+    const std::uint64_t n = std::min<std::uint64_t>(after - before, meta.size());
+    meta.erase(meta.begin(), meta.begin() + static_cast<std::ptrdiff_t>(n));
+    while (!tail.empty() && tail.front().first <= after) tail_pop_front();
+    promote();
+  }
 
   // Marks `offset` gone (counted by `counter`); pushes the new acknowledged
-  // offset on `queue` when it moved. Under the mutex.
+  // offset on `queue` when it moved. Under the mutex. An offset of the tail
+  // must have its record in memory (the reader read it; drop_oldest loads
+  // it first): that is where its bytes and receive time come from.
   // `now`: the time for the delivery latency (0: read the clock).
   void finish(std::uint64_t offset, std::atomic<std::uint64_t>& counter, unsigned queue, bool persist = true,
               std::uint64_t now = 0) {
-    Meta* m = meta_of(offset);
-    if (m == nullptr || m->done) return;
-    m->done = true;
+    std::uint64_t bytes = 0, at = 0;
+    if (Meta* m = meta_of(offset)) {
+      if (m->done) return;
+      m->done = true;
+      bytes = m->bytes;
+      at = m->received();
+    } else {
+      Chunk* c = chunk_of(offset);
+      if (c == nullptr || tracker.is_done(offset)) return;
+      auto it = mem.find(offset);
+      if (it == mem.end()) return;  // never read: nothing can confirm it
+      bytes = size_of(*it->second);
+      at = it->second->received_ms;
+      --c->count;
+      c->bytes -= bytes;
+    }
     add(counter, 1);
     if (&counter == &counters.confirmed) {
       if (now == 0) now = now_ms();
-      const std::uint64_t at = m->received();
       counters.delivery_ms.record((now > at ? now - at : 0) * 1000);
     }
     add(counters.queued_messages, -1);
-    add(counters.queued_bytes, -static_cast<std::int64_t>(m->bytes));
+    add(counters.queued_bytes, -static_cast<std::int64_t>(bytes));
     mem.erase(offset);
     note_fill();
     std::uint64_t before = tracker.acknowledged();
     if (!tracker.done(offset)) return;
     std::uint64_t after = tracker.acknowledged();
-    meta.erase(meta.begin(), meta.begin() + static_cast<std::ptrdiff_t>(after - before));
+    acknowledged_moved(before, after);
     // Records below the acknowledged offset that are still in memory were
     // done already (erased above); nothing else to drop.
     if (persist) push_acknowledged(queue, before, after);
+  }
+
+  // The first queued offset for drop_oldest, its record's bytes known: in
+  // the window, after reading the tail's front from disk if need be. 0
+  // when the front is not on disk yet (its put is still on a writer queue).
+  std::uint64_t oldest_queued() {
+    for (int pass = 0; pass < 2; ++pass) {
+      const std::uint64_t a = tracker.acknowledged();
+      for (std::size_t i = 0; i < meta.size(); ++i) {
+        if (!meta[i].done) return a + 1 + i;
+      }
+      promote();
+      for (std::size_t i = 0; i < meta.size(); ++i) {
+        if (!meta[i].done) return a + 1 + i;
+      }
+      if (tail.empty() || pass == 1) return 0;
+      std::vector<RecordPtr> got;
+      Peek peek;
+      try {
+        store::ReadTxn txn(store.env());  // holds off a map resize meanwhile
+        read_stretch(txn.get(), window_end(), next, stretch(), got, peek);
+      } catch (const store::StoreError& e) {
+        STRATA_WARN("bridge") << "outbox " << log << ": " << e.what();
+        return 0;
+      }
+      take(got, peek);
+    }
+    return 0;
+  }
+
+  // Reads up to `max` records from `from` (below `until`) and the one after.
+  void read_stretch(MDB_txn* txn, std::uint64_t from, std::uint64_t until, std::size_t max,
+                    std::vector<RecordPtr>& got, Peek& peek) const {
+    MDB_cursor* cur = nullptr;
+    if (mdb_cursor_open(txn, store.env().outbox, &cur) != MDB_SUCCESS) return;
+    std::string key = outbox_log::record_key(log, from);
+    MDB_val k{key.size(), key.data()}, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+      std::uint64_t o = 0;
+      if (!outbox_log::offset_of(view(k), log, o) || o >= until) break;
+      auto rec = std::make_shared<Record>();
+      if (!outbox_log::decode_record(view(v), *rec)) continue;
+      if (got.size() == max) {
+        peek = Peek{o, rec->received_ms};
+        break;
+      }
+      rec->offset = o;
+      got.push_back(std::move(rec));
+    }
+    mdb_cursor_close(cur);
+  }
+
+  // Under the mutex: records read from disk join memory (and the window
+  // where they continue it).
+  void take(std::vector<RecordPtr>& got, const Peek& peek) {
+    for (auto& r : got) {
+      if (tracker.is_done(r->offset)) continue;
+      mem.emplace(r->offset, std::move(r));
+    }
+    promote();
+    if (peek.offset != 0 && !tail.empty() && tail.front().first == peek.offset) {
+      tail.front().front_ms = peek.received_ms;
+    }
   }
 
   void push_acknowledged(unsigned queue, std::uint64_t before, std::uint64_t after) {
@@ -179,15 +379,17 @@ struct Outbox::Impl {
 };
 
 void Outbox::Impl::open() {
+  // One pass over the log: its first mem_limit records join memory and the
+  // window, the rest are summed into chunks (their records stay on disk).
   auto& env = store.env();
   MDB_txn* txn = nullptr;
   store::check(mdb_txn_begin(env.env(), nullptr, MDB_RDONLY, &txn), "begin a read transaction");
   std::uint64_t acked = 0;
   std::vector<std::uint64_t> stale;
   std::vector<std::string> undecodable;
-  std::vector<std::pair<std::uint64_t, RecordPtr>> found;
-  std::vector<Meta> metas;
+  std::vector<std::uint64_t> tail_gone;  // never-committed offsets in the tail
   std::uint64_t last = 0;
+  std::uint64_t queued = 0, bytes = 0;
   {
     MDB_val k{log.size(), log.data()}, v;
     if (mdb_get(txn, env.outbox_meta, &k, &v) == MDB_SUCCESS && !outbox_log::decode_meta(view(v), acked)) {
@@ -199,6 +401,7 @@ void Outbox::Impl::open() {
   store::check(mdb_cursor_open(txn, env.outbox, &cur), "open a cursor");
   std::string first = outbox_log::prefix(log);
   MDB_val k{first.size(), first.data()}, v;
+  Record rec;
   for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS;
        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     std::uint64_t offset = 0;
@@ -213,24 +416,33 @@ void Outbox::Impl::open() {
       stale.push_back(offset);
       continue;
     }
-    auto rec = std::make_shared<Record>();
-    if (!outbox_log::decode_record(view(v), *rec)) {
+    if (!outbox_log::decode_record(view(v), rec)) {
       undecodable.emplace_back(view(k));
       continue;
     }
-    rec->offset = offset;
+    rec.offset = offset;
+    const std::uint64_t size = size_of(rec);
+    ++queued;
+    bytes += size;
     // Offsets between the last one read and this one never reached the
     // disk (appended, not committed, then a crash): they are gone.
-    while (last != 0 && last + 1 < offset) {
-      metas.push_back(Meta{0, 0, 0, true});
-      ++last;
-    }
-    if (last == 0) {
-      for (std::uint64_t o = acked + 1; o < offset; ++o) metas.push_back(Meta{0, 0, 0, true});
+    const bool in_window = tail.empty() && mem.size() < mem_limit;
+    for (std::uint64_t o = (last != 0 ? last : acked) + 1; o < offset; ++o) {
+      if (in_window) {
+        meta.push_back(Meta::gone());
+      } else {
+        tail_push(o, 0, 0, /*gone=*/true);
+        tail_gone.push_back(o);
+      }
     }
     last = offset;
-    metas.push_back(Meta::of(rec->topic.size() + rec->payload.size(), rec->received_ms));
-    if (found.size() < kMemLimit) found.emplace_back(offset, std::move(rec));
+    if (in_window) {
+      meta.push_back(Meta::of(size, rec.received_ms));
+      mem.emplace(offset, std::make_shared<Record>(std::move(rec)));
+      rec = Record{};
+    } else {
+      tail_push(offset, size, rec.received_ms);
+    }
   }
   mdb_cursor_close(cur);
   {
@@ -248,26 +460,16 @@ void Outbox::Impl::open() {
 
   tracker = AckTracker(acked);
   next = (last != 0 ? last : acked) + 1;
-  meta.assign(metas.begin(), metas.end());
-  std::uint64_t queued = 0, bytes = 0;
-  for (const Meta& m : meta) {
-    if (m.done) continue;
-    ++queued;
-    bytes += m.bytes;
-  }
   counters.queued_messages.store(queued);
   counters.queued_bytes.store(bytes);
-  for (auto& [o, r] : found) mem.emplace(o, std::move(r));
-  // The never-committed offsets right above `acked` close the prefix now.
-  std::uint64_t before = tracker.acknowledged();
-  for (std::uint64_t o = acked + 1; o < next && meta_of(o) && meta_of(o)->done; ++o) {
-    // Already counted as done; move the tracker over them.
-  }
+  // The never-committed offsets are done: those right above `acked` close
+  // the prefix now.
   for (std::size_t i = 0; i < meta.size(); ++i) {
     if (meta[i].done) tracker.done(acked + 1 + i);
   }
+  for (std::uint64_t o : tail_gone) tracker.done(o);
   std::uint64_t after = tracker.acknowledged();
-  meta.erase(meta.begin(), meta.begin() + static_cast<std::ptrdiff_t>(after - before));
+  acknowledged_moved(acked, after);
   unsigned q = store.bridge_queue();
   for (std::uint64_t o : stale) {
     store.push(q, store::Op{store::Op::Kind::del, env.outbox, 0, outbox_log::record_key(log, o), {}, {}});
@@ -276,61 +478,44 @@ void Outbox::Impl::open() {
     STRATA_WARN("bridge") << "outbox " << log << ": skipping an undecodable record";
     store.push(q, store::Op{store::Op::Kind::del, env.outbox, 0, std::move(key), {}, {}});
   }
-  if (after != before) push_acknowledged(q, before, after);
+  if (after != acked) push_acknowledged(q, acked, after);
   note_fill();
   if (queued != 0) {
     STRATA_INFO("bridge") << "outbox " << log << ": " << queued << " messages queued (offsets " << after + 1 << ".."
-                          << next - 1 << ")";
+                          << next - 1 << "), " << meta.size() << " of them in memory";
   }
 }
 
 void Outbox::Impl::fetch(std::uint64_t from) {
-  // Under the mutex. The read runs on the writer thread after its next commit.
+  // Under the mutex. The read runs on the writer thread after its next
+  // commit: every offset below `until` that will be on disk is there.
   fetching = true;
-  std::uint64_t until = next;
-  auto& env = store.env();
+  const std::uint64_t until = next;
+  const std::size_t max = stretch();
   store.push(store.bridge_queue(),
-             store::Op{store::Op::Kind::read, env.outbox, 0, {}, {}, {}, [this, from, until](MDB_txn* txn) {
+             store::Op{store::Op::Kind::read, store.env().outbox, 0, {}, {}, {}, [this, from, until, max](MDB_txn* txn) {
                          std::vector<RecordPtr> got;
-                         if (txn != nullptr) {
-                           MDB_cursor* cur = nullptr;
-                           if (mdb_cursor_open(txn, store.env().outbox, &cur) == MDB_SUCCESS) {
-                             std::string key = outbox_log::record_key(log, from);
-                             MDB_val k{key.size(), key.data()}, v;
-                             for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-                                  rc == MDB_SUCCESS && got.size() < kFetch; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-                               std::uint64_t o = 0;
-                               if (!outbox_log::offset_of(view(k), log, o) || o >= until) break;
-                               auto rec = std::make_shared<Record>();
-                               if (!outbox_log::decode_record(view(v), *rec)) continue;
-                               rec->offset = o;
-                               got.push_back(std::move(rec));
-                             }
-                             mdb_cursor_close(cur);
-                           }
-                         }
+                         Peek peek;
+                         if (txn != nullptr) read_stretch(txn, from, until, max, got, peek);
                          std::function<void()> fn;
                          {
                            std::lock_guard lock(mutex);
                            fetching = false;
-                           for (auto& r : got) {
-                             if (tracker.is_done(r->offset)) continue;
-                             mem.emplace(r->offset, std::move(r));
-                           }
+                           take(got, peek);
                            fn = notify;
                          }
                          if (fn) fn();
                        }});
 }
 
-Outbox::Outbox(store::Store& store, std::string name, OutboxBounds bounds)
-    : name_(name), impl_(std::make_unique<Impl>(store, std::move(name), bounds)) {
+Outbox::Outbox(store::Store& store, std::string name, OutboxBounds bounds, std::size_t memory_records)
+    : name_(name), impl_(std::make_unique<Impl>(store, std::move(name), bounds, memory_records)) {
   impl_->blocking = &blocking_;
   impl_->open();
 }
 
 Outbox::Outbox(store::Store& store, std::string name, OutboxBounds bounds, Fresh)
-    : name_(name), impl_(std::make_unique<Impl>(store, std::move(name), bounds)) {
+    : name_(name), impl_(std::make_unique<Impl>(store, std::move(name), bounds, kMemoryRecords)) {
   impl_->blocking = &blocking_;
 }
 
@@ -402,8 +587,9 @@ Outbox::Appended Outbox::append(unsigned core, Record r, bool force) {
   std::function<void()> wake;
   RecordPtr rec;
   {
-    std::lock_guard lock(im.mutex);
+    std::unique_lock lock(im.mutex);
     OutboxCounters& c = im.counters;
+    int waits = 0;
     auto fits = [&] {
       return c.queued_messages.load(std::memory_order_relaxed) + 1 <= im.bounds.max_messages &&
              c.queued_bytes.load(std::memory_order_relaxed) + size <= im.bounds.max_bytes;
@@ -417,19 +603,38 @@ Outbox::Appended Outbox::append(unsigned core, Record r, bool force) {
         add(c.dropped_new, 1);
         return Appended::dropped;
       }
-      // drop_oldest: the first offset still queued.
-      std::uint64_t o = im.tracker.acknowledged() + 1;
-      while (o < im.next && im.tracker.is_done(o)) ++o;
-      im.finish(o, c.dropped_oldest, core);
+      // drop_oldest: the first offset still queued, read from disk first
+      // when it is only there (its bytes leave the count).
+      if (std::uint64_t o = im.oldest_queued(); o != 0) {
+        im.finish(o, c.dropped_oldest, core);
+        continue;
+      }
+      // Its put is still on a writer queue: wait for the commit (a group
+      // commit, milliseconds) outside the lock; should the store never
+      // write it (full), drop the new one instead, counted as such.
+      if (++waits > 2000 || im.store.full()) {
+        add(c.dropped_new, 1);
+        return Appended::dropped;
+      }
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      lock.lock();
     }
     r.offset = im.next++;
     if (r.received_ms == 0) r.received_ms = now_ms();
-    im.meta.push_back(Impl::Meta::of(size, r.received_ms));
     add(c.appended, 1);
     add(c.queued_messages, 1);
     add(c.queued_bytes, static_cast<std::int64_t>(size));
     rec = std::make_shared<const Record>(std::move(r));
-    if (im.mem.size() < im.mem_limit) im.mem.emplace(rec->offset, rec);
+    const bool kept = im.mem.size() < im.mem_limit;
+    if (kept) im.mem.emplace(rec->offset, rec);
+    // The window goes on while the log is in memory; once a record is not,
+    // it and everything after it are the tail until read back.
+    if (kept && im.tail.empty()) {
+      im.meta.push_back(Impl::Meta::of(size, rec->received_ms));
+    } else {
+      im.tail_push(rec->offset, size, rec->received_ms);
+    }
     // Full now: mark it at once, so that publishers acknowledge only after
     // routing from the next message on (Broker::full_sinks).
     if (im.bounds.overflow == Overflow::block && !im.room()) im.mark_blocking();
@@ -526,9 +731,17 @@ void Outbox::discard() {
   std::function<void()> wake;
   {
     std::lock_guard lock(im.mutex);
-    std::uint64_t before = im.tracker.acknowledged();
-    for (std::uint64_t o = before + 1; o < im.next; ++o) im.finish(o, im.counters.discarded, 0, false);
-    std::uint64_t after = im.tracker.acknowledged();
+    // Every offset below `next` leaves at once: the tail's need no reading.
+    OutboxCounters& c = im.counters;
+    const std::uint64_t before = im.tracker.acknowledged();
+    const std::uint64_t after = im.next - 1;
+    add(c.discarded, static_cast<std::int64_t>(c.queued_messages.exchange(0, std::memory_order_relaxed)));
+    c.queued_bytes.store(0, std::memory_order_relaxed);
+    im.tracker = AckTracker(after);
+    im.meta.clear();
+    im.tail.clear();
+    im.mem.clear();
+    im.note_fill();
     if (after != before) im.push_acknowledged(im.store.bridge_queue(), before, after);
     wake = im.unblock();
   }
@@ -550,7 +763,15 @@ std::uint64_t Outbox::oldest_ms() const {
   for (const auto& m : impl_->meta) {
     if (!m.done) return m.received();
   }
+  for (const auto& c : impl_->tail) {
+    if (c.count != 0) return c.front_ms;
+  }
   return 0;
+}
+
+std::size_t Outbox::window_entries() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->meta.size();
 }
 
 void Outbox::put_state(std::string_view key, std::string_view value) {

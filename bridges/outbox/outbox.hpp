@@ -20,10 +20,20 @@
 // its put, or whose A was stored after it, is below A at open and deleted
 // then: the log on disk is exactly the offsets above A that were committed.
 //
-// Memory. The log keeps a bounded window in memory: the records not yet
-// read by the adapter up to `window` records; beyond that appended records
-// are only on disk and read() takes them from LMDB. A backlog costs disk,
-// not RAM.
+// Memory. A backlog costs disk, not RAM: only a window of the log is in
+// memory, whatever its length. The window is the offsets from the
+// acknowledged one up to the end of what is loaded: appended records while
+// fewer than the memory limit (set_memory_limit) are held, and the
+// stretches read() takes back from LMDB as the adapter comes to them. It
+// has the records and, per offset, 12 bytes (bytes, receive time, done).
+// The rest of the log, the tail, is on disk only and summed in chunks of
+// 4,096 offsets (32 bytes: messages, bytes, receive time of the first):
+// 100 million queued messages cost ~800 KB of chunks. Every figure stays
+// exact (queued messages and bytes, fill, lag, drops and expiry by
+// reason): a record leaves the log only once it is in memory, where its
+// bytes are known (the adapter read it; drop_oldest reads the oldest
+// stretch from disk first), and its bytes leave its chunk. outbox.cpp has
+// the details.
 //
 // Key layout: outbox_log.hpp (databases outbox, outbox_meta, outbox_dead,
 // outbox_state).
@@ -118,9 +128,14 @@ class Outbox {
     store_full,  // the store cannot write (QoS 1/2: 0x97)
   };
 
+  // Appended records kept in memory by default (set_memory_limit).
+  static constexpr std::size_t kMemoryRecords = 65536;
+
   // Opens (creating) the log `name` in `store`'s environment and reads its
   // acknowledged offset, its end and its bounds' state. Before store.start().
-  Outbox(store::Store& store, std::string name, OutboxBounds bounds);
+  // `memory_records`: the memory limit from the start (the first records
+  // of a log found on disk are loaded up to it).
+  Outbox(store::Store& store, std::string name, OutboxBounds bounds, std::size_t memory_records = kMemoryRecords);
   // A log known to have nothing on disk (a bridge session's, made while
   // the broker runs: bridge_sessions.cpp opened every one on disk at
   // start-up): nothing is read, so it may be made after store.start().
@@ -202,8 +217,13 @@ class Outbox {
   // Delivery latency quantile q (0..1) in ms since start; 0 before any.
   std::uint64_t delivery_quantile_ms(double q) const;
   void set_bounds(const OutboxBounds& bounds);  // reload
-  // Appended records kept in memory (default 65,536); the rest wait on disk.
+  // Appended records kept in memory (default kMemoryRecords); the rest
+  // wait on disk. Takes effect from the next append.
   void set_memory_limit(std::size_t records);
+  // Offsets with exact state in memory (the window; see Memory above): at
+  // most about the memory limit plus one stretch read from disk plus the
+  // confirmations waiting for a gap, whatever the backlog.
+  std::size_t window_entries() const;
 
  private:
   struct Impl;

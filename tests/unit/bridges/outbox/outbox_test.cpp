@@ -1,6 +1,7 @@
 // The outbox on a real store in a temporary directory: offsets, the
 // contiguous acknowledged prefix, what a reopen finds, the overflow
-// policies with exact counts, expiry, and reading a backlog from disk.
+// policies with exact counts, expiry, reading a backlog from disk, and a
+// backlog many times the in-memory window (exact counts, bounded memory).
 #include "bridges/outbox/outbox.hpp"
 
 #include <unistd.h>
@@ -18,6 +19,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Payloads of varying length (offset i gets payload_of(i)), so that byte
+// counts catch an off-by-one.
+std::string payload_of(std::uint64_t i) { return std::to_string(i) + std::string(i % 13, 'p'); }
+std::uint64_t bytes_of(std::uint64_t i) { return 1 + payload_of(i).size(); }  // topic "t"
+
 class OutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -32,11 +38,11 @@ class OutboxTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void open(OutboxBounds bounds = {}) {
+  void open(OutboxBounds bounds = {}, std::size_t memory = Outbox::kMemoryRecords) {
     box_.reset();
     store_.reset();
     store_ = std::make_unique<store::Store>(config_, 1);
-    box_ = std::make_unique<Outbox>(*store_, "factory", bounds);
+    box_ = std::make_unique<Outbox>(*store_, "factory", bounds, memory);
     store_->start([](unsigned, std::function<void()> fn) { fn(); });
   }
   // Waits until everything pushed on core 0 so far is committed.
@@ -76,6 +82,47 @@ class OutboxTest : public ::testing::Test {
       }
       if (out.size() >= max || from >= box_->next_offset()) break;
       if (got.empty()) {
+        std::unique_lock lock(m);
+        cv.wait_for(lock, std::chrono::seconds(5), [&] { return notified > seen; });
+      }
+    }
+    box_->set_notify(nullptr);
+    return out;
+  }
+  // Reads everything from `from` to the end as a driver does, confirming
+  // each batch and waiting for stretches read back from disk. Checks that
+  // offsets only grow (no duplicate), that each record is payload_of() its
+  // offset, and that the window stays within `max_window` entries.
+  // Returns the offsets read.
+  std::vector<std::uint64_t> drain(std::uint64_t from, std::size_t max_window) {
+    std::vector<std::uint64_t> out;
+    std::mutex m;
+    std::condition_variable cv;
+    int notified = 0;
+    box_->set_notify([&] {
+      std::lock_guard lock(m);
+      ++notified;
+      cv.notify_all();
+    });
+    for (int tries = 0; tries < 100000 && from < box_->next_offset(); ++tries) {
+      int seen = 0;
+      {
+        std::lock_guard lock(m);
+        seen = notified;
+      }
+      std::uint64_t reached = from;
+      auto got = box_->read(from, 64, UINT64_MAX, &reached);
+      std::vector<std::uint64_t> offsets;
+      for (auto& r : got) {
+        EXPECT_EQ(r->payload, payload_of(r->offset));
+        EXPECT_TRUE(out.empty() || r->offset > out.back()) << r->offset;
+        offsets.push_back(r->offset);
+        out.push_back(r->offset);
+      }
+      box_->confirm(offsets);
+      EXPECT_LE(box_->window_entries(), max_window);
+      from = reached;
+      if (got.empty() && from < box_->next_offset()) {
         std::unique_lock lock(m);
         cv.wait_for(lock, std::chrono::seconds(5), [&] { return notified > seen; });
       }
@@ -361,6 +408,201 @@ TEST_F(OutboxTest, BacklogBeyondMemoryIsReadFromDiskInOrder) {
     ASSERT_EQ(got[i]->offset, static_cast<std::uint64_t>(i + 1));
     ASSERT_EQ(got[i]->payload, std::to_string(i));
   }
+}
+
+// --- a backlog larger than the in-memory window --------------------------
+// A small memory limit (kWindow records) makes the window small: most of
+// each backlog below is only on disk, summed in chunks.
+
+constexpr std::size_t kWindow = 50;
+
+TEST_F(OutboxTest, BacklogPastTheWindowCountsExactlyWithBoundedMemory) {
+  open({}, kWindow);
+  const std::uint64_t n = 10 * kWindow + 37;
+  std::uint64_t bytes = 0;
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    ASSERT_EQ(box_->append(0, rec("t", payload_of(i))), Outbox::Appended::queued);
+    bytes += bytes_of(i);
+  }
+  commit();
+  EXPECT_EQ(box_->counters().queued_messages.load(), n);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), bytes);
+  EXPECT_LE(box_->window_entries(), kWindow);
+
+  // Partial confirms in the window, out of order.
+  auto first = box_->read(1, 10);
+  ASSERT_EQ(first.size(), 10u);
+  for (std::uint64_t o : {2u, 3u, 7u}) {
+    box_->confirm(o);
+    bytes -= bytes_of(o);
+  }
+  EXPECT_EQ(box_->acknowledged(), 0u);
+  EXPECT_EQ(box_->counters().queued_messages.load(), n - 3);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), bytes);
+
+  // A read far into the tail (order = "live_first" reads live records
+  // ahead of a backlog) and confirms there: taken off their chunk.
+  const std::uint64_t far = 7 * kWindow;
+  auto ahead = read_all(far, 5);
+  ASSERT_EQ(ahead.size(), 5u);
+  EXPECT_EQ(ahead[0]->offset, far);
+  for (auto& r : ahead) {
+    box_->confirm(r->offset);
+    bytes -= bytes_of(r->offset);
+  }
+  EXPECT_EQ(box_->counters().queued_messages.load(), n - 8);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), bytes);
+  EXPECT_EQ(box_->acknowledged(), 0u);
+
+  // Everything else, in order, once each. The window may hold a stretch
+  // read back and, behind it, the records read ahead above.
+  auto got = drain(1, 2 * kWindow);
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t o = 1; o <= n; ++o) {
+    if (o != 2 && o != 3 && o != 7 && (o < far || o >= far + 5)) want.push_back(o);
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(box_->counters().queued_messages.load(), 0u);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), 0u);
+  EXPECT_EQ(box_->counters().confirmed.load(), n);
+  EXPECT_EQ(box_->acknowledged(), n);
+  EXPECT_EQ(box_->oldest_ms(), 0u);
+}
+
+TEST_F(OutboxTest, WindowStaysBoundedWhileTheBacklogGrowsAndDrains) {
+  open({}, kWindow);
+  for (std::uint64_t i = 1; i <= 20 * kWindow; ++i) box_->append(0, rec("t", payload_of(i)));
+  EXPECT_EQ(box_->window_entries(), kWindow);
+  commit();
+  for (std::uint64_t i = 20 * kWindow + 1; i <= 40 * kWindow; ++i) box_->append(0, rec("t", payload_of(i)));
+  EXPECT_EQ(box_->window_entries(), kWindow);
+  EXPECT_EQ(drain(1, kWindow).size(), 40 * kWindow);
+  EXPECT_EQ(box_->window_entries(), 0u);
+}
+
+TEST_F(OutboxTest, DropOldestPastTheWindowReadsTheOldestFromDisk) {
+  OutboxBounds b;
+  b.max_messages = 8 * kWindow;
+  b.overflow = Overflow::drop_oldest;
+  open(b, kWindow);
+  const std::uint64_t n = 30 * kWindow;
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    ASSERT_EQ(box_->append(0, rec("t", payload_of(i))), Outbox::Appended::queued);
+  }
+  const std::uint64_t kept_from = n - b.max_messages + 1;
+  std::uint64_t bytes = 0;
+  for (std::uint64_t i = kept_from; i <= n; ++i) bytes += bytes_of(i);
+  EXPECT_EQ(box_->counters().dropped_oldest.load(), kept_from - 1);
+  EXPECT_EQ(box_->counters().dropped_new.load(), 0u);
+  EXPECT_EQ(box_->counters().queued_messages.load(), b.max_messages);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), bytes);
+  EXPECT_EQ(box_->acknowledged(), kept_from - 1);
+  EXPECT_LE(box_->window_entries(), 2 * kWindow);
+  commit();
+  auto got = drain(1, 2 * kWindow);
+  ASSERT_EQ(got.size(), b.max_messages);
+  EXPECT_EQ(got.front(), kept_from);
+  EXPECT_EQ(got.back(), n);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), 0u);
+}
+
+TEST_F(OutboxTest, MaxAgePastTheWindowExpiresWhatTheReaderReaches) {
+  OutboxBounds b;
+  b.max_age = std::chrono::seconds(3600);
+  open(b, kWindow);
+  const std::uint64_t now = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  const std::uint64_t old = now - 7200 * 1000;
+  std::uint64_t bytes = 0;
+  for (std::uint64_t i = 1; i <= 12 * kWindow; ++i) {
+    Record r = rec("t", payload_of(i));
+    const bool stale = i % 3 != 0;  // two in three are too old
+    r.received_ms = stale ? old + i : now;
+    bytes += bytes_of(i);
+    box_->append(0, std::move(r));
+  }
+  commit();
+  EXPECT_EQ(box_->counters().queued_bytes.load(), bytes);
+  EXPECT_EQ(box_->oldest_ms(), old + 1);
+  auto got = drain(1, kWindow);
+  ASSERT_EQ(got.size(), 4 * kWindow);
+  for (std::uint64_t o : got) ASSERT_EQ(o % 3, 0u);
+  EXPECT_EQ(box_->counters().dropped_age.load(), 8 * kWindow);
+  EXPECT_EQ(box_->counters().confirmed.load(), 4 * kWindow);
+  EXPECT_EQ(box_->counters().queued_messages.load(), 0u);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), 0u);
+}
+
+TEST_F(OutboxTest, LagStaysExactWhenTheOldestIsOnlyOnDisk) {
+  open({}, kWindow);
+  const std::uint64_t base = 1'700'000'000'000;
+  for (std::uint64_t i = 1; i <= 5 * kWindow; ++i) {
+    Record r = rec("t", payload_of(i));
+    r.received_ms = base + i * 1000;
+    box_->append(0, std::move(r));
+  }
+  commit();
+  EXPECT_EQ(box_->oldest_ms(), base + 1000);
+  // The window's records confirmed: the oldest is the tail's first.
+  auto got = box_->read(1, kWindow);
+  ASSERT_EQ(got.size(), kWindow);
+  for (auto& r : got) box_->confirm(r->offset);
+  EXPECT_EQ(box_->oldest_ms(), base + (kWindow + 1) * 1000);
+  // One stretch read back and confirmed: the next one's time is known.
+  got = read_all(kWindow + 1, kWindow);
+  ASSERT_EQ(got.size(), kWindow);
+  for (auto& r : got) box_->confirm(r->offset);
+  EXPECT_EQ(box_->acknowledged(), 2 * kWindow);
+  EXPECT_EQ(box_->oldest_ms(), base + (2 * kWindow + 1) * 1000);
+}
+
+TEST_F(OutboxTest, ReopenWithATailLargerThanTheWindow) {
+  open({}, kWindow);
+  const std::uint64_t n = 25 * kWindow + 3;
+  for (std::uint64_t i = 1; i <= n; ++i) box_->append(0, rec("t", payload_of(i)));
+  commit();
+  auto got = box_->read(1, 20);
+  ASSERT_EQ(got.size(), 20u);
+  std::vector<std::uint64_t> confirmed{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15};
+  box_->confirm(confirmed);
+  commit();
+  store_->stop();
+  open({}, kWindow);
+  // 15 was confirmed out of order: above the acknowledged offset (10) it
+  // was not stored as gone, so it comes back (at least once).
+  std::uint64_t bytes = 0;
+  for (std::uint64_t i = 11; i <= n; ++i) bytes += bytes_of(i);
+  EXPECT_EQ(box_->acknowledged(), 10u);
+  EXPECT_EQ(box_->next_offset(), n + 1);
+  EXPECT_EQ(box_->counters().queued_messages.load(), n - 10);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), bytes);
+  EXPECT_LE(box_->window_entries(), kWindow);
+  auto all = drain(1, kWindow);
+  ASSERT_EQ(all.size(), n - 10);
+  for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], 11 + i);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), 0u);
+  commit();
+  store_->stop();
+  open({}, kWindow);
+  EXPECT_EQ(box_->acknowledged(), n);
+  EXPECT_EQ(box_->counters().queued_messages.load(), 0u);
+}
+
+TEST_F(OutboxTest, DiscardWithATailCountsEveryOffset) {
+  open({}, kWindow);
+  for (std::uint64_t i = 1; i <= 9 * kWindow; ++i) box_->append(0, rec("t", payload_of(i)));
+  commit();
+  box_->confirm(1);
+  box_->discard();
+  EXPECT_EQ(box_->counters().discarded.load(), 9 * kWindow - 1);
+  EXPECT_EQ(box_->counters().queued_messages.load(), 0u);
+  EXPECT_EQ(box_->counters().queued_bytes.load(), 0u);
+  EXPECT_EQ(box_->acknowledged(), 9 * kWindow);
+  EXPECT_EQ(box_->window_entries(), 0u);
+  box_->append(0, rec("t", "after"));
+  auto got = box_->read(1, 10);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]->offset, 9 * kWindow + 1);
 }
 
 TEST_F(OutboxTest, AdapterStateSurvivesReopen) {
