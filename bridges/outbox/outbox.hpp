@@ -68,8 +68,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <span>
 #include <memory>
+#include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -227,6 +228,11 @@ class Outbox {
 
  private:
   struct Impl;
+  // For the operations on disk (outbox_disk.cpp).
+  store::Store& store() const noexcept;
+  const std::string& log_name() const noexcept;
+  std::mutex& dead_mutex() const noexcept;
+
   std::string name_;
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> blocking_{false};
