@@ -146,12 +146,14 @@ void Writer::run() {
       stop = stopping_;
     }
     signalled_.store(false, std::memory_order_release);
+    bool fresh = false;  // new ops were taken (not only a batch kept for retry)
     for (std::size_t i = 0; i < queues_.size(); ++i) {
       Queue& q = queues_[i];
       if (batch[i].empty()) {
         std::lock_guard lock(q.mutex);
         batch[i].swap(q.ops);
         batch_bytes += std::exchange(q.bytes, 0);
+        fresh = fresh || !batch[i].empty();
         continue;
       }
       std::vector<Op> more;  // a batch kept for retry: the new ops go after it
@@ -160,10 +162,13 @@ void Writer::run() {
         more.swap(q.ops);
         batch_bytes += std::exchange(q.bytes, 0);
       }
+      fresh = fresh || !more.empty();
       for (Op& op : more) batch[i].push_back(std::move(op));
     }
     const bool taken = !empty(batch);
-    if (taken) {
+    // Pacing follows new work only: a batch kept for retry (store full) is
+    // retried every second, as before, not every kPace.
+    if (fresh) {
       // Busy: look at the queues again kPace after this take (or at once
       // if the commit took longer), whether or not a push wakes us.
       taken_at = Clock::now();
