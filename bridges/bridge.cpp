@@ -140,7 +140,7 @@ void Bridge::rejected(std::uint64_t offset, std::string reason) {
   });
 }
 
-void Bridge::forget(std::map<std::uint64_t, Sent>::iterator it) {
+void Bridge::forget(Unconfirmed::iterator it) {
   if (it->second.epoch == epoch_) {
     if (in_flight_ > 0) --in_flight_;
   } else if (stale_ > 0) {
@@ -178,11 +178,17 @@ void Bridge::pump() {
 bool Bridge::redeliver() {
   // The walk only while some wait: the map holds the whole window.
   if (stale_ == 0) return false;
+  std::vector<std::uint64_t> stale;
+  stale.reserve(stale_);
+  for (const auto& [offset, sent] : unconfirmed_) {
+    if (sent.epoch != epoch_) stale.push_back(offset);
+  }
+  std::sort(stale.begin(), stale.end());
   Batch batch;
   const std::size_t room = window_ - in_flight_;
-  for (auto& [offset, sent] : unconfirmed_) {
+  for (std::uint64_t offset : stale) {
     if (batch.records.size() >= room) break;
-    if (sent.epoch == epoch_) continue;
+    Sent& sent = unconfirmed_.find(offset)->second;
     if (!batch.records.empty() && sent.backlog != batch.backlog) break;
     sent.epoch = epoch_;
     --stale_;

@@ -14,7 +14,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +22,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "bridges/adapter.hpp"
 #include "bridges/bridge_config.hpp"
@@ -86,7 +86,8 @@ class Bridge : public AdapterEvents {
   void pump();           // bridge thread
   void schedule_pump();  // any thread, coalesced
   void apply_confirms();
-  void forget(std::map<std::uint64_t, Sent>::iterator it);  // confirmed or rejected
+  using Unconfirmed = boost::unordered_flat_map<std::uint64_t, Sent>;
+  void forget(Unconfirmed::iterator it);  // confirmed or rejected
   bool redeliver();  // what an earlier epoch sent; false when there is none
   void send(std::vector<RecordPtr> records, bool backlog);
 
@@ -112,7 +113,11 @@ class Bridge : public AdapterEvents {
   std::size_t window_ = 0;
   std::uint64_t epoch_ = 1;
   std::size_t in_flight_ = 0;                // unconfirmed records sent in this epoch
-  std::map<std::uint64_t, Sent> unconfirmed_;
+  // Offset -> what was sent. A flat hash map: an insert and an erase per
+  // forwarded record without a tree node each (the offsets of a window are
+  // not contiguous under live_first, so not a ring); redeliver() sorts
+  // what it re-sends.
+  Unconfirmed unconfirmed_;
   std::size_t stale_ = 0;  // of unconfirmed_, sent in an earlier epoch and not yet again
   ReadOrder order_;
   std::uint64_t restart_end_ = 0;  // offsets below were in the log at start: possibly sent before

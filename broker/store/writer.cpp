@@ -44,6 +44,7 @@ void Writer::stop() {
 
 void Writer::push(unsigned core, Op&& op) {
   const std::uint64_t bytes = bytes_of(op);
+  const Op::Kind op_kind = op.kind;
   {
     std::lock_guard lock(queues_[core].mutex);
     op.core = core;
@@ -64,11 +65,24 @@ void Writer::push(unsigned core, Op&& op) {
       }
     }
   }
+  // An op nobody waits for does not wake a pacing writer: it comes back
+  // within kPace by itself (see run()). One wake-up per commit instead of
+  // one per producer turn is most of what group commit saves here.
+  const bool waited_on = op_kind == Op::Kind::done || op_kind == Op::Kind::read;
+  if (!waited_on && pacing_.load(std::memory_order_seq_cst)) return;
   // Only the first push after the writer took the queues wakes it.
   if (!signalled_.load(std::memory_order_relaxed) && !signalled_.exchange(true, std::memory_order_acq_rel)) {
     std::lock_guard lock(mutex_);
     wake_.notify_one();
   }
+}
+
+bool Writer::queued() {
+  for (Queue& q : queues_) {
+    std::lock_guard lock(q.mutex);
+    if (!q.ops.empty()) return true;
+  }
+  return false;
 }
 
 bool Writer::when_caught_up(std::function<void()> fn) {
@@ -111,6 +125,8 @@ void Writer::run() {
   std::vector<std::size_t> used(queues_.size(), 0);  // ops of the last batch, per queue
   std::uint64_t batch_bytes = 0;
   bool dirty = false;  // batch mode: committed, not yet synced
+  bool pacing = false;  // pacing_, as this thread last set it
+  Clock::time_point taken_at{};  // the last take that found something
   Clock::time_point oldest_unsynced{};
   for (;;) {
     bool stop = false;
@@ -121,6 +137,7 @@ void Writer::run() {
       auto until = Clock::time_point::max();
       if (!empty(batch) || full()) until = Clock::now() + std::chrono::seconds(1);
       if (dirty) until = std::min(until, oldest_unsynced + settings_.flush_interval);
+      if (pacing) until = std::min(until, taken_at + kPace);
       if (until == Clock::time_point::max()) {
         wake_.wait(lock, ready);
       } else {
@@ -129,12 +146,14 @@ void Writer::run() {
       stop = stopping_;
     }
     signalled_.store(false, std::memory_order_release);
+    bool fresh = false;  // new ops were taken (not only a batch kept for retry)
     for (std::size_t i = 0; i < queues_.size(); ++i) {
       Queue& q = queues_[i];
       if (batch[i].empty()) {
         std::lock_guard lock(q.mutex);
         batch[i].swap(q.ops);
         batch_bytes += std::exchange(q.bytes, 0);
+        fresh = fresh || !batch[i].empty();
         continue;
       }
       std::vector<Op> more;  // a batch kept for retry: the new ops go after it
@@ -143,9 +162,27 @@ void Writer::run() {
         more.swap(q.ops);
         batch_bytes += std::exchange(q.bytes, 0);
       }
+      fresh = fresh || !more.empty();
       for (Op& op : more) batch[i].push_back(std::move(op));
     }
     const bool taken = !empty(batch);
+    // Pacing follows new work only: a batch kept for retry (store full) is
+    // retried every second, as before, not every kPace.
+    if (fresh) {
+      // Busy: look at the queues again kPace after this take (or at once
+      // if the commit took longer), whether or not a push wakes us.
+      taken_at = Clock::now();
+      if (!pacing) {
+        pacing = true;
+        pacing_.store(true, std::memory_order_seq_cst);
+      }
+    } else if (pacing) {
+      // Idle: every push wakes us again. Said first, then looked: a push
+      // this look misses reads pacing_ false afterwards and signals.
+      pacing = false;
+      pacing_.store(false, std::memory_order_seq_cst);
+      if (queued()) signalled_.store(true, std::memory_order_release);  // go round again at once
+    }
     if (!taken && full() && !stop) probe();
     bool stored = true;  // (per batch; lost_ carries it to later batches)
     if (taken && apply(batch, stored)) {

@@ -7,6 +7,17 @@
 // the previous transaction was being written and synced rides in the next
 // one. Operations of one core are applied in the order it pushed them.
 //
+// Pacing. While there is work, the writer looks at the queues every kPace
+// (2 ms) or as soon as its commit is done, whichever is later, and only a
+// push that somebody waits for (`done`, `read`) wakes it earlier; every
+// other push (a record's put, a confirmed run's delete) waits for that
+// look. Woken per push, the writer committed a few dozen ops at a time and
+// the producers paid a futex wake-up each turn; paced, a commit carries
+// everything of the last 2 ms. Once a look finds nothing, the writer
+// sleeps until any push wakes it. So an op nobody waits for is committed
+// at most ~kPace plus a commit later than before; what is waited on is
+// not delayed.
+//
 // Durability (config::Durability): `sync` opens LMDB with fsync on every
 // commit; `batch` opens it with MDB_NOSYNC and calls mdb_env_sync when the
 // oldest unsynced commit is flush_interval old; `none` never syncs while
@@ -180,6 +191,7 @@ class Writer {
   void release(std::uint64_t bytes);
   static std::uint64_t bytes_of(const Op& op) noexcept { return sizeof(Op) + op.key.size() + op.value.size(); }
   void probe();  // while full() and idle: is there space again?
+  bool queued();  // any queue holds ops (takes each queue's mutex)
   std::string why_full(int rc) const;  // for the STORE FULL log line
   static constexpr std::uint64_t probe_headroom = 1 << 20;
 
@@ -195,6 +207,11 @@ class Writer {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<bool> signalled_{false};
+  // The writer took something at its last look and will look again within
+  // kPace without being woken (run()); pushes that nobody waits for then
+  // skip the wake-up.
+  std::atomic<bool> pacing_{false};
+  static constexpr std::chrono::milliseconds kPace{2};
   bool stopping_ = false;  // guarded by mutex_
   std::atomic<bool> full_{false};
   const std::uint64_t behind_at_;  // write_queue_bytes; 0: never behind

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -408,6 +409,37 @@ TEST_F(StoreTest, WriterBehindUntilCaughtUp) {
   EXPECT_EQ(w.pending_bytes(), 0u);
   store->stop();
   EXPECT_EQ(called.load(), 1);
+}
+
+// Pacing (writer.hpp): a put that nobody waits for does not wake a writer
+// that is pacing, and must still be committed by the writer's next look —
+// whether it comes while the writer is busy (pacing) or after it went idle
+// (then it wakes the writer). No put may be left queued.
+TEST_F(StoreTest, PutsNobodyWaitsForAreCommittedPacedOrIdle) {
+  auto store = open();
+  load(*store);
+  start(*store);
+  WriterCounters& c = store->counters();
+  const MDB_dbi dbi = store->env().outbox;
+  auto wait_writes = [&](std::uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (c.writes.load() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return c.writes.load();
+  };
+  std::uint64_t pushed = 0;
+  for (int i = 0; i < 60; ++i) {
+    // Every third round lets the writer go idle first (its look finds
+    // nothing after kPace); the others push while it is still pacing.
+    if (i % 3 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const int burst = 1 + i % 4;
+    for (int j = 0; j < burst; ++j) {
+      store->push(0, Op{Op::Kind::put, dbi, 0, "p" + std::to_string(pushed++), "v", {}, {}});
+    }
+    ASSERT_EQ(wait_writes(pushed), pushed) << "round " << i;
+  }
+  store->stop();
 }
 
 }  // namespace
