@@ -108,6 +108,18 @@ void Client::start() {
 
 void Client::read_next() {
   if (reading_ || throttled_ || held() || state_ >= State::closing || state_ == State::connecting) return;
+  if (stream_->reads_when_ready()) {
+    // Waiting holds no buffer, unless part of a packet is here already.
+    if (rpos_ == rend_) {
+      rpos_ = rend_ = 0;
+      if (rbuf_.capacity() != 0) std::vector<std::uint8_t>().swap(rbuf_);
+    }
+    reading_ = true;
+    stream_->async_wait_readable([self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+      self->on_readable(ec);
+    });
+    return;
+  }
   if (rpos_ == rend_) {
     rpos_ = rend_ = 0;
   } else if (rpos_ > 0 && rbuf_.size() - rend_ < 1024) {
@@ -129,17 +141,18 @@ void Client::read_next() {
                            });
 }
 
+void Client::lost(const boost::system::error_code& ec) {
+  // EOF or reset without DISCONNECT: an ungraceful loss, the will is due.
+  STRATA_DEBUG("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
+                         << ": connection lost: " << ec.message();
+  notice_ = transport::CloseNotice::none;  // nobody to tell
+  close(true);
+}
+
 void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
   reading_ = false;
   if (state_ >= State::closing) return;
-  if (ec) {
-    // EOF or reset without DISCONNECT: an ungraceful loss, the will is due.
-    STRATA_DEBUG("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
-                           << ": connection lost: " << ec.message();
-    notice_ = transport::CloseNotice::none;  // nobody to tell
-    close(true);
-    return;
-  }
+  if (ec) return lost(ec);
   core_.stats().add(core_.stats().bytes_received, n);
   rend_ += n;
   const bool filled = rend_ == rbuf_.size();
@@ -150,6 +163,84 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
   } else if (rpos_ == rend_ && n < initial_read_buffer && rbuf_.size() > initial_read_buffer) {
     std::vector<std::uint8_t>(initial_read_buffer).swap(rbuf_);
   }
+  if (throttle()) return;
+  read_next();
+}
+
+// Reads what is there into the core's scratch buffer, after the part of a
+// packet kept from before, and decodes it; what is left of a packet not
+// complete goes back to rbuf_. A read that fills the buffer is followed by
+// another at once (more is likely there, a busy connection reads in large
+// chunks without waiting in between); one that does not goes back to
+// waiting. A packet larger than half the scratch buffer is read into rbuf_,
+// grown as for async_read_some.
+void Client::on_readable(const boost::system::error_code& ec) {
+  if (state_ >= State::closing) {
+    reading_ = false;
+    return;
+  }
+  if (ec) {
+    reading_ = false;
+    return lost(ec);
+  }
+  auto self = shared_from_this();  // a handler may end in close()
+  std::vector<std::uint8_t>& scratch = core_.read_scratch();
+  // reading_ stays set while decoding: what a handler resumes reads on
+  // (resume_reading) waits for the end of this completion.
+  for (int round = 0; round < 16; ++round) {
+    boost::system::error_code rec;
+    const std::size_t have = rend_ - rpos_;
+    std::size_t n = 0;
+    bool filled = false;
+    if (have <= scratch.size() / 2) {
+      n = stream_->read_available(asio::buffer(scratch.data() + have, scratch.size() - have), rec);
+      if (n == 0) {
+        if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+        reading_ = false;
+        return lost(rec ? rec : make_error_code(asio::error::eof));
+      }
+      if (have != 0) std::copy_n(rbuf_.data() + rpos_, have, scratch.data());
+      rpos_ = 0;
+      rend_ = have + n;
+      filled = rend_ == scratch.size();
+      core_.stats().add(core_.stats().bytes_received, n);
+      last_rx_ = std::chrono::steady_clock::now();
+      in_scratch_ = true;
+      process_input();
+      in_scratch_ = false;
+      const std::size_t left = rend_ - rpos_;
+      if (left != 0) {
+        if (rbuf_.size() < left) rbuf_.resize(std::max(left, initial_read_buffer));
+        std::copy_n(scratch.data() + rpos_, left, rbuf_.data());
+      }
+      rpos_ = 0;
+      rend_ = left;
+    } else {
+      if (rpos_ > 0) {
+        std::copy(rbuf_.begin() + static_cast<std::ptrdiff_t>(rpos_),
+                  rbuf_.begin() + static_cast<std::ptrdiff_t>(rend_), rbuf_.begin());
+        rend_ -= rpos_;
+        rpos_ = 0;
+      }
+      if (rend_ == rbuf_.size()) rbuf_.resize(std::min(rbuf_.size() * 2, rbuf_.size() + max_read_chunk));
+      n = stream_->read_available(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), rec);
+      if (n == 0) {
+        if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+        reading_ = false;
+        return lost(rec ? rec : make_error_code(asio::error::eof));
+      }
+      rend_ += n;
+      filled = rend_ == rbuf_.size();
+      core_.stats().add(core_.stats().bytes_received, n);
+      last_rx_ = std::chrono::steady_clock::now();
+      process_input();
+    }
+    if (state_ >= State::closing || state_ == State::connecting || !filled || throttled_ || held() || over_budget()) {
+      break;
+    }
+  }
+  reading_ = false;
+  if (state_ >= State::closing) return;
   if (throttle()) return;
   read_next();
 }
@@ -199,8 +290,9 @@ void Client::process_input() {
     // The rest waits: for the rate budget (throttle) or for the
     // subscribers this client filled up (back-pressure).
     if (state_ == State::connected && (over_budget() || held())) break;
+    const std::uint8_t* in = in_scratch_ ? core_.read_scratch().data() : rbuf_.data();
     if (state_ == State::awaiting_connect &&
-        (rbuf_[rpos_] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
+        (in[rpos_] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
       // The first packet must be CONNECT (spec 3.1): the first byte says it
       // is not, so close at once, without waiting for the rest or
       // answering in a protocol version the peer never announced.
@@ -209,7 +301,7 @@ void Client::process_input() {
       close(false);
       break;
     }
-    std::span<const std::uint8_t> data(rbuf_.data() + rpos_, rend_ - rpos_);
+    std::span<const std::uint8_t> data(in + rpos_, rend_ - rpos_);
     protocol::DecodeResult r = protocol::decode(data, version_, max_size);
     if (r.status == protocol::DecodeStatus::need_more) break;
     if (r.status == protocol::DecodeStatus::error) {

@@ -91,6 +91,10 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   bool over_budget() const;
   bool throttle();
   void on_read(const boost::system::error_code& ec, std::size_t n);
+  // A stream that reads when ready (transport/stream.hpp) has data.
+  void on_readable(const boost::system::error_code& ec);
+  // The connection dropped without DISCONNECT.
+  void lost(const boost::system::error_code& ec);
   void process_input();
   void handle(protocol::Packet&& packet);
   void send(const protocol::Packet& packet);
@@ -199,10 +203,14 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   protocol::Version version_ = protocol::Version::v5;
 
   // Input: bytes [rpos_, rend_) of rbuf_ are received and not yet decoded.
+  // A stream that reads when ready is read into the core's read_scratch()
+  // (in_scratch_ while those bytes are decoded); rbuf_ then holds only
+  // what is left of a packet not complete yet, and nothing while idle.
   std::vector<std::uint8_t> rbuf_;
   std::size_t rpos_ = 0;
   std::size_t rend_ = 0;
   bool reading_ = false;
+  bool in_scratch_ = false;
   // Publish rate limits (limits.max_publish_rate, max_publish_bytes_rate):
   // the time at which the client's sending would be within budget again
   // (a virtual clock advanced by each PUBLISH); reading pauses while it is
