@@ -249,10 +249,10 @@ void Client::charge_publish(std::size_t bytes) {
   const config::Limits& limits = limits_;
   auto now = std::chrono::steady_clock::now();
   if (limits.max_publish_rate != 0) {
-    rate_clock_ = std::max(rate_clock_, now) + std::chrono::nanoseconds(1'000'000'000 / limits.max_publish_rate);
+    active().rate_clock = std::max(active().rate_clock, now) + std::chrono::nanoseconds(1'000'000'000 / limits.max_publish_rate);
   }
   if (limits.max_publish_bytes_rate != 0) {
-    bytes_clock_ = std::max(bytes_clock_, now) +
+    active().bytes_clock = std::max(active().bytes_clock, now) +
                    std::chrono::nanoseconds(bytes * 1'000'000'000 / limits.max_publish_bytes_rate);
   }
 }
@@ -260,19 +260,20 @@ void Client::charge_publish(std::size_t bytes) {
 bool Client::over_budget() const {
   const config::Limits& limits = limits_;
   if (limits.max_publish_rate == 0 && limits.max_publish_bytes_rate == 0) return false;
+  if (!active_) return false;  // nothing published yet
   // Ahead of now by more than the one-second burst.
-  return std::max(rate_clock_, bytes_clock_) - std::chrono::seconds(1) > std::chrono::steady_clock::now();
+  return std::max(active_->rate_clock, active_->bytes_clock) - std::chrono::seconds(1) > std::chrono::steady_clock::now();
 }
 
 bool Client::throttle() {
   if (state_ != State::connected || !over_budget()) return false;
-  auto resume = std::max(rate_clock_, bytes_clock_) - std::chrono::seconds(1);
+  auto resume = std::max(active().rate_clock, active().bytes_clock) - std::chrono::seconds(1);
   // Over budget: stop reading; TCP flow control slows the sender, and
   // nothing it sent is dropped.
-  if (!throttle_timer_) throttle_timer_ = std::make_unique<asio::steady_timer>(core_.io());
+  if (!active().throttle_timer) active().throttle_timer = std::make_unique<asio::steady_timer>(core_.io());
   throttled_ = true;
-  throttle_timer_->expires_at(resume);
-  throttle_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  active().throttle_timer->expires_at(resume);
+  active().throttle_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     self->throttled_ = false;
     if (ec || self->state_ != State::connected) return;
     // Packets received before the pause come first.
