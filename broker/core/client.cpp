@@ -169,11 +169,12 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
 
 // Reads what is there into the core's scratch buffer, after the part of a
 // packet kept from before, and decodes it; what is left of a packet not
-// complete goes back to rbuf_. A read that fills the buffer is followed by
-// another at once (more is likely there, a busy connection reads in large
-// chunks without waiting in between); one that does not goes back to
-// waiting. A packet larger than half the scratch buffer is read into rbuf_,
-// grown as for async_read_some.
+// complete goes back to rbuf_. Reads go on until nothing is there
+// (would_block; at most 16 per wake-up, so one busy client does not hold
+// the core): a busy connection reads in large chunks without going back to
+// the reactor in between, and a quiet one pays what async_read_some paid
+// (one read that finds data, one that finds none). A packet larger than
+// half the scratch buffer is read into rbuf_, grown as for async_read_some.
 void Client::on_readable(const boost::system::error_code& ec) {
   if (state_ >= State::closing) {
     reading_ = false;
@@ -191,7 +192,6 @@ void Client::on_readable(const boost::system::error_code& ec) {
     boost::system::error_code rec;
     const std::size_t have = rend_ - rpos_;
     std::size_t n = 0;
-    bool filled = false;
     if (have <= scratch.size() / 2) {
       n = stream_->read_available(asio::buffer(scratch.data() + have, scratch.size() - have), rec);
       if (n == 0) {
@@ -202,7 +202,6 @@ void Client::on_readable(const boost::system::error_code& ec) {
       if (have != 0) std::copy_n(rbuf_.data() + rpos_, have, scratch.data());
       rpos_ = 0;
       rend_ = have + n;
-      filled = rend_ == scratch.size();
       core_.stats().add(core_.stats().bytes_received, n);
       last_rx_ = std::chrono::steady_clock::now();
       in_scratch_ = true;
@@ -230,12 +229,11 @@ void Client::on_readable(const boost::system::error_code& ec) {
         return lost(rec ? rec : make_error_code(asio::error::eof));
       }
       rend_ += n;
-      filled = rend_ == rbuf_.size();
       core_.stats().add(core_.stats().bytes_received, n);
       last_rx_ = std::chrono::steady_clock::now();
       process_input();
     }
-    if (state_ >= State::closing || state_ == State::connecting || !filled || throttled_ || held() || over_budget()) {
+    if (state_ >= State::closing || state_ == State::connecting || throttled_ || held() || over_budget()) {
       break;
     }
   }
