@@ -9,6 +9,7 @@
 
 #include "bridges/outbox/outbox.hpp"
 #include "bridges/outbox/outbox_log.hpp"
+#include "bridges/writer_hold.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/session/session.hpp"
 #include "broker/store/store.hpp"
@@ -73,6 +74,7 @@ struct BridgeSessions::Log : public session::SessionLog {
   core::Broker* broker = nullptr;
   std::string client_id;
   std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<WriterHold> hold;  // publishers held while the store's writer is behind
   std::uint64_t cursor = 0;  // the reader's next offset (the session's core)
   mutable std::mutex user_mutex;
   std::string username;  // guarded by user_mutex
@@ -101,6 +103,11 @@ struct BridgeSessions::Log : public session::SessionLog {
     r.expires_at_ms = m.expires_at_ms;
     switch (outbox->append(core, std::move(r), force)) {
       case Outbox::Appended::queued:
+        // The record is on the writer's queue: while that is long, the
+        // publisher's back-pressure charge stays (writer_hold.hpp), also
+        // while the pulling client is away.
+        hold->keep(std::move(d.backlog));
+        return true;
       case Outbox::Appended::dropped:
       case Outbox::Appended::store_full:
         return true;
@@ -248,6 +255,7 @@ BridgeSessions::Log* BridgeSessions::open(const std::string& client_id, const Br
   log->outbox = fresh ? std::make_unique<Outbox>(broker_.store(), name, config.bounds, Outbox::Fresh{})
                       : std::make_unique<Outbox>(broker_.store(), name, config.bounds);
   log->outbox->set_memory_limit(kMemoryRecords);
+  log->hold = std::make_unique<WriterHold>(broker_.store());
   log->cursor = log->outbox->acknowledged() + 1;
   Log* raw = log.get();
   log->outbox->set_space_notify([raw] { raw->on_space(); }, &broker_.full_sinks());

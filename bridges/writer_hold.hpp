@@ -7,7 +7,8 @@
 // uses the core's back-pressure (session/backlog.hpp): routing a QoS 1/2
 // message charges the subscriber's Backlog, and a publisher whose message
 // takes a subscriber's count to the hold level stops reading its socket
-// until the count falls below the resume level. A sink (a bridge's route,
+// until the count falls below the resume level (for a sink also while its
+// client is offline: Core::route_accepted). A sink (a bridge's route,
 // a bridge session's log) normally gives the charge back at once, when it
 // has appended the record. While the writer is behind it keeps the charge
 // here instead, so the count of its handle climbs with every message taken

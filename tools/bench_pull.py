@@ -12,6 +12,7 @@ in flight each, counting what the edge acknowledged); the puller is
 acknowledged messages.
 
   tools/bench_pull.py [--messages N] [--durability sync|batch|none]
+                      [--write-queue-bytes N]   # [store] write_queue_bytes
 """
 
 import argparse
@@ -43,10 +44,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=500000)
     ap.add_argument("--durability", default="batch")
+    ap.add_argument("--write-queue-bytes", type=int, default=None)
     args = ap.parse_args()
     n = args.messages - args.messages % PUBLISHERS
     with tempfile.TemporaryDirectory() as tmp:
-        edge = brokerproc.Broker(tmp, {"store": {"durability": args.durability},
+        store = {"durability": args.durability}
+        if args.write_queue_bytes is not None:
+            store["write_queue_bytes"] = args.write_queue_bytes
+        edge = brokerproc.Broker(tmp, {"store": store,
                                        "limits": {"max_queued_messages": 1000},
                                        "bridge_session": [{"client_id": "factory-*", "max_messages": 100000000}]})
         edge.start()
@@ -55,6 +60,15 @@ def main():
                    "-x", "3600", "-q", "1", "-t", "plant/#"]
             subprocess.run(sub + ["-W", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             rss_idle = rss_kb(edge.proc.pid)
+            fill_peak = [rss_idle]
+            filled = threading.Event()
+
+            def sample_fill():
+                while not filled.wait(0.1):
+                    fill_peak[0] = max(fill_peak[0], rss_kb(edge.proc.pid))
+
+            fill_sampler = threading.Thread(target=sample_fill)
+            fill_sampler.start()
             begin = time.monotonic()
             pubs = [Publisher(edge.port, "plant/line%d/temp" % i, "p%d" % i, rate=10**9, count=n // PUBLISHERS,
                               seconds=600).start() for i in range(PUBLISHERS)]
@@ -64,6 +78,8 @@ def main():
                 acked += len(p.wait_acked(600))
                 p.close()
             queued_s = time.monotonic() - begin
+            filled.set()
+            fill_sampler.join()
             rss_backlog = rss_kb(edge.proc.pid)
             peak = [rss_backlog]
             done = threading.Event()
@@ -80,12 +96,15 @@ def main():
             done.set()
             sampler.join()
             print("messages %d (acknowledged %d), durability %s" % (n, acked, args.durability))
-            print("queued in %.1f s (%.0f msg/s); edge VmRSS idle %d MB, with the backlog %d MB"
-                  % (queued_s, n / queued_s, rss_idle // 1024, rss_backlog // 1024))
+            print("queued in %.1f s (%.0f msg/s); edge VmRSS idle %d MB, peak while queueing %d MB, with the "
+                  "backlog %d MB" % (queued_s, n / queued_s, rss_idle // 1024, fill_peak[0] // 1024, rss_backlog // 1024))
             print("drained %d in %.1f s (%.0f msg/s); edge peak VmRSS while draining %d MB"
                   % (got, drain_s, got / drain_s, peak[0] // 1024))
         finally:
             edge.stop()
+            with open(edge.logs[-1], errors="replace") as f:
+                held = [line.rstrip() for line in f if "behind" in line]
+            print("writer behind (log lines): %d%s" % (len(held), "".join("\n  " + h for h in held[:3])))
 
 
 if __name__ == "__main__":

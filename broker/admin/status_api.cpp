@@ -266,6 +266,16 @@ void add_status_api(Server& server) {
                   m.counter("strata_store_failed_commits_total", "Store transactions that failed",
                             get(sc.failed_commits));
                   m.counter("strata_store_lost_total", "Store writes dropped because the store was full", get(sc.lost));
+                  store::Store& st = broker.store();
+                  m.gauge("strata_store_write_queue_bytes", "Bytes of writes waiting for the store's next commit",
+                          static_cast<double>(st.pending_bytes()));
+                  m.gauge("strata_store_write_queue_limit_bytes", "[store] write_queue_bytes (0: no bound)",
+                          static_cast<double>(st.pending_limit()));
+                  m.gauge("strata_store_writer_behind",
+                          "1 while the write queue is past write_queue_bytes and publishers to bridges are held",
+                          st.behind() ? 1.0 : 0.0);
+                  m.counter("strata_store_writer_behind_total", "Times the write queue reached write_queue_bytes",
+                            get(sc.behind));
                   m.counter("strata_admin_auth_failures_total", "Failed admin API logins and bad credentials",
                             server.auth().failures());
                   for (const MetricsSource& source : api.metrics_sources()) source(m);

@@ -386,9 +386,13 @@ void Client::on_disconnect(protocol::Disconnect&& d) {
 // Output
 
 void Client::send(const protocol::Packet& packet) {
+  encode(packet);
+  flush();
+}
+
+void Client::encode(const protocol::Packet& packet) {
   if (state_ >= State::closed) return;
   protocol::encode(packet, version_, wpending_);
-  flush();
 }
 
 void Client::flush() {

@@ -97,7 +97,9 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void lost(const boost::system::error_code& ec);
   void process_input();
   void handle(protocol::Packet&& packet);
-  void send(const protocol::Packet& packet);
+  void send(const protocol::Packet& packet);  // encode() and flush()
+  // Adds the packet to the output; it is written at the next flush().
+  void encode(const protocol::Packet& packet);
   void flush();
   void close_after_flush();
   // Closes the stream with notice_ (none while a write is under way).

@@ -159,8 +159,11 @@ void Client::on_publish(protocol::Publish&& p) {
       std::uint16_t id = p.packet_id;
       if (allowed) admit();
       if (close_now) return close(false);
-      // The acknowledgement goes out before the copies routing produces, so
-      // a client subscribed to its own topic sees PUBACK first.
+      // The acknowledgement is encoded before the copies routing produces,
+      // so a client subscribed to its own topic sees PUBACK first, and
+      // written after routing, so a publisher holding its PUBACK finds the
+      // message routed (in the subscribers' queues and the bridges'
+      // outboxes, counted) when it looks.
       if (ack_after_route) {  // every ack in line, refusals included
         if (msg) route(std::move(msg));
         if (!active().blocked.empty()) {
@@ -170,9 +173,10 @@ void Client::on_publish(protocol::Publish&& p) {
         ack_when_durable(ack(PacketType::puback, id));
         break;
       }
-      send(ack(PacketType::puback, id));
+      encode(ack(PacketType::puback, id));
       if (msg) route(std::move(msg));
       force_blocked();
+      flush();
       break;
     }
     case QoS::exactly_once: {
@@ -207,9 +211,10 @@ void Client::on_publish(protocol::Publish&& p) {
         ack_when_durable(ack(PacketType::pubrec, id));
         break;
       }
-      send(ack(PacketType::pubrec, id));
+      encode(ack(PacketType::pubrec, id));  // written after routing, as PUBACK above
       if (msg) route(std::move(msg));
       force_blocked();
+      flush();
       break;
     }
   }

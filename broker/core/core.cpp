@@ -135,9 +135,14 @@ void Core::route_accepted(router::MessagePtr msg, const SessionHandle* publisher
     if (d.qos != QoS::at_most_once) {
       // Counted here, on the publisher's core, so the count is exact even
       // while the message is on its way to the subscriber's core.
+      // Offline sessions hold nobody (their queues have bounds instead);
+      // a sink (a bridge's route, a bridge session's log, online or not)
+      // keeps charges only while the store's writer is behind, so holding
+      // for it ends (bridges/writer_hold.hpp).
       std::uint32_t backlog = d.backlog.charge(m.subscriber->backlog);
       if (congested != nullptr && backlog_hold_ != 0 && backlog >= backlog_hold_ &&
-          m.subscriber->online.load(std::memory_order_relaxed) && !m.subscriber->backlog.stalled()) {
+          (m.subscriber->online.load(std::memory_order_relaxed) || m.subscriber->sink != nullptr) &&
+          !m.subscriber->backlog.stalled()) {
         congested->push_back(m.subscriber);
       }
     }

@@ -98,6 +98,10 @@ void SysTopics::publish_store() {
   publish("$SYS/broker/store/full", store.full() ? "1" : "0");
   publish("$SYS/broker/store/failures", std::to_string(get(c.failed_commits)));
   publish("$SYS/broker/store/lost", std::to_string(get(c.lost)));
+  publish("$SYS/broker/store/queue/bytes", std::to_string(store.pending_bytes()));
+  publish("$SYS/broker/store/queue/limit", std::to_string(store.pending_limit()));
+  publish("$SYS/broker/store/queue/behind", store.behind() ? "1" : "0");
+  publish("$SYS/broker/store/queue/behind_count", std::to_string(get(c.behind)));
 }
 
 }  // namespace strata::core

@@ -103,6 +103,10 @@ class Store {
   config::Durability durability() const noexcept { return durability_; }
   // The store cannot write: new QoS 1/2 messages are refused.
   bool full() const noexcept { return writer_.full(); }
+  // The writer's queue against [store] write_queue_bytes (writer.hpp).
+  bool behind() const noexcept { return writer_.behind(); }
+  std::uint64_t pending_bytes() const noexcept { return writer_.pending_bytes(); }
+  std::uint64_t pending_limit() const noexcept { return writer_.pending_limit(); }
   std::uint64_t commits() const noexcept { return writer_.commits(); }
   WriterCounters& counters() noexcept { return writer_.counters(); }
   // For modules with their own databases in the environment (the

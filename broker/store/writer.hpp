@@ -147,6 +147,8 @@ class Writer {
   bool behind() const noexcept { return behind_.load(std::memory_order_relaxed); }
   // Bytes pushed and not yet committed (and let go). Any thread.
   std::uint64_t pending_bytes() const noexcept { return pending_.load(std::memory_order_relaxed); }
+  // write_queue_bytes (0: no bound).
+  std::uint64_t pending_limit() const noexcept { return behind_at_; }
   // Calls `fn` once, on the writer thread, when the writer is no longer
   // behind; false (and `fn` is dropped) when it is not behind now.
   bool when_caught_up(std::function<void()> fn);

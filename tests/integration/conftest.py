@@ -33,6 +33,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "mosquitto_deviation(reason): Mosquitto 2.0.11 deviates from the spec here; skipped under mosquitto")
     config.addinivalue_line("markers", "broker_config(**sections): config sections for the test's broker")
     config.addinivalue_line("markers", "browser: drives a headless Chromium (set on every test that uses the browser fixture)")
+    config.addinivalue_line("markers", "long_outage: a long outage under load across several processes; run on the "
+                            "release build only (tools/test.sh), the shorter outage tests cover the same code under ASan")
 
 
 def pytest_report_header(config):

@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.strata_only, pytest.mark.broker_config(sys={"interval"
 EXPIRY = {"session_expiry_interval": 3600}
 
 STORE_TOPICS = ["commits", "writes", "bytes", "fsyncs", "latency/average", "latency/max", "map/size",
-                "map/used", "full", "failures", "lost", "refused"]
+                "map/used", "full", "failures", "lost", "refused", "queue/bytes", "queue/limit", "queue/behind",
+                "queue/behind_count"]
 
 
 def sys_values(broker, timeout=10.0):
@@ -73,6 +74,10 @@ def test_store_and_queue_counters_in_sys(broker):
     assert number(before, "store/map/size") == 64 << 20  # the default map_size
     assert 0 < number(before, "store/map/used") <= 64 << 20
     assert before["store/full"] == "0"
+    assert number(before, "store/queue/bytes") == 0  # nothing written yet
+    assert number(before, "store/queue/limit") == 64 << 20  # the default write_queue_bytes
+    assert before["store/queue/behind"] == "0"
+    assert number(before, "store/queue/behind_count") == 0
     assert before["store/latency/average"].endswith(" us")
     assert before["store/latency/max"].endswith(" us")
     for t in ("failures", "lost", "refused"):

@@ -129,6 +129,16 @@ def test_metrics_by_listener_and_qos_count_exactly(tmp_path):
         assert commits > 0
         assert h[("strata_store_commit_duration_seconds_count", frozenset())] == commits
         assert h[("strata_store_commit_duration_seconds_bucket", frozenset({("le", "+Inf")}))] == commits
+        # The writer's queue: empty once the store is quiet, against the
+        # default write_queue_bytes, never reached by this load.
+        for _ in range(100):
+            h = parse(api.get("/metrics")[1])
+            if h[("strata_store_write_queue_bytes", frozenset())] == 0:
+                break
+        assert h[("strata_store_write_queue_bytes", frozenset())] == 0
+        assert h[("strata_store_write_queue_limit_bytes", frozenset())] == 64 << 20
+        assert h[("strata_store_writer_behind", frozenset())] == 0
+        assert h[("strata_store_writer_behind_total", frozenset())] == 0
         assert v("strata_subscriptions") == 1
         # No label names a topic or a client.
         for (name, labels) in s:

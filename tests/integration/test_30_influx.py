@@ -86,6 +86,7 @@ def test_points_arrive_exactly(tmp_path, influxd):
         b.stop()
 
 
+@pytest.mark.long_outage
 def test_influxd_stopped_under_load_loses_nothing(tmp_path, influxd):
     b = start_broker(tmp_path, [influx_bridge(influxd.url, "outage", "outage/#", measurement="outage",
                                               timestamp_field="ts", retry_min=50, retry_max=1000, timeout=2000)])

@@ -193,6 +193,7 @@ def windows_complete(sub, acked):
     return True
 
 
+@pytest.mark.long_outage
 def test_chain_factory_killed_under_load_loses_nothing(tmp_path):
     rules = tmp_path / "rules"
     rules.mkdir()

@@ -54,6 +54,7 @@ def report(acked, payloads):
     return out
 
 
+@pytest.mark.long_outage
 def test_pull_after_outage_and_kill_gets_everything(tmp_path):
     edge = brokerproc.Broker(str(tmp_path), edge_config()).start()
     sub = None
