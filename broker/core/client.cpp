@@ -108,6 +108,18 @@ void Client::start() {
 
 void Client::read_next() {
   if (reading_ || throttled_ || held() || state_ >= State::closing || state_ == State::connecting) return;
+  if (stream_->reads_when_ready()) {
+    // Waiting holds no buffer, unless part of a packet is here already.
+    if (rpos_ == rend_) {
+      rpos_ = rend_ = 0;
+      if (rbuf_.capacity() != 0) std::vector<std::uint8_t>().swap(rbuf_);
+    }
+    reading_ = true;
+    stream_->async_wait_readable([self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+      self->on_readable(ec);
+    });
+    return;
+  }
   if (rpos_ == rend_) {
     rpos_ = rend_ = 0;
   } else if (rpos_ > 0 && rbuf_.size() - rend_ < 1024) {
@@ -129,17 +141,18 @@ void Client::read_next() {
                            });
 }
 
+void Client::lost(const boost::system::error_code& ec) {
+  // EOF or reset without DISCONNECT: an ungraceful loss, the will is due.
+  STRATA_DEBUG("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
+                         << ": connection lost: " << ec.message();
+  notice_ = transport::CloseNotice::none;  // nobody to tell
+  close(true);
+}
+
 void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
   reading_ = false;
   if (state_ >= State::closing) return;
-  if (ec) {
-    // EOF or reset without DISCONNECT: an ungraceful loss, the will is due.
-    STRATA_DEBUG("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
-                           << ": connection lost: " << ec.message();
-    notice_ = transport::CloseNotice::none;  // nobody to tell
-    close(true);
-    return;
-  }
+  if (ec) return lost(ec);
   core_.stats().add(core_.stats().bytes_received, n);
   rend_ += n;
   const bool filled = rend_ == rbuf_.size();
@@ -154,14 +167,90 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
   read_next();
 }
 
+// Reads what is there into the core's scratch buffer, after the part of a
+// packet kept from before, and decodes it; what is left of a packet not
+// complete goes back to rbuf_. Reads go on until nothing is there
+// (would_block; at most 16 per wake-up, so one busy client does not hold
+// the core): a busy connection reads in large chunks without going back to
+// the reactor in between, and a quiet one pays what async_read_some paid
+// (one read that finds data, one that finds none). A packet larger than
+// half the scratch buffer is read into rbuf_, grown as for async_read_some.
+void Client::on_readable(const boost::system::error_code& ec) {
+  if (state_ >= State::closing) {
+    reading_ = false;
+    return;
+  }
+  if (ec) {
+    reading_ = false;
+    return lost(ec);
+  }
+  auto self = shared_from_this();  // a handler may end in close()
+  std::vector<std::uint8_t>& scratch = core_.read_scratch();
+  // reading_ stays set while decoding: what a handler resumes reads on
+  // (resume_reading) waits for the end of this completion.
+  for (int round = 0; round < 16; ++round) {
+    boost::system::error_code rec;
+    const std::size_t have = rend_ - rpos_;
+    std::size_t n = 0;
+    if (have <= scratch.size() / 2) {
+      n = stream_->read_available(asio::buffer(scratch.data() + have, scratch.size() - have), rec);
+      if (n == 0) {
+        if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+        reading_ = false;
+        return lost(rec ? rec : make_error_code(asio::error::eof));
+      }
+      if (have != 0) std::copy_n(rbuf_.data() + rpos_, have, scratch.data());
+      rpos_ = 0;
+      rend_ = have + n;
+      core_.stats().add(core_.stats().bytes_received, n);
+      last_rx_ = std::chrono::steady_clock::now();
+      in_scratch_ = true;
+      process_input();
+      in_scratch_ = false;
+      const std::size_t left = rend_ - rpos_;
+      if (left != 0) {
+        if (rbuf_.size() < left) rbuf_.resize(std::max(left, initial_read_buffer));
+        std::copy_n(scratch.data() + rpos_, left, rbuf_.data());
+      }
+      rpos_ = 0;
+      rend_ = left;
+    } else {
+      if (rpos_ > 0) {
+        std::copy(rbuf_.begin() + static_cast<std::ptrdiff_t>(rpos_),
+                  rbuf_.begin() + static_cast<std::ptrdiff_t>(rend_), rbuf_.begin());
+        rend_ -= rpos_;
+        rpos_ = 0;
+      }
+      if (rend_ == rbuf_.size()) rbuf_.resize(std::min(rbuf_.size() * 2, rbuf_.size() + max_read_chunk));
+      n = stream_->read_available(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), rec);
+      if (n == 0) {
+        if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+        reading_ = false;
+        return lost(rec ? rec : make_error_code(asio::error::eof));
+      }
+      rend_ += n;
+      core_.stats().add(core_.stats().bytes_received, n);
+      last_rx_ = std::chrono::steady_clock::now();
+      process_input();
+    }
+    if (state_ >= State::closing || state_ == State::connecting || throttled_ || held() || over_budget()) {
+      break;
+    }
+  }
+  reading_ = false;
+  if (state_ >= State::closing) return;
+  if (throttle()) return;
+  read_next();
+}
+
 void Client::charge_publish(std::size_t bytes) {
   const config::Limits& limits = limits_;
   auto now = std::chrono::steady_clock::now();
   if (limits.max_publish_rate != 0) {
-    rate_clock_ = std::max(rate_clock_, now) + std::chrono::nanoseconds(1'000'000'000 / limits.max_publish_rate);
+    active().rate_clock = std::max(active().rate_clock, now) + std::chrono::nanoseconds(1'000'000'000 / limits.max_publish_rate);
   }
   if (limits.max_publish_bytes_rate != 0) {
-    bytes_clock_ = std::max(bytes_clock_, now) +
+    active().bytes_clock = std::max(active().bytes_clock, now) +
                    std::chrono::nanoseconds(bytes * 1'000'000'000 / limits.max_publish_bytes_rate);
   }
 }
@@ -169,19 +258,20 @@ void Client::charge_publish(std::size_t bytes) {
 bool Client::over_budget() const {
   const config::Limits& limits = limits_;
   if (limits.max_publish_rate == 0 && limits.max_publish_bytes_rate == 0) return false;
+  if (!active_) return false;  // nothing published yet
   // Ahead of now by more than the one-second burst.
-  return std::max(rate_clock_, bytes_clock_) - std::chrono::seconds(1) > std::chrono::steady_clock::now();
+  return std::max(active_->rate_clock, active_->bytes_clock) - std::chrono::seconds(1) > std::chrono::steady_clock::now();
 }
 
 bool Client::throttle() {
   if (state_ != State::connected || !over_budget()) return false;
-  auto resume = std::max(rate_clock_, bytes_clock_) - std::chrono::seconds(1);
+  auto resume = std::max(active().rate_clock, active().bytes_clock) - std::chrono::seconds(1);
   // Over budget: stop reading; TCP flow control slows the sender, and
   // nothing it sent is dropped.
-  if (!throttle_timer_) throttle_timer_ = std::make_unique<asio::steady_timer>(core_.io());
+  if (!active().throttle_timer) active().throttle_timer = std::make_unique<asio::steady_timer>(core_.io());
   throttled_ = true;
-  throttle_timer_->expires_at(resume);
-  throttle_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  active().throttle_timer->expires_at(resume);
+  active().throttle_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     self->throttled_ = false;
     if (ec || self->state_ != State::connected) return;
     // Packets received before the pause come first.
@@ -199,8 +289,9 @@ void Client::process_input() {
     // The rest waits: for the rate budget (throttle) or for the
     // subscribers this client filled up (back-pressure).
     if (state_ == State::connected && (over_budget() || held())) break;
+    const std::uint8_t* in = in_scratch_ ? core_.read_scratch().data() : rbuf_.data();
     if (state_ == State::awaiting_connect &&
-        (rbuf_[rpos_] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
+        (in[rpos_] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
       // The first packet must be CONNECT (spec 3.1): the first byte says it
       // is not, so close at once, without waiting for the rest or
       // answering in a protocol version the peer never announced.
@@ -209,7 +300,7 @@ void Client::process_input() {
       close(false);
       break;
     }
-    std::span<const std::uint8_t> data(rbuf_.data() + rpos_, rend_ - rpos_);
+    std::span<const std::uint8_t> data(in + rpos_, rend_ - rpos_);
     protocol::DecodeResult r = protocol::decode(data, version_, max_size);
     if (r.status == protocol::DecodeStatus::need_more) break;
     if (r.status == protocol::DecodeStatus::error) {

@@ -91,6 +91,10 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   bool over_budget() const;
   bool throttle();
   void on_read(const boost::system::error_code& ec, std::size_t n);
+  // A stream that reads when ready (transport/stream.hpp) has data.
+  void on_readable(const boost::system::error_code& ec);
+  // The connection dropped without DISCONNECT.
+  void lost(const boost::system::error_code& ec);
   void process_input();
   void handle(protocol::Packet&& packet);
   void send(const protocol::Packet& packet);  // encode() and flush()
@@ -167,7 +171,7 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void on_drained(const session::SessionHandle* target);
   void on_hold_timer();
   void release_holds();
-  bool held() const noexcept { return !holds_.empty() || blocking_ != nullptr; }
+  bool held() const noexcept { return active_ && (!active_->holds.empty() || active_->blocking != nullptr); }
   // Overflow "block" (a full bridge outbox refused the message): the
   // acknowledgement `ack` waits, reading stops, and the refused deliveries
   // are offered again as the sinks make room, until block_timeout.
@@ -201,39 +205,15 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   protocol::Version version_ = protocol::Version::v5;
 
   // Input: bytes [rpos_, rend_) of rbuf_ are received and not yet decoded.
+  // A stream that reads when ready is read into the core's read_scratch()
+  // (in_scratch_ while those bytes are decoded); rbuf_ then holds only
+  // what is left of a packet not complete yet, and nothing while idle.
   std::vector<std::uint8_t> rbuf_;
   std::size_t rpos_ = 0;
   std::size_t rend_ = 0;
   bool reading_ = false;
-  // Publish rate limits (limits.max_publish_rate, max_publish_bytes_rate):
-  // the time at which the client's sending would be within budget again
-  // (a virtual clock advanced by each PUBLISH); reading pauses while it is
-  // more than the one-second burst ahead of now.
-  std::chrono::steady_clock::time_point rate_clock_{};
-  std::chrono::steady_clock::time_point bytes_clock_{};
-  std::unique_ptr<boost::asio::steady_timer> throttle_timer_;  // made on first use
+  bool in_scratch_ = false;
   bool throttled_ = false;
-  // Back-pressure: the sessions this client's messages filled to the hold
-  // level, with their backlog when last looked at (progress check);
-  // reading pauses while any is left.
-  struct Hold {
-    session::SessionRef target;
-    std::uint32_t backlog = 0;
-  };
-  std::vector<Hold> holds_;
-  std::unique_ptr<boost::asio::steady_timer> hold_timer_;  // made on first use
-  std::vector<session::SessionRef> congested_;             // reused by route()
-  std::vector<session::BlockedDelivery> blocked_;           // filled by route()
-  struct Blocking {
-    std::vector<session::BlockedDelivery> deliveries;  // still refused
-    std::uint64_t ticket = 0;                          // its acknowledgement in acks_
-    protocol::QoS qos = protocol::QoS::at_least_once;
-    std::uint16_t packet_id = 0;
-    std::unique_ptr<boost::asio::steady_timer> timer;  // block_timeout
-    std::uint64_t serial = 0;
-  };
-  std::unique_ptr<Blocking> blocking_;
-  std::uint64_t block_serial_ = 0;
 
   // Output: packets are encoded into wpending_; wactive_ is being written.
   std::string wpending_;
@@ -254,18 +234,10 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   session::SessionRef handle_;
   session::Session* session_ = nullptr;
   session::SessionLog* log_ = nullptr;  // set: a bridge session (client_log.cpp)
-  // Offsets restored as inflight (QoS 2 awaiting PUBCOMP) that the log
-  // still holds: not sent again as new messages. Empty but after a restart.
-  std::vector<std::uint64_t> log_inflight_;
   bool log_write_wait_ = false;  // reading the log waits for the socket to take what was written
   bool clean_start_ = true;
   bool assigned_client_id_ = false;  // the broker chose the client id
-  // Enhanced authentication: the method of CONNECT (empty: none), the
-  // exchange in progress (CONNECT or a re-authentication), and the CONNECT
-  // waiting for its outcome.
-  std::string auth_method_;
-  std::unique_ptr<auth::AuthExchange> auth_exchange_;
-  // On the heap, like the state below: a CONNECT is large (its will and
+  // The CONNECT waiting for the outcome of its authentication. On the heap, like the state below: a CONNECT is large (its will and
   // properties) and needed only until the session is attached, while idle
   // connections are what memory scales with.
   std::unique_ptr<protocol::Connect> pending_connect_;
@@ -292,18 +264,64 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   std::uint16_t client_alias_max_ = 0;
   bool problem_info_ = true;  // Request Problem Information
 
-  // Acknowledgements waiting for the store (durability sync); acks_base_
-  // is the ticket of acks_.front().
+  // What a connection needs only once it does more than connect and wait
+  // (publishes, aliases, rate limits, back-pressure, enhanced
+  // authentication, a bridge session's log): made on first use by
+  // active(), so an idle connection carries one pointer for all of it.
+  struct Hold {
+    session::SessionRef target;
+    std::uint32_t backlog = 0;
+  };
+  struct Blocking {
+    std::vector<session::BlockedDelivery> deliveries;  // still refused
+    std::uint64_t ticket = 0;                          // its acknowledgement in acks
+    protocol::QoS qos = protocol::QoS::at_least_once;
+    std::uint16_t packet_id = 0;
+    std::unique_ptr<boost::asio::steady_timer> timer;  // block_timeout
+    std::uint64_t serial = 0;
+  };
   struct PendingAck {
     protocol::Ack ack;
     bool ready = false;
   };
-  boost::container::deque<PendingAck> acks_;  // allocates nothing while empty
-  std::uint64_t acks_base_ = 0;
-
-  // Topic aliases: client->broker (alias -> topic), broker->client.
-  std::unordered_map<std::uint16_t, std::string> in_aliases_;
-  std::unordered_map<std::string, std::uint16_t> out_aliases_;
+  struct Active {
+    // Publish rate limits (limits.max_publish_rate, max_publish_bytes_rate):
+    // the time at which the client's sending would be within budget again
+    // (a virtual clock advanced by each PUBLISH); reading pauses while it
+    // is more than the one-second burst ahead of now.
+    std::chrono::steady_clock::time_point rate_clock{};
+    std::chrono::steady_clock::time_point bytes_clock{};
+    std::unique_ptr<boost::asio::steady_timer> throttle_timer;  // made on first use
+    // Back-pressure: the sessions this client's messages filled to the
+    // hold level, with their backlog when last looked at (progress check);
+    // reading pauses while any is left.
+    std::vector<Hold> holds;
+    std::unique_ptr<boost::asio::steady_timer> hold_timer;  // made on first use
+    std::vector<session::SessionRef> congested;             // reused by route()
+    std::vector<session::BlockedDelivery> blocked;           // filled by route()
+    std::unique_ptr<Blocking> blocking;
+    std::uint64_t block_serial = 0;
+    // Offsets restored as inflight (QoS 2 awaiting PUBCOMP) that a bridge
+    // session's log still holds: not sent again as new messages. Empty but
+    // after a restart.
+    std::vector<std::uint64_t> log_inflight;
+    // Enhanced authentication: the method of CONNECT (empty: none) and the
+    // exchange in progress (CONNECT or a re-authentication).
+    std::string auth_method;
+    std::unique_ptr<auth::AuthExchange> auth_exchange;
+    // Acknowledgements waiting for the store (durability sync); acks_base
+    // is the ticket of acks.front().
+    boost::container::deque<PendingAck> acks;  // allocates nothing while empty
+    std::uint64_t acks_base = 0;
+    // Topic aliases: client->broker (alias -> topic), broker->client.
+    std::unordered_map<std::uint16_t, std::string> in_aliases;
+    std::unordered_map<std::string, std::uint16_t> out_aliases;
+  };
+  Active& active() {
+    if (!active_) active_ = std::make_unique<Active>();
+    return *active_;
+  }
+  std::unique_ptr<Active> active_;
 };
 
 }  // namespace strata::core

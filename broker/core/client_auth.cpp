@@ -27,42 +27,42 @@ namespace strata::core {
 using protocol::ReasonCode;
 
 void Client::begin_connect_auth(protocol::Connect&& c) {
-  auth_method_ = *c.properties.authentication_method;
+  active().auth_method = *c.properties.authentication_method;
   std::optional<std::string_view> expected;
   if (c.username) expected = *c.username;
   auth::ConnectContext context{stream_->remote_address(), stream_->peer_identity(), false};
-  auth_exchange_ = core_.broker().authorizer().begin_exchange(auth_method_, context, expected);
-  if (!auth_exchange_) {
+  active().auth_exchange = core_.broker().authorizer().begin_exchange(active().auth_method, context, expected);
+  if (!active().auth_exchange) {
     return refuse_connect(ReasonCode::bad_authentication_method,
-                          "authentication method '" + auth_method_ + "' not supported");
+                          "authentication method '" + active().auth_method + "' not supported");
   }
   std::string data = c.properties.authentication_data.value_or(std::string());
   pending_connect_ = std::make_unique<protocol::Connect>(std::move(c));
   state_ = State::authenticating;
-  apply_auth_step(auth_exchange_->start(data));
+  apply_auth_step(active().auth_exchange->start(data));
 }
 
 void Client::on_auth(protocol::Auth&& a) {
-  if (auth_method_.empty()) {
+  if (active().auth_method.empty()) {
     return fail(ReasonCode::protocol_error, "AUTH without an authentication method in CONNECT");
   }
-  if (a.properties.authentication_method != auth_method_) {
+  if (a.properties.authentication_method != active().auth_method) {
     return fail(ReasonCode::protocol_error, "AUTH without the authentication method of CONNECT");
   }
   const std::string data = a.properties.authentication_data.value_or(std::string());
   switch (a.reason) {
     case ReasonCode::continue_authentication:
-      if (!auth_exchange_) return fail(ReasonCode::protocol_error, "AUTH continue outside an authentication");
-      return apply_auth_step(auth_exchange_->next(data));
+      if (!active().auth_exchange) return fail(ReasonCode::protocol_error, "AUTH continue outside an authentication");
+      return apply_auth_step(active().auth_exchange->next(data));
     case ReasonCode::reauthenticate: {
       if (state_ != State::connected) return fail(ReasonCode::protocol_error, "re-authentication before CONNACK");
-      if (auth_exchange_) return fail(ReasonCode::protocol_error, "re-authentication while one is in progress");
+      if (active().auth_exchange) return fail(ReasonCode::protocol_error, "re-authentication while one is in progress");
       auth::ConnectContext context{stream_->remote_address(), stream_->peer_identity(), false};
-      auth_exchange_ = core_.broker().authorizer().begin_exchange(auth_method_, context, username_);
+      active().auth_exchange = core_.broker().authorizer().begin_exchange(active().auth_method, context, username_);
       // The methods are fixed at start, so the one CONNECT used is still there.
-      if (!auth_exchange_) return fail(ReasonCode::bad_authentication_method, "authentication method gone");
+      if (!active().auth_exchange) return fail(ReasonCode::bad_authentication_method, "authentication method gone");
       STRATA_DEBUG("client") << client_id_ << ": re-authenticating";
-      return apply_auth_step(auth_exchange_->start(data));
+      return apply_auth_step(active().auth_exchange->start(data));
     }
     default: return fail(ReasonCode::protocol_error, "AUTH success from a client");
   }
@@ -75,7 +75,7 @@ void Client::apply_auth_step(auth::AuthStep&& step) {
     send_auth(ReasonCode::continue_authentication, std::move(step.data));
     return;
   }
-  auth_exchange_.reset();
+  active().auth_exchange.reset();
   if (step.outcome == Outcome::failure) {
     // The Authorizer has logged why; the client learns only the code.
     if (connecting) return refuse_connect(step.reason, protocol::to_string(step.reason));
@@ -88,14 +88,14 @@ void Client::apply_auth_step(auth::AuthStep&& step) {
     accept_connect(std::move(c), std::move(step.username), std::move(step.data));
     return;
   }
-  STRATA_INFO("client") << client_id_ << ": re-authenticated as '" << username_ << "' (" << auth_method_ << ")";
+  STRATA_INFO("client") << client_id_ << ": re-authenticated as '" << username_ << "' (" << active().auth_method << ")";
   send_auth(ReasonCode::success, std::move(step.data));
 }
 
 void Client::send_auth(ReasonCode reason, std::string data) {
   protocol::Auth a{reason, {}};
   // Spec 4.12.0-5: every AUTH names the method of CONNECT.
-  a.properties.authentication_method = auth_method_;
+  a.properties.authentication_method = active().auth_method;
   if (!data.empty()) a.properties.authentication_data = std::move(data);
   send(a);
 }

@@ -212,7 +212,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
     }
     if (auth_data) {
       // Spec 4.12.0-5: a successful CONNACK repeats the method.
-      p.authentication_method = auth_method_;
+      p.authentication_method = active().auth_method;
       if (!auth_data->empty()) p.authentication_data = std::move(*auth_data);
     }
   }

@@ -33,12 +33,12 @@ using session::Delivery;
 void Client::attach_log(bool session_present) {
   log_ = handle_->log;
   log_->set_username(username_);
-  log_inflight_.clear();
+  if (active_) active_->log_inflight.clear();
   if (!session_present) {
     log_->reset();
   } else {
     for (const session::Outgoing& o : session_->inflight()) {
-      if (o.delivery.seq != 0) log_inflight_.push_back(o.delivery.seq);
+      if (o.delivery.seq != 0) active().log_inflight.push_back(o.delivery.seq);
     }
   }
   std::weak_ptr<Client> weak = shared_from_this();
@@ -69,10 +69,10 @@ void Client::pump_log() {
     std::vector<session::SessionLog::Entry> got = log_->read(std::min<std::size_t>(window - inflight, 1024));
     if (got.empty()) return;  // the log calls set_reader's notify when there is more
     for (session::SessionLog::Entry& e : got) {
-      if (!log_inflight_.empty()) {
-        auto it = std::find(log_inflight_.begin(), log_inflight_.end(), e.offset);
-        if (it != log_inflight_.end()) {  // inflight already (restored): its PUBREL went out
-          log_inflight_.erase(it);
+      if (active_ && !active_->log_inflight.empty()) {
+        auto it = std::find(active().log_inflight.begin(), active().log_inflight.end(), e.offset);
+        if (it != active().log_inflight.end()) {  // inflight already (restored): its PUBREL went out
+          active().log_inflight.erase(it);
           continue;
         }
       }

@@ -64,11 +64,11 @@ void Client::on_publish(protocol::Publish&& p) {
       return fail(ReasonCode::topic_alias_invalid, "topic alias out of range");
     }
     if (p.topic.empty()) {
-      auto it = in_aliases_.find(*alias);
-      if (it == in_aliases_.end()) return fail(ReasonCode::protocol_error, "unknown topic alias");
+      auto it = active().in_aliases.find(*alias);
+      if (it == active().in_aliases.end()) return fail(ReasonCode::protocol_error, "unknown topic alias");
       p.topic = it->second;
     } else {
-      in_aliases_[*alias] = p.topic;
+      active().in_aliases[*alias] = p.topic;
     }
     p.properties.topic_alias.reset();
   } else if (p.topic.empty()) {
@@ -166,7 +166,7 @@ void Client::on_publish(protocol::Publish&& p) {
       // outboxes, counted) when it looks.
       if (ack_after_route) {  // every ack in line, refusals included
         if (msg) route(std::move(msg));
-        if (!blocked_.empty()) {
+        if (!active().blocked.empty()) {
           block(ack(PacketType::puback, id));
           break;
         }
@@ -204,7 +204,7 @@ void Client::on_publish(protocol::Publish&& p) {
       store.save_qos2(core_.index(), *session_, id);
       if (ack_after_route) {
         if (msg) route(std::move(msg));
-        if (!blocked_.empty()) {
+        if (!active().blocked.empty()) {
           block(ack(PacketType::pubrec, id));
           break;
         }
@@ -242,11 +242,11 @@ router::MessagePtr Client::make_message(protocol::Publish&& p) {
 }
 
 void Client::route(router::MessagePtr msg) {
-  congested_.clear();
-  blocked_.clear();
+  active().congested.clear();
+  active().blocked.clear();
   const bool qos0 = msg->qos == QoS::at_most_once;
-  core_.route_accepted(std::move(msg), handle_.get(), &congested_, qos0 ? nullptr : &blocked_);
-  if (!congested_.empty()) hold_for(congested_);
+  core_.route_accepted(std::move(msg), handle_.get(), &active().congested, qos0 ? nullptr : &active().blocked);
+  if (!active().congested.empty()) hold_for(active().congested);
 }
 
 void Client::force_blocked() {
@@ -254,8 +254,8 @@ void Client::force_blocked() {
   // check in on_publish and the routing. The message was acknowledged, so
   // it goes in past the bounds (one message per publisher at most):
   // nothing acknowledged is dropped.
-  for (session::BlockedDelivery& b : blocked_) b.to->sink->accept(std::move(b.delivery), core_.index(), true);
-  blocked_.clear();
+  for (session::BlockedDelivery& b : active().blocked) b.to->sink->accept(std::move(b.delivery), core_.index(), true);
+  active().blocked.clear();
 }
 
 // ---------------------------------------------------------------------------
@@ -284,7 +284,7 @@ void Client::hold_for(const std::vector<session::SessionRef>& congested) {
   const bool was_held = held();
   for (const session::SessionRef& target : congested) {
     if (target == handle_) continue;
-    if (std::any_of(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.target == target; })) continue;
+    if (std::any_of(active().holds.begin(), active().holds.end(), [&](const Hold& h) { return h.target == target; })) continue;
     std::weak_ptr<Client> weak = shared_from_this();
     boost::asio::io_context& io = core_.io();
     const session::SessionHandle* raw = target.get();
@@ -293,22 +293,23 @@ void Client::hold_for(const std::vector<session::SessionRef>& congested) {
         if (auto self = weak.lock()) self->on_drained(raw);
       });
     });
-    if (waiting) holds_.push_back(Hold{target, target->backlog.count()});
+    if (waiting) active().holds.push_back(Hold{target, target->backlog.count()});
   }
   if (was_held || !held()) return;
-  if (!hold_timer_) hold_timer_ = std::make_unique<boost::asio::steady_timer>(core_.io());
-  hold_timer_->expires_after(core_.broker().limits().backpressure_timeout);
-  hold_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  if (!active().hold_timer) active().hold_timer = std::make_unique<boost::asio::steady_timer>(core_.io());
+  active().hold_timer->expires_after(core_.broker().limits().backpressure_timeout);
+  active().hold_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) self->on_hold_timer();
   });
 }
 
 void Client::on_drained(const session::SessionHandle* target) {
-  auto it = std::find_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.target.get() == target; });
-  if (it == holds_.end()) return;
-  holds_.erase(it);
+  if (!active_) return;
+  auto it = std::find_if(active().holds.begin(), active().holds.end(), [&](const Hold& h) { return h.target.get() == target; });
+  if (it == active().holds.end()) return;
+  active().holds.erase(it);
   if (held() || state_ != State::connected) return;
-  hold_timer_->cancel();
+  active().hold_timer->cancel();
   if (throttled_) return;  // the throttle timer resumes reading
   process_input();         // packets received before the pause come first
   if (!throttle()) read_next();
@@ -316,7 +317,7 @@ void Client::on_drained(const session::SessionHandle* target) {
 
 void Client::on_hold_timer() {
   if (!held() || state_ != State::connected) return;
-  for (auto it = holds_.begin(); it != holds_.end();) {
+  for (auto it = active().holds.begin(); it != active().holds.end();) {
     std::uint32_t now = it->target->backlog.count();
     if (now < it->backlog) {  // draining, if slowly: keep waiting
       it->backlog = now;
@@ -324,15 +325,15 @@ void Client::on_hold_timer() {
       continue;
     }
     session::SessionRef target = std::move(it->target);
-    it = holds_.erase(it);
+    it = active().holds.erase(it);
     STRATA_INFO("client") << target->client_id << ": took no message for "
                           << core_.broker().limits().backpressure_timeout.count()
                           << " s; publishers no longer wait for it";
     target->backlog.mark_stalled(core_.backlog_resume());
   }
-  if (!holds_.empty()) {
-    hold_timer_->expires_after(core_.broker().limits().backpressure_timeout);
-    hold_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  if (!active().holds.empty()) {
+    active().hold_timer->expires_after(core_.broker().limits().backpressure_timeout);
+    active().hold_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (!ec) self->on_hold_timer();
     });
     return;
@@ -341,9 +342,10 @@ void Client::on_hold_timer() {
 }
 
 void Client::release_holds() {
-  for (Hold& h : holds_) h.target->backlog.cancel(this);
-  holds_.clear();
-  if (hold_timer_) hold_timer_->cancel();
+  if (!active_) return;
+  for (Hold& h : active().holds) h.target->backlog.cancel(this);
+  active().holds.clear();
+  if (active().hold_timer) active().hold_timer->cancel();
 }
 
 // ---------------------------------------------------------------------------
@@ -363,30 +365,30 @@ void Client::release_holds() {
 
 void Client::block(protocol::Ack&& ack) {
   auto b = std::make_unique<Blocking>();
-  b->deliveries.swap(blocked_);
-  b->ticket = acks_base_ + acks_.size();
+  b->deliveries.swap(active().blocked);
+  b->ticket = active().acks_base + active().acks.size();
   b->qos = ack.type == PacketType::puback ? QoS::at_least_once : QoS::exactly_once;
   b->packet_id = ack.packet_id;
-  acks_.push_back(PendingAck{std::move(ack), false});
+  active().acks.push_back(PendingAck{std::move(ack), false});
   std::chrono::milliseconds timeout = b->deliveries.front().to->sink->block_timeout();
   for (const auto& d : b->deliveries) timeout = std::min(timeout, d.to->sink->block_timeout());
   b->timer = std::make_unique<boost::asio::steady_timer>(core_.io());
   b->timer->expires_after(timeout);
-  b->serial = ++block_serial_;
+  b->serial = ++active().block_serial;
   std::weak_ptr<Client> weak = shared_from_this();
   // The serial: a handler already queued when the timer was cancelled must
   // not refuse a later message.
   b->timer->async_wait([weak, serial = b->serial](const boost::system::error_code& ec) {
     auto self = weak.lock();
-    if (self && !ec && self->blocking_ && self->blocking_->serial == serial) self->unblock(false);
+    if (self && !ec && self->active().blocking && self->active().blocking->serial == serial) self->unblock(false);
   });
-  blocking_ = std::move(b);
+  active().blocking = std::move(b);
   offer_blocked();
 }
 
 void Client::offer_blocked() {
-  if (!blocking_ || state_ != State::connected) return;
-  auto& ds = blocking_->deliveries;
+  if (!active_ || !active_->blocking || state_ != State::connected) return;
+  auto& ds = active().blocking->deliveries;
   while (!ds.empty()) {
     session::BlockedDelivery& b = ds.back();
     if (b.to->sink->accept(std::move(b.delivery), core_.index())) {
@@ -412,8 +414,8 @@ void Client::offer_blocked() {
 }
 
 void Client::unblock(bool accepted) {
-  if (!blocking_) return;
-  std::unique_ptr<Blocking> b = std::move(blocking_);
+  if (!active_ || !active_->blocking) return;
+  std::unique_ptr<Blocking> b = std::move(active().blocking);
   b->timer->cancel();
   for (session::BlockedDelivery& d : b->deliveries) {
     d.to->sink->cancel_wait(this);
@@ -424,7 +426,7 @@ void Client::unblock(bool accepted) {
       core_.broker().store().drop_qos2(core_.index(), *session_, b->packet_id);
     }
     if (version_ == Version::v311) return close(false);
-    acks_[b->ticket - acks_base_].ack.reason = ReasonCode::quota_exceeded;
+    active().acks[b->ticket - active().acks_base].ack.reason = ReasonCode::quota_exceeded;
     ack_durable(b->ticket, true);
   } else if (core_.broker().store().sync_acks()) {
     std::weak_ptr<Client> weak = shared_from_this();
@@ -442,8 +444,8 @@ void Client::unblock(bool accepted) {
 }
 
 void Client::abandon_blocked() {
-  if (!blocking_) return;
-  std::unique_ptr<Blocking> b = std::move(blocking_);
+  if (!active_ || !active_->blocking) return;
+  std::unique_ptr<Blocking> b = std::move(active().blocking);
   b->timer->cancel();
   for (session::BlockedDelivery& d : b->deliveries) {
     d.to->sink->cancel_wait(this);
@@ -465,8 +467,8 @@ void Client::ack_when_durable(protocol::Ack&& ack) {
     send(ack);
     return;
   }
-  std::uint64_t ticket = acks_base_ + acks_.size();
-  acks_.push_back(PendingAck{std::move(ack), false});
+  std::uint64_t ticket = active().acks_base + active().acks.size();
+  active().acks.push_back(PendingAck{std::move(ack), false});
   std::weak_ptr<Client> weak = shared_from_this();
   core_.after_durable([weak, ticket](bool stored) {
     if (auto self = weak.lock()) self->ack_durable(ticket, stored);
@@ -474,8 +476,8 @@ void Client::ack_when_durable(protocol::Ack&& ack) {
 }
 
 void Client::ack_durable(std::uint64_t ticket, bool stored) {
-  if (ticket < acks_base_ || ticket - acks_base_ >= acks_.size()) return;
-  PendingAck& pending = acks_[ticket - acks_base_];
+  if (ticket < active().acks_base || ticket - active().acks_base >= active().acks.size()) return;
+  PendingAck& pending = active().acks[ticket - active().acks_base];
   pending.ready = true;
   if (!stored) {
     // The store was full and dropped the message's writes: not accepted.
@@ -483,10 +485,10 @@ void Client::ack_durable(std::uint64_t ticket, bool stored) {
     if (version_ == Version::v311) return close(false);
     pending.ack.reason = ReasonCode::quota_exceeded;
   }
-  while (!acks_.empty() && acks_.front().ready) {
-    if (state_ == State::connected) send(acks_.front().ack);
-    acks_.pop_front();
-    ++acks_base_;
+  while (!active().acks.empty() && active().acks.front().ready) {
+    if (state_ == State::connected) send(active().acks.front().ack);
+    active().acks.pop_front();
+    ++active().acks_base;
   }
 }
 
@@ -664,12 +666,12 @@ void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) 
     // Topic alias, broker to client: the first message on a topic carries
     // topic and alias, later ones only the alias (spec 3.3.2.3.4).
     if (client_alias_max_ > 0) {
-      auto it = out_aliases_.find(m.topic);
-      if (it != out_aliases_.end()) {
+      auto it = active().out_aliases.find(m.topic);
+      if (it != active().out_aliases.end()) {
         p.topic_alias = it->second;
         p.topic = {};  // the alias names it
-      } else if (out_aliases_.size() < client_alias_max_) {
-        p.topic_alias = static_cast<std::uint16_t>(out_aliases_.size() + 1);
+      } else if (active().out_aliases.size() < client_alias_max_) {
+        p.topic_alias = static_cast<std::uint16_t>(active().out_aliases.size() + 1);
         new_alias = true;
       }
     }
@@ -682,7 +684,7 @@ void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) 
     return;
   }
   protocol::encode_publish(p, version_, wpending_);
-  if (new_alias) out_aliases_.emplace(m.topic, *p.topic_alias);
+  if (new_alias) active().out_aliases.emplace(m.topic, *p.topic_alias);
   Stats& stats = core_.stats();
   stats.add(stats.messages_sent);
   ++messages_sent_;

@@ -56,6 +56,14 @@ class Core {
   Stats& stats() noexcept { return stats_; }
   router::TopicTrie& trie() noexcept { return trie_; }
   router::RetainedIndex& retained() noexcept { return retained_; }
+  // The buffer every connection of this core reads into when the stream
+  // reads when ready (transport/stream.hpp): a connection keeps only the
+  // bytes of a packet not yet complete. Used within one read completion.
+  std::vector<std::uint8_t>& read_scratch() {
+    if (read_scratch_.empty()) read_scratch_.resize(read_scratch_size);
+    return read_scratch_;
+  }
+  static constexpr std::size_t read_scratch_size = 64 * 1024;
 
   // Runs the event loop until stop(); the body of this core's thread.
   void run();
@@ -226,6 +234,7 @@ class Core {
   // after_durable() callbacks waiting for this turn's outbox flush.
   std::vector<std::function<void(bool)>> durable_waiters_;
   std::vector<router::Match> match_scratch_;  // reused by publish()
+  std::vector<std::uint8_t> read_scratch_;     // read_scratch()
   std::vector<session::BlockedDelivery>* blocked_ = nullptr;   // publish()'s, for deliver()
 };
 

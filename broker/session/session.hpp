@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -108,10 +109,12 @@ class Session {
   // Removes and returns the message, if that id was inflight.
   std::optional<Outgoing> take_inflight(std::uint16_t packet_id);
   // Inflight messages in the order they were first sent (for resending).
-  std::list<Outgoing>& inflight() noexcept { return inflight_; }
-  std::size_t inflight_count() const noexcept { return inflight_.size(); }
+  // (An empty list that is no session's while nothing was ever in flight:
+  // for reading only.)
+  std::list<Outgoing>& inflight() noexcept { return flow_ ? flow_->inflight : empty_flow().inflight; }
+  std::size_t inflight_count() const noexcept { return flow_ ? flow_->inflight.size() : 0; }
   // Topic + payload bytes of the inflight messages (the window's byte bound).
-  std::uint64_t inflight_bytes() const noexcept { return inflight_bytes_; }
+  std::uint64_t inflight_bytes() const noexcept { return flow_ ? flow_->inflight_bytes : 0; }
 
   // --- queue -------------------------------------------------------------
   enum class Enqueue : std::uint8_t { queued, dropped_qos0, dropped_full };
@@ -123,15 +126,16 @@ class Session {
   // `evicted` (when given) so their store records can be removed.
   Enqueue enqueue(Delivery d, std::size_t max_messages, std::uint64_t max_bytes = 0,
                   std::vector<Delivery>* evicted = nullptr);
-  const boost::container::deque<Delivery>& queue() const noexcept { return queue_; }
-  Delivery& queue_front() noexcept { return queue_.front(); }
-  Delivery& queue_back() noexcept { return queue_.back(); }
-  bool queue_empty() const noexcept { return queue_.empty(); }
+  const boost::container::deque<Delivery>& queue() const noexcept { return flow_ ? flow_->queue : empty_flow().queue; }
+  // Only while the queue is not empty.
+  Delivery& queue_front() noexcept { return flow_->queue.front(); }
+  Delivery& queue_back() noexcept { return flow_->queue.back(); }
+  bool queue_empty() const noexcept { return !flow_ || flow_->queue.empty(); }
   // Removes the front of the queue and returns it.
   Delivery pop_queue();
   // Appends without limits (restoring a stored queue).
   void restore_queued(Delivery d);  // also counts it in the backlog (QoS 1/2)
-  std::uint64_t queued_bytes() const noexcept { return queued_bytes_; }
+  std::uint64_t queued_bytes() const noexcept { return flow_ ? flow_->queued_bytes : 0; }
   static std::uint64_t size_of(const Delivery& d) noexcept;
 
   // --- incoming QoS 2 ------------------------------------------------------
@@ -141,20 +145,31 @@ class Session {
 
  private:
   SessionRef handle_;
-  std::list<Outgoing> inflight_;
-  std::unordered_map<std::uint16_t, std::list<Outgoing>::iterator> inflight_index_;
-  // The nodes of the last inflight message taken, reused by the next one
-  // added: a message acknowledged before the next is sent (everyday rates)
-  // then costs no allocation for its place in the window.
-  std::list<Outgoing> spare_node_;
-  decltype(inflight_index_)::node_type spare_index_node_;
-  std::uint64_t inflight_bytes_ = 0;
-  // Boost's deque allocates nothing while empty (std::deque allocates
-  // about 1 KiB at construction), and most sessions' queues are empty.
-  boost::container::deque<Delivery> queue_;
-  std::uint64_t queued_bytes_ = 0;
-  std::size_t queued_qos0_ = 0;  // QoS 0 entries in queue_
-  std::uint16_t last_packet_id_ = 0;
+  // The outgoing QoS 1/2 window and the queue, made when the first message
+  // goes in flight or is queued: a session that never received one (most
+  // idle clients) carries a pointer instead of ~180 bytes.
+  struct Flow {
+    std::list<Outgoing> inflight;
+    std::unordered_map<std::uint16_t, std::list<Outgoing>::iterator> inflight_index;
+    // The nodes of the last inflight message taken, reused by the next one
+    // added: a message acknowledged before the next is sent (everyday
+    // rates) then costs no allocation for its place in the window.
+    std::list<Outgoing> spare_node;
+    decltype(inflight_index)::node_type spare_index_node;
+    std::uint64_t inflight_bytes = 0;
+    // Boost's deque allocates nothing while empty (std::deque allocates
+    // about 1 KiB at construction).
+    boost::container::deque<Delivery> queue;
+    std::uint64_t queued_bytes = 0;
+    std::size_t queued_qos0 = 0;  // QoS 0 entries in queue
+    std::uint16_t last_packet_id = 0;
+  };
+  Flow& flow() {
+    if (!flow_) flow_ = std::make_unique<Flow>();
+    return *flow_;
+  }
+  static Flow& empty_flow() noexcept;
+  std::unique_ptr<Flow> flow_;
 };
 
 }  // namespace strata::session

@@ -32,6 +32,12 @@ class ProxyStream final : public Stream {
 
   ProxyStream(boost::asio::ip::tcp::socket socket, config::ProxyProtocol versions, MakeStream make);
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
+  // Once the header is read, as the listener's stream does.
+  bool reads_when_ready() const noexcept override { return next_ && next_->reads_when_ready(); }
+  void async_wait_readable(Handler handler) override { next_->async_wait_readable(std::move(handler)); }
+  std::size_t read_available(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override {
+    return next_->read_available(buffer, ec);
+  }
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
   void close(CloseNotice notice) noexcept override;
   // Before the header: the balancer's address.

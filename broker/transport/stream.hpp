@@ -9,6 +9,14 @@
 //
 // All calls and completions happen on the owning core's thread. At most one
 // read and one write are outstanding at a time.
+//
+// Readiness reads: a stream that keeps no bytes of its own (plain TCP) can
+// also be read by waiting for data first (async_wait_readable) and then
+// reading what is there without waiting (read_available). The reader then
+// needs no buffer while the connection is idle, and the pending wait is
+// smaller than a pending read: most connections are idle, and theirs is
+// the memory that scales. Streams that buffer inside (TLS, WebSocket) say
+// no (reads_when_ready) and are read with async_read_some.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +53,24 @@ class Stream {
 
   virtual ~Stream() = default;
   virtual void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) = 0;
+  // Whether async_wait_readable/read_available may be used now (the first
+  // read of a stream with a handshake or a PROXY header is always
+  // async_read_some).
+  virtual bool reads_when_ready() const noexcept { return false; }
+  // Only when reads_when_ready(): completes (with 0 bytes) once there is
+  // something to read — data, the peer's end of stream, or an error, which
+  // read_available then reports.
+  virtual void async_wait_readable(Handler handler) {
+    handler(make_error_code(boost::system::errc::operation_not_supported), 0);
+  }
+  // Only when reads_when_ready(): reads what is there now into `buffer`,
+  // without waiting. The bytes read, or 0 with `ec` set (would_block:
+  // nothing there; eof: the peer closed).
+  virtual std::size_t read_available(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) {
+    (void)buffer;
+    ec = make_error_code(boost::system::errc::operation_not_supported);
+    return 0;
+  }
   // Completes when all of `buffer` was written, or on error.
   virtual void async_write(boost::asio::const_buffer buffer, Handler handler) = 0;
   // Closes the connection; outstanding operations complete with an error.

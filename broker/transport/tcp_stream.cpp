@@ -13,6 +13,9 @@ TcpStream::TcpStream(asio::ip::tcp::socket socket, std::string remote) : socket_
   // MQTT packets are small and latency matters more than segment count;
   // writes are already batched per connection (see Client::flush).
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // read_available() must not wait (Asio's own operations are
+  // non-blocking whatever this says).
+  socket_.non_blocking(true, ec);
   remote_ = remote_or(socket_, std::move(remote));
 }
 
@@ -31,6 +34,15 @@ std::string remote_of(const asio::ip::tcp::socket& socket) {
 
 void TcpStream::async_read_some(asio::mutable_buffer buffer, Handler handler) {
   socket_.async_read_some(buffer, std::move(handler));
+}
+
+void TcpStream::async_wait_readable(Handler handler) {
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [handler = std::move(handler)](const boost::system::error_code& ec) mutable { handler(ec, 0); });
+}
+
+std::size_t TcpStream::read_available(asio::mutable_buffer buffer, boost::system::error_code& ec) {
+  return socket_.read_some(buffer, ec);
 }
 
 void TcpStream::async_write(asio::const_buffer buffer, Handler handler) {

@@ -18,6 +18,9 @@ class TcpStream final : public Stream {
   // (PROXY protocol); empty: the peer's.
   explicit TcpStream(boost::asio::ip::tcp::socket socket, std::string remote = {});
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
+  bool reads_when_ready() const noexcept override { return true; }
+  void async_wait_readable(Handler handler) override;
+  std::size_t read_available(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override;
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
   void close(CloseNotice notice) noexcept override;
   const std::string& remote_address() const noexcept override { return remote_; }

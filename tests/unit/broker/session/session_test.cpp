@@ -26,6 +26,30 @@ class SessionTest : public ::testing::Test {
   Session s{handle, protocol::Version::v5};
 };
 
+// The window and the queue are made on first use: a fresh session reads
+// as empty everywhere, and lookups of ids it never sent find nothing.
+TEST_F(SessionTest, AFreshSessionReadsEmptyWithoutAWindow) {
+  EXPECT_EQ(s.inflight_count(), 0u);
+  EXPECT_EQ(s.inflight_bytes(), 0u);
+  EXPECT_TRUE(s.inflight().empty());
+  EXPECT_TRUE(s.queue_empty());
+  EXPECT_TRUE(s.queue().empty());
+  EXPECT_EQ(s.queued_bytes(), 0u);
+  EXPECT_EQ(s.find_inflight(1), nullptr);
+  EXPECT_FALSE(s.take_inflight(1).has_value());
+  // A second fresh session's reads are as empty, and filling one leaves
+  // the other (and what empty sessions read) empty.
+  Session other{std::make_shared<SessionHandle>("c2", 2, 0), protocol::Version::v5};
+  s.add_inflight(7, make(QoS::at_least_once, "abc"));
+  EXPECT_EQ(s.enqueue(make(QoS::at_least_once, "de"), 10), Session::Enqueue::queued);
+  EXPECT_EQ(s.inflight_count(), 1u);
+  EXPECT_EQ(s.inflight_bytes(), 4u);
+  EXPECT_EQ(s.queued_bytes(), 3u);
+  EXPECT_TRUE(other.inflight().empty());
+  EXPECT_TRUE(other.queue_empty());
+  EXPECT_EQ(other.find_inflight(7), nullptr);
+}
+
 TEST_F(SessionTest, PacketIdsAreSequentialAndNeverZero) {
   EXPECT_EQ(s.next_packet_id(), 1);
   EXPECT_EQ(s.next_packet_id(), 2);
