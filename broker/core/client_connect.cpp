@@ -262,10 +262,11 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
   std::weak_ptr<Client> weak = shared_from_this();
   Core* me = &core_;
   session::SessionRef h = handle_;
+  core_.expect_arrival(h);  // this core's own deliveries wait here, in order
   asio::post(o.io(), [&o, me, h, here, weak] {
     auto owned = std::make_shared<std::unique_ptr<Session>>(o.take_session(h, false, here));
-    auto hand_over = [me, weak, owned](bool) {
-      asio::post(me->io(), [me, weak, owned] {
+    auto hand_over = [me, weak, owned, h](bool) {
+      asio::post(me->io(), [me, weak, owned, h] {
         if (auto client = weak.lock()) {
           client->resume(std::move(*owned));
         } else if (*owned) {
@@ -273,6 +274,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
           Session* adopted = me->adopt(std::move(*owned));
           me->session_disconnected(*adopted, false);
         }
+        if (!*owned) me->forget_arrival(h);  // not adopted here: what was held goes on
       });
     };
     // A stored session moves once the old core's writes for it are in the

@@ -166,6 +166,10 @@ void Core::deliver(const SessionRef& to, Delivery&& d) {
   if (d.qos != QoS::at_most_once) d.backlog.charge(to->backlog);
   unsigned owner = to->core.load(std::memory_order_acquire);
   if (owner != index_) {
+    if (to->arriving.load(std::memory_order_relaxed) == index_) {
+      pending_[to.get()].push_back(RemoteDelivery{to, std::move(d)});  // coming here: expect_arrival
+      return;
+    }
     post_remote(owner, to, std::move(d));
     return;
   }
@@ -289,6 +293,7 @@ Session* Core::adopt(std::unique_ptr<Session> s) {
   h->core.store(index_, std::memory_order_release);
   h->session = s.get();
   Session* raw = s.get();
+  h->arriving.store(session::SessionHandle::kNoCore, std::memory_order_relaxed);
   sessions_[h].session = std::move(s);
   stats_.sessions.fetch_add(1, std::memory_order_relaxed);
   if (auto it = pending_.find(h); it != pending_.end()) {
@@ -297,6 +302,23 @@ Session* Core::adopt(std::unique_ptr<Session> s) {
     for (RemoteDelivery& r : held) deliver_local(*raw, std::move(r.delivery));
   }
   return raw;
+}
+
+void Core::expect_arrival(const SessionRef& h) {
+  // What this core routed to the session before is on its way to the old
+  // owner ahead of the request for the session (posts between two cores
+  // run in order), so it is in the session when the session moves.
+  flush_outbox();
+  h->arriving.store(index_, std::memory_order_relaxed);
+}
+
+void Core::forget_arrival(const SessionRef& h) {
+  if (h->arriving.exchange(SessionHandle::kNoCore, std::memory_order_relaxed) != index_) return;
+  auto it = pending_.find(h.get());
+  if (it == pending_.end()) return;
+  auto held = std::move(it->second);
+  pending_.erase(it);
+  for (RemoteDelivery& r : held) deliver(r.to, std::move(r.delivery));
 }
 
 Session* Core::find(const SessionHandle* h) {

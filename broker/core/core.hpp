@@ -13,7 +13,11 @@
 // Sessions move between cores only when a client reconnects on another
 // core: the old core hands the Session over (see take_session) and points
 // the SessionHandle at the new core; deliveries that race with the move are
-// forwarded or held in pending_ until the session arrives.
+// forwarded or held in pending_ until the session arrives. The new core
+// holds what it routes itself from the moment it asks for the session
+// (expect_arrival), instead of sending it to the old core, from where it
+// would come back behind the messages routed after the handle moved: a
+// publisher on the new core keeps its order.
 #pragma once
 
 #include <functional>
@@ -111,6 +115,13 @@ class Core {
 
   // --- sessions (this core's thread) -------------------------------------
   session::Session* adopt(std::unique_ptr<session::Session> s);
+  // A connection here is about to ask core `h->core` for its session:
+  // sends what this core routed to it so far, then holds what it routes
+  // to it from now on in pending_ until adopt() (or forget_arrival()).
+  void expect_arrival(const session::SessionRef& h);
+  // The session did not come (it ended, or went elsewhere): what was held
+  // for it is delivered as any other delivery would be now.
+  void forget_arrival(const session::SessionRef& h);
   session::Session* find(const session::SessionHandle* h);
   // For a takeover by a new connection: closes the current connection of
   // the session (DISCONNECT 0x8E), cancels its timers and a delayed will.

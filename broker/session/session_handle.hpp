@@ -65,6 +65,11 @@ struct SessionHandle {
   std::atomic<bool> online{false};  // a connection is attached
   std::atomic<bool> ended{false};   // session is gone; drop deliveries
   Session* session = nullptr;       // touched only by the owning core
+  // While a reconnecting client's core asks the owner for the session:
+  // that core's index (kNoCore otherwise). Read and written by that core
+  // only (Core::expect_arrival).
+  static constexpr unsigned kNoCore = ~0u;
+  std::atomic<unsigned> arriving{kNoCore};
   DeliverySink* sink = nullptr;     // set: not a session (fixed before the cores run)
   // A bridge session's log (session_log.hpp; also its `sink`); fixed when
   // the handle is made, before anyone else sees it.
