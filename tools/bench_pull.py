@@ -32,12 +32,35 @@ from bridgeload import Publisher  # noqa: E402
 PUBLISHERS = 10
 
 
-def rss_kb(pid):
+def status_kb(pid, field="VmRSS"):
+    """A kB figure of /proc/PID/status (VmRSS, RssAnon, ...)."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+class PeakSampler:
+    """The highest status_kb(pid, field) between start() and stop(), sampled every 0.1 s."""
+
+    def __init__(self, pid, field="VmRSS", floor=0):
+        self.pid, self.field, self.peak = pid, field, floor
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        while not self._done.wait(0.1):
+            self.peak = max(self.peak, status_kb(self.pid, self.field))
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._done.set()
+        self._thread.join()
+        return self.peak
 
 
 def main():
@@ -59,16 +82,8 @@ def main():
             sub = ["mosquitto_sub", "-h", edge.host, "-p", str(edge.port), "-V", "5", "-i", "factory-1", "-c",
                    "-x", "3600", "-q", "1", "-t", "plant/#"]
             subprocess.run(sub + ["-W", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            rss_idle = rss_kb(edge.proc.pid)
-            fill_peak = [rss_idle]
-            filled = threading.Event()
-
-            def sample_fill():
-                while not filled.wait(0.1):
-                    fill_peak[0] = max(fill_peak[0], rss_kb(edge.proc.pid))
-
-            fill_sampler = threading.Thread(target=sample_fill)
-            fill_sampler.start()
+            rss_idle = status_kb(edge.proc.pid)
+            fill_sampler = PeakSampler(edge.proc.pid, floor=rss_idle).start()
             begin = time.monotonic()
             pubs = [Publisher(edge.port, "plant/line%d/temp" % i, "p%d" % i, rate=10**9, count=n // PUBLISHERS,
                               seconds=600).start() for i in range(PUBLISHERS)]
@@ -78,28 +93,18 @@ def main():
                 acked += len(p.wait_acked(600))
                 p.close()
             queued_s = time.monotonic() - begin
-            filled.set()
-            fill_sampler.join()
-            rss_backlog = rss_kb(edge.proc.pid)
-            peak = [rss_backlog]
-            done = threading.Event()
-
-            def sample():
-                while not done.wait(0.1):
-                    peak[0] = max(peak[0], rss_kb(edge.proc.pid))
-
-            sampler = threading.Thread(target=sample)
-            sampler.start()
+            fill_peak = fill_sampler.stop()
+            rss_backlog = status_kb(edge.proc.pid)
+            sampler = PeakSampler(edge.proc.pid, floor=rss_backlog).start()
             begin = time.monotonic()
             got = subprocess.run(sub + ["-C", str(acked)], stdout=subprocess.PIPE).stdout.count(b"\n")
             drain_s = time.monotonic() - begin
-            done.set()
-            sampler.join()
+            peak = sampler.stop()
             print("messages %d (acknowledged %d), durability %s" % (n, acked, args.durability))
             print("queued in %.1f s (%.0f msg/s); edge VmRSS idle %d MB, peak while queueing %d MB, with the "
-                  "backlog %d MB" % (queued_s, n / queued_s, rss_idle // 1024, fill_peak[0] // 1024, rss_backlog // 1024))
+                  "backlog %d MB" % (queued_s, n / queued_s, rss_idle // 1024, fill_peak // 1024, rss_backlog // 1024))
             print("drained %d in %.1f s (%.0f msg/s); edge peak VmRSS while draining %d MB"
-                  % (got, drain_s, got / drain_s, peak[0] // 1024))
+                  % (got, drain_s, got / drain_s, peak // 1024))
         finally:
             edge.stop()
             with open(edge.logs[-1], errors="replace") as f:

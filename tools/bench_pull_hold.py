@@ -11,18 +11,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 import brokerproc  # noqa: E402
-
-
-def anon(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    return 0
+from bench_pull import PeakSampler  # noqa: E402
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -33,17 +25,16 @@ with tempfile.TemporaryDirectory() as tmp:
     edge.start()
     try:
         subprocess.run(["mosquitto_sub", "-h", edge.host, "-p", str(edge.port), "-V", "5", "-i", "factory-1", "-c",
-                        "-x", "3600", "-q", "1", "-t", "hold/#", "-W", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        peak = [0]; done = threading.Event()
-        def s():
-            while not done.wait(0.05): peak[0] = max(peak[0], anon(edge.proc.pid))
-        t = threading.Thread(target=s); t.start()
+                        "-x", "3600", "-q", "1", "-t", "hold/#", "-W", "1"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sampler = PeakSampler(edge.proc.pid, "RssAnon").start()
         r = subprocess.run([sys.argv[1], "pub", "--url", "tcp://127.0.0.1:%d" % edge.port, "--pubs", "8", "--qos", "1",
-                            "--size", "8192", "--count", "100000", "--window", "200", "--duration", "120", "--topic", "hold"],
-                           capture_output=True, text=True)
-        done.set(); t.join()
+                            "--size", "8192", "--count", "100000", "--window", "200", "--duration", "120",
+                            "--topic", "hold"], capture_output=True, text=True)
+        peak = sampler.stop()
         print(r.stdout.strip().splitlines()[-1][:300])
-        print("peak anon RSS during fill: %d MB" % (peak[0] // 1024))
+        print("peak anon RSS during fill: %d MB" % (peak // 1024))
     finally:
         edge.stop()
-        print(sum(1 for l in open(edge.logs[-1], errors="replace") if "behind" in l), "behind log lines")
+        with open(edge.logs[-1], errors="replace") as f:
+            print(sum(1 for line in f if "behind" in line), "behind log lines")

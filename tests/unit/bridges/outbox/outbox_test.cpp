@@ -58,35 +58,47 @@ class OutboxTest : public ::testing::Test {
     std::unique_lock lock(m);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
   }
+  // Counts the outbox's notifications while it lives: `mark()` before a
+  // read, `wait(mark)` after an empty one returns once a later one came.
+  class Notified {
+   public:
+    explicit Notified(Outbox& box) : outbox_(box) {
+      outbox_.set_notify([this] {
+        std::lock_guard lock(m_);
+        ++count_;
+        cv_.notify_all();
+      });
+    }
+    ~Notified() { outbox_.set_notify(nullptr); }
+    int mark() {
+      std::lock_guard lock(m_);
+      return count_;
+    }
+    void wait(int seen) {
+      std::unique_lock lock(m_);
+      cv_.wait_for(lock, std::chrono::seconds(5), [&] { return count_ > seen; });
+    }
+
+   private:
+    Outbox& outbox_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    int count_ = 0;
+  };
   // Reads up to `max` from `from`, waiting for records read back from disk.
   std::vector<RecordPtr> read_all(std::uint64_t from, std::size_t max) {
     std::vector<RecordPtr> out;
-    std::mutex m;
-    std::condition_variable cv;
-    int notified = 0;
-    box_->set_notify([&] {
-      std::lock_guard lock(m);
-      ++notified;
-      cv.notify_all();
-    });
+    Notified notified(*box_);
     for (int tries = 0; out.size() < max && tries < 1000; ++tries) {
-      int seen = 0;
-      {
-        std::lock_guard lock(m);
-        seen = notified;
-      }
+      const int seen = notified.mark();
       auto got = box_->read(from, max - out.size());
       for (auto& r : got) {
         from = r->offset + 1;
         out.push_back(std::move(r));
       }
       if (out.size() >= max || from >= box_->next_offset()) break;
-      if (got.empty()) {
-        std::unique_lock lock(m);
-        cv.wait_for(lock, std::chrono::seconds(5), [&] { return notified > seen; });
-      }
+      if (got.empty()) notified.wait(seen);
     }
-    box_->set_notify(nullptr);
     return out;
   }
   // Reads everything from `from` to the end as a driver does, confirming
@@ -96,20 +108,9 @@ class OutboxTest : public ::testing::Test {
   // Returns the offsets read.
   std::vector<std::uint64_t> drain(std::uint64_t from, std::size_t max_window) {
     std::vector<std::uint64_t> out;
-    std::mutex m;
-    std::condition_variable cv;
-    int notified = 0;
-    box_->set_notify([&] {
-      std::lock_guard lock(m);
-      ++notified;
-      cv.notify_all();
-    });
+    Notified notified(*box_);
     for (int tries = 0; tries < 100000 && from < box_->next_offset(); ++tries) {
-      int seen = 0;
-      {
-        std::lock_guard lock(m);
-        seen = notified;
-      }
+      const int seen = notified.mark();
       std::uint64_t reached = from;
       auto got = box_->read(from, 64, UINT64_MAX, &reached);
       std::vector<std::uint64_t> offsets;
@@ -122,12 +123,8 @@ class OutboxTest : public ::testing::Test {
       box_->confirm(offsets);
       EXPECT_LE(box_->window_entries(), max_window);
       from = reached;
-      if (got.empty() && from < box_->next_offset()) {
-        std::unique_lock lock(m);
-        cv.wait_for(lock, std::chrono::seconds(5), [&] { return notified > seen; });
-      }
+      if (got.empty() && from < box_->next_offset()) notified.wait(seen);
     }
-    box_->set_notify(nullptr);
     return out;
   }
   static Record rec(std::string topic, std::string payload = "x", protocol::QoS qos = protocol::QoS::at_least_once) {
