@@ -1,5 +1,7 @@
 #include "bridges/kafka/kafka_adapter.hpp"
 
+#include <array>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -184,11 +186,29 @@ void KafkaAdapter::produce_pending() {
                               static_cast<ssize_t>(v.size()));
         }
       }
-      err = rd_kafka_producev(
-          rk_, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-          RD_KAFKA_V_VALUE(const_cast<char*>(value->data()), value->size()),
-          RD_KAFKA_V_KEY(scratch_.has_key ? scratch_.key.data() : nullptr, scratch_.has_key ? scratch_.key.size() : 0),
-          RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(slot_opaque(slot)), RD_KAFKA_V_END);
+      // rd_kafka_produceva rather than the producev macros, whose type
+      // checks are GNU statement expressions (refused by clang -Wpedantic).
+      std::array<rd_kafka_vu_t, 6> vu{};
+      vu[0].vtype = RD_KAFKA_VTYPE_RKT;
+      vu[0].u.rkt = rkt;
+      vu[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+      vu[1].u.i32 = RD_KAFKA_PARTITION_UA;
+      vu[2].vtype = RD_KAFKA_VTYPE_VALUE;
+      vu[2].u.mem.ptr = const_cast<char*>(value->data());
+      vu[2].u.mem.size = value->size();
+      vu[3].vtype = RD_KAFKA_VTYPE_KEY;
+      vu[3].u.mem.ptr = scratch_.has_key ? scratch_.key.data() : nullptr;
+      vu[3].u.mem.size = scratch_.has_key ? scratch_.key.size() : 0;
+      vu[4].vtype = RD_KAFKA_VTYPE_HEADERS;
+      vu[4].u.headers = hdrs;
+      vu[5].vtype = RD_KAFKA_VTYPE_OPAQUE;
+      vu[5].u.ptr = slot_opaque(slot);
+      if (rd_kafka_error_t* e = rd_kafka_produceva(rk_, vu.data(), vu.size())) {
+        err = rd_kafka_error_code(e);
+        rd_kafka_error_destroy(e);
+      } else {
+        err = RD_KAFKA_RESP_ERR_NO_ERROR;
+      }
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         f.record = std::move(pending_.front());  // its delivery report comes in a later poll()
         pending_.pop_front();
