@@ -189,21 +189,34 @@ void Client::on_readable(const boost::system::error_code& ec) {
   // reading_ stays set while decoding: what a handler resumes reads on
   // (resume_reading) waits for the end of this completion.
   for (int round = 0; round < 16; ++round) {
-    boost::system::error_code rec;
+    // Into the scratch buffer after the kept part of a packet, or, for a
+    // packet larger than half of it, into rbuf_ grown as needed.
     const std::size_t have = rend_ - rpos_;
-    std::size_t n = 0;
-    if (have <= scratch.size() / 2) {
-      n = stream_->read_available(asio::buffer(scratch.data() + have, scratch.size() - have), rec);
-      if (n == 0) {
-        if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-        reading_ = false;
-        return lost(rec ? rec : make_error_code(asio::error::eof));
+    const bool to_scratch = have <= scratch.size() / 2;
+    if (!to_scratch) {
+      if (rpos_ > 0) {
+        std::copy(rbuf_.begin() + static_cast<std::ptrdiff_t>(rpos_),
+                  rbuf_.begin() + static_cast<std::ptrdiff_t>(rend_), rbuf_.begin());
+        rend_ -= rpos_;
+        rpos_ = 0;
       }
+      if (rend_ == rbuf_.size()) rbuf_.resize(std::min(rbuf_.size() * 2, rbuf_.size() + max_read_chunk));
+    }
+    boost::system::error_code rec;
+    const std::size_t n =
+        to_scratch ? stream_->read_available(asio::buffer(scratch.data() + have, scratch.size() - have), rec)
+                   : stream_->read_available(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), rec);
+    if (n == 0) {
+      if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+      reading_ = false;
+      return lost(rec ? rec : make_error_code(asio::error::eof));
+    }
+    core_.stats().add(core_.stats().bytes_received, n);
+    last_rx_ = std::chrono::steady_clock::now();
+    if (to_scratch) {
       if (have != 0) std::copy_n(rbuf_.data() + rpos_, have, scratch.data());
       rpos_ = 0;
       rend_ = have + n;
-      core_.stats().add(core_.stats().bytes_received, n);
-      last_rx_ = std::chrono::steady_clock::now();
       in_scratch_ = true;
       process_input();
       in_scratch_ = false;
@@ -215,22 +228,7 @@ void Client::on_readable(const boost::system::error_code& ec) {
       rpos_ = 0;
       rend_ = left;
     } else {
-      if (rpos_ > 0) {
-        std::copy(rbuf_.begin() + static_cast<std::ptrdiff_t>(rpos_),
-                  rbuf_.begin() + static_cast<std::ptrdiff_t>(rend_), rbuf_.begin());
-        rend_ -= rpos_;
-        rpos_ = 0;
-      }
-      if (rend_ == rbuf_.size()) rbuf_.resize(std::min(rbuf_.size() * 2, rbuf_.size() + max_read_chunk));
-      n = stream_->read_available(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), rec);
-      if (n == 0) {
-        if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-        reading_ = false;
-        return lost(rec ? rec : make_error_code(asio::error::eof));
-      }
       rend_ += n;
-      core_.stats().add(core_.stats().bytes_received, n);
-      last_rx_ = std::chrono::steady_clock::now();
       process_input();
     }
     if (state_ >= State::closing || state_ == State::connecting || throttled_ || held() || over_budget()) {

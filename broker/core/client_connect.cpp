@@ -267,6 +267,9 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
     auto owned = std::make_shared<std::unique_ptr<Session>>(o.take_session(h, false, here));
     auto hand_over = [me, weak, owned, h](bool) {
       asio::post(me->io(), [me, weak, owned, h] {
+        // Not adopted here (it ended, or went elsewhere): what this core
+        // held for it goes on as any delivery would.
+        if (!*owned) me->forget_arrival(h);
         if (auto client = weak.lock()) {
           client->resume(std::move(*owned));
         } else if (*owned) {
@@ -274,7 +277,6 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
           Session* adopted = me->adopt(std::move(*owned));
           me->session_disconnected(*adopted, false);
         }
-        if (!*owned) me->forget_arrival(h);  // not adopted here: what was held goes on
       });
     };
     // A stored session moves once the old core's writes for it are in the

@@ -242,11 +242,12 @@ router::MessagePtr Client::make_message(protocol::Publish&& p) {
 }
 
 void Client::route(router::MessagePtr msg) {
-  active().congested.clear();
-  active().blocked.clear();
+  Active& a = active();
+  a.congested.clear();
+  a.blocked.clear();
   const bool qos0 = msg->qos == QoS::at_most_once;
-  core_.route_accepted(std::move(msg), handle_.get(), &active().congested, qos0 ? nullptr : &active().blocked);
-  if (!active().congested.empty()) hold_for(active().congested);
+  core_.route_accepted(std::move(msg), handle_.get(), &a.congested, qos0 ? nullptr : &a.blocked);
+  if (!a.congested.empty()) hold_for(a.congested);
 }
 
 void Client::force_blocked() {
@@ -254,8 +255,9 @@ void Client::force_blocked() {
   // check in on_publish and the routing. The message was acknowledged, so
   // it goes in past the bounds (one message per publisher at most):
   // nothing acknowledged is dropped.
-  for (session::BlockedDelivery& b : active().blocked) b.to->sink->accept(std::move(b.delivery), core_.index(), true);
-  active().blocked.clear();
+  std::vector<session::BlockedDelivery>& blocked = active().blocked;
+  for (session::BlockedDelivery& b : blocked) b.to->sink->accept(std::move(b.delivery), core_.index(), true);
+  blocked.clear();
 }
 
 // ---------------------------------------------------------------------------
