@@ -597,8 +597,14 @@ Outbox::Appended Outbox::append(unsigned core, Record r, bool force) {
       wake = im.notify;
     }
   }
-  im.store.push(core, store::Op{store::Op::Kind::put, im.store.env().outbox, 0, outbox_log::record_key(im.log, rec->offset),
-                                outbox_log::encode_record(*rec), {}, {}});
+  // The value is written by the writer, from the record (kept until then),
+  // into the page LMDB reserves for it: nothing allocated here for another
+  // thread to free.
+  store::Op put{store::Op::Kind::put, im.store.env().outbox, 0, outbox_log::record_key(im.log, rec->offset), {}, {}, {}};
+  put.encoded_size = static_cast<std::uint32_t>(outbox_log::record_size(*rec));
+  put.encode = [](const void* r, char* out) { outbox_log::write_record(*static_cast<const Record*>(r), out); };
+  put.object = std::move(rec);
+  im.store.push(core, std::move(put));
   if (wake) wake();
   return Appended::queued;
 }
