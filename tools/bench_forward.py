@@ -27,7 +27,8 @@ a load above 1.5 is provisional.
 
 --strata-bin BIN,BIN,... runs the Strata rows (forward, instructions) once
 per build, alternating, each row tagged with its binary (the same
-strata-bench, the first build's, loads them all); --perf DIR records
+strata-bench, the first build's, loads them all; --callgrind DIR keeps
+the instructions runs' callgrind files there); --perf DIR records
 broker A of every Strata forward run with `perf record -g` (cpu-clock)
 into DIR/forward-<build index>-<run>.data.
 
@@ -41,6 +42,7 @@ import getpass
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,6 +59,7 @@ import brokerproc  # noqa: E402
 TOPIC = "strata-bench"
 BENCH_DIR = None  # strata-bench's directory (the first --strata-bin's; else bindir())
 PERF_DIR = None   # --perf
+CALLGRIND_DIR = None  # --callgrind: where the instructions runs' callgrind files are kept
 DURABILITY = "batch"  # [store] durability of the Strata brokers (--durability)
 MOSQ_INFLIGHT = 1024  # Mosquitto's max_inflight_messages (--mosquitto-inflight)
 
@@ -340,6 +343,9 @@ def instructions(work, pubs, window):
             b.stop()
         with open(out) as f:
             ir = int(re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M).group(1))
+        if CALLGRIND_DIR:  # kept for callgrind_annotate
+            os.makedirs(CALLGRIND_DIR, exist_ok=True)
+            shutil.copy(out, os.path.join(CALLGRIND_DIR, "%s-%s" % (os.path.basename(work), os.path.basename(out))))
         totals.append((got, ir))
     (n1, i1), (n2, i2) = totals
     return {"a_instructions_per_msg": round((i2 - i1) / (n2 - n1)), "messages": [n1, n2]}
@@ -359,10 +365,12 @@ def main():
     ap.add_argument("--durability", choices=["none", "batch", "sync"], default="batch")
     ap.add_argument("--strata-bin", metavar="BIN[,BIN...]", help="Strata builds to alternate")
     ap.add_argument("--perf", metavar="DIR", help="perf record broker A of each Strata forward run")
+    ap.add_argument("--callgrind", metavar="DIR", help="keep the instructions runs' callgrind files here")
     args = ap.parse_args()
-    global DURABILITY, MOSQ_INFLIGHT, BENCH_DIR, PERF_DIR
+    global DURABILITY, MOSQ_INFLIGHT, BENCH_DIR, PERF_DIR, CALLGRIND_DIR
     DURABILITY, MOSQ_INFLIGHT = args.durability, args.mosquitto_inflight
     PERF_DIR = args.perf and os.path.abspath(args.perf)
+    CALLGRIND_DIR = args.callgrind and os.path.abspath(args.callgrind)
     bins = [os.path.abspath(b) for b in args.strata_bin.split(",")] if args.strata_bin else \
         [os.path.join(bindir(), "strata")]
     BENCH_DIR = os.path.dirname(bins[0])

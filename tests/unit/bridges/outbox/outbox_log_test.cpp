@@ -81,6 +81,9 @@ TEST(OutboxLog, TruncatedRecordIsRefused) {
 }
 
 TEST(OutboxLog, KeysSortByOffsetAndSplit) {
+  // name, 0x00, u64 offset big-endian
+  EXPECT_EQ(outbox_log::record_key("ab", 0x0102030405060708u), std::string("ab\x00\x01\x02\x03\x04\x05\x06\x07\x08", 11));
+  EXPECT_EQ(outbox_log::record_key("", 1), std::string("\x00\x00\x00\x00\x00\x00\x00\x00\x01", 9));
   EXPECT_LT(outbox_log::record_key("f", 255), outbox_log::record_key("f", 256));
   std::uint64_t o = 0;
   EXPECT_TRUE(outbox_log::offset_of(outbox_log::record_key("factory", 77), "factory", o));
