@@ -1,6 +1,7 @@
 // Encoding of the outbox databases; layout in outbox_log.hpp.
 #include "bridges/outbox/outbox_log.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "broker/protocol/properties_codec.hpp"
@@ -88,7 +89,9 @@ void write_record(const Record& r, char* out) {
   }
   std::string block;  // (a record with properties is the rare case)
   protocol::encode_properties(*r.props, protocol::PropertyContext::publish, block);
-  std::memcpy(at, block.data(), block.size());
+  // record_size() reserved properties_size() bytes (the codec says the two
+  // agree): never past them, whatever happens.
+  std::memcpy(at, block.data(), std::min(block.size(), protocol::properties_size(*r.props, protocol::PropertyContext::publish)));
 }
 
 std::string encode_record(const Record& r) {
