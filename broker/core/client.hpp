@@ -57,6 +57,8 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void taken_over();
   // The session a pending CONNECT waited for arrived (nullptr: none).
   void resume(std::unique_ptr<session::Session> session);
+  // The new session of a clean start, after the old one ended.
+  void begin_session();
 
   const std::string& client_id() const noexcept { return client_id_; }
 
