@@ -168,9 +168,7 @@ struct BridgeSessions::Log : public session::SessionLog {
     out.reserve(got.size());
     for (const RecordPtr& r : got) {
       cursor = r->offset + 1;
-      auto msg = std::make_shared<router::Message>();
-      msg->topic = r->topic;
-      msg->payload = r->payload;
+      auto msg = router::Message::make(r->topic, r->payload);
       msg->qos = r->qos;
       msg->retain = r->retain;
       msg->properties = r->properties();

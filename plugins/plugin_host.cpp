@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "broker/router/topic.hpp"
 #include "broker/util/log.hpp"
@@ -56,22 +57,27 @@ void refresh_options(strata_plugin& p) {
 struct MessageEvent {
   strata_evt_message pub{};
   router::MessagePtr* msg = nullptr;
-  std::shared_ptr<router::Message> copy;  // made on the first change
+  std::optional<router::MessageDraft> copy;  // made on the first change
   std::vector<strata_user_property> props;
 
-  const router::Message& current() const { return copy ? *copy : **msg; }
   void fill() {
-    const router::Message& m = current();
-    pub.topic = str(m.topic);
-    pub.payload = str(m.payload);
+    pub.topic = str(copy ? std::string_view(copy->topic) : (*msg)->topic);
+    pub.payload = str(copy ? std::string_view(copy->payload) : (*msg)->payload);
     props.clear();
-    for (const auto& [k, v] : m.properties.user_properties) props.push_back({str(k), str(v)});
+    const protocol::Properties& p = copy ? copy->properties : (*msg)->properties;
+    for (const auto& [k, v] : p.user_properties) props.push_back({str(k), str(v)});
     pub.user_properties = props.empty() ? nullptr : props.data();
     pub.user_property_count = props.size();
   }
-  router::Message& edit() {
-    if (!copy) copy = std::make_shared<router::Message>(**msg);
+  router::MessageDraft& edit() {
+    if (!copy) copy.emplace(**msg);
     return *copy;
+  }
+  // The changed message; the namespace annotation only if topic and
+  // payload are unchanged.
+  router::MessagePtr changed() {
+    if (copy->topic != (*msg)->topic || copy->payload != (*msg)->payload) copy->uns.reset();
+    return router::Message::make(std::move(*copy));
   }
 };
 thread_local MessageEvent* t_message = nullptr;
@@ -465,7 +471,7 @@ core::HookVerdict PluginHost::on_publish(router::MessagePtr& msg, unsigned core)
     }
   }
   t_message = outer;
-  if (verdict == core::HookVerdict::pass && ev.copy) msg = std::move(ev.copy);
+  if (verdict == core::HookVerdict::pass && ev.copy) msg = ev.changed();
   return verdict;
 }
 

@@ -28,10 +28,10 @@ void push_vm_closure(lua_State* L, RuleVm* vm, lua_CFunction fn) {
 // publish(topic, payload [, options]) and emit(target, message): the
 // message as a table with topic, payload, qos, retain, user_properties ...
 router::MessagePtr message_from(lua_State* L, RuleVm* vm, int index, const char* what) {
-  router::Message base;
+  router::MessageDraft base;
   base.publisher = "$rule/" + vm->current_rule();
   base.hops = static_cast<std::uint8_t>(vm->current_hops() + 1);
-  router::Message out;
+  router::MessageDraft out;
   std::string error;
   if (!read_message(L, index, base, out, error)) luaL_error(L, "%s: %s", what, error.c_str());
   out.hops = base.hops;
@@ -40,7 +40,7 @@ router::MessagePtr message_from(lua_State* L, RuleVm* vm, int index, const char*
     luaL_error(L, "%s: publish loop: hop limit %d reached at topic '%s'", what,
                static_cast<int>(vm->budgets().hop_limit), out.topic.c_str());
   }
-  return std::make_shared<const router::Message>(std::move(out));
+  return router::Message::make(std::move(out));
 }
 
 // A call over its publish_limit ends, like one over a budget: the rule's

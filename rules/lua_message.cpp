@@ -216,10 +216,14 @@ void push_message(lua_State* L, const router::Message& m, std::uint64_t received
   lua_setmetatable(L, -2);
 }
 
-bool read_message(lua_State* L, int index, const router::Message& base, router::Message& out,
-                  std::string& error) {
+namespace {
+
+// The table over `out`, which holds the base message (topic, payload and
+// user properties also given as `base_*`).
+bool read_over(lua_State* L, int index, std::string_view base_topic, std::string_view base_payload,
+               const protocol::UserProperties& base_user_properties, router::MessageDraft& out,
+               std::string& error) {
   if (index < 0) index = lua_gettop(L) + index + 1;
-  out = base;
   bool present = false;
   if (!string_field(L, index, "topic", out.topic, present, error, false)) return false;
   if (!router::is_valid_topic_name(out.topic) || out.topic.starts_with('$')) {
@@ -228,7 +232,7 @@ bool read_message(lua_State* L, int index, const router::Message& base, router::
   }
   if (!string_field(L, index, "payload", out.payload, present, error, true)) return false;
   // The namespace's annotation describes base's topic and payload only.
-  if (out.topic != base.topic || out.payload != base.payload) out.uns.reset();
+  if (out.topic != base_topic || out.payload != base_payload) out.uns.reset();
 
   lua_getfield(L, index, "qos");
   if (!lua_isnil(L, -1)) {
@@ -288,14 +292,14 @@ bool read_message(lua_State* L, int index, const router::Message& base, router::
     // Unchanged by the rule (each name still has its first value, no name
     // added or removed): keep the properties as they came, repeats included.
     std::map<std::string, std::string> shown;
-    for (const auto& [name, value] : base.properties.user_properties) shown.emplace(name, value);
+    for (const auto& [name, value] : base_user_properties) shown.emplace(name, value);
     if (shown == now) {
       lua_pop(L, 1);
       return true;
     }
     protocol::UserProperties merged;
     merged.reserve(now.size());
-    for (const auto& [name, value] : base.properties.user_properties) {
+    for (const auto& [name, value] : base_user_properties) {
       auto it = now.find(name);
       if (it == now.end()) continue;
       merged.emplace_back(it->first, std::move(it->second));
@@ -306,6 +310,20 @@ bool read_message(lua_State* L, int index, const router::Message& base, router::
   }
   lua_pop(L, 1);
   return true;
+}
+
+}  // namespace
+
+bool read_message(lua_State* L, int index, const router::Message& base, router::MessageDraft& out,
+                  std::string& error) {
+  out = router::MessageDraft(base);
+  return read_over(L, index, base.topic, base.payload, base.properties.user_properties, out, error);
+}
+
+bool read_message(lua_State* L, int index, const router::MessageDraft& base, router::MessageDraft& out,
+                  std::string& error) {
+  out = base;
+  return read_over(L, index, base.topic, base.payload, base.properties.user_properties, out, error);
 }
 
 }  // namespace strata::rules

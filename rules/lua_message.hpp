@@ -33,7 +33,9 @@ void push_message(lua_State* L, const router::Message& m, std::uint64_t received
 // Reads the table at `index` on top of `base` into `out`. A table payload is
 // encoded as JSON; numbers and booleans become their text. False with
 // `error` set on a bad field.
-bool read_message(lua_State* L, int index, const router::Message& base, router::Message& out,
+bool read_message(lua_State* L, int index, const router::Message& base, router::MessageDraft& out,
+                  std::string& error);
+bool read_message(lua_State* L, int index, const router::MessageDraft& base, router::MessageDraft& out,
                   std::string& error);
 
 }  // namespace strata::rules

@@ -37,7 +37,7 @@ struct RuleVm::Rule {
   int api_ref = LUA_NOREF;
   std::shared_ptr<RuleCounters> counters;
 
-  bool matches(const std::string& topic) const {
+  bool matches(std::string_view topic) const {
     // Most messages match no rule: a filter that starts with a literal
     // level cannot match a topic that starts with another character, so
     // one compare rejects them before the level-by-level match.
@@ -494,14 +494,14 @@ RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
       if (type == LUA_TBOOLEAN && lua_toboolean(L, result) == 0) {
         drop = true;
       } else if (type == LUA_TNIL || type == LUA_TBOOLEAN || type == LUA_TTABLE) {
-        router::Message changed;
+        router::MessageDraft changed;
         int from = type == LUA_TTABLE ? result : result - 1;  // the returned table or msg
         if (!read_message(L, from, *msg, changed, error)) {
           ok = false;
           error = rule.path + ": on_message result: " + error;
         } else if (changed.topic != msg->topic || changed.payload != msg->payload || changed.qos != msg->qos ||
                    changed.retain != msg->retain || !(changed.properties == msg->properties)) {
-          replacement = std::make_shared<const router::Message>(std::move(changed));
+          replacement = router::Message::make(std::move(changed));
         }
       } else {
         ok = false;

@@ -88,9 +88,7 @@ DryRun dry_run(const std::string& file, const std::string& source, const std::ve
     DryRunStep& step = r.messages.emplace_back();
     step.input = in;
     watcher.step = &step;
-    auto msg = std::make_shared<router::Message>();
-    msg->topic = in.topic;
-    msg->payload = in.payload;
+    auto msg = router::Message::make(in.topic, in.payload);
     msg->qos = in.qos;
     msg->retain = in.retain;
     msg->publisher = "rules-test";

@@ -173,8 +173,6 @@ int main(int argc, char** argv) {
   for (bool raw_log : {false, true}) {  // Messages with JSON payloads.
     Bench b(fresh(base, raw_log ? "json_raw" : "json"), raw_log);
     const int n = 200'000, batch = 2'000;
-    router::Message m;
-    m.topic = "plant/line1/press";
     Stopwatch start;
     for (int i = 0; i < n; i += batch) {
       b.txn([&](MDB_txn* t) {
@@ -183,8 +181,8 @@ int main(int argc, char** argv) {
           std::snprintf(buf, sizeof buf, R"({"ts":%lld,"temp":%.2f,"rpm":%d,"ok":%s,"unit":"C"})",
                         static_cast<long long>(t0 + j * 100LL), 20 + std::sin(j / 50.0), 1000 + j % 9,
                         j % 2 ? "true" : "false");
-          m.payload = buf;
-          if (int rc = b.hs->add_message(t, m, t0 + j * 100LL)) return rc;
+          auto m = router::Message::make("plant/line1/press", buf);
+          if (int rc = b.hs->add_message(t, *m, t0 + j * 100LL)) return rc;
         }
         return 0;
       });

@@ -589,9 +589,8 @@ class MqttAdapter : public Adapter {
     auto& up = p.properties.user_properties;
     std::erase_if(up, [&](const auto& kv) { return kv.first == bridge_.hops_property; });
     up.emplace_back(bridge_.hops_property, std::to_string(hops));
-    auto m = std::make_shared<router::Message>();
-    m->topic = templates_[static_cast<std::size_t>(route - bridge_.routes.data())].expand(p.topic);
-    m->payload = std::move(p.payload);
+    auto m = router::Message::make(
+        templates_[static_cast<std::size_t>(route - bridge_.routes.data())].expand(p.topic), p.payload);
     m->qos = std::min(p.qos, route->qos);
     m->retain = p.retain && route->retain == Route::Retain::keep;
     m->publisher = "bridge:" + bridge_.name;

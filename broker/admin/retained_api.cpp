@@ -200,7 +200,7 @@ void add_retained_api(Server& server) {
                   c.retained().match(filter, core::now_ms(), found);
                   std::vector<std::string> topics;
                   topics.reserve(found.size());
-                  for (const auto& m : found) topics.push_back(m->topic);
+                  for (const auto& m : found) topics.emplace_back(m->topic);
                   std::sort(topics.begin(), topics.end());
                   if (!dry_run) {
                     for (const auto& t : topics) c.clear_retained(t);
@@ -233,9 +233,8 @@ void add_retained_api(Server& server) {
   api.add(http::verb::post, "/api/v1/publish", Access::admin,
           [&api](const Request& req, Reply reply) {
             rapidjson::Document body = parse_body(req);
-            auto msg = std::make_shared<router::Message>();
-            msg->topic = body_string(body, "topic", true);
-            if (!router::is_valid_topic_name(msg->topic) || !protocol::wire::valid_utf8(msg->topic)) {
+            std::string topic = body_string(body, "topic", true);
+            if (!router::is_valid_topic_name(topic) || !protocol::wire::valid_utf8(topic)) {
               throw Error::bad_request("'topic' is not a valid topic name");
             }
             std::string payload = body_string(body, "payload", false);
@@ -247,7 +246,7 @@ void add_retained_api(Server& server) {
             } else if (encoding != "plain") {
               throw Error::bad_request("'payload_encoding' must be plain or base64");
             }
-            msg->payload = std::move(payload);
+            auto msg = router::Message::make(topic, payload);
             msg->qos = static_cast<protocol::QoS>(body_int(body, "qos", 0, 0, 2));
             msg->retain = body_bool(body, "retain", false);
             read_properties(body, *msg);
@@ -259,7 +258,7 @@ void add_retained_api(Server& server) {
             msg->username = req.user;
             auth::ClientInfo who{msg->publisher, req.user, req.remote};
             if (!broker.authorizer().can_publish(who, msg->topic)) {
-              throw Error::forbidden("the ACL does not let '" + req.user + "' publish to '" + msg->topic + "'");
+              throw Error::forbidden("the ACL does not let '" + req.user + "' publish to '" + topic + "'");
             }
             std::string log_who = req.who();
             router::MessagePtr m = std::move(msg);

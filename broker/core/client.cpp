@@ -304,7 +304,12 @@ void Client::process_input() {
       break;
     }
     std::span<const std::uint8_t> data(in + rpos_, rend_ - rpos_);
-    protocol::DecodeResult r = protocol::decode(data, version_, max_size);
+    // A PUBLISH is read in place once connected: its topic and payload
+    // are views of the read buffer until on_publish() has copied them into
+    // the message (nothing on that path reads a socket).
+    protocol::PublishIn publish;
+    protocol::DecodeResult r =
+        protocol::decode(data, version_, max_size, state_ == State::connected ? &publish : nullptr);
     if (r.status == protocol::DecodeStatus::need_more) break;
     if (r.status == protocol::DecodeStatus::error) {
       if (state_ == State::awaiting_connect) version_ = r.version;
@@ -312,6 +317,14 @@ void Client::process_input() {
       break;
     }
     rpos_ += r.consumed;
+    if (r.in_place) {
+      if (auto v = protocol::check_from_client(publish)) {
+        fail(v->reason, v->text);
+        break;
+      }
+      on_publish(publish);
+      continue;
+    }
     if (state_ == State::connected) {
       if (auto v = protocol::check_from_client(r.packet)) {
         fail(v->reason, v->text);
@@ -345,7 +358,8 @@ void Client::handle(protocol::Packet&& packet) {
       [this](auto&& p) {
         using T = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<T, protocol::Publish>) {
-          on_publish(std::move(p));
+          protocol::PublishIn in = protocol::PublishIn::of(p);  // decoded in place when connected
+          on_publish(in);
         } else if constexpr (std::is_same_v<T, protocol::Ack>) {
           on_ack(std::move(p));
         } else if constexpr (std::is_same_v<T, protocol::Subscribe>) {

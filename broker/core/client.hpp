@@ -137,10 +137,10 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void send_auth(protocol::ReasonCode reason, std::string data);
 
   // client_publish.cpp
-  void on_publish(protocol::Publish&& p);
+  void on_publish(protocol::PublishIn& p);
   void on_ack(protocol::Ack&& a);
   // The Message for an accepted PUBLISH, and its routing after the hooks.
-  router::MessagePtr make_message(protocol::Publish&& p);
+  router::MessagePtr make_message(protocol::PublishIn& p);
   void route(router::MessagePtr msg);
   // Sends `ack` now, or (durability sync) once what it acknowledges is on
   // disk, in the order of the calls.
@@ -317,7 +317,12 @@ class Client final : public session::Attachment, public std::enable_shared_from_
     std::uint64_t acks_base = 0;
     // Topic aliases: client->broker (alias -> topic), broker->client.
     std::unordered_map<std::uint16_t, std::string> in_aliases;
-    std::unordered_map<std::string, std::uint16_t> out_aliases;
+    // Looked up by the message's topic view, without a string made.
+    struct TopicHash {
+      using is_transparent = void;
+      std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::uint16_t, TopicHash, std::equal_to<>> out_aliases;
   };
   Active& active() {
     if (!active_) active_ = std::make_unique<Active>();

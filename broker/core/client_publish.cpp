@@ -48,7 +48,7 @@ using protocol::Version;
 using session::Delivery;
 using session::Outgoing;
 
-void Client::on_publish(protocol::Publish&& p) {
+void Client::on_publish(protocol::PublishIn& p) {
   const config::Limits& limits = limits_;
   Stats& stats = core_.stats();
   stats.add(stats.messages_received);
@@ -59,7 +59,7 @@ void Client::on_publish(protocol::Publish&& p) {
   charge_publish(p.topic.size() + p.payload.size());
 
   // Topic alias, client to broker (spec 3.3.2.3.4).
-  if (auto alias = p.properties.topic_alias) {
+  if (auto alias = p.properties ? p.properties->topic_alias : std::optional<std::uint16_t>{}) {
     if (*alias == 0 || *alias > limits.topic_alias_maximum) {
       return fail(ReasonCode::topic_alias_invalid, "topic alias out of range");
     }
@@ -68,9 +68,9 @@ void Client::on_publish(protocol::Publish&& p) {
       if (it == active().in_aliases.end()) return fail(ReasonCode::protocol_error, "unknown topic alias");
       p.topic = it->second;
     } else {
-      active().in_aliases[*alias] = p.topic;
+      active().in_aliases[*alias] = std::string(p.topic);
     }
-    p.properties.topic_alias.reset();
+    p.properties->topic_alias.reset();
   } else if (p.topic.empty()) {
     return fail(version_ == Version::v5 ? ReasonCode::protocol_error : ReasonCode::topic_name_invalid,
                 "empty topic without topic alias");
@@ -81,7 +81,7 @@ void Client::on_publish(protocol::Publish&& p) {
   }
   // A Response Topic is a topic name (MQTT-3.3.2-14) the server must pass
   // on unchanged (MQTT-3.3.2-15): with a wildcard it is a protocol error.
-  if (p.properties.response_topic && !router::is_valid_topic_name(*p.properties.response_topic)) {
+  if (p.properties && p.properties->response_topic && !router::is_valid_topic_name(*p.properties->response_topic)) {
     return fail(ReasonCode::protocol_error, "response topic is not a valid topic name");
   }
   if (static_cast<std::uint8_t>(p.qos) > limits.maximum_qos) {
@@ -97,7 +97,7 @@ void Client::on_publish(protocol::Publish&& p) {
   ReasonCode outcome = allowed ? ReasonCode::success : ReasonCode::not_authorized;
   // A payload that claims to be UTF-8 must be (spec 3.3.2.3.2): refused
   // with 0x99 rather than passed on to consumers that trust the flag.
-  if (allowed && p.properties.payload_format_indicator.value_or(0) == 1 &&
+  if (allowed && p.properties && p.properties->payload_format_indicator.value_or(0) == 1 &&
       !protocol::wire::valid_utf8(p.payload)) {
     allowed = false;
     outcome = ReasonCode::payload_format_invalid;
@@ -119,7 +119,7 @@ void Client::on_publish(protocol::Publish&& p) {
   bool close_now = false;
   const QoS qos = p.qos;
   auto admit = [&] {  // false: not to be routed (dropped or refused)
-    msg = make_message(std::move(p));
+    msg = make_message(p);
     PublishHook* by = nullptr;
     HookVerdict verdict = core_.run_hooks(msg, &by);
     if (verdict == HookVerdict::pass) return true;
@@ -220,15 +220,16 @@ void Client::on_publish(protocol::Publish&& p) {
   }
 }
 
-router::MessagePtr Client::make_message(protocol::Publish&& p) {
-  auto msg = std::make_shared<router::Message>();
-  msg->topic = std::move(p.topic);
-  msg->payload = std::move(p.payload);
+router::MessagePtr Client::make_message(protocol::PublishIn& p) {
+  // One allocation: the message with its topic and payload copied from
+  // the read buffer (router/message.hpp).
+  std::shared_ptr<router::Message> msg = router::Message::make(p.topic, p.payload);
   msg->qos = p.qos;
   msg->retain = p.retain;
   msg->publisher = client_id_;
   msg->username = username_;
-  protocol::Properties& in = p.properties;
+  if (!p.properties) return msg;
+  protocol::Properties& in = *p.properties;
   if (in.message_expiry_interval) {
     msg->expires_at_ms = now_ms() + std::uint64_t{*in.message_expiry_interval} * 1000;
   }

@@ -456,9 +456,7 @@ void Core::publish_will(Session& s) {
   s.will.reset();
   auth::ClientInfo who{s.client_id(), s.username, {}};
   if (!broker_.authorizer().can_publish(who, will.topic)) return;
-  auto msg = std::make_shared<router::Message>();
-  msg->topic = std::move(will.topic);
-  msg->payload = std::move(will.payload);
+  auto msg = router::Message::make(will.topic, will.payload);
   msg->qos = will.qos;
   msg->retain = will.retain && broker_.limits().retain_available;
   msg->publisher = s.client_id();

@@ -103,8 +103,7 @@ bool Core::kick(const std::string& client_id, bool end) {
 }
 
 void Core::clear_retained(const std::string& topic) {
-  auto msg = std::make_shared<router::Message>();
-  msg->topic = topic;
+  auto msg = router::Message::make(topic, {});
   msg->retain = true;
   retained_.set(msg);  // an empty payload deletes
   broker_.store().save_retained(index_, *msg);

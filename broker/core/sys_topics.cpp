@@ -26,9 +26,7 @@ void SysTopics::schedule() {
 }
 
 void SysTopics::publish(const std::string& topic, const std::string& value) {
-  auto msg = std::make_shared<router::Message>();
-  msg->topic = topic;
-  msg->payload = value;
+  auto msg = router::Message::make(topic, value);
   msg->retain = true;
   broker_.core(0).publish(std::move(msg), nullptr);
 }

@@ -163,8 +163,8 @@ void Replayer::count_step(std::uint64_t id) {
     const std::string after = pos;
     end = scan(txn.get(), raw_dbi_, after, req.from, req.to, now_() - kSettleMs, 2 * kScan, pos,
                [&](std::string_view, std::string_view bytes, std::int64_t) {
-                 router::Message m;
-                 if (store::decode_message(bytes, m) && router::topic_matches(req.filter, m.topic)) ++n;
+                 auto m = store::decode_message(bytes);
+                 if (m && router::topic_matches(req.filter, m->topic)) ++n;
                  return true;
                });
   }
@@ -213,7 +213,7 @@ void Replayer::step(std::uint64_t id) {
   struct Picked {
     std::string key;
     std::int64_t t = 0;
-    router::Message msg;
+    std::shared_ptr<router::Message> msg;
   };
   std::vector<Picked> picked;
   std::string passed = position;  // the last key scanned
@@ -224,8 +224,8 @@ void Replayer::step(std::uint64_t id) {
     store::ReadTxn txn(store_.env());
     end = scan(txn.get(), raw_dbi_, position, req.from, req.to, now - kSettleMs, kScan, passed,
                [&](std::string_view key, std::string_view bytes, std::int64_t t) {
-                 router::Message m;
-                 if (!store::decode_message(bytes, m) || !router::topic_matches(req.filter, m.topic)) return true;
+                 auto m = store::decode_message(bytes);
+                 if (!m || !router::topic_matches(req.filter, m->topic)) return true;
                  if (picked.size() >= budget) return false;
                  picked.push_back(Picked{std::string(key), t, std::move(m)});
                  return true;
@@ -241,7 +241,7 @@ void Replayer::step(std::uint64_t id) {
   std::size_t offered = 0;
   bool refused = false;
   for (Picked& p : picked) {
-    router::Message& m = p.msg;
+    router::Message& m = *p.msg;
     m.retain = false;
     m.expires_at_ms = 0;
     m.properties.user_properties.emplace_back("strata-replay", id_text);

@@ -56,13 +56,21 @@ const char* check_first_byte(std::uint8_t first, Version version) noexcept {
   return "reserved packet type 0";
 }
 
-void decode_body(wire::WireReader& in, std::uint8_t first, Version v, DecodeResult& r) {
+void decode_body(wire::WireReader& in, std::uint8_t first, Version v, DecodeResult& r,
+                 PublishIn* publish) {
   using namespace detail;
   const auto type = static_cast<PacketType>(first >> 4);
   switch (type) {
     case PacketType::connect: decode_connect(in, r); break;
     case PacketType::connack: decode_connack(in, v, r); break;
-    case PacketType::publish: decode_publish(in, first & 0x0F, v, r); break;
+    case PacketType::publish:
+      if (publish != nullptr) {
+        decode_publish_in(in, first & 0x0F, v, *publish);
+        r.in_place = true;
+      } else {
+        decode_publish(in, first & 0x0F, v, r);
+      }
+      break;
     case PacketType::puback:
     case PacketType::pubrec:
     case PacketType::pubrel:
@@ -82,6 +90,11 @@ void decode_body(wire::WireReader& in, std::uint8_t first, Version v, DecodeResu
 
 DecodeResult decode(std::span<const std::uint8_t> buffer, Version version,
                     std::uint32_t max_packet_size) {
+  return decode(buffer, version, max_packet_size, nullptr);
+}
+
+DecodeResult decode(std::span<const std::uint8_t> buffer, Version version,
+                    std::uint32_t max_packet_size, PublishIn* publish) {
   DecodeResult r;
   r.version = version;
   if (buffer.empty()) return r;  // need_more
@@ -103,10 +116,11 @@ DecodeResult decode(std::span<const std::uint8_t> buffer, Version version,
   if (buffer.size() < total) return r;  // need_more
 
   wire::WireReader in(buffer.subspan(header, length.value));
-  decode_body(in, first, version, r);
+  decode_body(in, first, version, r, publish);
   if (in.ok() && !in.at_end()) in.fail(ReasonCode::malformed_packet, "trailing bytes in packet");
   if (!in.ok()) {
     r.packet = Packet{};
+    r.in_place = false;
     return fail(r, in.error(), in.error_text());
   }
   r.status = DecodeStatus::ok;

@@ -47,12 +47,22 @@ struct DecodeResult {
   ReasonCode error = ReasonCode::success;  // when status == error
   std::string error_text;                  // when status == error
   Version version = Version::v5;  // for CONNECT (ok or error): the version to answer in
+  // A PUBLISH went into the caller's PublishIn (decode with `publish`);
+  // `packet` is then left as it was.
+  bool in_place = false;
 };
 
 // Decodes one packet. `max_packet_size` bounds the whole packet (fixed
 // header included), as MQTT 5's Maximum Packet Size does.
 DecodeResult decode(std::span<const std::uint8_t> buffer, Version version,
                     std::uint32_t max_packet_size);
+
+// The same, but a PUBLISH is read in place into `*publish` (its topic and
+// payload view `buffer`) and `in_place` is set: what the broker's read
+// loop does, so that a message is copied once, from the read buffer into
+// the message. Other packets, and every check, are as above.
+DecodeResult decode(std::span<const std::uint8_t> buffer, Version version,
+                    std::uint32_t max_packet_size, PublishIn* publish);
 
 // Appends the encoding of `packet` in `version` to `out`.
 void encode(const Packet& packet, Version version, std::string& out);

@@ -29,16 +29,29 @@ std::uint16_t read_packet_id(WireReader& in) noexcept {
   return id;
 }
 
-void decode_publish(WireReader& in, std::uint8_t flags, Version v, DecodeResult& r) {
-  Publish p;
+void decode_publish_in(WireReader& in, std::uint8_t flags, Version v, PublishIn& p) {
   p.retain = (flags & 0x01) != 0;
   p.qos = static_cast<QoS>((flags >> 1) & 0x03);
   p.dup = (flags & 0x08) != 0;
-  p.topic = in.utf8();
+  p.topic = in.utf8_view();
   if (p.qos != QoS::at_most_once) p.packet_id = read_packet_id(in);
-  if (v == Version::v5) decode_properties(in, PropertyContext::publish, p.properties);
-  p.payload = in.rest();
-  if (in.ok()) r.packet = std::move(p);
+  if (v == Version::v5) {
+    // Most PUBLISHes carry no properties (length byte 0): no Properties
+    // value is made for them.
+    WireReader peek = in;
+    if (peek.u8() == 0 && peek.ok()) {
+      in = peek;
+    } else {
+      decode_properties(in, PropertyContext::publish, p.properties.emplace());
+    }
+  }
+  p.payload = in.rest_view();
+}
+
+void decode_publish(WireReader& in, std::uint8_t flags, Version v, DecodeResult& r) {
+  PublishIn p;
+  decode_publish_in(in, flags, v, p);
+  if (in.ok()) r.packet = p.to_publish();
 }
 
 void decode_ack(WireReader& in, PacketType type, Version v, DecodeResult& r) {

@@ -20,6 +20,7 @@ void decode_auth(wire::WireReader& in, DecodeResult& r);
 
 // Publish flow (decode_publish.cpp).
 void decode_publish(wire::WireReader& in, std::uint8_t flags, Version v, DecodeResult& r);
+void decode_publish_in(wire::WireReader& in, std::uint8_t flags, Version v, PublishIn& p);
 void decode_ack(wire::WireReader& in, PacketType type, Version v, DecodeResult& r);
 
 // Subscriptions (decode_subscribe.cpp).

@@ -32,6 +32,13 @@ std::optional<Violation> check_from_client(const Packet& p) noexcept {
   }
 }
 
+std::optional<Violation> check_from_client(const PublishIn& p) noexcept {
+  if (p.properties && !p.properties->subscription_identifiers.empty()) {
+    return Violation{ReasonCode::protocol_error, "subscription identifier in PUBLISH"};
+  }
+  return std::nullopt;
+}
+
 std::optional<Violation> check_from_server(const Packet& p) noexcept {
   switch (packet_type(p)) {
     case PacketType::connect:

@@ -32,6 +32,8 @@ struct Violation {
 };
 
 std::optional<Violation> check_from_client(const Packet& p) noexcept;
+// The same rule for a PUBLISH decoded in place.
+std::optional<Violation> check_from_client(const PublishIn& p) noexcept;
 std::optional<Violation> check_from_server(const Packet& p) noexcept;
 
 }  // namespace strata::protocol

@@ -31,4 +31,16 @@ struct TypeOf {
 
 PacketType packet_type(const Packet& p) noexcept { return std::visit(TypeOf{}, p); }
 
+PublishIn PublishIn::of(const Publish& p) {
+  PublishIn in{p.topic, p.payload, p.qos, p.retain, p.dup, p.packet_id, std::nullopt};
+  if (!(p.properties == Properties{})) in.properties = p.properties;
+  return in;
+}
+
+Publish PublishIn::to_publish() const {
+  Publish p{std::string(topic), std::string(payload), qos, retain, dup, packet_id, {}};
+  if (properties) p.properties = *properties;
+  return p;
+}
+
 }  // namespace strata::protocol

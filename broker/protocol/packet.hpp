@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -76,6 +77,26 @@ struct Publish {
   std::uint16_t packet_id = 0;  // only for QoS 1 and 2
   Properties properties;
   bool operator==(const Publish&) const = default;
+};
+
+// A PUBLISH as decode() reads it in place (codec.hpp): the fields of
+// Publish, but the topic and the payload are views of the decoded bytes,
+// valid only as long as they are, and the properties are there only when
+// the packet has some. What the broker builds its message from: one copy
+// of topic and payload, into the message (router::Message::make).
+struct PublishIn {
+  std::string_view topic;  // may be empty in v5 when a topic alias is set
+  std::string_view payload;
+  QoS qos = QoS::at_most_once;
+  bool retain = false;
+  bool dup = false;
+  std::uint16_t packet_id = 0;  // only for QoS 1 and 2
+  std::optional<Properties> properties;  // none: an empty property block, or 3.1.1
+
+  // A view of `p` (valid as long as it is).
+  static PublishIn of(const Publish& p);
+  // An owned copy.
+  Publish to_publish() const;
 };
 
 // PUBACK, PUBREC, PUBREL, PUBCOMP.

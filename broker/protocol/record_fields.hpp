@@ -32,14 +32,17 @@ inline std::uint64_t get_u64(WireReader& r) noexcept {
   return (hi << 32) | r.u32();
 }
 
-inline std::string get_bytes32(WireReader& r) {
+// A view of the reader's bytes (valid as long as they are).
+inline std::string_view get_bytes32_view(WireReader& r) noexcept {
   const std::uint32_t n = r.u32();
   if (!r.ok()) return {};
   if (n > r.remaining()) {
     r.fail(ReasonCode::malformed_packet, "length beyond record");
     return {};
   }
-  return r.sub(n).rest();
+  return r.sub(n).rest_view();
 }
+
+inline std::string get_bytes32(WireReader& r) { return std::string(get_bytes32_view(r)); }
 
 }  // namespace strata::protocol::wire

@@ -114,16 +114,16 @@ std::uint32_t WireReader::varint() noexcept {
   return r.value;
 }
 
-std::string WireReader::binary() {
+std::string_view WireReader::binary_view() noexcept {
   const std::uint16_t len = u16();
   if (!need(len)) return {};
-  std::string s(reinterpret_cast<const char*>(data_.data() + pos_), len);
+  std::string_view s(reinterpret_cast<const char*>(data_.data() + pos_), len);
   pos_ += len;
   return s;
 }
 
-std::string WireReader::utf8() {
-  std::string s = binary();
+std::string_view WireReader::utf8_view() noexcept {
+  std::string_view s = binary_view();
   if (ok() && !valid_utf8(s)) {
     fail(ReasonCode::malformed_packet, "invalid UTF-8 string");
     return {};
@@ -131,12 +131,16 @@ std::string WireReader::utf8() {
   return s;
 }
 
-std::string WireReader::rest() {
+std::string_view WireReader::rest_view() noexcept {
   if (!ok()) return {};
-  std::string s(reinterpret_cast<const char*>(data_.data() + pos_), data_.size() - pos_);
+  std::string_view s(reinterpret_cast<const char*>(data_.data() + pos_), data_.size() - pos_);
   pos_ = data_.size();
   return s;
 }
+
+std::string WireReader::binary() { return std::string(binary_view()); }
+std::string WireReader::utf8() { return std::string(utf8_view()); }
+std::string WireReader::rest() { return std::string(rest_view()); }
 
 WireReader WireReader::sub(std::size_t n) noexcept {
   if (!need(n)) return WireReader({});

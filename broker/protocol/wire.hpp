@@ -69,6 +69,10 @@ class WireReader {
   std::string utf8();    // length-prefixed, validated UTF-8 string
   std::string binary();  // length-prefixed binary data
   std::string rest();    // every byte left (payloads)
+  // The same, as views of the reader's bytes (valid as long as they are).
+  std::string_view utf8_view() noexcept;
+  std::string_view binary_view() noexcept;
+  std::string_view rest_view() noexcept;
   // The next `n` bytes as a reader of their own (e.g. a property block).
   WireReader sub(std::size_t n) noexcept;
 

@@ -33,16 +33,20 @@ void append_message(std::string& out, const router::Message& m) {
   protocol::encode_properties(m.properties, PropertyContext::publish, out);
 }
 
-bool read_message(wire::WireReader& r, router::Message& m) {
-  m.topic = wire::get_bytes32(r);
-  m.payload = wire::get_bytes32(r);
+// The message in one allocation, its topic and payload copied from the
+// record's bytes (router/message.hpp); null if the record is malformed.
+std::shared_ptr<router::Message> read_message(wire::WireReader& r) {
+  const std::string_view topic = wire::get_bytes32_view(r);
+  const std::string_view payload = wire::get_bytes32_view(r);
+  router::MessageAttributes a;
   std::uint8_t qos = r.u8();
-  m.qos = static_cast<QoS>(qos > 2 ? 0 : qos);
-  m.retain = r.u8() != 0;
-  m.expires_at_ms = wire::get_u64(r);
-  m.publisher = wire::get_bytes32(r);
-  protocol::decode_properties(r, PropertyContext::publish, m.properties);
-  return r.ok() && qos <= 2;
+  a.qos = static_cast<QoS>(qos > 2 ? 0 : qos);
+  a.retain = r.u8() != 0;
+  a.expires_at_ms = wire::get_u64(r);
+  a.publisher = wire::get_bytes32(r);
+  protocol::decode_properties(r, PropertyContext::publish, a.properties);
+  if (!r.ok() || qos > 2) return nullptr;
+  return router::Message::make(topic, payload, std::move(a));
 }
 
 std::string key_with(std::string_view client_id, std::size_t tail) {
@@ -177,9 +181,8 @@ bool decode_delivery(std::string_view value, DeliveryRecord& out) {
   d.share_group = wire::get_bytes32(r);
   d.share_filter = wire::get_bytes32(r);
   if (r.u8() != 0) {
-    auto m = std::make_shared<router::Message>();
-    if (!read_message(r, *m)) return false;
-    d.msg = std::move(m);
+    d.msg = read_message(r);
+    if (!d.msg) return false;
   } else if (out.state != 3) {
     return false;  // only a message awaiting PUBCOMP may lack its message
   }
@@ -193,9 +196,10 @@ std::string encode_message(const router::Message& m) {
   return out;
 }
 
-bool decode_message(std::string_view value, router::Message& out) {
+std::shared_ptr<router::Message> decode_message(std::string_view value) {
   auto r = wire::record_reader(value);
-  return read_message(r, out) && r.at_end();
+  std::shared_ptr<router::Message> m = read_message(r);
+  return m && r.at_end() ? m : nullptr;
 }
 
 }  // namespace strata::store

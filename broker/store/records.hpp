@@ -106,6 +106,7 @@ std::string encode_delivery(const session::Delivery& d, std::uint8_t state, std:
 bool decode_delivery(std::string_view value, DeliveryRecord& out);
 
 std::string encode_message(const router::Message& m);
-bool decode_message(std::string_view value, router::Message& out);
+// Null if `value` is not a whole message record.
+std::shared_ptr<router::Message> decode_message(std::string_view value);
 
 }  // namespace strata::store

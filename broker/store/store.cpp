@@ -60,8 +60,8 @@ LoadStats Store::load(std::uint64_t now_ms, const std::function<void(LoadedSessi
     // Retained messages first: the caller can index them while the
     // sessions are still being read.
     scan(txn, env_.retained, [&](std::string_view k, std::string_view v) {
-      auto m = std::make_shared<router::Message>();
-      if (!decode_message(v, *m) || m->topic != k) {
+      std::shared_ptr<router::Message> m = decode_message(v);
+      if (!m || m->topic != k) {
         STRATA_WARN("store") << "skipping undecodable retained message of '" << k << "'";
         ++stats.undecodable;
         doomed.emplace_back(env_.retained, std::string(k));
@@ -179,9 +179,9 @@ void Store::drop_qos2(unsigned core, const session::Session& s, std::uint16_t pa
 
 void Store::save_retained(unsigned core, const router::Message& m) {
   if (m.payload.empty()) {
-    writer_.push(core, Op{Op::Kind::del, env_.retained, 0, m.topic, {}, {}, {}, 0});
+    writer_.push(core, Op{Op::Kind::del, env_.retained, 0, std::string(m.topic), {}, {}, {}, 0});
   } else {
-    writer_.push(core, Op{Op::Kind::put, env_.retained, 0, m.topic, encode_message(m), {}, {}, 0});
+    writer_.push(core, Op{Op::Kind::put, env_.retained, 0, std::string(m.topic), encode_message(m), {}, {}, 0});
   }
 }
 

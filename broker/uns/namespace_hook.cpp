@@ -78,7 +78,7 @@ bool looks_like_json(std::string_view p) {
   return false;
 }
 
-std::string redirect_to(const std::string& pattern, const std::string& topic) {
+std::string redirect_to(const std::string& pattern, std::string_view topic) {
   std::string out = pattern;
   if (auto at = out.find("{topic}"); at != std::string::npos) out.replace(at, 7, topic);
   return out;
@@ -200,9 +200,7 @@ core::HookVerdict NamespaceHook::act(PerCore& pc, router::MessagePtr& msg, Catal
       break;
     case Action::redirect: {
       add(pc.redirected);
-      auto copy = std::make_shared<router::Message>(*msg);
-      copy->topic = redirect_to(redirect_topic, msg->topic);
-      copy->uns.reset();
+      auto copy = router::Message::copy(*msg, redirect_to(redirect_topic, msg->topic), msg->payload);
       copy->properties.user_properties.emplace_back("strata-contract", v.contract);
       if (!v.version.empty()) copy->properties.user_properties.emplace_back("strata-contract-version", v.version);
       copy->properties.user_properties.emplace_back("strata-violation", text);
@@ -231,7 +229,7 @@ void NamespaceHook::publish_drift(unsigned core, const router::Message& m, const
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
   w.Key("topic");
-  w.String(m.topic.c_str(), static_cast<rapidjson::SizeType>(m.topic.size()));
+  w.String(m.topic.data(), static_cast<rapidjson::SizeType>(m.topic.size()));
   w.Key("time_ms");
   w.Uint64(now);
   w.Key("version");
@@ -249,9 +247,7 @@ void NamespaceHook::publish_drift(unsigned core, const router::Message& m, const
   w.Key("client_id");
   w.String(m.publisher.c_str(), static_cast<rapidjson::SizeType>(m.publisher.size()));
   w.EndObject();
-  auto event = std::make_shared<router::Message>();
-  event->topic = "$uns/drift/" + m.topic;
-  event->payload.assign(buf.GetString(), buf.GetSize());
+  auto event = router::Message::make("$uns/drift/" + std::string(m.topic), std::string_view(buf.GetString(), buf.GetSize()));
   event->publisher = "$uns";
   event->properties.content_type = "application/json";
   if (publish_) publish_(std::move(event), core);

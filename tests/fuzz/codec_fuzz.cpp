@@ -5,7 +5,8 @@
 // decodes, the target re-encodes it and requires that the bytes decode to
 // the same packet and that encoded_size() matches. Errors must carry an
 // error reason code and a text. A third pass with a small size limit
-// exercises packet_too_large. Any broken property traps, which libFuzzer
+// exercises packet_too_large. Decoding a PUBLISH in place must agree with
+// decode(). Any broken property traps, which libFuzzer
 // reports as a crash; sanitizers catch out-of-bounds reads and UB.
 #include <cstddef>
 #include <cstdint>
@@ -36,9 +37,24 @@ void check_round_trip(const DecodeResult& r, Version connection) {
   require(again.version == r.version || !std::holds_alternative<Connect>(r.packet));
 }
 
+// Decoding in place (the broker's read loop) agrees with decode().
+void check_in_place(std::span<const std::uint8_t> input, Version v, std::uint32_t max, const DecodeResult& r) {
+  PublishIn in;
+  const DecodeResult p = decode(input, v, max, &in);
+  require(p.status == r.status && p.consumed == r.consumed && p.error == r.error);
+  const bool publish = r.status == DecodeStatus::ok && std::holds_alternative<Publish>(r.packet);
+  require(p.in_place == publish);
+  if (publish) {
+    require(in.to_publish() == std::get<Publish>(r.packet));
+  } else if (p.status == DecodeStatus::ok) {
+    require(p.packet == r.packet);
+  }
+}
+
 void run_stream(std::span<const std::uint8_t> input, Version v, std::uint32_t max) {
   while (true) {
     const DecodeResult r = decode(input, v, max);
+    check_in_place(input, v, max, r);
     if (r.status == DecodeStatus::need_more) return;
     if (r.status == DecodeStatus::error) {
       require(is_error(r.error));

@@ -59,9 +59,7 @@ int main(int argc, char** argv) {
           session::StoredSubscription{{protocol::QoS::exactly_once, false, false, 0}, 0};
       st.save_session(0, s);
       for (long q = 0; q < queued; ++q) {
-        auto m = std::make_shared<router::Message>();
-        m->topic = "site/" + std::to_string(i % 1000) + "/queued";
-        m->payload = "{\"v\":" + std::to_string(q) + "}";
+        auto m = router::Message::make("site/" + std::to_string(i % 1000) + "/queued", "{\"v\":" + std::to_string(q) + "}");
         m->qos = protocol::QoS::at_least_once;
         session::Delivery d{m, protocol::QoS::at_least_once, false, false, {}, {}, {}, 0, {}};
         st.save_delivery(0, s, d, store::DeliveryState::queued, 0);
@@ -69,12 +67,11 @@ int main(int argc, char** argv) {
       if (i % 20000 == 19999) barrier();
     }
     for (long i = 0; i < retained; ++i) {
-      router::Message m;
-      m.topic = "site/" + std::to_string(i % 1000) + "/line/" + std::to_string(i) + "/value";
-      m.payload = "{\"v\":" + std::to_string(i) + ",\"unit\":\"C\",\"q\":\"good\"}";
-      m.qos = protocol::QoS::at_least_once;
-      m.retain = true;
-      st.save_retained(0, m);
+      auto m = router::Message::make("site/" + std::to_string(i % 1000) + "/line/" + std::to_string(i) + "/value",
+                                     "{\"v\":" + std::to_string(i) + ",\"unit\":\"C\",\"q\":\"good\"}");
+      m->qos = protocol::QoS::at_least_once;
+      m->retain = true;
+      st.save_retained(0, *m);
       if (i % 50000 == 49999) barrier();
     }
     barrier();

@@ -83,9 +83,7 @@ TEST_F(PluginHostTest, BasicAuthenticationNowOrLaterFromAPluginThread) {
 
 TEST_F(PluginHostTest, MessageCallbacksChangeACopyOrDropInTableOrder) {
   start(v2 + v1);  // the version 1 plugin tags what the version 2 one passed
-  auto original = std::make_shared<router::Message>();
-  original->topic = "rename/a";
-  original->payload = "upper";
+  auto original = router::Message::make("rename/a", "upper");
   original->publisher = "pub";
   router::MessagePtr msg = original;
   ASSERT_EQ(host_->on_publish(msg, 0), core::HookVerdict::pass);
@@ -97,8 +95,7 @@ TEST_F(PluginHostTest, MessageCallbacksChangeACopyOrDropInTableOrder) {
   EXPECT_EQ(original->payload, "upper");
 
   auto message = [](std::string topic) {
-    auto m = std::make_shared<router::Message>();
-    m->topic = std::move(topic);
+    auto m = router::Message::make(std::move(topic), {});
     return router::MessagePtr(m);
   };
   router::MessagePtr dropped = message("drop/x");

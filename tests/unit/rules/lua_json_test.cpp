@@ -14,7 +14,7 @@ std::string eval(RuleVmFixture& f, const std::string& expr) {
   EXPECT_EQ(f.load("t.lua", src), "");
   auto m = f.message("t", "");
   f.run(m);
-  return m->payload;
+  return std::string(m->payload);
 }
 
 TEST_F(LuaJsonTest, EncodesTablesArraysAndScalars) {

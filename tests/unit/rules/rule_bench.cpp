@@ -38,9 +38,7 @@ void run_rule(benchmark::State& state, const char* source, const char* topic, bo
     state.SkipWithError("rule did not load");
     return;
   }
-  auto original = std::make_shared<router::Message>();
-  original->topic = topic;
-  original->payload = R"({"tempF": 72.5, "ts": 1700000000123, "q": "good"})";
+  auto original = router::Message::make(topic, R"({"tempF": 72.5, "ts": 1700000000123, "q": "good"})");
   original->publisher = "plc-7";
   router::MessagePtr base = original;
   for (auto _ : state) {

@@ -32,9 +32,7 @@ struct RuleVmFixture : ::testing::Test {
     vm = std::make_unique<RuleVm>(budgets(), ".", &targets, stats, 0, [this] { return now; });
   }
   router::MessagePtr message(std::string topic, std::string payload, std::uint8_t hops = 0) {
-    auto m = std::make_shared<router::Message>();
-    m->topic = std::move(topic);
-    m->payload = std::move(payload);
+    auto m = router::Message::make(std::move(topic), std::move(payload));
     m->publisher = "c1";
     m->username = "u1";
     m->hops = hops;

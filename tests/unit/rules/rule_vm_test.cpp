@@ -51,16 +51,13 @@ function on_message(msg)
   if msg.topic == "change" then msg.user_properties.c = "3" end
 end)"),
             "");
-  auto original = std::make_shared<router::Message>();
-  original->topic = "keep";
-  original->payload = "x";
+  auto original = router::Message::make("keep", "x");
   original->properties.user_properties = {{"a", "1"}, {"b", "x"}, {"a", "2"}};
   router::MessagePtr m = original;
   run(m);
   EXPECT_EQ(m->payload, "1");  // the first value of a repeated name
   EXPECT_EQ(m->properties.user_properties, original->properties.user_properties);
-  auto changed = std::make_shared<router::Message>(*original);
-  changed->topic = "change";
+  auto changed = router::Message::copy(*original, "change", original->payload);
   m = changed;
   run(m);
   EXPECT_EQ(m->properties.user_properties,

@@ -10,7 +10,7 @@ using RuleWindowsTest = RuleVmFixture;
 
 std::vector<std::string> published(const RuleVm::Outcome& out) {
   std::vector<std::string> v;
-  for (const auto& a : out.actions) v.push_back(a.msg->topic + " " + a.msg->payload);
+  for (const auto& a : out.actions) v.push_back(std::string(a.msg->topic) + " " + std::string(a.msg->payload));
   return v;
 }
 

@@ -146,9 +146,8 @@ TEST_F(HistoryStoreTest, AnAbortedTransactionLeavesNoTrace) {
 }
 
 TEST_F(HistoryStoreTest, RawMessagesAreLoggedWhenRecordPayloadsIsOn) {
-  router::Message m;
-  m.topic = "plant/press";
-  m.payload = R"({"temp":21.5,"rpm":1200})";
+  auto ptr = router::Message::make("plant/press", R"({"temp":21.5,"rpm":1200})");
+  const router::Message& m = *ptr;
   write([&](MDB_txn* txn) { return hs_->add_message(txn, m, t0); });
   settings_.record_payloads = false;
   hs_->set_settings(settings_);
@@ -202,16 +201,14 @@ TEST_F(HistoryStoreTest, RetentionPrunesEachTierInSteps) {
 
 TEST_F(HistoryStoreTest, MaxBytesDropsTheOldestRawDataFirst) {
   auto pts = sensor(40'000, t0, 1000);  // 11 hours
-  router::Message m;
-  m.topic = "x";
   for (std::size_t i = 0; i < pts.size(); i += 4000) {
     add_all("s", std::vector<Point>(pts.begin() + i, pts.begin() + std::min(pts.size(), i + 4000)));
   }
   // And a raw log.
   write([&](MDB_txn* txn) {
     for (int i = 0; i < 2000; ++i) {
-      m.payload = std::to_string(i);
-      if (int rc = hs_->add_message(txn, m, t0 + i * 20'000)) return rc;
+      auto m = router::Message::make("x", std::to_string(i));
+      if (int rc = hs_->add_message(txn, *m, t0 + i * 20'000)) return rc;
     }
     return 0;
   });

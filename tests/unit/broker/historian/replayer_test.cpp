@@ -31,10 +31,10 @@ class RecordingTargets : public ReplayTargets {
     std::lock_guard lock(mutex);
     if (room == 0) return Offer::full;
     --room;
-    offered.push_back(m);
+    offered.emplace_back(m);
     return Offer::queued;
   }
-  std::vector<router::Message> take() {
+  std::vector<router::MessageDraft> take() {
     std::lock_guard lock(mutex);
     return offered;
   }
@@ -43,11 +43,11 @@ class RecordingTargets : public ReplayTargets {
     room = n;
   }
   std::mutex mutex;
-  std::vector<router::Message> offered;
+  std::vector<router::MessageDraft> offered;
   std::size_t room = static_cast<std::size_t>(-1);
 };
 
-std::string prop(const router::Message& m, const std::string& key) {
+std::string prop(const router::MessageAttributes& m, const std::string& key) {
   for (const auto& [k, v] : m.properties.user_properties) {
     if (k == key) return v;
   }
@@ -92,9 +92,7 @@ class ReplayerTest : public ::testing::Test {
   // Records topic i: payload "i" at T0 + i, for each i in `indices`; returns once committed.
   void record(const std::vector<std::pair<std::string, int>>& messages) {
     for (const auto& [topic, i] : messages) {
-      auto m = std::make_shared<router::Message>();
-      m->topic = topic;
-      m->payload = std::to_string(i);
+      auto m = router::Message::make(topic, std::to_string(i));
       m->qos = protocol::QoS::at_least_once;
       m->retain = true;
       store::Op op;
@@ -127,7 +125,7 @@ class ReplayerTest : public ::testing::Test {
     EXPECT_TRUE(s) << error;
     return s.value_or(ReplayStatus{});
   }
-  std::vector<int> payloads(const std::vector<router::Message>& ms) {
+  std::vector<int> payloads(const std::vector<router::MessageDraft>& ms) {
     std::vector<int> out;
     for (const auto& m : ms) out.push_back(std::stoi(m.payload));
     return out;

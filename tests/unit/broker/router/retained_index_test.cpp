@@ -14,9 +14,7 @@ namespace strata::router {
 namespace {
 
 MessagePtr msg(std::string topic, std::string payload, std::uint64_t expires_at_ms = 0) {
-  auto m = std::make_shared<Message>();
-  m->topic = std::move(topic);
-  m->payload = std::move(payload);
+  auto m = Message::make(std::move(topic), std::move(payload));
   m->retain = true;
   m->expires_at_ms = expires_at_ms;
   return m;
@@ -27,7 +25,7 @@ std::vector<std::string> topics(RetainedIndex& r, std::string_view filter, std::
   std::vector<MessagePtr> out;
   r.match(filter, now_ms, out);
   std::vector<std::string> ts;
-  for (const auto& m : out) ts.push_back(m->topic);
+  for (const auto& m : out) ts.emplace_back(m->topic);
   std::sort(ts.begin(), ts.end());
   return ts;
 }

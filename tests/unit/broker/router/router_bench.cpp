@@ -111,9 +111,7 @@ void BM_RetainedMatch(benchmark::State& state) {
       for (int l = 0; l < kLines; ++l) {
         for (int c = 0; c < kCells; ++c) {
           for (int t = 0; t < 5; ++t) {
-            auto m = std::make_shared<Message>();
-            m->topic = topic_of(s, a, l, c, t);
-            m->payload = "42";
+            auto m = Message::make(topic_of(s, a, l, c, t), "42");
             r.set(m);
           }
         }

@@ -129,7 +129,7 @@ TEST(BacklogTest, DeliveryGivesBackItsChargeWhenItGoesInFlight) {
   auto handle = std::make_shared<SessionHandle>("c1", 1, 0);
   Session s{handle, protocol::Version::v5};
   Delivery d;
-  d.msg = std::make_shared<router::Message>();
+  d.msg = router::Message::make({}, {});
   d.qos = protocol::QoS::at_least_once;
   d.backlog.charge(handle->backlog);
   ASSERT_EQ(handle->backlog.count(), 1u);

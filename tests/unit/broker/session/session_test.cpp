@@ -10,9 +10,7 @@ namespace {
 using protocol::QoS;
 
 Delivery make(QoS qos, std::string payload = "x") {
-  auto m = std::make_shared<router::Message>();
-  m->topic = "t";
-  m->payload = std::move(payload);
+  auto m = router::Message::make("t", std::move(payload));
   m->qos = qos;
   Delivery d;
   d.msg = m;
@@ -130,7 +128,7 @@ TEST_F(SessionTest, FullQueueMakesRoomForQoS1ByDroppingOldestQoS0) {
   s.enqueue(make(QoS::at_most_once, "c"), 3);
   EXPECT_EQ(s.enqueue(make(QoS::exactly_once, "d"), 3), Session::Enqueue::dropped_qos0);
   std::vector<std::string> left;
-  for (const Delivery& d : s.queue()) left.push_back(d.msg->payload);
+  for (const Delivery& d : s.queue()) left.emplace_back(d.msg->payload);
   EXPECT_EQ(left, (std::vector<std::string>{"a", "c", "d"}));
 }
 

@@ -10,9 +10,7 @@ namespace {
 using protocol::QoS;
 
 router::MessagePtr message() {
-  auto m = std::make_shared<router::Message>();
-  m->topic = "plant/line1/temp";
-  m->payload = std::string("21.5\0x", 6);
+  auto m = router::Message::make("plant/line1/temp", std::string("21.5\0x", 6));
   m->qos = QoS::exactly_once;
   m->retain = true;
   m->expires_at_ms = 1'790'000'000'123;
@@ -113,11 +111,10 @@ TEST(StoreRecords, AwaitingPubcompHasNoMessage) {
 }
 
 TEST(StoreRecords, LargePayloadBeyondTwoByteLengths) {
-  router::Message m = *message();
-  m.payload.assign(200000, 'p');
-  router::Message back;
-  ASSERT_TRUE(decode_message(encode_message(m), back));
-  EXPECT_EQ(back.payload, m.payload);
+  auto m = router::Message::copy(*message(), message()->topic, std::string(200000, 'p'));
+  auto back = decode_message(encode_message(*m));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->payload, m->payload);
 }
 
 TEST(StoreRecords, EveryTruncationIsUndecodable) {

@@ -64,9 +64,7 @@ class StoreTest : public ::testing::Test {
   }
 
   static router::MessagePtr msg(std::string topic, std::string payload, std::uint64_t expires = 0) {
-    auto m = std::make_shared<router::Message>();
-    m->topic = std::move(topic);
-    m->payload = std::move(payload);
+    auto m = router::Message::make(std::move(topic), std::move(payload));
     m->qos = QoS::at_least_once;
     m->expires_at_ms = expires;
     return m;

@@ -12,15 +12,15 @@
 namespace strata::uns {
 namespace {
 
-router::Message msg(const std::string& topic, const std::string& payload, const std::string& from = "c1") {
-  router::Message m;
-  m.topic = topic;
-  m.payload = payload;
-  m.publisher = from;
+std::shared_ptr<router::Message> msg(const std::string& topic, const std::string& payload,
+                                     const std::string& from = "c1") {
+  auto m = router::Message::make(topic, payload);
+  m->publisher = from;
   return m;
 }
 
-int record(Catalog& c, const router::Message& m, std::uint64_t now) {
+int record(Catalog& c, const std::shared_ptr<router::Message>& ptr, std::uint64_t now) {
+  const router::Message& m = *ptr;
   bool created = false;
   CatalogEntry& e = c.touch(m.topic, created);
   rapidjson::Document doc;
@@ -150,23 +150,23 @@ TEST(Catalog, InternsPublishersAndKeepsTheLastUserProperties) {
   EXPECT_EQ(*e1->publisher, "plc-000000000000001");
   EXPECT_EQ(e1->properties, nullptr);
 
-  router::Message m = msg("a/1", "3", "other");
-  m.properties.user_properties = {{"k", "v"}};
+  auto m = msg("a/1", "3", "other");
+  m->properties.user_properties = {{"k", "v"}};
   record(c, m, 2);
   EXPECT_EQ(*e1->publisher, "other");
   EXPECT_EQ(*e2->publisher, "plc-000000000000001");
   ASSERT_NE(e1->properties, nullptr);
   EXPECT_EQ(e1->properties->user, (protocol::UserProperties{{"k", "v"}}));
-  m.properties.user_properties = {{"k", "w"}, {"x", "y"}};
-  m.properties.content_type = "text/plain";
-  m.properties.message_expiry_interval = 60;
+  m->properties.user_properties = {{"k", "w"}, {"x", "y"}};
+  m->properties.content_type = "text/plain";
+  m->properties.message_expiry_interval = 60;
   record(c, m, 3);
   EXPECT_EQ(e1->properties->user, (protocol::UserProperties{{"k", "w"}, {"x", "y"}}));
   EXPECT_EQ(e1->properties->content_type, "text/plain");
   EXPECT_EQ(e1->properties->message_expiry_interval, 60u);
   EXPECT_FALSE(e1->properties->response_topic);
-  router::Message only_type = msg("a/1", "5", "other");
-  only_type.properties.payload_format_indicator = 1;
+  auto only_type = msg("a/1", "5", "other");
+  only_type->properties.payload_format_indicator = 1;
   record(c, only_type, 4);
   ASSERT_NE(e1->properties, nullptr);
   EXPECT_TRUE(e1->properties->user.empty());

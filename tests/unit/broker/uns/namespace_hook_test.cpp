@@ -44,9 +44,7 @@ struct Hook {
 };
 
 router::MessagePtr msg(const std::string& topic, const std::string& payload) {
-  auto m = std::make_shared<router::Message>();
-  m->topic = topic;
-  m->payload = payload;
+  auto m = router::Message::make(topic, payload);
   m->publisher = "dev";
   return m;
 }

@@ -36,12 +36,10 @@ void run(benchmark::State& state, int contracts, bool enabled) {
   uns::UnsConfig cfg = config(contracts);
   cfg.enabled = enabled;
   uns::NamespaceHook hook(std::move(cfg), 1, nullptr, [] { return std::uint64_t{1733400000000}; });
-  auto base = std::make_shared<router::Message>();
-  base->topic = "acme/berlin/press/line1/cell1/temperature";
-  base->payload = kPayload;
+  auto base = router::Message::make("acme/berlin/press/line1/cell1/temperature", kPayload);
   base->publisher = "plc-1";
   for (auto _ : state) {
-    router::MessagePtr m = std::make_shared<router::Message>(*base);  // as Client::make_message does
+    router::MessagePtr m = router::Message::copy(*base);  // as Client::make_message does
     benchmark::DoNotOptimize(hook.on_publish(m, 0));
   }
 }
@@ -62,23 +60,24 @@ void BM_catalog_memory_per_topic(benchmark::State& state) {
     struct mallinfo2 before = mallinfo2();
     {
       uns::Catalog catalog(1'000'000);
-      router::Message m;
-      m.publisher = "plc-000000000000001";
-      m.payload = R"({"value": 21.5000001})";
+      const std::string payload = R"({"value": 21.5000001})";
       rapidjson::Document doc;
-      doc.Parse(m.payload.c_str());
+      doc.Parse(payload.c_str());
+      std::string topic;
       const auto n = static_cast<int>(state.range(0));
       for (int i = 0; i < n; ++i) {
-        m.topic = "acme/berlin/press/line" + std::to_string(i % 100) + "/cell/t" + std::to_string(i);
+        topic = "acme/berlin/press/line" + std::to_string(i % 100) + "/cell/t" + std::to_string(i);
+        auto m = router::Message::make(topic, payload);
+        m->publisher = "plc-000000000000001";
         bool created = false;
-        uns::CatalogEntry& e = catalog.touch(m.topic, created);
-        catalog.record(e, m, &doc, 1, 1024);
+        uns::CatalogEntry& e = catalog.touch(m->topic, created);
+        catalog.record(e, *m, &doc, 1, 1024);
       }
       struct mallinfo2 after = mallinfo2();
       double per = static_cast<double>(after.uordblks - before.uordblks) / n;
       state.counters["bytes_per_topic"] = per;
-      state.counters["value_bytes"] = static_cast<double>(m.payload.size());
-      state.counters["topic_bytes"] = static_cast<double>(m.topic.size());
+      state.counters["value_bytes"] = static_cast<double>(payload.size());
+      state.counters["topic_bytes"] = static_cast<double>(topic.size());
     }
   }
 }
