@@ -165,6 +165,7 @@ scenarios=(
   "fanin_q1_sync|fanin --pubs 20 --subs 1 --qos 1 --size 64 --window 64 $persistent $common"
   "fanout_q0|fanout --pubs 1 --subs 100 --qos 0 --size 64 --window 64 $common"
   "latency_10k|fanin --pubs 1 --subs 1 --qos 0 --size 64 --rate 10000 $common"
+  "cpu_10k|fanin --pubs 10 --subs 1 --qos 0 --size 64 --rate 10000 $common"
   "cpu_100k|fanin --pubs 20 --subs 1 --qos 0 --size 64 --rate 100000 $common"
   "conn_10k|conn --conns 10000 --conn-window 200 --duration 1"
 )
@@ -215,6 +216,8 @@ metrics = [
     ("fanout_q0", "recv_rate", "msg/s received", "higher"),
     ("latency_10k", "lat_p50_us", "p50 latency, us", "lower"),
     ("latency_10k", "lat_p99_us", "p99 latency, us", "lower"),
+    ("cpu_10k", "broker_cpu_us_per_msg", "broker CPU us per delivered msg", "lower"),
+    ("cpu_10k", "lat_p50_us", "p50 latency, us", "lower"),
     ("cpu_100k", "recv_rate", "msg/s received", "higher"),
     ("cpu_100k", "broker_cpu_us_per_msg", "broker CPU us per delivered msg", "lower"),
     ("conn_10k", "conn_rate", "connections/s", "higher"),

@@ -63,6 +63,8 @@ class Client final : public session::Attachment,
   void taken_over();
   // The session a pending CONNECT waited for arrived (nullptr: none).
   void resume(std::unique_ptr<session::Session> session);
+  // The new session of a clean start, after the old one ended.
+  void begin_session();
   // Its deadline in the core's wheel came (called by the core).
   void on_deadline();
 

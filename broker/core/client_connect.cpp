@@ -224,27 +224,31 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
   Broker::Claim claim = broker.claim(client_id_, clean_start_, here, expiry != 0);
   handle_ = claim.current;
 
+  std::weak_ptr<Client> weak = shared_from_this();
+  Core* me = &core_;
+  const Version version = version_;
   if (claim.previous && claim.previous != claim.current) {
-    // Clean start: the old session ends wherever it lives.
-    session::SessionRef old = claim.previous;
-    unsigned owner = old->core.load(std::memory_order_acquire);
-    if (owner == here) {
-      core_.take_session(old, true, here);
-      attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
-      return;
-    }
-    // The new session starts once the old one's removal is in the store:
-    // that core's store writes and ours must not overtake each other.
-    Core& o = broker.core(owner);
-    std::weak_ptr<Client> weak = shared_from_this();
-    Core* me = &core_;
-    asio::post(o.io(), [&o, me, old, here, weak] {
-      o.take_session(old, true, here);
-      o.broker().store().after_commit(o.index(), [me, weak](bool) {
-        asio::post(me->io(), [weak] {
-          if (auto client = weak.lock()) client->resume(nullptr);
-        });
-      });
+    // Clean start: the old session ends wherever it lives. The new one
+    // starts under the handle claim() made once the old one's removal is
+    // in the store: that core's store writes and ours must not overtake
+    // each other.
+    session::SessionRef fresh = handle_;
+    core_.take(claim.previous, true, here, [me, weak, fresh, version](Core& where, std::unique_ptr<Session>) {
+      auto begin = [me, weak, fresh, version] {
+        if (auto client = weak.lock()) {
+          client->begin_session();
+        } else {
+          // Gone meanwhile: the handle still gets its session, so that a
+          // connection waiting to take it (Core::take) finds it.
+          Session* s = me->adopt(std::make_unique<Session>(fresh, version));
+          me->session_disconnected(*s, false);
+        }
+      };
+      if (&where == me) {
+        begin();
+        return;
+      }
+      where.broker().store().after_commit(where.index(), [me, begin](bool) { asio::post(me->io(), begin); });
     });
     return;
   }
@@ -253,40 +257,47 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
     return;
   }
   // Resume: the session moves here from its core (possibly this one).
-  unsigned owner = handle_->core.load(std::memory_order_acquire);
-  if (owner == here) {
-    resume(core_.take_session(handle_, false, here));
-    return;
-  }
-  Core& o = broker.core(owner);
-  std::weak_ptr<Client> weak = shared_from_this();
-  Core* me = &core_;
   session::SessionRef h = handle_;
-  core_.expect_arrival(h);  // this core's own deliveries wait here, in order
-  asio::post(o.io(), [&o, me, h, here, weak] {
-    auto owned = std::make_shared<std::unique_ptr<Session>>(o.take_session(h, false, here));
-    auto hand_over = [me, weak, owned, h](bool) {
-      asio::post(me->io(), [me, weak, owned, h] {
-        // Not adopted here (it ended, or went elsewhere): what this core
-        // held for it goes on as any delivery would.
-        if (!*owned) me->forget_arrival(h);
-        if (auto client = weak.lock()) {
-          client->resume(std::move(*owned));
-        } else if (*owned) {
-          // The new connection went away meanwhile: keep the session offline.
-          Session* adopted = me->adopt(std::move(*owned));
-          me->session_disconnected(*adopted, false);
-        }
-      });
+  if (h->core.load(std::memory_order_acquire) != here) {
+    core_.expect_arrival(h);  // this core's own deliveries wait here, in order
+  }
+  core_.take(h, false, here, [me, weak, h](Core& where, std::unique_ptr<Session> s) {
+    auto owned = std::make_shared<std::unique_ptr<Session>>(std::move(s));
+    auto arrive = [me, weak, owned, h] {
+      // Not adopted here (it ended): what this core held for it goes on
+      // as any delivery would.
+      if (!*owned) me->forget_arrival(h);
+      if (auto client = weak.lock()) {
+        client->resume(std::move(*owned));
+      } else if (*owned) {
+        // The new connection went away meanwhile: keep the session offline.
+        Session* adopted = me->adopt(std::move(*owned));
+        me->session_disconnected(*adopted, false);
+      }
     };
+    if (&where == me) {
+      arrive();
+      return;
+    }
     // A stored session moves once the old core's writes for it are in the
     // store, so they cannot land after the new core's.
     if (*owned && (*owned)->stored) {
-      o.broker().store().after_commit(o.index(), hand_over);
+      where.broker().store().after_commit(where.index(), [me, arrive](bool) { asio::post(me->io(), arrive); });
     } else {
-      hand_over(true);
+      asio::post(me->io(), arrive);
     }
   });
+}
+
+void Client::begin_session() {
+  Session* s = core_.adopt(std::make_unique<Session>(handle_, version_));
+  if (state_ != State::connecting) {
+    core_.session_disconnected(*s, false);
+    return;
+  }
+  attach(s, false);
+  process_input();
+  read_next();
 }
 
 void Client::resume(std::unique_ptr<Session> s) {

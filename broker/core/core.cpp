@@ -332,13 +332,24 @@ Session* Core::adopt(std::unique_ptr<Session> s) {
   h->core.store(index_, std::memory_order_release);
   h->session = s.get();
   Session* raw = s.get();
-  h->arriving.store(session::SessionHandle::kNoCore, std::memory_order_relaxed);
+  // Another core may expect it next (a later connection asked meanwhile):
+  // only this core's expectation is met.
+  unsigned expected = index_;
+  h->arriving.compare_exchange_strong(expected, SessionHandle::kNoCore, std::memory_order_relaxed);
   sessions_[h].session = std::move(s);
   stats_.sessions.fetch_add(1, std::memory_order_relaxed);
   if (auto it = pending_.find(h); it != pending_.end()) {
     auto held = std::move(it->second);
     pending_.erase(it);
     for (RemoteDelivery& r : held) deliver_local(*raw, std::move(r.delivery));
+  }
+  if (auto it = waiting_takes_.find(h); it != waiting_takes_.end()) {
+    // Posted: the caller attaches the session before anyone takes it.
+    auto takes = std::move(it->second);
+    waiting_takes_.erase(it);
+    asio::post(io_, [this, takes = std::move(takes)]() mutable {
+      for (WaitingTake& t : takes) take(t.h, t.clean_start, t.new_core, std::move(t.done));
+    });
   }
   return raw;
 }
@@ -352,7 +363,8 @@ void Core::expect_arrival(const SessionRef& h) {
 }
 
 void Core::forget_arrival(const SessionRef& h) {
-  if (h->arriving.exchange(SessionHandle::kNoCore, std::memory_order_relaxed) != index_) return;
+  unsigned expected = index_;
+  if (!h->arriving.compare_exchange_strong(expected, SessionHandle::kNoCore, std::memory_order_relaxed)) return;
   auto it = pending_.find(h.get());
   if (it == pending_.end()) return;
   auto held = std::move(it->second);
@@ -395,6 +407,25 @@ std::unique_ptr<Session> Core::take_session(const SessionRef& h, bool clean_star
   sessions_.erase(it);
   stats_.sessions.fetch_sub(1, std::memory_order_relaxed);
   return out;
+}
+
+void Core::take(const SessionRef& h, bool clean_start, unsigned new_core, TakeDone done) {
+  if (sessions_.count(h.get()) != 0 || h->ended.load(std::memory_order_acquire)) {
+    done(*this, take_session(h, clean_start, new_core));
+    return;
+  }
+  // Not here and not ended: the handle points to the core it lives on or
+  // is on its way to (take_session() points it there before the session
+  // leaves; claim() points a new handle at the core that will adopt it).
+  unsigned owner = h->core.load(std::memory_order_acquire);
+  if (owner == index_) {
+    waiting_takes_[h.get()].push_back(WaitingTake{h, clean_start, new_core, std::move(done)});
+    return;
+  }
+  Core& next = broker_.core(owner);
+  asio::post(next.io_, [&next, h, clean_start, new_core, done = std::move(done)]() mutable {
+    next.take(h, clean_start, new_core, std::move(done));
+  });
 }
 
 void Core::session_disconnected(Session& s, bool will_due) {

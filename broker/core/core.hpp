@@ -137,6 +137,18 @@ class Core {
   // `new_core`.
   std::unique_ptr<session::Session> take_session(const session::SessionRef& h, bool clean_start,
                                                  unsigned new_core);
+  // take_session() for a connection on `new_core`, wherever the session
+  // is: here; on the core its handle points to (followed there); or, when
+  // it is on its way to this core for another connection, here once it
+  // has arrived. Two connections for one client id that ask at once must
+  // not find the session missing while it moves between cores (the later
+  // one would start a new session and the first one's would be lost). The
+  // first takes it; the later one takes it from the first. `done` runs on
+  // the core that took it, with that core and the session (nullptr: the
+  // session had ended, or clean_start ended it); at once when that is
+  // this core and the session is here.
+  using TakeDone = std::function<void(Core& where, std::unique_ptr<session::Session> s)>;
+  void take(const session::SessionRef& h, bool clean_start, unsigned new_core, TakeDone done);
   // The session's connection went away. `publish_will`: the will is due
   // (now, or after its delay).
   void session_disconnected(session::Session& s, bool publish_will);
@@ -255,6 +267,14 @@ class Core {
   std::unordered_map<const session::SessionHandle*, LocalSession> sessions_;
   // Deliveries for sessions on their way to this core (see header comment).
   std::unordered_map<const session::SessionHandle*, std::vector<RemoteDelivery>> pending_;
+  // take() calls for sessions on their way to this core, run after adopt().
+  struct WaitingTake {
+    session::SessionRef h;
+    bool clean_start;
+    unsigned new_core;
+    TakeDone done;
+  };
+  std::unordered_map<const session::SessionHandle*, std::vector<WaitingTake>> waiting_takes_;
   std::vector<std::vector<RemoteDelivery>> outbox_;  // per destination core
   bool flush_scheduled_ = false;
   // after_durable() callbacks waiting for this turn's outbox flush.
