@@ -25,8 +25,16 @@ a load above 1.5 is provisional.
   instructions  (only when asked) Strata's A under callgrind at 1,000 msg/s:
            instructions per forwarded message, all of A's threads.
 
+--strata-bin BIN,BIN,... runs the Strata rows (forward, instructions) once
+per build, alternating, each row tagged with its binary (the same
+strata-bench, the first build's, loads them all; --callgrind DIR keeps
+the instructions runs' callgrind files there); --perf DIR records
+broker A of every Strata forward run with `perf record -g` (cpu-clock)
+into DIR/forward-<build index>-<run>.data.
+
   tools/bench_forward.py [--messages N] [--backlog N] [--big-backlog N]
                          [--only forward,drain,instructions] [--repeat R] [--brokers strata,mosquitto]
+                         [--strata-bin OLD/strata,NEW/strata] [--perf DIR]
 """
 
 import argparse
@@ -34,6 +42,7 @@ import getpass
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,6 +57,9 @@ sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 import brokerproc  # noqa: E402
 
 TOPIC = "strata-bench"
+BENCH_DIR = None  # strata-bench's directory (the first --strata-bin's; else bindir())
+PERF_DIR = None   # --perf
+CALLGRIND_DIR = None  # --callgrind: where the instructions runs' callgrind files are kept
 DURABILITY = "batch"  # [store] durability of the Strata brokers (--durability)
 MOSQ_INFLIGHT = 1024  # Mosquitto's max_inflight_messages (--mosquitto-inflight)
 
@@ -121,8 +133,26 @@ class PerfStat:
         return None
 
 
+class Perf:
+    """perf record -g (cpu-clock) on a process until stopped; nothing without --perf."""
+
+    def __init__(self, pid, name):
+        self.proc = None
+        if PERF_DIR:
+            os.makedirs(PERF_DIR, exist_ok=True)
+            self.proc = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-g", "-q", "-p", str(pid), "-o",
+                                          os.path.join(PERF_DIR, name + ".data")],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)  # attached before the load starts
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(60)
+
+
 def bench(*args, timeout=900):
-    out = subprocess.run([os.path.join(bindir(), "strata-bench")] + [str(a) for a in args],
+    out = subprocess.run([os.path.join(BENCH_DIR or bindir(), "strata-bench")] + [str(a) for a in args],
                          capture_output=True, text=True, timeout=timeout)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if not lines:
@@ -193,14 +223,14 @@ class Mosquitto(brokerproc.Broker):
         return ["mosquitto", "-c", self.conf_path]
 
 
-def forward(work, kind, n, pubs, window):
+def forward(work, kind, n, pubs, window, tag=""):
     cls = Strata if kind == "strata" else Mosquitto
     b = cls(os.path.join(work, kind + "-b")).start()
     a = cls(os.path.join(work, kind + "-a"), bridge_to=b.port).start()
     try:
         time.sleep(1.0)  # the bridge connects
         la = load()
-        sub = subprocess.Popen([str(x) for x in [os.path.join(bindir(), "strata-bench"), "sub", "--url",
+        sub = subprocess.Popen([str(x) for x in [os.path.join(BENCH_DIR or bindir(), "strata-bench"), "sub", "--url",
                                                  "tcp://127.0.0.1:%d" % b.port, "--subs", 1, "--qos", 0,
                                                  "--count", n, "--duration", 600]],
                                stdout=subprocess.PIPE, text=True)
@@ -208,16 +238,20 @@ def forward(work, kind, n, pubs, window):
         ca, cb = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
         peak = PeakRss(a.proc.pid)
         ia, ib = PerfStat(a.proc.pid), PerfStat(b.proc.pid)
+        rec = Perf(a.proc.pid, "forward-" + tag) if kind == "strata" else None
         p = bench("pub", "--url", "tcp://127.0.0.1:%d" % a.port, "--pubs", pubs, "--qos", 1, "--window", window,
                   "--count", n, "--duration", 600)
         out, _ = sub.communicate(timeout=900)
         ia, ib = ia.stop(), ib.stop()
+        if rec:
+            rec.stop()
         s = json.loads([ln for ln in out.splitlines() if ln.startswith("{")][-1])
         ca, cb = cpu_seconds(a.proc.pid) - ca, cpu_seconds(b.proc.pid) - cb
         rss = peak.stop()
         acked = p["sent"] - p["unacked"]
         got = s["received"] - s["duplicated"]
-        return {"broker": kind, "messages": n, "mosquitto_inflight": MOSQ_INFLIGHT if kind == "mosquitto" else None, "load": la, "accepted_per_s": round(p["sent_rate"]),
+        return {"broker": kind, "strata_bin": os.environ["STRATA_BIN"] if kind == "strata" else None,
+                "messages": n, "mosquitto_inflight": MOSQ_INFLIGHT if kind == "mosquitto" else None, "load": la, "accepted_per_s": round(p["sent_rate"]),
                 "forwarded_per_s": round(s["recv_rate"]), "acked": acked, "arrived": got,
                 "lost": max(0, acked - got), "duplicated": s["duplicated"], "reordered": s["reordered"],
                 "a_cpu_us_per_msg": round(1e6 * ca / n, 2), "b_cpu_us_per_msg": round(1e6 * cb / n, 2),
@@ -309,6 +343,9 @@ def instructions(work, pubs, window):
             b.stop()
         with open(out) as f:
             ir = int(re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M).group(1))
+        if CALLGRIND_DIR:  # kept for callgrind_annotate
+            os.makedirs(CALLGRIND_DIR, exist_ok=True)
+            shutil.copy(out, os.path.join(CALLGRIND_DIR, "%s-%s" % (os.path.basename(work), os.path.basename(out))))
         totals.append((got, ir))
     (n1, i1), (n2, i2) = totals
     return {"a_instructions_per_msg": round((i2 - i1) / (n2 - n1)), "messages": [n1, n2]}
@@ -326,22 +363,39 @@ def main():
     ap.add_argument("--window", type=int, default=64)
     ap.add_argument("--mosquitto-inflight", type=int, default=1024)
     ap.add_argument("--durability", choices=["none", "batch", "sync"], default="batch")
+    ap.add_argument("--strata-bin", metavar="BIN[,BIN...]", help="Strata builds to alternate")
+    ap.add_argument("--perf", metavar="DIR", help="perf record broker A of each Strata forward run")
+    ap.add_argument("--callgrind", metavar="DIR", help="keep the instructions runs' callgrind files here")
     args = ap.parse_args()
-    global DURABILITY, MOSQ_INFLIGHT
+    global DURABILITY, MOSQ_INFLIGHT, BENCH_DIR, PERF_DIR, CALLGRIND_DIR
     DURABILITY, MOSQ_INFLIGHT = args.durability, args.mosquitto_inflight
+    PERF_DIR = args.perf and os.path.abspath(args.perf)
+    CALLGRIND_DIR = args.callgrind and os.path.abspath(args.callgrind)
+    bins = [os.path.abspath(b) for b in args.strata_bin.split(",")] if args.strata_bin else \
+        [os.path.join(bindir(), "strata")]
+    BENCH_DIR = os.path.dirname(bins[0])
+
+    def each_build():
+        for i, b in enumerate(bins):
+            os.environ["STRATA_BIN"] = b
+            yield i
     only = args.only.split(",")
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_forward.") as work:
         if "instructions" in only:
-            res = instructions(work, args.pubs, args.window)
-            print("instructions", json.dumps(res), flush=True)
-            results.append(("instructions", res))
+            for r in range(args.repeat):
+                for i in each_build():
+                    res = {"strata_bin": bins[i], **instructions(os.path.join(work, "cg%d-%d" % (i, r)),
+                                                                 args.pubs, args.window)}
+                    print("instructions", json.dumps(res), flush=True)
+                    results.append(("instructions", res))
         for r in range(args.repeat):
             if "forward" in only:
                 for kind in args.brokers.split(","):  # alternating
-                    res = forward(work, kind, args.messages, args.pubs, args.window)
-                    print("forward", json.dumps(res), flush=True)
-                    results.append(("forward", res))
+                    for i in (each_build() if kind == "strata" else [None]):
+                        res = forward(work, kind, args.messages, args.pubs, args.window, "%s-%d" % (i, r))
+                        print("forward", json.dumps(res), flush=True)
+                        results.append(("forward", res))
             if "drain" in only:
                 res = drain(work, args.backlog, args.pubs, args.window, "%d" % r)
                 print("drain", json.dumps(res), flush=True)

@@ -17,6 +17,10 @@ class AckTracker {
   // Offsets at or below it, and repeats, change nothing.
   bool done(std::uint64_t offset) {
     if (offset <= acked_) return false;
+    if (offset == acked_ + 1 && above_.empty()) {  // in order, nothing waiting: the usual case
+      acked_ = offset;
+      return true;
+    }
     std::uint64_t i = offset - acked_ - 1;
     if (i >= above_.size()) above_.resize(i + 1, 0);
     above_[i] = 1;

@@ -201,7 +201,7 @@ struct Outbox::Impl {
   // (offsets there done out of order, already taken off their chunks).
   void acknowledged_moved(std::uint64_t before, std::uint64_t after) {
     const std::uint64_t n = std::min<std::uint64_t>(after - before, meta.size());
-    meta.erase(meta.begin(), meta.begin() + static_cast<std::ptrdiff_t>(n));
+    for (std::uint64_t i = 0; i < n; ++i) meta.pop_front();  // mostly one: cheaper than erase()
     while (!tail.empty() && tail.front().first <= after) tail_pop_front();
     promote();
   }
@@ -597,8 +597,14 @@ Outbox::Appended Outbox::append(unsigned core, Record r, bool force) {
       wake = im.notify;
     }
   }
-  im.store.push(core, store::Op{store::Op::Kind::put, im.store.env().outbox, 0, outbox_log::record_key(im.log, rec->offset),
-                                outbox_log::encode_record(*rec), {}, {}});
+  // The value is written by the writer, from the record (kept until then),
+  // into the page LMDB reserves for it: nothing allocated here for another
+  // thread to free.
+  store::Op put{store::Op::Kind::put, im.store.env().outbox, 0, outbox_log::record_key(im.log, rec->offset), {}, {}, {}};
+  put.encoded_size = static_cast<std::uint32_t>(outbox_log::record_size(*rec));
+  put.encode = [](const void* r, char* out) { outbox_log::write_record(*static_cast<const Record*>(r), out); };
+  put.object = std::move(rec);
+  im.store.push(core, std::move(put));
   if (wake) wake();
   return Appended::queued;
 }

@@ -11,8 +11,9 @@
 // has been counted as gone unless it is confirmed out of order and waits
 // for the gap below it to close. confirm() may be called in any order.
 //
-// Durability. append() encodes the record on the calling core and pushes
-// its put onto that core's queue of the store's Writer (group commit), so
+// Durability. append() pushes the record's put onto the calling core's
+// queue of the store's Writer (group commit; the writer encodes the record
+// straight into LMDB's page, the record kept alive by the op), so
 // `store.after_commit(core, fn)` runs fn once the record is as durable as
 // [store] durability says: a QoS 1/2 publisher is acknowledged from there.
 // Confirmations delete records and store A in the same group commit (on

@@ -36,6 +36,10 @@ std::string prefix(std::string_view log);  // name, 0x00
 bool offset_of(std::string_view key, std::string_view log, std::uint64_t& offset);
 
 std::string encode_record(const Record& r);
+// The same in two steps, for a writer that encodes into its own buffer
+// (the LMDB page: Outbox::append): the size, then the bytes.
+std::size_t record_size(const Record& r);
+void write_record(const Record& r, char* out);
 bool decode_record(std::string_view value, Record& out);
 
 std::string encode_meta(std::uint64_t acknowledged);

@@ -200,9 +200,9 @@ void Client::on_readable(const boost::system::error_code& ec) {
       if (rend_ == rbuf_.size()) rbuf_.resize(std::min(rbuf_.size() * 2, rbuf_.size() + max_read_chunk));
     }
     boost::system::error_code rec;
-    const std::size_t n =
-        to_scratch ? stream_->read_available(asio::buffer(scratch.data() + have, scratch.size() - have), rec)
-                   : stream_->read_available(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), rec);
+    const std::size_t room = to_scratch ? scratch.size() - have : rbuf_.size() - rend_;
+    const std::size_t n = stream_->read_available(
+        asio::buffer(to_scratch ? scratch.data() + have : rbuf_.data() + rend_, room), rec);
     if (n == 0) {
       if (rec == asio::error::would_block || rec == asio::error::try_again) break;
       reading_ = false;
@@ -231,6 +231,11 @@ void Client::on_readable(const boost::system::error_code& ec) {
     if (state_ >= State::closing || state_ == State::connecting || throttled_ || held() || over_budget()) {
       break;
     }
+    // A short read emptied the socket: wait instead of reading again only
+    // to be told it is empty (a system call per wake-up at everyday rates).
+    // Nothing that arrives meanwhile is missed: the wait re-arms the socket
+    // in epoll, which reports it readable at once if it is.
+    if (n < room) break;
   }
   reading_ = false;
   if (state_ >= State::closing) return;

@@ -292,7 +292,7 @@ void Writer::count_commit(const Batch& batch, std::uint64_t us) {
     for (const Op& op : ops) {
       if (op.kind == Op::Kind::done || op.kind == Op::Kind::read) continue;
       ++writes;
-      if (op.kind == Op::Kind::put) bytes += op.key.size() + op.value.size();
+      if (op.kind == Op::Kind::put) bytes += op.key.size() + op.value.size() + op.encoded_size;
     }
   }
   relaxed_add(counters_.commits, 1);
@@ -377,6 +377,12 @@ int Writer::write_op(MDB_txn* txn, Op& op) {
   MDB_val key{op.key.size(), op.key.data()};
   switch (op.kind) {
     case Op::Kind::put: {
+      if (op.encode != nullptr) {
+        MDB_val val{op.encoded_size, nullptr};
+        rc = mdb_put(txn, op.dbi, &key, &val, MDB_RESERVE);
+        if (rc == MDB_SUCCESS) op.encode(op.object.get(), static_cast<char*>(val.mv_data));
+        break;
+      }
       MDB_val val{op.value.size(), op.value.data()};
       rc = mdb_put(txn, op.dbi, &key, &val, 0);
       break;

@@ -71,6 +71,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -82,7 +83,11 @@
 
 namespace strata::store {
 
-// put: key -> value. del: key. del_prefix: every key starting with key.
+// put: key -> value; or, when `encode` is set (and `value` empty), key ->
+// the `encoded_size` bytes encode(object) writes on the writer thread,
+// straight into LMDB's page (MDB_RESERVE): a producer that keeps the
+// object anyway (an outbox record) allocates no value string on its core
+// for the writer to free on another thread. del: key. del_prefix: every key starting with key.
 // del_range: every key k with key <= k < value. done: see above. read: `read`
 // runs on the writer thread, after the transaction holding everything
 // pushed before it on the same queue has committed, with a read-only
@@ -99,6 +104,10 @@ struct Op {
   std::function<void(MDB_txn* txn)> read = nullptr;  // Kind::read
   router::MessagePtr msg = nullptr;       // Kind::client: the message (null: housekeeping)
   std::int64_t stamp = 0;                 // Kind::client: receive time, unix ms
+  // Kind::put: writes the value (encoded_size bytes) of `object` at `out`.
+  std::shared_ptr<const void> object = nullptr;
+  void (*encode)(const void* object, char* out) = nullptr;
+  std::uint32_t encoded_size = 0;
 };
 
 // The writer's one client module (see the header comment). Its calls run
@@ -189,7 +198,7 @@ class Writer {
   // After a commit: the batch's bytes are no longer pending; calls the
   // caught-up waiters when that ends a spell behind.
   void release(std::uint64_t bytes);
-  static std::uint64_t bytes_of(const Op& op) noexcept { return sizeof(Op) + op.key.size() + op.value.size(); }
+  static std::uint64_t bytes_of(const Op& op) noexcept { return sizeof(Op) + op.key.size() + op.value.size() + op.encoded_size; }
   void probe();  // while full() and idle: is there space again?
   bool queued();  // any queue holds ops (takes each queue's mutex)
   std::string why_full(int rc) const;  // for the STORE FULL log line

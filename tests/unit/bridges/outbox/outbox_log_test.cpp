@@ -35,6 +35,32 @@ TEST(OutboxLog, RecordRoundTrip) {
   EXPECT_EQ(back.route, 2);
 }
 
+// The writer encodes an appended record into a buffer of record_size()
+// bytes (LMDB's page): exactly what encode_record() gives, with and
+// without properties.
+TEST(OutboxLog, WriteRecordFillsExactlyRecordSize) {
+  Record plain;
+  plain.topic = "plant/a/temp";
+  plain.payload = std::string(300, 'p');
+  plain.received_ms = 42;
+  Record with = plain;
+  with.origin = "edge";
+  with.mutable_properties().content_type = "text/plain";
+  with.mutable_properties().user_properties = {{"k", "v"}};
+  for (const Record* r : {&plain, &with}) {
+    const std::string encoded = outbox_log::encode_record(*r);
+    ASSERT_EQ(outbox_log::record_size(*r), encoded.size());
+    std::string buffer(encoded.size() + 1, '\x7f');  // one guard byte past the end
+    outbox_log::write_record(*r, buffer.data());
+    EXPECT_EQ(buffer.substr(0, encoded.size()), encoded);
+    EXPECT_EQ(buffer.back(), '\x7f');
+    Record back;
+    ASSERT_TRUE(outbox_log::decode_record(encoded, back));
+    EXPECT_EQ(back.payload, r->payload);
+    EXPECT_EQ(back.properties(), r->properties());
+  }
+}
+
 TEST(OutboxLog, EmitRouteIsMinusOne) {
   Record r;
   r.topic = "t";
@@ -55,6 +81,9 @@ TEST(OutboxLog, TruncatedRecordIsRefused) {
 }
 
 TEST(OutboxLog, KeysSortByOffsetAndSplit) {
+  // name, 0x00, u64 offset big-endian
+  EXPECT_EQ(outbox_log::record_key("ab", 0x0102030405060708u), std::string("ab\x00\x01\x02\x03\x04\x05\x06\x07\x08", 11));
+  EXPECT_EQ(outbox_log::record_key("", 1), std::string("\x00\x00\x00\x00\x00\x00\x00\x00\x01", 9));
   EXPECT_LT(outbox_log::record_key("f", 255), outbox_log::record_key("f", 256));
   std::uint64_t o = 0;
   EXPECT_TRUE(outbox_log::offset_of(outbox_log::record_key("factory", 77), "factory", o));

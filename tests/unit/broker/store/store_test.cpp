@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -338,6 +339,33 @@ TEST_F(StoreTest, FullMapDropsPutsReportsUnstoredAndRecovers) {
   store->after_commit(0, [&](bool ok) { last = ok; });
   wait_posted(++posted);
   EXPECT_TRUE(last);
+}
+
+// A put whose value the writer encodes (Op::encode, into the page LMDB
+// reserves) stores exactly those bytes and counts them as written.
+TEST_F(StoreTest, EncodedPutStoresWhatTheEncoderWrites) {
+  auto store = open();
+  load(*store);
+  start(*store);
+  const MDB_dbi dbi = store->env().outbox;
+  Op put{Op::Kind::put, dbi, 0, "k", {}, {}, {}};
+  put.object = std::make_shared<const std::string>("encoded by the writer");
+  put.encoded_size = 21;
+  put.encode = [](const void* o, char* out) {
+    const auto& s = *static_cast<const std::string*>(o);
+    std::memcpy(out, s.data(), s.size());
+  };
+  const std::uint64_t written = store->counters().bytes_written.load();
+  store->push(0, std::move(put));
+  store->after_commit(0, [](bool) {});
+  wait_posted(1);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(store->env().env(), nullptr, MDB_RDONLY, &txn), MDB_SUCCESS);
+  MDB_val k{1, const_cast<char*>("k")}, v;
+  ASSERT_EQ(mdb_get(txn, dbi, &k, &v), MDB_SUCCESS);
+  EXPECT_EQ(std::string_view(static_cast<const char*>(v.mv_data), v.mv_size), "encoded by the writer");
+  mdb_txn_abort(txn);
+  EXPECT_EQ(store->counters().bytes_written.load() - written, 1u + 21u);
 }
 
 // del_range and del_prefix delete exactly their keys, across many pages
