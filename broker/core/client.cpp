@@ -51,7 +51,6 @@ Client::Client(Core& core, std::unique_ptr<transport::Stream> stream, bool over_
       stream_(std::move(stream)),
       limits_(stream_->listener() != nullptr ? stream_->listener()->limits : core.broker().limits()),
       over_quota_(over_quota),
-      timer_(core.io()),
       connected_at_ms_(now_ms()) {}
 
 std::string Client::listener_name() const {
@@ -90,16 +89,14 @@ void Client::count_disconnected() {
 // A client that was never closed (shutdown) still takes its waits back,
 // so no core calls into a client that is gone.
 Client::~Client() {
+  core_.cancel_deadline(*this);
   release_holds();
   abandon_blocked();
 }
 
 void Client::start() {
   last_rx_ = std::chrono::steady_clock::now();
-  timer_.expires_after(limits_.connect_timeout);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->on_timer();
-  });
+  core_.schedule_deadline(*this, last_rx_ + limits_.connect_timeout);
   read_next();
 }
 
@@ -450,16 +447,11 @@ void Client::flush() {
 void Client::close_after_flush() {
   if (state_ >= State::closing) return;
   state_ = State::closing;
-  timer_.cancel();
+  core_.cancel_deadline(*this);
   if (!writing_ && wpending_.empty()) close(false);
   // Otherwise the write completion closes. A peer that stops reading
-  // cannot hold us: the timer below bounds the wait.
-  else {
-    timer_.expires_after(std::chrono::seconds(5));
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->close(false);
-    });
-  }
+  // cannot hold us: a deadline 5 s on bounds the wait (on_deadline).
+  else core_.schedule_deadline(*this, std::chrono::steady_clock::now() + std::chrono::seconds(5));
 }
 
 // ---------------------------------------------------------------------------
@@ -528,7 +520,7 @@ void Client::close(bool will_due) {
   auto self = shared_from_this();
   bool was_connected = state_ == State::connected;
   state_ = State::closed;
-  timer_.cancel();
+  core_.cancel_deadline(*this);
   // A notice cannot go between the bytes of a write under way.
   stream_->close(writing_ ? transport::CloseNotice::none : notice_);
   release_holds();
@@ -557,13 +549,17 @@ void Client::arm_timer() {
   if (keep_alive_ == 0 || state_ != State::connected) return;
   // The spec allows one and a half keep-alive periods of silence.
   auto limit = std::chrono::milliseconds(std::uint64_t{keep_alive_} * 1500);
-  timer_.expires_at(last_rx_ + limit);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->on_timer();
-  });
+  core_.schedule_deadline(*this, last_rx_ + limit);
 }
 
-void Client::on_timer() {
+// The wheel fires at or after the deadline, never before (up to its
+// resolution later): the connect timeout and the close's wait need no
+// second look at the clock.
+void Client::on_deadline() {
+  if (state_ == State::closing) {  // the peer did not take what was left to write
+    close(false);
+    return;
+  }
   if (state_ == State::awaiting_connect || state_ == State::authenticating) {
     STRATA_INFO("client") << stream_->remote_address()
                           << (state_ == State::awaiting_connect
@@ -590,7 +586,7 @@ void Client::on_timer() {
     fail(ReasonCode::keep_alive_timeout, "keep alive timeout");
     return;
   }
-  arm_timer();  // traffic arrived since the timer was set
+  arm_timer();  // traffic arrived since the deadline was set
 }
 
 void Client::strip_diagnostics(protocol::Properties& p) const {

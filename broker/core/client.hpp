@@ -29,6 +29,7 @@
 
 #include "broker/auth/authenticator.hpp"
 #include "broker/core/client_hooks.hpp"
+#include "broker/core/deadline_wheel.hpp"
 #include "broker/protocol/packet.hpp"
 #include "broker/session/session.hpp"
 #include "broker/transport/stream.hpp"
@@ -40,7 +41,12 @@ class Core;
 // The transport's close notice for a reason code the broker closes with.
 transport::CloseNotice notice_for(protocol::ReasonCode reason);
 
-class Client final : public session::Attachment, public std::enable_shared_from_this<Client> {
+// The connection's one deadline at a time (connect timeout, then keep-alive,
+// then the bounded wait of a close) is its entry in the core's
+// DeadlineWheel (Core::schedule_deadline), which calls on_deadline().
+class Client final : public session::Attachment,
+                     public DeadlineWheel::Entry,
+                     public std::enable_shared_from_this<Client> {
  public:
   // `over_quota`: a connection limit was reached; CONNECT is refused.
   Client(Core& core, std::unique_ptr<transport::Stream> stream, bool over_quota);
@@ -59,6 +65,8 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   void resume(std::unique_ptr<session::Session> session);
   // The new session of a clean start, after the old one ended.
   void begin_session();
+  // Its deadline in the core's wheel came (called by the core).
+  void on_deadline();
 
   const std::string& client_id() const noexcept { return client_id_; }
 
@@ -107,8 +115,8 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   // Closes the stream with notice_ (none while a write is under way).
   void close(bool will_due);
   void fail(protocol::ReasonCode reason, std::string_view text);
+  // Keep-alive: the deadline at last_rx_ + 1.5 × keep_alive_.
   void arm_timer();
-  void on_timer();
   void on_pingreq();
   void on_disconnect(protocol::Disconnect&& d);
   void strip_diagnostics(protocol::Properties& p) const;
@@ -225,7 +233,8 @@ class Client final : public session::Attachment, public std::enable_shared_from_
   std::uint32_t pending_publishes_ = 0;
   std::uint32_t active_publishes_ = 0;
 
-  boost::asio::steady_timer timer_;  // connect timeout, then keep-alive
+  // When bytes last came; traffic only records it, and the keep-alive
+  // deadline in the core's wheel is moved when it comes (on_deadline).
   std::chrono::steady_clock::time_point last_rx_;
   std::uint16_t keep_alive_ = 0;  // seconds, as in force (server keep alive applied)
   std::uint64_t connected_at_ms_ = 0;  // unix ms of accept

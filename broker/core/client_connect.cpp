@@ -82,7 +82,7 @@ void Client::on_connect(protocol::Connect&& c) {
   if (ClientHooks* hooks = core_.broker().client_hooks()) {
     // Plugins answer first (client_hooks.hpp), possibly later from their
     // own thread: input waits (state connecting) until on_hooks_auth, and
-    // the connect timeout bounds the wait (on_timer).
+    // the connect timeout bounds the wait (on_deadline).
     pending_connect_ = std::make_unique<protocol::Connect>(std::move(c));
     const protocol::Connect& pc = *pending_connect_;
     ClientView who = view();
@@ -348,7 +348,7 @@ void Client::attach(Session* s, bool session_present) {
   STRATA_DEBUG("client") << client_id_ << ": connected from " << stream_->remote_address()
                          << (version_ == Version::v5 ? " (MQTT 5.0" : " (MQTT 3.1.1")
                          << (session_present ? ", session resumed)" : ")");
-  timer_.cancel();
+  core_.cancel_deadline(*this);  // the connect timeout
   arm_timer();
   if (handle_->log != nullptr) attach_log(session_present);  // client_log.cpp
   if (session_present) {

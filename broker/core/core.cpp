@@ -22,7 +22,12 @@ using session::SessionHandle;
 using session::SessionRef;
 
 Core::Core(Broker& broker, unsigned index, unsigned core_count)
-    : broker_(broker), index_(index), io_(1), outbox_(core_count) {
+    : broker_(broker),
+      index_(index),
+      deadlines_(std::chrono::steady_clock::now()),
+      io_(1),
+      deadline_timer_(io_),
+      outbox_(core_count) {
   stats_.set_listener_count(broker.config().listeners.size());
   // Hold at half the queue and resume at a quarter: the half above the
   // hold level absorbs what publishers send before they see it (at most
@@ -87,6 +92,40 @@ void Core::disconnect_all() {
   all.reserve(clients_.size());
   for (auto& [p, c] : clients_) all.push_back(c.client);
   for (auto& c : all) c->disconnect(protocol::ReasonCode::server_shutting_down, "server shutting down");
+}
+
+// ---------------------------------------------------------------------------
+// Connection deadlines
+
+void Core::schedule_deadline(Client& client, std::chrono::steady_clock::time_point when) {
+  deadlines_.schedule(client, when);
+  if (expiring_) return;
+  const auto at = deadlines_.fires_at(client);
+  if (!deadline_armed_ || at < *deadline_armed_) arm_deadline_timer(at);
+}
+
+void Core::cancel_deadline(Client& client) noexcept {
+  // The timer stays set: waking once for nothing is cheaper than moving it.
+  deadlines_.cancel(client);
+}
+
+void Core::arm_deadline_timer(std::chrono::steady_clock::time_point at) {
+  deadline_armed_ = at;
+  deadline_timer_.expires_at(at);  // a wait already set ends with operation_aborted
+  deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_deadline_timer();
+  });
+}
+
+void Core::on_deadline_timer() {
+  deadline_armed_.reset();
+  expiring_ = true;
+  deadlines_.expire(std::chrono::steady_clock::now(), [](DeadlineWheel::Entry& e) {
+    auto client = static_cast<Client&>(e).shared_from_this();  // it may close and be forgotten
+    client->on_deadline();
+  });
+  expiring_ = false;
+  if (auto next = deadlines_.next_wake()) arm_deadline_timer(*next);
 }
 
 // ---------------------------------------------------------------------------

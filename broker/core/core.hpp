@@ -34,6 +34,7 @@
 #include "broker/auth/authorizer.hpp"
 #include "broker/config/config.hpp"
 #include "broker/core/connection_quota.hpp"
+#include "broker/core/deadline_wheel.hpp"
 #include "broker/core/session_info.hpp"
 #include "broker/core/publish_hook.hpp"
 #include "broker/core/stats.hpp"
@@ -78,6 +79,12 @@ class Core {
   void forget(Client* client);  // the connection closed
   // Sends DISCONNECT 0x8B to every client and closes them (shutdown).
   void disconnect_all();
+  // The deadlines of this core's connections: one timer for all, over
+  // deadlines_ (deadline_wheel.hpp). `client`'s on_deadline() is called at
+  // or after `when` (at most DeadlineWheel::default_resolution later);
+  // scheduling again moves it. A Client cancels before it is destroyed.
+  void schedule_deadline(Client& client, std::chrono::steady_clock::time_point when);
+  void cancel_deadline(Client& client) noexcept;
   std::size_t client_count() const noexcept { return clients_.size(); }
 
   // --- publish path (this core's thread) ---------------------------------
@@ -233,12 +240,20 @@ class Core {
   // s.deadline_ms) of an offline session.
   void arm_offline(LocalSession& ls, session::Session& s, std::uint32_t will_delay_s);
   void remove_session(session::SessionHandle* h);
+  void arm_deadline_timer(std::chrono::steady_clock::time_point at);
+  void on_deadline_timer();
 
   Broker& broker_;
   const unsigned index_;
   std::uint32_t backlog_hold_ = 0;
   std::uint32_t backlog_resume_ = 0;
+  // Before io_ and clients_: the clients that io_'s handlers or clients_
+  // still hold take their entries out of it when they go.
+  DeadlineWheel deadlines_;
   boost::asio::io_context io_;
+  boost::asio::steady_timer deadline_timer_;  // at the wheel's next wake
+  std::optional<std::chrono::steady_clock::time_point> deadline_armed_;  // when it is set for
+  bool expiring_ = false;  // on_deadline_timer() is firing: it arms afterwards
   Stats stats_;
   router::TopicTrie trie_;
   router::RetainedIndex retained_;

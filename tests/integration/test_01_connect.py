@@ -2,6 +2,7 @@
 takeover, authentication methods, CONNACK properties."""
 
 import select
+import socket
 import time
 
 import pytest
@@ -350,6 +351,41 @@ def test_takeover_disconnect_reaches_an_old_connection_still_sending(broker):
     more = raw.publish("takeover/t", b"x" * 100)
     write_through_close(old, 0x8E, chunk=more, first=more * 80)
     new.ping()
+
+
+# A connection the broker closes while its write to the peer cannot finish
+# (the peer stopped reading) waits a bounded time for it (5 s), then closes
+# and frees its connection slot. Without the bound the slot would stay taken
+# until the peer read: the third client below would never get in.
+@pytest.mark.strata_only
+@pytest.mark.broker_config(limits={"max_connections": 2})
+def test_close_waits_a_bounded_time_for_a_peer_that_stops_reading(broker):
+    stuck = broker.raw(V5)
+    stuck.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect("stuck")
+    stuck.subscribe(("stuck/#", 0), expect=[0])
+    pub = broker.raw_connect("stuck-pub")
+    chunk = raw.publish("stuck/t", b"x" * 65536) * 16
+    for _ in range(16):  # 16 MiB of QoS 0 for the subscriber that never reads
+        pub.send(chunk)
+    pub.ping(timeout=30)  # all of it routed
+    pub.disconnect()
+
+    def connect_when_free(cid):
+        c = broker.raw(V5)
+        ack = c.connect(cid, expect_rc=None)
+        if ack.rc == 0:
+            return c
+        assert ack.rc == 0x97, hex(ack.rc)  # both slots still taken
+        c.close()
+        return None
+
+    # Taken over: DISCONNECT 0x8E goes behind what is stuck, then the close.
+    taker = wait_until(lambda: connect_when_free("stuck"), timeout=10, interval=0.05,
+                       what="the takeover accepted once the publisher's slot is free")
+    wait_until(lambda: connect_when_free("third"), timeout=30, interval=0.2,
+               what="the stuck connection closed and its slot free")
+    taker.ping()
 
 
 @pytest.mark.strata_only
