@@ -37,8 +37,10 @@ command -v valgrind >/dev/null || { echo "bench_callgrind.sh: valgrind missing (
 work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-port=18840
-printf '[broker]\nthreads = 1\nlog_level = "warn"\n[sys]\ninterval = 0\n' > "$work/strata.toml"
+# A free loopback port, and no admin server (its default port may be taken
+# by another broker on the machine).
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '[broker]\nthreads = 1\nlog_level = "warn"\n[sys]\ninterval = 0\n[admin]\nurl = ""\n' > "$work/strata.toml"
 printf 'user %s\npersistence false\nallow_anonymous true\nlog_dest stderr\nlog_type error\nmax_inflight_messages 64\nmax_queued_messages 10000\nsys_interval 0\nset_tcp_nodelay true\nlistener %d 127.0.0.1\n' "$(id -un)" "$port" > "$work/mosquitto.conf"
 
 # run_once OUT_PREFIX BENCH-ARGS...: prints "instructions delivered"
