@@ -45,7 +45,6 @@ import json
 import os
 import re
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -54,9 +53,11 @@ import urllib.parse
 import urllib.request
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 import brokerproc  # noqa: E402
+from perf_record import PerfRecord  # noqa: E402
 from kafkapeer import KafkaMock  # noqa: E402
 from tsdbpeer import VictoriaMetrics  # noqa: E402
 
@@ -121,22 +122,9 @@ def callgrind_costs(name, kind, n):
     return res
 
 
-class Perf:
-    """perf record -g on a process until stopped (nothing when PERF_DIR is unset)."""
-
-    def __init__(self, pid, name):
-        self.proc = None
-        if PERF_DIR:
-            os.makedirs(PERF_DIR, exist_ok=True)
-            self.proc = subprocess.Popen(["perf", "record", "--call-graph", os.environ.get("PERF_CALL_GRAPH", "dwarf,16384"), "-q", "-p", str(pid), "-o",
-                                          os.path.join(PERF_DIR, name + ".data")],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.5)  # attached before the load starts
-
-    def stop(self):
-        if self.proc:
-            self.proc.send_signal(signal.SIGINT)
-            self.proc.wait(60)
+def Perf(pid, name):
+    """perf record with DWARF call graphs on a process until stopped (nothing when PERF_DIR is unset)."""
+    return PerfRecord(PERF_DIR, pid, name, ["--call-graph", os.environ.get("PERF_CALL_GRAPH", "dwarf,16384")])
 
 
 def strata_bench(port, n, topic, json_payload=False):

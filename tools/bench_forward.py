@@ -52,9 +52,11 @@ import time
 import urllib.request
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 import brokerproc  # noqa: E402
+from perf_record import PerfRecord  # noqa: E402
 
 TOPIC = "strata-bench"
 BENCH_DIR = None  # strata-bench's directory (the first --strata-bin's; else bindir())
@@ -133,22 +135,9 @@ class PerfStat:
         return None
 
 
-class Perf:
+def Perf(pid, name):
     """perf record -g (cpu-clock) on a process until stopped; nothing without --perf."""
-
-    def __init__(self, pid, name):
-        self.proc = None
-        if PERF_DIR:
-            os.makedirs(PERF_DIR, exist_ok=True)
-            self.proc = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-g", "-q", "-p", str(pid), "-o",
-                                          os.path.join(PERF_DIR, name + ".data")],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.5)  # attached before the load starts
-
-    def stop(self):
-        if self.proc:
-            self.proc.send_signal(signal.SIGINT)
-            self.proc.wait(60)
+    return PerfRecord(PERF_DIR, pid, name, ["-e", "cpu-clock", "-g"])
 
 
 def bench(*args, timeout=900):
