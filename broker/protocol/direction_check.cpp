@@ -7,6 +7,12 @@ namespace {
 
 constexpr std::string_view shared_prefix = "$share/";
 
+// A PUBLISH from a client carries no subscription identifier (3.3.4).
+std::optional<Violation> check_publish(const Properties& p) noexcept {
+  if (p.subscription_identifiers.empty()) return std::nullopt;
+  return Violation{ReasonCode::protocol_error, "subscription identifier in PUBLISH"};
+}
+
 }  // namespace
 
 std::optional<Violation> check_from_client(const Packet& p) noexcept {
@@ -16,11 +22,7 @@ std::optional<Violation> check_from_client(const Packet& p) noexcept {
     case PacketType::unsuback:
     case PacketType::pingresp:
       return Violation{ReasonCode::protocol_error, "packet type only sent by a server"};
-    case PacketType::publish:
-      if (!std::get<Publish>(p).properties.subscription_identifiers.empty()) {
-        return Violation{ReasonCode::protocol_error, "subscription identifier in PUBLISH"};
-      }
-      return std::nullopt;
+    case PacketType::publish: return check_publish(std::get<Publish>(p).properties);
     case PacketType::subscribe:
       for (const SubscribeEntry& e : std::get<Subscribe>(p).entries) {
         if (e.options.no_local && e.filter.starts_with(shared_prefix)) {
@@ -33,10 +35,8 @@ std::optional<Violation> check_from_client(const Packet& p) noexcept {
 }
 
 std::optional<Violation> check_from_client(const PublishIn& p) noexcept {
-  if (p.properties && !p.properties->subscription_identifiers.empty()) {
-    return Violation{ReasonCode::protocol_error, "subscription identifier in PUBLISH"};
-  }
-  return std::nullopt;
+  if (!p.properties) return std::nullopt;
+  return check_publish(*p.properties);
 }
 
 std::optional<Violation> check_from_server(const Packet& p) noexcept {
