@@ -23,7 +23,7 @@ namespace {
 // Reads the hop count a message carries: the `hops_property` user property
 // (a peer bridge set it), 0 when absent.
 std::uint8_t hops_of(const router::Message& m, const std::string& property) {
-  for (const auto& [k, v] : m.properties.user_properties) {
+  for (const auto& [k, v] : m.properties->user_properties) {
     if (k == property) return static_cast<std::uint8_t>(std::min(255, std::atoi(v.c_str())));
   }
   return 0;
@@ -35,7 +35,7 @@ Record record_of(const router::Message& m, protocol::QoS qos, bool retain, std::
   r.payload = m.payload;
   r.qos = qos;
   r.retain = retain;
-  r.set_properties(m.properties);
+  r.set_properties(*m.properties);
   r.expires_at_ms = m.expires_at_ms;
   r.hops = hops;
   if (m.publisher.starts_with("bridge:")) r.origin = m.publisher.substr(7);

@@ -99,7 +99,7 @@ struct BridgeSessions::Log : public session::SessionLog {
     r.payload = m.payload;
     r.qos = d.qos;
     r.retain = d.retain;
-    r.set_properties(m.properties);
+    r.set_properties(*m.properties);
     r.expires_at_ms = m.expires_at_ms;
     switch (outbox->append(core, std::move(r), force)) {
       case Outbox::Appended::queued:

@@ -64,7 +64,7 @@ struct MessageEvent {
     pub.topic = str(copy ? std::string_view(copy->topic) : (*msg)->topic);
     pub.payload = str(copy ? std::string_view(copy->payload) : (*msg)->payload);
     props.clear();
-    const protocol::Properties& p = copy ? copy->properties : (*msg)->properties;
+    const protocol::Properties& p = copy ? *copy->properties : *(*msg)->properties;
     for (const auto& [k, v] : p.user_properties) props.push_back({str(k), str(v)});
     pub.user_properties = props.empty() ? nullptr : props.data();
     pub.user_property_count = props.size();
@@ -150,7 +150,7 @@ int api_message_set_payload(strata_evt_message* evt, strata_str payload) {
 int api_message_add_user_property(strata_evt_message* evt, strata_str name, strata_str value) {
   MessageEvent* ev = message_event(evt);
   if (ev == nullptr) return STRATA_EINVAL;
-  ev->edit().properties.user_properties.emplace_back(std::string(view(name)), std::string(view(value)));
+  ev->edit().properties.edit().user_properties.emplace_back(std::string(view(name)), std::string(view(value)));
   ev->fill();
   return STRATA_OK;
 }
@@ -158,7 +158,7 @@ int api_message_add_user_property(strata_evt_message* evt, strata_str name, stra
 int api_message_clear_user_properties(strata_evt_message* evt) {
   MessageEvent* ev = message_event(evt);
   if (ev == nullptr) return STRATA_EINVAL;
-  ev->edit().properties.user_properties.clear();
+  ev->edit().properties.edit().user_properties.clear();
   ev->fill();
   return STRATA_OK;
 }

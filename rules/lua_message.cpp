@@ -191,8 +191,8 @@ void push_message(lua_State* L, const router::Message& m, std::uint64_t received
   lua_setfield(L, -2, "received");
   lua_pushinteger(L, m.hops);
   lua_setfield(L, -2, "hops");
-  lua_createtable(L, 0, static_cast<int>(m.properties.user_properties.size()));
-  for (const auto& [name, value] : m.properties.user_properties) {
+  lua_createtable(L, 0, static_cast<int>(m.properties->user_properties.size()));
+  for (const auto& [name, value] : m.properties->user_properties) {
     lua_pushlstring(L, name.data(), name.size());
     lua_rawget(L, -2);
     bool seen = !lua_isnil(L, -1);
@@ -203,7 +203,7 @@ void push_message(lua_State* L, const router::Message& m, std::uint64_t received
     lua_rawset(L, -3);
   }
   lua_setfield(L, -2, "user_properties");
-  const protocol::Properties& p = m.properties;
+  const protocol::Properties& p = *m.properties;
   if (p.content_type) set_string(L, "content_type", *p.content_type);
   if (p.response_topic) set_string(L, "response_topic", *p.response_topic);
   if (p.correlation_data) set_string(L, "correlation_data", *p.correlation_data);
@@ -256,7 +256,7 @@ bool read_over(lua_State* L, int index, std::string_view base_topic, std::string
   }
   lua_pop(L, 1);
 
-  protocol::Properties& p = out.properties;
+  protocol::Properties& p = out.properties.edit();
   if (!optional_string(L, index, "content_type", p.content_type, error) ||
       !optional_string(L, index, "response_topic", p.response_topic, error) ||
       !optional_string(L, index, "correlation_data", p.correlation_data, error)) {
@@ -317,13 +317,13 @@ bool read_over(lua_State* L, int index, std::string_view base_topic, std::string
 bool read_message(lua_State* L, int index, const router::Message& base, router::MessageDraft& out,
                   std::string& error) {
   out = router::MessageDraft(base);
-  return read_over(L, index, base.topic, base.payload, base.properties.user_properties, out, error);
+  return read_over(L, index, base.topic, base.payload, base.properties->user_properties, out, error);
 }
 
 bool read_message(lua_State* L, int index, const router::MessageDraft& base, router::MessageDraft& out,
                   std::string& error) {
   out = base;
-  return read_over(L, index, base.topic, base.payload, base.properties.user_properties, out, error);
+  return read_over(L, index, base.topic, base.payload, base.properties->user_properties, out, error);
 }
 
 }  // namespace strata::rules

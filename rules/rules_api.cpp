@@ -187,10 +187,10 @@ void write_action(JsonWriter& w, const DryRunAction& a) {
   w.Uint(static_cast<unsigned>(a.msg->qos));
   w.Key("retain");
   w.Bool(a.msg->retain);
-  if (!a.msg->properties.user_properties.empty()) {
+  if (!a.msg->properties->user_properties.empty()) {
     w.Key("user_properties");
     w.StartArray();
-    for (const auto& [k, v] : a.msg->properties.user_properties) {
+    for (const auto& [k, v] : a.msg->properties->user_properties) {
       w.StartArray();
       admin::write_string(w, k);
       admin::write_string(w, v);

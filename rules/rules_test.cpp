@@ -39,7 +39,7 @@ void print_message(std::ostream& out, const router::Message& m) {
   out << m.topic << " " << m.payload;
   if (m.qos != protocol::QoS::at_most_once) out << " qos=" << static_cast<int>(m.qos);
   if (m.retain) out << " retain";
-  for (const auto& [k, v] : m.properties.user_properties) out << " " << k << "=" << v;
+  for (const auto& [k, v] : m.properties->user_properties) out << " " << k << "=" << v;
 }
 
 void print_actions(std::ostream& out, const std::vector<DryRunAction>& actions) {

@@ -597,11 +597,7 @@ class MqttAdapter : public Adapter {
     if (p.properties.message_expiry_interval) {
       m->expires_at_ms = now_ms() + std::uint64_t{*p.properties.message_expiry_interval} * 1000;
     }
-    m->properties.payload_format_indicator = p.properties.payload_format_indicator;
-    m->properties.content_type = std::move(p.properties.content_type);
-    m->properties.response_topic = std::move(p.properties.response_topic);
-    m->properties.correlation_data = std::move(p.properties.correlation_data);
-    m->properties.user_properties = std::move(p.properties.user_properties);
+    m->properties = protocol::SharedProperties::application(std::move(p.properties));
     ctx_.local->publish(std::move(m), ack);
   }
 

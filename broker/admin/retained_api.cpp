@@ -48,7 +48,7 @@ void write_message(JsonWriter& w, const router::Message& m, bool detail) {
       w.Key("payload");
       write_string(w, m.payload);
     }
-    const protocol::Properties& p = m.properties;
+    const protocol::Properties& p = *m.properties;
     w.Key("properties");
     w.StartObject();
     if (p.payload_format_indicator) {
@@ -98,7 +98,7 @@ void read_properties(const rapidjson::Value& body, router::Message& m) {
                                "response_topic, correlation_data or user_properties");
     }
   }
-  protocol::Properties& out = m.properties;
+  protocol::Properties& out = m.properties.edit();
   if (p.HasMember("payload_format_indicator")) {
     out.payload_format_indicator = static_cast<std::uint8_t>(body_int(p, "payload_format_indicator", 0, 0, 1));
   }

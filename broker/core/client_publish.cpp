@@ -233,12 +233,7 @@ router::MessagePtr Client::make_message(protocol::PublishIn& p) {
   if (in.message_expiry_interval) {
     msg->expires_at_ms = now_ms() + std::uint64_t{*in.message_expiry_interval} * 1000;
   }
-  protocol::Properties& out = msg->properties;
-  out.payload_format_indicator = in.payload_format_indicator;
-  out.content_type = std::move(in.content_type);
-  out.response_topic = std::move(in.response_topic);
-  out.correlation_data = std::move(in.correlation_data);
-  out.user_properties = std::move(in.user_properties);
+  msg->properties = protocol::SharedProperties::application(std::move(in));
   return msg;
 }
 
@@ -659,7 +654,7 @@ void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) 
   p.topic = m.topic;
   bool new_alias = false;
   if (version_ == Version::v5) {
-    p.properties = &m.properties;
+    p.properties = m.properties.has_value() ? &*m.properties : nullptr;
     p.subscription_identifiers = d.identifiers;
     if (m.expires_at_ms != 0) {
       std::uint64_t now = now_ms();

@@ -501,11 +501,7 @@ void Core::publish_will(Session& s) {
   msg->publisher = s.client_id();
   protocol::Properties& p = will.properties;
   if (p.message_expiry_interval) msg->expires_at_ms = now_ms() + std::uint64_t{*p.message_expiry_interval} * 1000;
-  msg->properties.payload_format_indicator = p.payload_format_indicator;
-  msg->properties.content_type = std::move(p.content_type);
-  msg->properties.response_topic = std::move(p.response_topic);
-  msg->properties.correlation_data = std::move(p.correlation_data);
-  msg->properties.user_properties = std::move(p.user_properties);
+  msg->properties = protocol::SharedProperties::application(std::move(p));
   STRATA_DEBUG("session") << "publishing will of " << s.client_id() << " on " << msg->topic;
   publish(std::move(msg), s.handle().get());
 }

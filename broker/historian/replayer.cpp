@@ -244,8 +244,9 @@ void Replayer::step(std::uint64_t id) {
     router::Message& m = *p.msg;
     m.retain = false;
     m.expires_at_ms = 0;
-    m.properties.user_properties.emplace_back("strata-replay", id_text);
-    m.properties.user_properties.emplace_back("strata-time", std::to_string(p.t));
+    protocol::UserProperties& up = m.properties.edit().user_properties;
+    up.emplace_back("strata-replay", id_text);
+    up.emplace_back("strata-time", std::to_string(p.t));
     const ReplayTargets::Offer o = targets_.offer(req.bridge, m, queue);
     if (o == ReplayTargets::Offer::full) {
       refused = true;

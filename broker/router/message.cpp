@@ -56,6 +56,15 @@ Message::Message(Key, MessageAttributes&& attributes, char* const* tail, std::st
                  std::string_view p) noexcept
     : MessageAttributes(std::move(attributes)), topic(place(*tail, t)), payload(place(*tail + t.size(), p)) {}
 
+Message::Message(Key, char* const* tail, std::string_view t, std::string_view p) noexcept
+    : topic(place(*tail, t)), payload(place(*tail + t.size(), p)) {}
+
+std::shared_ptr<Message> Message::make(std::string_view topic, std::string_view payload) {
+  char* tail = nullptr;
+  return std::allocate_shared<Message>(TailAllocator<Message>(topic.size() + payload.size(), &tail), Key{}, &tail,
+                                       topic, payload);
+}
+
 std::shared_ptr<Message> Message::make(std::string_view topic, std::string_view payload,
                                        MessageAttributes attributes) {
   char* tail = nullptr;

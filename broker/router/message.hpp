@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "broker/protocol/packet.hpp"
+#include "broker/protocol/shared_properties.hpp"
 
 namespace strata::uns {
 struct Annotation;  // broker/uns/annotation.hpp
@@ -52,8 +53,10 @@ struct MessageAttributes {
   std::uint64_t expires_at_ms = 0;  // unix time in ms; 0 = never expires
   // Application properties only: payload format, content type, response
   // topic, correlation data, user properties. Message expiry is kept as an
-  // absolute deadline above and re-computed on every send.
-  protocol::Properties properties;
+  // absolute deadline above and re-computed on every send. Null (and
+  // free) when the message has none: read *properties / properties->x,
+  // change through properties.edit().
+  protocol::SharedProperties properties;
   std::string publisher;  // client id of the publisher, for logs
   std::string username;   // of the publisher, if it gave one (rules read it)
   // What the namespace hook (broker/uns/) found on the publishing core: the
@@ -78,7 +81,10 @@ class Message : public MessageAttributes {
   // A new message holding copies of `topic` and `payload` (which may view
   // anything, another message's included) and the attributes.
   static std::shared_ptr<Message> make(std::string_view topic, std::string_view payload,
-                                       MessageAttributes attributes = {});
+                                       MessageAttributes attributes);
+  // With default attributes, made in place (a client's PUBLISH: the core
+  // sets the few it needs).
+  static std::shared_ptr<Message> make(std::string_view topic, std::string_view payload);
   static std::shared_ptr<Message> make(MessageDraft&& draft);
   static std::shared_ptr<Message> make(const MessageDraft& draft);
   // `from`'s attributes with this topic and payload; the namespace
@@ -89,6 +95,7 @@ class Message : public MessageAttributes {
 
   Message(Key, MessageAttributes&& attributes, char* const* tail, std::string_view topic,
           std::string_view payload) noexcept;
+  Message(Key, char* const* tail, std::string_view topic, std::string_view payload) noexcept;
   Message(const Message&) = delete;
   Message& operator=(const Message&) = delete;
   ~Message() = default;

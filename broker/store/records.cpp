@@ -30,7 +30,7 @@ void append_message(std::string& out, const router::Message& m) {
   wire::put_u8(out, m.retain ? 1 : 0);
   wire::put_u64(out, m.expires_at_ms);
   wire::put_bytes32(out, m.publisher);
-  protocol::encode_properties(m.properties, PropertyContext::publish, out);
+  protocol::encode_properties(*m.properties, PropertyContext::publish, out);
 }
 
 // The message in one allocation, its topic and payload copied from the
@@ -44,7 +44,9 @@ std::shared_ptr<router::Message> read_message(wire::WireReader& r) {
   a.retain = r.u8() != 0;
   a.expires_at_ms = wire::get_u64(r);
   a.publisher = wire::get_bytes32(r);
-  protocol::decode_properties(r, PropertyContext::publish, a.properties);
+  protocol::Properties props;
+  protocol::decode_properties(r, PropertyContext::publish, props);
+  a.properties = std::move(props);  // kept only when there are some
   if (!r.ok() || qos > 2) return nullptr;
   return router::Message::make(topic, payload, std::move(a));
 }

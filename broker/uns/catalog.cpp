@@ -158,9 +158,9 @@ int Catalog::record(CatalogEntry& e, const router::Message& m, const rapidjson::
   // The router keeps a message's expiry as a deadline; the catalog shows
   // the interval it was published with (as of its arrival, now_ms).
   const bool expires = m.expires_at_ms > now_ms;
-  if (!expires && !LastProperties::any(m.properties)) {
+  if (!expires && !LastProperties::any(*m.properties)) {
     e.properties.reset();
-  } else if (LastProperties p = LastProperties::of(m.properties, expires ? (m.expires_at_ms - now_ms + 999) / 1000 : 0);
+  } else if (LastProperties p = LastProperties::of(*m.properties, expires ? (m.expires_at_ms - now_ms + 999) / 1000 : 0);
              e.properties == nullptr) {
     e.properties = std::make_unique<LastProperties>(std::move(p));
   } else if (!(*e.properties == p)) {

@@ -201,9 +201,10 @@ core::HookVerdict NamespaceHook::act(PerCore& pc, router::MessagePtr& msg, Catal
     case Action::redirect: {
       add(pc.redirected);
       auto copy = router::Message::copy(*msg, redirect_to(redirect_topic, msg->topic), msg->payload);
-      copy->properties.user_properties.emplace_back("strata-contract", v.contract);
-      if (!v.version.empty()) copy->properties.user_properties.emplace_back("strata-contract-version", v.version);
-      copy->properties.user_properties.emplace_back("strata-violation", text);
+      protocol::UserProperties& up = copy->properties.edit().user_properties;
+      up.emplace_back("strata-contract", v.contract);
+      if (!v.version.empty()) up.emplace_back("strata-contract-version", v.version);
+      up.emplace_back("strata-violation", text);
       msg = std::move(copy);
       break;
     }
@@ -249,7 +250,7 @@ void NamespaceHook::publish_drift(unsigned core, const router::Message& m, const
   w.EndObject();
   auto event = router::Message::make("$uns/drift/" + std::string(m.topic), std::string_view(buf.GetString(), buf.GetSize()));
   event->publisher = "$uns";
-  event->properties.content_type = "application/json";
+  event->properties.edit().content_type = "application/json";
   if (publish_) publish_(std::move(event), core);
 }
 

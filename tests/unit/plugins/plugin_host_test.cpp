@@ -90,7 +90,7 @@ TEST_F(PluginHostTest, MessageCallbacksChangeACopyOrDropInTableOrder) {
   EXPECT_EQ(msg->topic, "renamed/a");
   EXPECT_EQ(msg->payload, "UPPER");
   EXPECT_EQ(msg->publisher, "pub");
-  EXPECT_EQ(msg->properties.user_properties, (protocol::UserProperties{{"abi", "1"}}));
+  EXPECT_EQ(msg->properties->user_properties, (protocol::UserProperties{{"abi", "1"}}));
   EXPECT_EQ(original->topic, "rename/a");  // the accepted message is not touched
   EXPECT_EQ(original->payload, "upper");
 

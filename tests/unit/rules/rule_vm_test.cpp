@@ -27,8 +27,8 @@ end)"),
   EXPECT_EQ(m->topic, "x/7");
   EXPECT_EQ(m->payload, "c1,u1,0,false");
   EXPECT_EQ(m->qos, protocol::QoS::at_least_once);
-  ASSERT_EQ(m->properties.user_properties.size(), 1u);
-  EXPECT_EQ(m->properties.user_properties[0], std::make_pair(std::string("k"), std::string("v")));
+  ASSERT_EQ(m->properties->user_properties.size(), 1u);
+  EXPECT_EQ(m->properties->user_properties[0], std::make_pair(std::string("k"), std::string("v")));
   auto other = message("a/7/c", "p");
   auto before = other;
   run(other);
@@ -52,15 +52,15 @@ function on_message(msg)
 end)"),
             "");
   auto original = router::Message::make("keep", "x");
-  original->properties.user_properties = {{"a", "1"}, {"b", "x"}, {"a", "2"}};
+  original->properties.edit().user_properties = {{"a", "1"}, {"b", "x"}, {"a", "2"}};
   router::MessagePtr m = original;
   run(m);
   EXPECT_EQ(m->payload, "1");  // the first value of a repeated name
-  EXPECT_EQ(m->properties.user_properties, original->properties.user_properties);
+  EXPECT_EQ(m->properties->user_properties, original->properties->user_properties);
   auto changed = router::Message::copy(*original, "change", original->payload);
   m = changed;
   run(m);
-  EXPECT_EQ(m->properties.user_properties,
+  EXPECT_EQ(m->properties->user_properties,
             (protocol::UserProperties{{"a", "1"}, {"b", "x"}, {"c", "3"}}));  // changed: one value per name
 }
 
@@ -364,7 +364,7 @@ end)"),
   for (; calls < 1000 && !leak->disabled(); ++calls) {
     auto m = message("t", "x");
     run(m);
-    ASSERT_EQ(m->properties.user_properties.size(), 1u) << calls;  // busy ran on every message
+    ASSERT_EQ(m->properties->user_properties.size(), 1u) << calls;  // busy ran on every message
   }
   // 2 MiB / 10 KB: about 200 calls, then a fault on each until fault_limit (3).
   EXPECT_GT(calls, 150);

@@ -48,7 +48,7 @@ class RecordingTargets : public ReplayTargets {
 };
 
 std::string prop(const router::MessageAttributes& m, const std::string& key) {
-  for (const auto& [k, v] : m.properties.user_properties) {
+  for (const auto& [k, v] : m.properties->user_properties) {
     if (k == key) return v;
   }
   return {};

@@ -15,10 +15,11 @@ router::MessagePtr message() {
   m->retain = true;
   m->expires_at_ms = 1'790'000'000'123;
   m->publisher = "plc-7";
-  m->properties.content_type = "text/plain";
-  m->properties.correlation_data = std::string("\x01\x02", 2);
-  m->properties.user_properties = {{"unit", "C"}, {"unit", "K"}};
-  m->properties.payload_format_indicator = 1;
+  protocol::Properties& p = m->properties.edit();
+  p.content_type = "text/plain";
+  p.correlation_data = std::string("\x01\x02", 2);
+  p.user_properties = {{"unit", "C"}, {"unit", "K"}};
+  p.payload_format_indicator = 1;
   return m;
 }
 

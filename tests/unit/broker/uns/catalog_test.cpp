@@ -151,22 +151,22 @@ TEST(Catalog, InternsPublishersAndKeepsTheLastUserProperties) {
   EXPECT_EQ(e1->properties, nullptr);
 
   auto m = msg("a/1", "3", "other");
-  m->properties.user_properties = {{"k", "v"}};
+  m->properties.edit().user_properties = {{"k", "v"}};
   record(c, m, 2);
   EXPECT_EQ(*e1->publisher, "other");
   EXPECT_EQ(*e2->publisher, "plc-000000000000001");
   ASSERT_NE(e1->properties, nullptr);
   EXPECT_EQ(e1->properties->user, (protocol::UserProperties{{"k", "v"}}));
-  m->properties.user_properties = {{"k", "w"}, {"x", "y"}};
-  m->properties.content_type = "text/plain";
-  m->properties.message_expiry_interval = 60;
+  m->properties.edit().user_properties = {{"k", "w"}, {"x", "y"}};
+  m->properties.edit().content_type = "text/plain";
+  m->properties.edit().message_expiry_interval = 60;
   record(c, m, 3);
   EXPECT_EQ(e1->properties->user, (protocol::UserProperties{{"k", "w"}, {"x", "y"}}));
   EXPECT_EQ(e1->properties->content_type, "text/plain");
   EXPECT_EQ(e1->properties->message_expiry_interval, 60u);
   EXPECT_FALSE(e1->properties->response_topic);
   auto only_type = msg("a/1", "5", "other");
-  only_type->properties.payload_format_indicator = 1;
+  only_type->properties.edit().payload_format_indicator = 1;
   record(c, only_type, 4);
   ASSERT_NE(e1->properties, nullptr);
   EXPECT_TRUE(e1->properties->user.empty());

@@ -78,7 +78,7 @@ TEST(NamespaceHook, ObserveThenAllGoesOn_RedirectReplaces) {
   auto m = msg("acme/s/a/l/c/obs", "x");
   EXPECT_EQ(h.run(m), HookVerdict::pass);
   EXPECT_EQ(m->topic, "$uns/quarantine/acme/s/a/l/c/obs");
-  EXPECT_EQ(m->properties.user_properties,
+  EXPECT_EQ(m->properties->user_properties,
             (protocol::UserProperties{{"strata-contract", "ts"},
                                       {"strata-contract-version", "1"},
                                       {"strata-violation", "contract ts v1: not_json (invalid JSON at offset 0: Invalid value.)"}}));
