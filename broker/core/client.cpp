@@ -245,6 +245,7 @@ void Client::on_readable(const boost::system::error_code& ec) {
 
 void Client::charge_publish(std::size_t bytes) {
   const config::Limits& limits = limits_;
+  if (limits.max_publish_rate == 0 && limits.max_publish_bytes_rate == 0) return;  // no clock read then
   auto now = std::chrono::steady_clock::now();
   if (limits.max_publish_rate != 0) {
     active().rate_clock = std::max(active().rate_clock, now) + std::chrono::nanoseconds(1'000'000'000 / limits.max_publish_rate);
