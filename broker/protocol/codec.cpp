@@ -119,7 +119,7 @@ DecodeResult decode(std::span<const std::uint8_t> buffer, Version version,
   decode_body(in, first, version, r, publish);
   if (in.ok() && !in.at_end()) in.fail(ReasonCode::malformed_packet, "trailing bytes in packet");
   if (!in.ok()) {
-    r.packet = Packet{};
+    r.packet = Pingreq{};
     r.in_place = false;
     return fail(r, in.error(), in.error_text());
   }

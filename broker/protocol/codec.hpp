@@ -42,7 +42,11 @@ enum class DecodeStatus : std::uint8_t { ok, need_more, error };
 
 struct DecodeResult {
   DecodeStatus status = DecodeStatus::need_more;
-  Packet packet;             // valid when status == ok
+  // Valid when status == ok. Until then a Pingreq, the cheapest
+  // alternative: a default Packet would be a Connect (~1.2 KB of strings
+  // and optionals), made and destroyed for every packet read, PUBLISHes
+  // read in place included.
+  Packet packet{Pingreq{}};
   std::size_t consumed = 0;  // bytes of this packet, when status == ok
   ReasonCode error = ReasonCode::success;  // when status == error
   std::string error_text;                  // when status == error
