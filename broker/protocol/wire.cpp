@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "broker/util/byte_scan.hpp"
+
 namespace strata::protocol::wire {
 
 bool valid_utf8(std::string_view s) noexcept {
@@ -10,6 +12,15 @@ bool valid_utf8(std::string_view s) noexcept {
   const std::size_t n = s.size();
   std::size_t i = 0;
   while (i < n) {
+    // Eight ASCII bytes, none of them NUL, at a time (util/byte_scan.hpp):
+    // topics and most strings are ASCII.
+    if (n - i >= 8) {
+      const std::uint64_t w = util::load_word(s.data() + i);
+      if (util::ascii_word(w) && util::equal_bytes(w, 0) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     const unsigned char c = p[i];
     if (c == 0x00) return false;  // U+0000 is not allowed (MQTT-1.5.4-2)
     if (c < 0x80) {

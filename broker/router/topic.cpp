@@ -56,6 +56,9 @@
 #include "broker/router/topic.hpp"
 
 #include <cstddef>
+#include <cstdint>
+
+#include "broker/util/byte_scan.hpp"
 
 namespace strata::router {
 namespace {
@@ -67,7 +70,14 @@ constexpr std::string_view kSharePrefix = "$share/";
 
 bool is_valid_topic_name(std::string_view topic) noexcept {
   if (topic.empty() || topic.size() > kMaxLength) return false;
-  for (char c : topic) {
+  const std::size_t n = topic.size();
+  std::size_t i = 0;
+  for (; n - i >= 8; i += 8) {  // eight bytes at a time (util/byte_scan.hpp)
+    const std::uint64_t w = util::load_word(topic.data() + i);
+    if ((util::equal_bytes(w, '+') | util::equal_bytes(w, '#') | util::equal_bytes(w, 0)) != 0) return false;
+  }
+  for (; i < n; ++i) {
+    const char c = topic[i];
     if (c == '+' || c == '#' || c == '\0') return false;
   }
   return true;
@@ -130,7 +140,12 @@ bool topic_matches(std::string_view filter, std::string_view topic) noexcept {
 
 std::size_t topic_levels(std::string_view topic) noexcept {
   std::size_t levels = 1;
-  for (char c : topic) levels += c == '/' ? 1 : 0;
+  const std::size_t n = topic.size();
+  std::size_t i = 0;
+  for (; n - i >= 8; i += 8) {  // eight bytes at a time (util/byte_scan.hpp)
+    levels += static_cast<std::size_t>(util::marked_bytes(util::equal_bytes(util::load_word(topic.data() + i), '/')));
+  }
+  for (; i < n; ++i) levels += topic[i] == '/' ? 1 : 0;
   return levels;
 }
 
