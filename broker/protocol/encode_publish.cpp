@@ -76,6 +76,10 @@ void write_properties(Sink& s, const PublishView& p) {
 }
 
 std::size_t properties_body(const PublishView& p) {
+  // Most deliveries carry no property at all: no walk then.
+  if (p.properties == nullptr && !p.message_expiry_interval && p.subscription_identifiers.empty() && !p.topic_alias) {
+    return 0;
+  }
   Count c;
   write_properties(c, p);
   return c.n;
@@ -88,7 +92,7 @@ void write_body(Sink& s, const PublishView& p, bool v5, std::size_t props) {
   if (p.qos != QoS::at_most_once) s.u16(p.packet_id);
   if (v5) {
     s.varint(static_cast<std::uint32_t>(props));
-    write_properties(s, p);
+    if (props != 0) write_properties(s, p);  // 0: none to write
   }
   s.raw(p.payload);
 }
