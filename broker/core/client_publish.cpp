@@ -75,8 +75,10 @@ void Client::on_publish(protocol::PublishIn& p) {
     return fail(version_ == Version::v5 ? ReasonCode::protocol_error : ReasonCode::topic_name_invalid,
                 "empty topic without topic alias");
   }
+  // A topic of n bytes has at most n + 1 levels: only a long one can have
+  // too many, and only then are they counted.
   if (!router::is_valid_topic_name(p.topic) || p.topic.size() > limits.max_topic_length ||
-      router::topic_levels(p.topic) > limits.max_topic_levels) {
+      (p.topic.size() >= limits.max_topic_levels && router::topic_levels(p.topic) > limits.max_topic_levels)) {
     return fail(ReasonCode::topic_name_invalid, "invalid topic name");
   }
   // A Response Topic is a topic name (MQTT-3.3.2-14) the server must pass
