@@ -105,6 +105,10 @@ max_queued_messages = 10000
 interval = 0
 [store]
 durability = "$1"
+# No admin server: its default port may be held by another broker on the
+# machine, and the figures here do not need it.
+[admin]
+url = ""
 TOML
 }
 cat > "$work/mosquitto.conf" <<CONF
