@@ -54,7 +54,7 @@ void Broker::open_listeners() {
       std::unique_ptr<transport::TcpListener> listener;
       try {
         listener = std::make_unique<transport::TcpListener>(
-            c->io(), ep, [c, quota, rate, factory, name = l.name()](asio::ip::tcp::socket s) {
+            c->io(), ep, [c, quota, rate, factory, name = l.name()](transport::Socket s) {
               if (!rate->admit()) {
                 // Over max_connect_rate: closed before any byte is read, so
                 // a connection storm costs no handshake and no CONNECT.

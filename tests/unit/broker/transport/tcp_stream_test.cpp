@@ -26,7 +26,7 @@ struct Pair {
   Pair() {
     asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
     peer.connect(acceptor.local_endpoint());
-    stream = std::make_unique<TcpStream>(acceptor.accept());
+    stream = std::make_unique<TcpStream>(acceptor.accept(io));
   }
 };
 
