@@ -423,7 +423,11 @@ void Client::flush() {
                        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                          self->writing_ = false;
                          self->active_publishes_ = 0;
-                         if (self->wactive_.capacity() > keep_write_capacity) {
+                         // A connection that has carried no PUBLISH yet wrote a
+                         // CONNACK, SUBACK or PINGRESP: rare, and most such
+                         // connections stay idle, so the buffer goes back.
+                         if (self->wactive_.capacity() > keep_write_capacity ||
+                             (self->messages_sent_ == 0 && self->messages_received_ == 0)) {
                            std::string().swap(self->wactive_);
                          } else {
                            self->wactive_.clear();
