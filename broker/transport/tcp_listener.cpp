@@ -51,8 +51,11 @@ void TcpListener::accept_next() {
       });
       return;
     }
-    on_accept_(std::move(socket));
+    // The next accept first: it takes over the memory Asio recycles from
+    // this one (an accept operation's size), which the new connection's
+    // first wait would otherwise take, and keep while the connection idles.
     accept_next();
+    on_accept_(std::move(socket));
   });
 }
 
