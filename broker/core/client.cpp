@@ -114,7 +114,7 @@ void Client::read_next() {
       if (rbuf_.capacity() != 0) std::vector<std::uint8_t>().swap(rbuf_);
     }
     reading_ = true;
-    stream_->async_wait_readable([self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+    stream_->async_wait_readable([self = shared_from_this()](const boost::system::error_code& ec) {
       self->on_readable(ec);
     });
     return;

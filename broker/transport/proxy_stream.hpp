@@ -33,7 +33,7 @@ class ProxyStream final : public Stream {
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
   // Once the header is read, as the listener's stream does.
   bool reads_when_ready() const noexcept override { return next_ && next_->reads_when_ready(); }
-  void async_wait_readable(Handler handler) override { next_->async_wait_readable(std::move(handler)); }
+  void async_wait_readable(WaitHandler handler) override { next_->async_wait_readable(std::move(handler)); }
   std::size_t read_available(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override {
     return next_->read_available(buffer, ec);
   }

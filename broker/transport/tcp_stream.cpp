@@ -29,9 +29,8 @@ void TcpStream::async_read_some(asio::mutable_buffer buffer, Handler handler) {
   socket_.async_read_some(buffer, std::move(handler));
 }
 
-void TcpStream::async_wait_readable(Handler handler) {
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [handler = std::move(handler)](const boost::system::error_code& ec) mutable { handler(ec, 0); });
+void TcpStream::async_wait_readable(WaitHandler handler) {
+  socket_.async_wait(asio::socket_base::wait_read, std::move(handler));
 }
 
 std::size_t TcpStream::read_available(asio::mutable_buffer buffer, boost::system::error_code& ec) {

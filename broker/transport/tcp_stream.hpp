@@ -13,7 +13,7 @@ class TcpStream final : public Stream {
   explicit TcpStream(Socket socket, std::string remote = {});
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
   bool reads_when_ready() const noexcept override { return true; }
-  void async_wait_readable(Handler handler) override;
+  void async_wait_readable(WaitHandler handler) override;
   std::size_t read_available(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override;
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
   void close(CloseNotice notice) noexcept override;
