@@ -54,7 +54,7 @@ void Broker::open_listeners() {
       std::unique_ptr<transport::TcpListener> listener;
       try {
         listener = std::make_unique<transport::TcpListener>(
-            c->io(), ep, [c, quota, rate, factory, name = l.name()](asio::ip::tcp::socket s) {
+            c->io(), ep, [c, quota, rate, factory, name = l.name()](transport::Socket s) {
               if (!rate->admit()) {
                 // Over max_connect_rate: closed before any byte is read, so
                 // a connection storm costs no handshake and no CONNECT.
@@ -260,7 +260,7 @@ Broker::Claim Broker::claim(const std::string& client_id, bool clean_start, unsi
   }
   c.current = std::make_shared<session::SessionHandle>(client_id, next_serial_++, core);
   if (persistent) attach_log(*c.current);
-  registry_[client_id] = c.current;
+  set_registered(c.current);
   return c;
 }
 
@@ -269,8 +269,21 @@ session::SessionRef Broker::renew(const session::SessionRef& expected, unsigned 
   auto fresh = std::make_shared<session::SessionHandle>(expected->client_id, next_serial_++, core);
   if (persistent) attach_log(*fresh);
   auto it = registry_.find(expected->client_id);
-  if (it == registry_.end() || it->second == expected) registry_[expected->client_id] = fresh;
+  if (it == registry_.end() || it->second == expected) set_registered(fresh);
   return fresh;
+}
+
+void Broker::set_registered(session::SessionRef h) {
+  auto it = registry_.find(h->client_id);
+  if (it == registry_.end()) {
+    registry_.emplace(std::string_view(h->client_id), std::move(h));
+    return;
+  }
+  // The key views the old handle's id, which goes with it: both change.
+  auto node = registry_.extract(it);
+  node.key() = h->client_id;
+  node.mapped() = std::move(h);
+  registry_.insert(std::move(node));
 }
 
 void Broker::unregister(const session::SessionHandle* h) {

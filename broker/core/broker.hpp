@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -159,7 +160,11 @@ class Broker {
   std::unique_ptr<SysTopics> sys_;
 
   std::mutex registry_mutex_;
-  std::unordered_map<std::string, session::SessionRef> registry_;
+  // Keyed by a view of the client id in the handle it maps to (one copy
+  // of the id per session; set_registered keeps key and handle together).
+  std::unordered_map<std::string_view, session::SessionRef> registry_;
+  // registry_[h->client_id] = h; the mutex is held.
+  void set_registered(session::SessionRef h);
   std::uint64_t next_serial_ = 1;  // guarded by registry_mutex_
   session::SessionLogs* session_logs_ = nullptr;
   // A new handle of a persistent session: its bridge session log, if any.

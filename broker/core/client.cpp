@@ -13,6 +13,8 @@
 
 namespace strata::core {
 
+const std::string Client::no_client_id;
+
 namespace asio = boost::asio;
 using protocol::ReasonCode;
 using protocol::Version;
@@ -112,7 +114,7 @@ void Client::read_next() {
       if (rbuf_.capacity() != 0) std::vector<std::uint8_t>().swap(rbuf_);
     }
     reading_ = true;
-    stream_->async_wait_readable([self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+    stream_->async_wait_readable([self = shared_from_this()](const boost::system::error_code& ec) {
       self->on_readable(ec);
     });
     return;
@@ -140,7 +142,7 @@ void Client::read_next() {
 
 void Client::lost(const boost::system::error_code& ec) {
   // EOF or reset without DISCONNECT: an ungraceful loss, the will is due.
-  STRATA_DEBUG("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
+  STRATA_DEBUG("client") << (client_id().empty() ? stream_->remote_address() : client_id())
                          << ": connection lost: " << ec.message();
   notice_ = transport::CloseNotice::none;  // nobody to tell
   close(true);
@@ -422,7 +424,11 @@ void Client::flush() {
                        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                          self->writing_ = false;
                          self->active_publishes_ = 0;
-                         if (self->wactive_.capacity() > keep_write_capacity) {
+                         // A connection that has carried no PUBLISH yet wrote a
+                         // CONNACK, SUBACK or PINGRESP: rare, and most such
+                         // connections stay idle, so the buffer goes back.
+                         if (self->wactive_.capacity() > keep_write_capacity ||
+                             (self->messages_sent_ == 0 && self->messages_received_ == 0)) {
                            std::string().swap(self->wactive_);
                          } else {
                            self->wactive_.clear();
@@ -488,7 +494,7 @@ void Client::disconnect(ReasonCode reason, std::string_view text) {
 void Client::taken_over() {
   if (state_ >= State::closing) return;
   auto self = shared_from_this();  // closing may drop the core's reference
-  STRATA_INFO("client") << client_id_ << ": session taken over by a new connection";
+  STRATA_INFO("client") << client_id() << ": session taken over by a new connection";
   notice_ = transport::CloseNotice::policy_violation;
   disconnect_reason_ = ReasonCode::session_taken_over;  // for ClientHooks::disconnected
   if (version_ == Version::v5) send(protocol::Disconnect{ReasonCode::session_taken_over, {}});
@@ -501,7 +507,7 @@ void Client::taken_over() {
 }
 
 void Client::fail(ReasonCode reason, std::string_view text) {
-  STRATA_INFO("client") << (client_id_.empty() ? stream_->remote_address() : client_id_)
+  STRATA_INFO("client") << (client_id().empty() ? stream_->remote_address() : client_id())
                         << ": closing: " << protocol::to_string(reason) << " (" << text << ")";
   notice_ = notice_for(reason);
   if (state_ == State::awaiting_connect || state_ == State::authenticating) {

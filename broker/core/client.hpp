@@ -68,7 +68,9 @@ class Client final : public session::Attachment,
   // Its deadline in the core's wheel came (called by the core).
   void on_deadline();
 
-  const std::string& client_id() const noexcept { return client_id_; }
+  // Its session's (empty until CONNECT was accepted): kept once, in the
+  // session handle.
+  const std::string& client_id() const noexcept { return handle_ ? handle_->client_id : no_client_id; }
 
   // --- for the admin API (this core's thread) ---------------------------
   const std::string& username() const noexcept { return username_; }
@@ -240,7 +242,7 @@ class Client final : public session::Attachment,
   std::uint64_t connected_at_ms_ = 0;  // unix ms of accept
   std::uint64_t messages_received_ = 0, messages_sent_ = 0;  // this connection's PUBLISH packets
 
-  std::string client_id_;
+  static const std::string no_client_id;
   std::string username_;
   session::SessionRef handle_;
   session::Session* session_ = nullptr;

@@ -61,7 +61,7 @@ void Client::on_auth(protocol::Auth&& a) {
       active().auth_exchange = core_.broker().authorizer().begin_exchange(active().auth_method, context, username_);
       // The methods are fixed at start, so the one CONNECT used is still there.
       if (!active().auth_exchange) return fail(ReasonCode::bad_authentication_method, "authentication method gone");
-      STRATA_DEBUG("client") << client_id_ << ": re-authenticating";
+      STRATA_DEBUG("client") << client_id() << ": re-authenticating";
       return apply_auth_step(active().auth_exchange->start(data));
     }
     default: return fail(ReasonCode::protocol_error, "AUTH success from a client");
@@ -88,7 +88,7 @@ void Client::apply_auth_step(auth::AuthStep&& step) {
     accept_connect(std::move(c), std::move(step.username), std::move(step.data));
     return;
   }
-  STRATA_INFO("client") << client_id_ << ": re-authenticated as '" << username_ << "' (" << active().auth_method << ")";
+  STRATA_INFO("client") << client_id() << ": re-authenticated as '" << username_ << "' (" << active().auth_method << ")";
   send_auth(ReasonCode::success, std::move(step.data));
 }
 

@@ -141,7 +141,7 @@ void Client::authenticate_builtin(protocol::Connect&& c) {
 }
 
 ClientView Client::view() const {
-  return ClientView{client_id_, username_, stream_->remote_address(), stream_->peer_identity(),
+  return ClientView{client_id(), username_, stream_->remote_address(), stream_->peer_identity(),
                     static_cast<int>(version_)};
 }
 
@@ -172,7 +172,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
     }
   }
 
-  client_id_ = std::move(c.client_id);
+  const std::string id = std::move(c.client_id);  // client_id() once claimed (in handle_)
   username_ = std::move(username);
   clean_start_ = c.clean_start;
 
@@ -204,11 +204,11 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
     p.subscription_identifier_available = limits.subscription_identifiers ? 1 : 0;
     p.shared_subscription_available = limits.shared_subscriptions ? 1 : 0;
     if (limits.maximum_qos < 2) p.maximum_qos = limits.maximum_qos;
-    if (assigned_client_id_) p.assigned_client_identifier = client_id_;
+    if (assigned_client_id_) p.assigned_client_identifier = id;
     if (keep_alive_overridden) p.server_keep_alive = keep_alive_;
     if (expiry != requested_expiry_) p.session_expiry_interval = expiry;
     if (props.request_response_information.value_or(0) == 1) {
-      p.response_information = "response/" + client_id_;
+      p.response_information = "response/" + id;
     }
     if (auth_data) {
       // Spec 4.12.0-5: a successful CONNACK repeats the method.
@@ -221,7 +221,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
   // Claim the client id; take over or resume the previous session.
   Broker& broker = core_.broker();
   const unsigned here = core_.index();
-  Broker::Claim claim = broker.claim(client_id_, clean_start_, here, expiry != 0);
+  Broker::Claim claim = broker.claim(id, clean_start_, here, expiry != 0);
   handle_ = claim.current;
 
   std::weak_ptr<Client> weak = shared_from_this();
@@ -345,7 +345,7 @@ void Client::attach(Session* s, bool session_present) {
     connect_event_sent_ = true;
     hooks->connected(view(), core_.index());
   }
-  STRATA_DEBUG("client") << client_id_ << ": connected from " << stream_->remote_address()
+  STRATA_DEBUG("client") << client_id() << ": connected from " << stream_->remote_address()
                          << (version_ == Version::v5 ? " (MQTT 5.0" : " (MQTT 3.1.1")
                          << (session_present ? ", session resumed)" : ")");
   core_.cancel_deadline(*this);  // the connect timeout

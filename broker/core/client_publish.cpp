@@ -94,7 +94,7 @@ void Client::on_publish(protocol::PublishIn& p) {
   }
 
   // Clients may not publish into the broker's own $SYS tree.
-  auth::ClientInfo who{client_id_, username_, stream_->remote_address()};
+  auth::ClientInfo who{client_id(), username_, stream_->remote_address()};
   bool allowed = p.topic.rfind("$SYS", 0) != 0 && core_.broker().authorizer().can_publish(who, p.topic);
   ReasonCode outcome = allowed ? ReasonCode::success : ReasonCode::not_authorized;
   // A payload that claims to be UTF-8 must be (spec 3.3.2.3.2): refused
@@ -228,7 +228,7 @@ router::MessagePtr Client::make_message(protocol::PublishIn& p) {
   std::shared_ptr<router::Message> msg = router::Message::make(p.topic, p.payload);
   msg->qos = p.qos;
   msg->retain = p.retain;
-  msg->publisher = client_id_;
+  msg->publisher = client_id();
   msg->username = username_;
   if (!p.properties) return msg;
   protocol::Properties& in = *p.properties;

@@ -166,7 +166,7 @@ void Broker::restore() {
       auto h = std::make_shared<session::SessionHandle>(id, next_serial_++, home);
       attach_log(*h);  // a stored session is persistent
       if (h->log != nullptr) h->log->set_username(loaded.record.username);
-      registry_[id] = h;
+      set_registered(h);
       handles.push_back(std::move(h));
     }
   } catch (...) {

@@ -24,12 +24,15 @@
 //
 // Thread-safe: the count and the flags are atomics, the waiters list takes
 // a mutex only when a waiter is added or the count falls below a waiter's
-// level.
+// level. Every session handle has a Backlog and few ever have a waiter, so
+// the mutex is one of a small shared set (picked by the Backlog's address;
+// no call holds two) and the list is made by the first waiter.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -96,13 +99,14 @@ class Backlog {
     if (n < wake_below_.load(std::memory_order_seq_cst)) wake();
   }
   void wake();
+  std::mutex& mutex() const noexcept;
 
+  using Waiters = std::vector<std::pair<const void*, Waiter>>;
   std::atomic<std::uint32_t> count_{0};
   // The highest level a waiter (or a stall) asked for; 0: nobody waits.
   std::atomic<std::uint32_t> wake_below_{0};
   std::atomic<bool> stalled_{false};
-  std::mutex mutex_;
-  std::vector<std::pair<const void*, Waiter>> waiters_;
+  std::unique_ptr<Waiters> waiters_;  // under mutex(); made by the first wait()
 };
 
 }  // namespace strata::session

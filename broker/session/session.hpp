@@ -16,13 +16,13 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include <boost/container/deque.hpp>
 
 #include "broker/protocol/packet.hpp"
 #include "broker/router/message.hpp"
+#include "broker/session/packet_id_set.hpp"
 #include "broker/session/session_handle.hpp"
 #include "broker/util/heap_optional.hpp"
 
@@ -141,7 +141,7 @@ class Session {
   // --- incoming QoS 2 ------------------------------------------------------
   // Ids of QoS 2 PUBLISHes received and answered with PUBREC, not yet
   // released by PUBREL: a duplicate with one of these ids is not routed again.
-  std::unordered_set<std::uint16_t> qos2_received;
+  PacketIdSet qos2_received;
 
  private:
   SessionRef handle_;

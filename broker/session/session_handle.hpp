@@ -59,17 +59,19 @@ struct SessionHandle {
   SessionHandle(std::string id, std::uint64_t serial, unsigned owner)
       : client_id(std::move(id)), serial(serial), core(owner) {}
 
+  // (Members ordered so that the small ones share words: one handle per
+  // session, idle ones included.)
   const std::string client_id;
   const std::uint64_t serial;  // unique per session incarnation, for logs
   std::atomic<unsigned> core;  // the core that owns the session now
-  std::atomic<bool> online{false};  // a connection is attached
-  std::atomic<bool> ended{false};   // session is gone; drop deliveries
-  Session* session = nullptr;       // touched only by the owning core
   // While a reconnecting client's core asks the owner for the session:
   // that core's index (kNoCore otherwise). Read and written by that core
   // only (Core::expect_arrival).
   static constexpr unsigned kNoCore = ~0u;
   std::atomic<unsigned> arriving{kNoCore};
+  std::atomic<bool> online{false};  // a connection is attached
+  std::atomic<bool> ended{false};   // session is gone; drop deliveries
+  Session* session = nullptr;       // touched only by the owning core
   DeliverySink* sink = nullptr;     // set: not a session (fixed before the cores run)
   // A bridge session's log (session_log.hpp; also its `sink`); fixed when
   // the handle is made, before anyone else sees it.

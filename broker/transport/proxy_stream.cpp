@@ -12,7 +12,7 @@ namespace strata::transport {
 
 namespace asio = boost::asio;
 
-ProxyStream::ProxyStream(asio::ip::tcp::socket socket, config::ProxyProtocol versions, MakeStream make)
+ProxyStream::ProxyStream(Socket socket, config::ProxyProtocol versions, MakeStream make)
     : socket_(std::move(socket)), versions_(versions), make_(std::move(make)), peer_(remote_of(socket_)) {}
 
 void ProxyStream::async_read_some(asio::mutable_buffer buffer, Handler handler) {
@@ -68,7 +68,7 @@ void ProxyStream::close(CloseNotice notice) noexcept {
     next_->close(notice);
     return;
   }
-  if (notice != CloseNotice::none) return linger_close(std::move(socket_));
+  if (notice != CloseNotice::none) return linger_close(asio::ip::tcp::socket(std::move(socket_)));
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

@@ -17,9 +17,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
-
 #include "broker/config/config.hpp"
+#include "broker/transport/socket.hpp"
 #include "broker/transport/stream.hpp"
 
 namespace strata::transport {
@@ -28,13 +27,13 @@ class ProxyStream final : public Stream {
  public:
   // Makes the listener's stream over `socket` with `remote` as the
   // client's address.
-  using MakeStream = std::function<std::unique_ptr<Stream>(boost::asio::ip::tcp::socket socket, std::string remote)>;
+  using MakeStream = std::function<std::unique_ptr<Stream>(Socket socket, std::string remote)>;
 
-  ProxyStream(boost::asio::ip::tcp::socket socket, config::ProxyProtocol versions, MakeStream make);
+  ProxyStream(Socket socket, config::ProxyProtocol versions, MakeStream make);
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
   // Once the header is read, as the listener's stream does.
   bool reads_when_ready() const noexcept override { return next_ && next_->reads_when_ready(); }
-  void async_wait_readable(Handler handler) override { next_->async_wait_readable(std::move(handler)); }
+  void async_wait_readable(WaitHandler handler) override { next_->async_wait_readable(std::move(handler)); }
   std::size_t read_available(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override {
     return next_->read_available(buffer, ec);
   }
@@ -49,7 +48,7 @@ class ProxyStream final : public Stream {
  private:
   void read_header(boost::asio::mutable_buffer buffer, Handler handler);
 
-  boost::asio::ip::tcp::socket socket_;  // until the header is read
+  Socket socket_;  // until the header is read
   const config::ProxyProtocol versions_;
   MakeStream make_;
   std::string peer_;                   // the balancer, "ip:port"

@@ -12,11 +12,11 @@ StreamFactory::StreamFactory(const config::Listener& listener)
   if (listener_->tls()) tls_ = std::make_shared<TlsContext>(*listener_);
 }
 
-std::unique_ptr<Stream> StreamFactory::make(boost::asio::ip::tcp::socket socket) const {
+std::unique_ptr<Stream> StreamFactory::make(Socket socket) const {
   std::unique_ptr<Stream> s;
   if (listener_->proxy_protocol != config::ProxyProtocol::none) {
     s = std::make_unique<ProxyStream>(std::move(socket), listener_->proxy_protocol,
-                                      [self = shared_from_this()](boost::asio::ip::tcp::socket inner, std::string remote) {
+                                      [self = shared_from_this()](Socket inner, std::string remote) {
                                         return self->make_stream(std::move(inner), std::move(remote));
                                       });
   } else {
@@ -26,11 +26,18 @@ std::unique_ptr<Stream> StreamFactory::make(boost::asio::ip::tcp::socket socket)
   return s;
 }
 
-std::unique_ptr<Stream> StreamFactory::make_stream(boost::asio::ip::tcp::socket socket, std::string remote) const {
+std::unique_ptr<Stream> StreamFactory::make_stream(Socket socket, std::string remote) const {
+  using boost::asio::ip::tcp;
   const std::string& scheme = listener_->scheme;
-  if (scheme == "tls") return std::make_unique<TlsStream>(std::move(socket), tls_, std::move(remote));
-  if (scheme == "ws") return std::make_unique<WsTcpStream>(std::move(socket), listener_->path, nullptr, std::move(remote));
-  if (scheme == "wss") return std::make_unique<WsTlsStream>(std::move(socket), listener_->path, tls_, std::move(remote));
+  // TLS and WebSocket take the socket with Asio's general executor type
+  // (their streams are templates over it); moved, not registered again.
+  if (scheme == "tls") return std::make_unique<TlsStream>(tcp::socket(std::move(socket)), tls_, std::move(remote));
+  if (scheme == "ws") {
+    return std::make_unique<WsTcpStream>(tcp::socket(std::move(socket)), listener_->path, nullptr, std::move(remote));
+  }
+  if (scheme == "wss") {
+    return std::make_unique<WsTlsStream>(tcp::socket(std::move(socket)), listener_->path, tls_, std::move(remote));
+  }
   return std::make_unique<TcpStream>(std::move(socket), std::move(remote));
 }
 

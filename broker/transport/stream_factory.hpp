@@ -6,9 +6,8 @@
 
 #include <memory>
 
-#include <boost/asio/ip/tcp.hpp>
-
 #include "broker/config/config.hpp"
+#include "broker/transport/socket.hpp"
 #include "broker/transport/stream.hpp"
 #include "broker/transport/tls_context.hpp"
 
@@ -20,14 +19,14 @@ class StreamFactory : public std::enable_shared_from_this<StreamFactory> {
   explicit StreamFactory(const config::Listener& listener);
   // With the listener's proxy_protocol, a ProxyStream that makes the
   // listener's stream once the PROXY header named the client.
-  std::unique_ptr<Stream> make(boost::asio::ip::tcp::socket socket) const;
+  std::unique_ptr<Stream> make(Socket socket) const;
   // Re-reads the TLS files (SIGHUP); false when they failed to load and
   // the running ones stay. True for listeners without TLS.
   bool reload();
 
  private:
   // The listener's own stream; `remote` overrides the socket's peer.
-  std::unique_ptr<Stream> make_stream(boost::asio::ip::tcp::socket socket, std::string remote) const;
+  std::unique_ptr<Stream> make_stream(Socket socket, std::string remote) const;
 
   std::shared_ptr<const config::Listener> listener_;
   std::shared_ptr<TlsContext> tls_;

@@ -12,7 +12,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 TcpListener::TcpListener(asio::io_context& io, const tcp::endpoint& endpoint, AcceptHandler on_accept)
-    : acceptor_(io), retry_timer_(io), on_accept_(std::move(on_accept)) {
+    : io_(io), acceptor_(io), retry_timer_(io), on_accept_(std::move(on_accept)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   int one = 1;
@@ -35,7 +35,7 @@ void TcpListener::stop() noexcept {
 }
 
 void TcpListener::accept_next() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+  acceptor_.async_accept(io_, [this](const boost::system::error_code& ec, Socket socket) {
     if (stopped_) return;
     if (ec == asio::error::connection_aborted) {
       accept_next();  // the peer gave up before we accepted: nothing to report
@@ -51,8 +51,11 @@ void TcpListener::accept_next() {
       });
       return;
     }
-    on_accept_(std::move(socket));
+    // The next accept first: it takes over the memory Asio recycles from
+    // this one (an accept operation's size), which the new connection's
+    // first wait would otherwise take, and keep while the connection idles.
     accept_next();
+    on_accept_(std::move(socket));
   });
 }
 

@@ -13,13 +13,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "broker/transport/stream.hpp"
+#include "broker/transport/socket.hpp"
 
 namespace strata::transport {
 
 class TcpListener {
  public:
-  using AcceptHandler = std::function<void(boost::asio::ip::tcp::socket)>;
+  using AcceptHandler = std::function<void(Socket)>;
 
   // Binds and listens; throws boost::system::system_error on failure.
   TcpListener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
@@ -31,6 +31,7 @@ class TcpListener {
  private:
   void accept_next();
 
+  boost::asio::io_context& io_;  // accepted sockets are bound to it (socket.hpp)
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   AcceptHandler on_accept_;

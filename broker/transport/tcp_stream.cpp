@@ -8,7 +8,7 @@ namespace strata::transport {
 
 namespace asio = boost::asio;
 
-TcpStream::TcpStream(asio::ip::tcp::socket socket, std::string remote) : socket_(std::move(socket)) {
+TcpStream::TcpStream(Socket socket, std::string remote) : socket_(std::move(socket)) {
   boost::system::error_code ec;
   // MQTT packets are small and latency matters more than segment count;
   // writes are already batched per connection (see Client::flush).
@@ -19,14 +19,7 @@ TcpStream::TcpStream(asio::ip::tcp::socket socket, std::string remote) : socket_
   remote_ = remote_or(socket_, std::move(remote));
 }
 
-std::string remote_or(const asio::ip::tcp::socket& socket, std::string remote) {
-  return remote.empty() ? remote_of(socket) : remote;
-}
-
-std::string remote_of(const asio::ip::tcp::socket& socket) {
-  boost::system::error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  if (ec) return "unknown";
+std::string format_endpoint(const asio::ip::tcp::endpoint& ep) {
   std::string host = ep.address().to_string();
   if (ep.address().is_v6()) host = "[" + host + "]";
   return host + ":" + std::to_string(ep.port());
@@ -36,9 +29,8 @@ void TcpStream::async_read_some(asio::mutable_buffer buffer, Handler handler) {
   socket_.async_read_some(buffer, std::move(handler));
 }
 
-void TcpStream::async_wait_readable(Handler handler) {
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [handler = std::move(handler)](const boost::system::error_code& ec) mutable { handler(ec, 0); });
+void TcpStream::async_wait_readable(WaitHandler handler) {
+  socket_.async_wait(asio::socket_base::wait_read, std::move(handler));
 }
 
 std::size_t TcpStream::read_available(asio::mutable_buffer buffer, boost::system::error_code& ec) {
@@ -50,7 +42,7 @@ void TcpStream::async_write(asio::const_buffer buffer, Handler handler) {
 }
 
 void TcpStream::close(CloseNotice notice) noexcept {
-  if (notice != CloseNotice::none) return linger_close(std::move(socket_));
+  if (notice != CloseNotice::none) return linger_close(asio::ip::tcp::socket(std::move(socket_)));
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

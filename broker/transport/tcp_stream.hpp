@@ -1,32 +1,26 @@
 // Stream over a plain TCP socket.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
-
+#include "broker/transport/socket.hpp"
 #include "broker/transport/stream.hpp"
 
 namespace strata::transport {
-
-// "address:port" of the socket's peer, or "unknown".
-std::string remote_of(const boost::asio::ip::tcp::socket& socket);
-// `remote` when given (the client behind a PROXY header), else remote_of().
-std::string remote_or(const boost::asio::ip::tcp::socket& socket, std::string remote);
 
 class TcpStream final : public Stream {
  public:
   // `remote`: the client's address when it is not the socket's peer
   // (PROXY protocol); empty: the peer's.
-  explicit TcpStream(boost::asio::ip::tcp::socket socket, std::string remote = {});
+  explicit TcpStream(Socket socket, std::string remote = {});
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
   bool reads_when_ready() const noexcept override { return true; }
-  void async_wait_readable(Handler handler) override;
+  void async_wait_readable(WaitHandler handler) override;
   std::size_t read_available(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override;
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
   void close(CloseNotice notice) noexcept override;
   const std::string& remote_address() const noexcept override { return remote_; }
 
  private:
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
   std::string remote_;
 };
 

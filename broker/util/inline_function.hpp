@@ -28,7 +28,7 @@ class InlineFunction<R(Args...), Capacity> {
             typename = std::enable_if_t<!std::is_same_v<D, InlineFunction> && std::is_invocable_r_v<R, D&, Args...>>>
   InlineFunction(F&& f) {  // NOLINT(google-explicit-constructor): used like std::function
     static_assert(sizeof(D) <= Capacity, "callable too large for InlineFunction: capture less (e.g. one pointer)");
-    static_assert(alignof(D) <= alignof(std::max_align_t), "callable over-aligned for InlineFunction");
+    static_assert(alignof(D) <= alignof(void*), "callable over-aligned for InlineFunction");
     static_assert(std::is_nothrow_move_constructible_v<D>, "InlineFunction needs a nothrow-movable callable");
     ::new (static_cast<void*>(storage_)) D(std::forward<F>(f));
     ops_ = &ops_for<D>;
@@ -86,7 +86,10 @@ class InlineFunction<R(Args...), Capacity> {
     }
   }
 
-  alignas(std::max_align_t) unsigned char storage_[Capacity];
+  // Pointer-aligned, not max_align_t: a handler lives inside each pending
+  // Asio operation, and 16-byte alignment rounded every idle connection's
+  // pending wait (transport/stream.hpp) up by 16 bytes.
+  alignas(void*) unsigned char storage_[Capacity];
   const Ops* ops_ = nullptr;
 };
 

@@ -79,7 +79,7 @@ void run_stream(std::span<const std::uint8_t> input, config::ProxyProtocol versi
   ::shutdown(fds[1], SHUT_WR);
 
   asio::io_context io;
-  asio::ip::tcp::socket socket(io);
+  transport::Socket socket(io);
   boost::system::error_code ec;
   socket.assign(asio::ip::tcp::v4(), fds[0], ec);
   if (ec) {

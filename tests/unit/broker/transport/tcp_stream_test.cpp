@@ -26,7 +26,7 @@ struct Pair {
   Pair() {
     asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
     peer.connect(acceptor.local_endpoint());
-    stream = std::make_unique<TcpStream>(acceptor.accept());
+    stream = std::make_unique<TcpStream>(acceptor.accept(io));
   }
 };
 
@@ -39,9 +39,8 @@ TEST(TcpStream, ReadsWhenReady) {
   EXPECT_EQ(ec, asio::error::would_block);
 
   bool ready = false;
-  p.stream->async_wait_readable([&](const boost::system::error_code& e, std::size_t n) {
+  p.stream->async_wait_readable([&](const boost::system::error_code& e) {
     EXPECT_FALSE(e);
-    EXPECT_EQ(n, 0u);
     ready = true;
   });
   p.io.poll();
@@ -60,7 +59,7 @@ TEST(TcpStream, ReadsWhenReady) {
 
   // The peer's close wakes the wait too, and reads as eof.
   ready = false;
-  p.stream->async_wait_readable([&](const boost::system::error_code&, std::size_t) { ready = true; });
+  p.stream->async_wait_readable([&](const boost::system::error_code&) { ready = true; });
   p.peer.close();
   p.io.restart();  // ran out of work after the first wait
   for (int i = 0; i < 1000 && !ready; ++i) p.io.run_one_for(std::chrono::milliseconds(10));
@@ -73,7 +72,7 @@ TEST(TcpStream, ClosingEndsAPendingWait) {
   Pair p;
   boost::system::error_code got;
   bool done = false;
-  p.stream->async_wait_readable([&](const boost::system::error_code& e, std::size_t) {
+  p.stream->async_wait_readable([&](const boost::system::error_code& e) {
     got = e;
     done = true;
   });
