@@ -604,6 +604,7 @@ Outbox::Appended Outbox::append(unsigned core, Record r, bool force) {
   put.encoded_size = static_cast<std::uint32_t>(outbox_log::record_size(*rec));
   put.encode = [](const void* r, char* out) { outbox_log::write_record(*static_cast<const Record*>(r), out); };
   put.object = std::move(rec);
+  put.ordered = true;  // a log's keys only grow: mostly an append at the end of the B-tree
   im.store.push(core, std::move(put));
   if (wake) wake();
   return Appended::queued;
