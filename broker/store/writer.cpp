@@ -509,15 +509,32 @@ int Writer::write(Batch& batch) {
   if (rc != MDB_SUCCESS) return rc;
   tails_.clear();
   mark_cancelled(batch);
+  // The ordered puts first, in (dbi, key) order (Op::ordered): two cores'
+  // records interleave by offset, and each queue's are in order already,
+  // so this is a merge; every one of them then appends.
+  auto by_key = [](const Op* a, const Op* b) { return a->dbi != b->dbi ? a->dbi < b->dbi : a->key < b->key; };
+  ordered_.clear();
+  for (std::vector<Op>& ops : batch) {
+    const std::size_t from = ordered_.size();
+    for (Op& op : ops) {
+      if (op.kind == Op::Kind::put && op.ordered && !op.cancelled) ordered_.push_back(&op);
+    }
+    const auto first = ordered_.begin() + static_cast<std::ptrdiff_t>(from);
+    if (!std::is_sorted(first, ordered_.end(), by_key)) std::stable_sort(first, ordered_.end(), by_key);
+    if (from != 0) std::inplace_merge(ordered_.begin(), first, ordered_.end(), by_key);
+  }
+  auto fail = [&](int code) {
+    mdb_txn_abort(txn);
+    if (client_ != nullptr) client_->aborted();
+    return code;
+  };
+  for (Op* op : ordered_) {
+    if (rc = write_op(txn, *op); rc != MDB_SUCCESS) return fail(rc);
+  }
   for (std::vector<Op>& ops : batch) {
     for (Op& op : ops) {
-      if (op.cancelled) continue;
-      rc = write_op(txn, op);
-      if (rc != MDB_SUCCESS) {
-        mdb_txn_abort(txn);
-        if (client_ != nullptr) client_->aborted();
-        return rc;
-      }
+      if (op.cancelled || (op.kind == Op::Kind::put && op.ordered)) continue;
+      if (rc = write_op(txn, op); rc != MDB_SUCCESS) return fail(rc);
     }
   }
   if (client_ != nullptr) {

@@ -22,8 +22,8 @@
 // removes again is not written (Op::cancelled; counted): the transaction
 // ends in the same state, and a bridge's record confirmed by its peer
 // before the writer took the put costs neither the put nor the delete.
-// Puts marked `ordered` (keys that only grow) are appended at the end of
-// the B-tree when they are past its last key.
+// Puts marked `ordered` (keys that only grow) go first, in key order, and
+// are appended at the end of the B-tree when they are past its last key.
 //
 // Durability (config::Durability): `sync` opens LMDB with fsync on every
 // commit; `batch` opens it with MDB_NOSYNC and calls mdb_env_sync when the
@@ -121,6 +121,11 @@ struct Op {
   // a key past the last one of the B-tree is appended at its end
   // (MDB_APPEND: no search from the root, and a full page splits off an
   // empty one instead of two half-full ones). Any other key is put as usual.
+  // The writer applies a transaction's ordered puts before its other ops,
+  // in key order (so that several queues' keys append too): a producer sets
+  // it only for keys no earlier op of the transaction writes, or whose
+  // earlier delete may as well come after the put (the outbox: a record
+  // at or below the acknowledged offset is deleted at open anyway).
   bool ordered = false;
   // Set by the writer: a del_range applied after this put in the same
   // transaction removes its key again, so it is not written (see write()).
@@ -261,6 +266,7 @@ class Writer {
   // (put_ordered), and the del_ranges seen by mark_cancelled.
   std::vector<std::pair<MDB_dbi, std::string>> tails_;
   std::vector<Range> ranges_;
+  std::vector<Op*> ordered_;  // write(): the ordered puts, in key order
 };
 
 }  // namespace strata::store

@@ -502,7 +502,7 @@ TEST_F(StoreTest, PutsThatALaterDeleteOfTheTransactionRemovesAreNotWritten) {
   const MDB_dbi dbi = store->env().outbox;
   static std::atomic<int> encoded{0};
   encoded = 0;
-  auto put = [&](std::uint64_t i) {
+  auto put = [&](std::uint64_t i, bool ordered = true) {
     Op op{Op::Kind::put, dbi, 0, key8(i), {}, {}, {}};
     op.object = std::make_shared<const std::string>("enc" + std::to_string(i));
     op.encoded_size = 4;
@@ -510,13 +510,13 @@ TEST_F(StoreTest, PutsThatALaterDeleteOfTheTransactionRemovesAreNotWritten) {
       ++encoded;
       std::memcpy(out, static_cast<const std::string*>(o)->data(), 4);
     };
-    op.ordered = true;
+    op.ordered = ordered;
     return op;
   };
   // Pushed before the writer starts: one batch, one transaction. Queue 0
   // is applied before queue 1 (the bridges' queue).
   store->push(0, Op{Op::Kind::del_range, dbi, 0, key8(1), key8(2), {}, {}});
-  store->push(0, put(1));  // after the delete of its key: written
+  store->push(0, put(1, false));  // after the delete of its key: written (an ordered put would go first)
   store->push(0, put(2));  // removed by queue 1's [2, 4)
   store->push(0, put(3));  // the same, then put again on queue 1
   store->push(0, Op{Op::Kind::put, dbi, 0, key8(5), "plain", {}, {}});  // removed by [5, 6)
@@ -536,10 +536,11 @@ TEST_F(StoreTest, PutsThatALaterDeleteOfTheTransactionRemovesAreNotWritten) {
   store->stop();
 }
 
-// Ordered puts (Op::ordered) append at the end of the B-tree when their key
-// is past its last one, and are put as usual otherwise: lower keys from a
-// later queue, an overwrite, a key below one an unordered put wrote in the
-// same transaction, and later transactions. Every key ends with its last value.
+// Ordered puts (Op::ordered) go first in key order and append at the end of
+// the B-tree when their key is past its last one, and are put as usual
+// otherwise: two queues whose keys interleave, an overwrite (the later
+// queue's value stays), a key below one an unordered put wrote, and later
+// transactions. Every key ends with its last value.
 TEST_F(StoreTest, OrderedPutsStoreEveryKeyWhateverTheOrder) {
   auto store = open();
   load(*store);
@@ -558,12 +559,13 @@ TEST_F(StoreTest, OrderedPutsStoreEveryKeyWhateverTheOrder) {
   push(0, 5000, "unordered", false);
   for (std::uint64_t i = 0; i < 100; ++i) push(1, i, "b" + std::to_string(i));  // below the last key
   push(1, 150, "overwritten");
-  for (std::uint64_t i = 1100; i < 1200; ++i) push(1, i, "c" + std::to_string(i));  // below 5000
+  for (std::uint64_t i = 1100; i < 1200; ++i) push(1, i, "c" + std::to_string(i));
+  for (std::uint64_t i = 2000; i < 2400; ++i) push(i % 2, i, "i" + std::to_string(i));  // interleaved
   store->after_commit(0, [](bool) {});
   start(*store);
   wait_posted(1);
   for (std::uint64_t i = 5001; i < 5100; ++i) push(0, i, "d" + std::to_string(i));  // appended again
-  push(0, 1200, "e");
+  push(0, 1200, "e");  // below 5000, and out of order on its queue
   store->after_commit(0, [](bool) {});
   wait_posted(2);
   const std::vector<std::pair<std::string, std::string>> all(want.begin(), want.end());
