@@ -239,6 +239,12 @@ def forward(work, kind, n, pubs, window, tag=""):
         rss = peak.stop()
         acked = p["sent"] - p["unacked"]
         got = s["received"] - s["duplicated"]
+        store = {}
+        if kind == "strata":  # A's group commit: messages per commit, puts a confirmation cancelled
+            m = metrics(a)
+            commits = m.get("strata_store_commits_total", 0)
+            store = {"a_msgs_per_commit": round(n / commits) if commits else None,
+                     "a_cancelled_puts": round(m.get("strata_store_cancelled_puts_total", 0) / n, 3)}
         return {"broker": kind, "strata_bin": os.environ["STRATA_BIN"] if kind == "strata" else None,
                 "messages": n, "mosquitto_inflight": MOSQ_INFLIGHT if kind == "mosquitto" else None, "load": la, "accepted_per_s": round(p["sent_rate"]),
                 "forwarded_per_s": round(s["recv_rate"]), "acked": acked, "arrived": got,
@@ -246,7 +252,7 @@ def forward(work, kind, n, pubs, window, tag=""):
                 "a_cpu_us_per_msg": round(1e6 * ca / n, 2), "b_cpu_us_per_msg": round(1e6 * cb / n, 2),
                 "a_instructions_per_msg": round(ia / n) if ia else None,
                 "b_instructions_per_msg": round(ib / n) if ib else None,
-                "a_peak_rss_mib": round(rss / 1024, 1)}
+                "a_peak_rss_mib": round(rss / 1024, 1), **store}
     finally:
         a.stop()
         b.stop()

@@ -8,7 +8,6 @@
 #include <optional>
 #include <random>
 #include <set>
-#include <unordered_map>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,6 +18,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "bridges/outbox/outbox.hpp"
 #include "broker/protocol/codec.hpp"
@@ -230,6 +230,9 @@ class MqttAdapter : public Adapter {
     QoS qos = QoS::at_most_once;
     bool released = false;  // QoS 2: PUBREC came, PUBREL sent
   };
+  // Packet id -> what it carries: an insert and an erase per forwarded
+  // message, so a flat map (no node allocated and freed per message).
+  using Inflight = boost::unordered_flat_map<std::uint16_t, Out>;
 
   // --- connection ------------------------------------------------------------
   void connect() {
@@ -468,7 +471,7 @@ class MqttAdapter : public Adapter {
     acked_.push_back(offset);  // reported once per read (read()): one post for many PUBACKs
   }
 
-  void refused(std::unordered_map<std::uint16_t, Out>::iterator it, unsigned reason) {
+  void refused(Inflight::iterator it, unsigned reason) {
     if (reason == 0x97) return fail("the peer's quota is exceeded (0x97); reconnecting");
     std::uint64_t offset = it->second.offset;
     inflight_.erase(it);
@@ -623,7 +626,7 @@ class MqttAdapter : public Adapter {
   bool writing_ = false;
   std::vector<std::uint64_t> qos0_written_;
   std::vector<std::uint64_t> acked_;  // confirmed by the peer in the current read (report_acked)
-  std::unordered_map<std::uint16_t, Out> inflight_;
+  Inflight inflight_;
   std::map<std::uint64_t, std::uint16_t> pubrec_;  // QoS 2 offsets the peer has (PUBREC), across restarts
   std::set<std::uint16_t> in_q2_;                  // in: QoS 2 ids received, awaiting PUBREL
   Clock::time_point last_rx_{}, last_ping_{};

@@ -20,6 +20,9 @@
 // the bridge's own writer queue). A record whose delete lost the race with
 // its put, or whose A was stored after it, is below A at open and deleted
 // then: the log on disk is exactly the offsets above A that were committed.
+// A record confirmed before the writer took its put is not written at all:
+// the writer skips a put that a later delete of the same transaction
+// removes (store/writer.hpp), and the transaction ends the same.
 //
 // Memory. A backlog costs disk, not RAM: only a window of the log is in
 // memory, whatever its length. The window is the offsets from the

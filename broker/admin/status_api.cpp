@@ -239,6 +239,9 @@ void add_status_api(Server& server) {
                   auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
                   m.counter("strata_store_commits_total", "Store write transactions committed", get(sc.commits));
                   m.counter("strata_store_writes_total", "Store puts and deletes committed", get(sc.writes));
+                  m.counter("strata_store_cancelled_puts_total",
+                            "Store puts not written because a delete in the same transaction removed them",
+                            get(sc.cancelled));
                   m.counter("strata_store_written_bytes_total", "Key and value bytes committed", get(sc.bytes_written));
                   m.counter("strata_store_fsyncs_total", "Store fsyncs", get(sc.fsyncs));
                   m.family("strata_store_commit_seconds_total", "counter", "Time spent in store write transactions");

@@ -287,16 +287,21 @@ void Writer::sync() {
 }
 
 void Writer::count_commit(const Batch& batch, std::uint64_t us) {
-  std::uint64_t writes = 0, bytes = 0;
+  std::uint64_t writes = 0, bytes = 0, cancelled = 0;
   for (const std::vector<Op>& ops : batch) {
     for (const Op& op : ops) {
       if (op.kind == Op::Kind::done || op.kind == Op::Kind::read) continue;
+      if (op.cancelled) {
+        ++cancelled;
+        continue;
+      }
       ++writes;
       if (op.kind == Op::Kind::put) bytes += op.key.size() + op.value.size() + op.encoded_size;
     }
   }
   relaxed_add(counters_.commits, 1);
   relaxed_add(counters_.writes, writes);
+  relaxed_add(counters_.cancelled, cancelled);
   relaxed_add(counters_.bytes_written, bytes);
   relaxed_add(counters_.commit_us, us);
   std::size_t slot = 0;
@@ -377,14 +382,11 @@ int Writer::write_op(MDB_txn* txn, Op& op) {
   MDB_val key{op.key.size(), op.key.data()};
   switch (op.kind) {
     case Op::Kind::put: {
-      if (op.encode != nullptr) {
-        MDB_val val{op.encoded_size, nullptr};
-        rc = mdb_put(txn, op.dbi, &key, &val, MDB_RESERVE);
-        if (rc == MDB_SUCCESS) op.encode(op.object.get(), static_cast<char*>(val.mv_data));
-        break;
-      }
-      MDB_val val{op.value.size(), op.value.data()};
-      rc = mdb_put(txn, op.dbi, &key, &val, 0);
+      const bool encoded = op.encode != nullptr;
+      MDB_val val = encoded ? MDB_val{op.encoded_size, nullptr} : MDB_val{op.value.size(), op.value.data()};
+      const unsigned flags = encoded ? MDB_RESERVE : 0;
+      rc = op.ordered ? put_ordered(txn, op, key, val, flags) : mdb_put(txn, op.dbi, &key, &val, flags);
+      if (rc == MDB_SUCCESS && encoded) op.encode(op.object.get(), static_cast<char*>(val.mv_data));
       break;
     }
     case Op::Kind::del:
@@ -411,18 +413,128 @@ int Writer::write_op(MDB_txn* txn, Op& op) {
   return rc;
 }
 
+namespace {
+
+// The last key of `dbi` in `txn` ("" when it has none).
+int last_key(MDB_txn* txn, MDB_dbi dbi, std::string& out) {
+  MDB_cursor* cur = nullptr;
+  int rc = mdb_cursor_open(txn, dbi, &cur);
+  if (rc != MDB_SUCCESS) return rc;
+  MDB_val k, v;
+  rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+  out.assign(rc == MDB_SUCCESS ? std::string_view(static_cast<const char*>(k.mv_data), k.mv_size) : std::string_view());
+  mdb_cursor_close(cur);
+  return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+}  // namespace
+
+int Writer::put_ordered(MDB_txn* txn, const Op& op, MDB_val& key, MDB_val& val, unsigned flags) {
+  // The dbi's last key is looked up once per transaction, then followed:
+  // every append moves it. Other ops of the transaction may have moved it
+  // too (a delete: the key kept is too high, and a possible append is put
+  // the usual way; a put of a higher key: MDB_APPEND refuses with
+  // MDB_KEYEXIST, nothing changed, and the key is looked up again).
+  std::string* last = nullptr;
+  for (auto& [dbi, k] : tails_) {
+    if (dbi == op.dbi) last = &k;
+  }
+  if (last == nullptr) {
+    std::string k;
+    if (int rc = last_key(txn, op.dbi, k); rc != MDB_SUCCESS) return rc;
+    last = &tails_.emplace_back(op.dbi, std::move(k)).second;
+  }
+  if (std::string_view(op.key) > *last) {
+    const MDB_val given = val;
+    int rc = mdb_put(txn, op.dbi, &key, &val, flags | MDB_APPEND);
+    if (rc == MDB_SUCCESS) {
+      last->assign(op.key);
+      return rc;
+    }
+    if (rc != MDB_KEYEXIST) return rc;
+    if (rc = last_key(txn, op.dbi, *last); rc != MDB_SUCCESS) return rc;
+    val = given;
+  }
+  return mdb_put(txn, op.dbi, &key, &val, flags);
+}
+
+void Writer::mark_cancelled(Batch& batch) {
+  // Backwards through the apply order (queue by queue, each in push
+  // order), gathering the del_ranges: a put inside one gathered so far is
+  // removed again later in the transaction, which ends the same without
+  // it. This is a bridge's record confirmed before the writer took its put
+  // (the peer was faster than the group commit): neither the put nor the
+  // delete touches the B-tree then. Adjacent ranges (a bridge's
+  // confirmations are consecutive runs) merge; a few distinct ones are
+  // kept, the rest are only deleted as usual.
+  constexpr std::size_t kMaxRanges = 16;
+  ranges_.clear();
+  for (auto q = batch.rbegin(); q != batch.rend(); ++q) {
+    for (auto it = q->rbegin(); it != q->rend(); ++it) {
+      Op& op = *it;
+      op.cancelled = false;
+      if (op.kind == Op::Kind::del_range) {
+        const std::string_view lo = op.key, hi = op.value;
+        if (lo >= hi) continue;
+        bool merged = false;
+        for (Range& r : ranges_) {
+          if (r.dbi != op.dbi) continue;
+          if (hi == r.lo) {
+            r.lo = lo;
+            merged = true;
+          } else if (lo == r.hi) {
+            r.hi = hi;
+            merged = true;
+          }
+          if (merged) break;
+        }
+        if (!merged && ranges_.size() < kMaxRanges) ranges_.push_back(Range{op.dbi, lo, hi});
+        continue;
+      }
+      if (op.kind != Op::Kind::put || ranges_.empty()) continue;
+      const std::string_view k = op.key;
+      for (const Range& r : ranges_) {
+        if (r.dbi == op.dbi && k >= r.lo && k < r.hi) {
+          op.cancelled = true;
+          break;
+        }
+      }
+    }
+  }
+}
+
 int Writer::write(Batch& batch) {
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env_.env(), nullptr, 0, &txn);
   if (rc != MDB_SUCCESS) return rc;
+  tails_.clear();
+  mark_cancelled(batch);
+  // The ordered puts first, in (dbi, key) order (Op::ordered): two cores'
+  // records interleave by offset, and each queue's are in order already,
+  // so this is a merge; every one of them then appends.
+  auto by_key = [](const Op* a, const Op* b) { return a->dbi != b->dbi ? a->dbi < b->dbi : a->key < b->key; };
+  ordered_.clear();
+  for (std::vector<Op>& ops : batch) {
+    const std::size_t from = ordered_.size();
+    for (Op& op : ops) {
+      if (op.kind == Op::Kind::put && op.ordered && !op.cancelled) ordered_.push_back(&op);
+    }
+    const auto first = ordered_.begin() + static_cast<std::ptrdiff_t>(from);
+    if (!std::is_sorted(first, ordered_.end(), by_key)) std::stable_sort(first, ordered_.end(), by_key);
+    if (from != 0) std::inplace_merge(ordered_.begin(), first, ordered_.end(), by_key);
+  }
+  auto fail = [&](int code) {
+    mdb_txn_abort(txn);
+    if (client_ != nullptr) client_->aborted();
+    return code;
+  };
+  for (Op* op : ordered_) {
+    if (rc = write_op(txn, *op); rc != MDB_SUCCESS) return fail(rc);
+  }
   for (std::vector<Op>& ops : batch) {
     for (Op& op : ops) {
-      rc = write_op(txn, op);
-      if (rc != MDB_SUCCESS) {
-        mdb_txn_abort(txn);
-        if (client_ != nullptr) client_->aborted();
-        return rc;
-      }
+      if (op.cancelled || (op.kind == Op::Kind::put && op.ordered)) continue;
+      if (rc = write_op(txn, op); rc != MDB_SUCCESS) return fail(rc);
     }
   }
   if (client_ != nullptr) {

@@ -18,6 +18,13 @@
 // at most ~kPace plus a commit later than before; what is waited on is
 // not delayed.
 //
+// Within a transaction (write()): a put that a del_range applied after it
+// removes again is not written (Op::cancelled; counted): the transaction
+// ends in the same state, and a bridge's record confirmed by its peer
+// before the writer took the put costs neither the put nor the delete.
+// Puts marked `ordered` (keys that only grow) go first, in key order, and
+// are appended at the end of the B-tree when they are past its last key.
+//
 // Durability (config::Durability): `sync` opens LMDB with fsync on every
 // commit; `batch` opens it with MDB_NOSYNC and calls mdb_env_sync when the
 // oldest unsynced commit is flush_interval old; `none` never syncs while
@@ -74,7 +81,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "broker/config/config.hpp"
@@ -108,6 +117,19 @@ struct Op {
   std::shared_ptr<const void> object = nullptr;
   void (*encode)(const void* object, char* out) = nullptr;
   std::uint32_t encoded_size = 0;
+  // Kind::put: the producer's keys in `dbi` only grow (an outbox's records):
+  // a key past the last one of the B-tree is appended at its end
+  // (MDB_APPEND: no search from the root, and a full page splits off an
+  // empty one instead of two half-full ones). Any other key is put as usual.
+  // The writer applies a transaction's ordered puts before its other ops,
+  // in key order (so that several queues' keys append too): a producer sets
+  // it only for keys no earlier op of the transaction writes, or whose
+  // earlier delete may as well come after the put (the outbox: a record
+  // at or below the acknowledged offset is deleted at open anyway).
+  bool ordered = false;
+  // Set by the writer: a del_range applied after this put in the same
+  // transaction removes its key again, so it is not written (see write()).
+  bool cancelled = false;
 };
 
 // The writer's one client module (see the header comment). Its calls run
@@ -128,6 +150,7 @@ struct WriterCounters {
   std::atomic<std::uint64_t> writes{0};         // puts and deletes committed
   std::atomic<std::uint64_t> bytes_written{0};  // key + value bytes of committed puts
   std::atomic<std::uint64_t> lost{0};           // puts dropped because the store was full
+  std::atomic<std::uint64_t> cancelled{0};      // puts not written: a delete of the same transaction removes them
   std::atomic<std::uint64_t> failed_commits{0};  // transactions that failed (full map or disk)
   std::atomic<std::uint64_t> fsyncs{0};         // mdb_env_sync calls (batch mode and stop)
   std::atomic<std::uint64_t> commit_us{0};      // total time in write transactions (sync: with fsync)
@@ -192,6 +215,14 @@ class Writer {
   bool apply(Batch& batch, bool& stored);
   int write(Batch& batch);   // one transaction; LMDB/errno result
   int write_op(MDB_txn* txn, Op& op);
+  int put_ordered(MDB_txn* txn, const Op& op, MDB_val& key, MDB_val& val, unsigned flags);
+  // A key range [lo, hi) of `dbi` that a del_range removes (views into its op).
+  struct Range {
+    MDB_dbi dbi;
+    std::string_view lo, hi;
+  };
+  // Marks the puts of `batch` that a del_range applied after them removes.
+  void mark_cancelled(Batch& batch);
   void count_commit(const Batch& batch, std::uint64_t us);
   void sync();  // mdb_env_sync, counted
   void run_reads(Batch& batch);  // the batch's read ops, after its commit
@@ -230,6 +261,12 @@ class Writer {
   std::vector<std::function<void()>> caught_up_;  // guarded by behind_mutex_
   std::chrono::steady_clock::time_point behind_logged_{};  // guarded by behind_mutex_
   WriterCounters counters_;
+  // Writer thread only, reused by every transaction: the last key of each
+  // dbi that ordered puts went to, as far as this transaction knows it
+  // (put_ordered), and the del_ranges seen by mark_cancelled.
+  std::vector<std::pair<MDB_dbi, std::string>> tails_;
+  std::vector<Range> ranges_;
+  std::vector<Op*> ordered_;  // write(): the ordered puts, in key order
 };
 
 }  // namespace strata::store

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -465,6 +466,111 @@ TEST_F(StoreTest, PutsNobodyWaitsForAreCommittedPacedOrIdle) {
     }
     ASSERT_EQ(wait_writes(pushed), pushed) << "round " << i;
   }
+  store->stop();
+}
+
+// Every key and value of `dbi`, in key order.
+std::vector<std::pair<std::string, std::string>> dump(Store& store, MDB_dbi dbi) {
+  std::vector<std::pair<std::string, std::string>> out;
+  MDB_txn* txn = nullptr;
+  EXPECT_EQ(mdb_txn_begin(store.env().env(), nullptr, MDB_RDONLY, &txn), MDB_SUCCESS);
+  MDB_cursor* cur = nullptr;
+  EXPECT_EQ(mdb_cursor_open(txn, dbi, &cur), MDB_SUCCESS);
+  MDB_val k, v;
+  for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    out.emplace_back(std::string(static_cast<const char*>(k.mv_data), k.mv_size),
+                     std::string(static_cast<const char*>(v.mv_data), v.mv_size));
+  }
+  mdb_cursor_close(cur);
+  mdb_txn_abort(txn);
+  return out;
+}
+
+std::string key8(std::uint64_t i) {
+  std::string k{'o', '\0'};
+  for (int b = 7; b >= 0; --b) k.push_back(static_cast<char>((i >> (8 * b)) & 0xFF));
+  return k;
+}
+
+// A put that a del_range applied after it in the same transaction removes
+// (later on its queue, or on a later queue) is not written, nor encoded;
+// one applied before it, or not covering it, is. The end state is what
+// applying every op in order gives.
+TEST_F(StoreTest, PutsThatALaterDeleteOfTheTransactionRemovesAreNotWritten) {
+  auto store = open();
+  load(*store);
+  const MDB_dbi dbi = store->env().outbox;
+  static std::atomic<int> encoded{0};
+  encoded = 0;
+  auto put = [&](std::uint64_t i, bool ordered = true) {
+    Op op{Op::Kind::put, dbi, 0, key8(i), {}, {}, {}};
+    op.object = std::make_shared<const std::string>("enc" + std::to_string(i));
+    op.encoded_size = 4;
+    op.encode = [](const void* o, char* out) {
+      ++encoded;
+      std::memcpy(out, static_cast<const std::string*>(o)->data(), 4);
+    };
+    op.ordered = ordered;
+    return op;
+  };
+  // Pushed before the writer starts: one batch, one transaction. Queue 0
+  // is applied before queue 1 (the bridges' queue).
+  store->push(0, Op{Op::Kind::del_range, dbi, 0, key8(1), key8(2), {}, {}});
+  store->push(0, put(1, false));  // after the delete of its key: written (an ordered put would go first)
+  store->push(0, put(2));  // removed by queue 1's [2, 4)
+  store->push(0, put(3));  // the same, then put again on queue 1
+  store->push(0, Op{Op::Kind::put, dbi, 0, key8(5), "plain", {}, {}});  // removed by [5, 6)
+  store->push(0, put(7));  // no delete covers it
+  store->push(1, Op{Op::Kind::del_range, dbi, 0, key8(2), key8(4), {}, {}});
+  store->push(1, Op{Op::Kind::put, dbi, 0, key8(3), "again", {}, {}});
+  store->push(1, Op{Op::Kind::del_range, dbi, 0, key8(5), key8(6), {}, {}});
+  store->after_commit(0, [](bool) {});
+  start(*store);
+  wait_posted(1);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {key8(1), "enc1"}, {key8(3), "again"}, {key8(7), "enc7"}};
+  EXPECT_EQ(dump(*store, dbi), want);
+  EXPECT_EQ(encoded.load(), 2);  // 1 and 7
+  EXPECT_EQ(store->counters().cancelled.load(), 3u);  // 2, 3 (queue 0) and 5
+  EXPECT_EQ(store->counters().commits.load(), 1u);
+  store->stop();
+}
+
+// Ordered puts (Op::ordered) go first in key order and append at the end of
+// the B-tree when their key is past its last one, and are put as usual
+// otherwise: two queues whose keys interleave, an overwrite (the later
+// queue's value stays), a key below one an unordered put wrote, and later
+// transactions. Every key ends with its last value.
+TEST_F(StoreTest, OrderedPutsStoreEveryKeyWhateverTheOrder) {
+  auto store = open();
+  load(*store);
+  const MDB_dbi dbi = store->env().outbox;
+  auto put = [&](std::uint64_t i, std::string v, bool ordered = true) {
+    Op op{Op::Kind::put, dbi, 0, key8(i), std::move(v), {}, {}};
+    op.ordered = ordered;
+    return op;
+  };
+  std::map<std::string, std::string> want;
+  auto push = [&](unsigned q, std::uint64_t i, std::string v, bool ordered = true) {
+    want[key8(i)] = v;
+    store->push(q, put(i, std::move(v), ordered));
+  };
+  for (std::uint64_t i = 100; i < 1100; ++i) push(0, i, "a" + std::to_string(i));  // appended, many pages
+  push(0, 5000, "unordered", false);
+  for (std::uint64_t i = 0; i < 100; ++i) push(1, i, "b" + std::to_string(i));  // below the last key
+  push(1, 150, "overwritten");
+  for (std::uint64_t i = 1100; i < 1200; ++i) push(1, i, "c" + std::to_string(i));
+  for (std::uint64_t i = 2000; i < 2400; ++i) push(i % 2, i, "i" + std::to_string(i));  // interleaved
+  store->after_commit(0, [](bool) {});
+  start(*store);
+  wait_posted(1);
+  for (std::uint64_t i = 5001; i < 5100; ++i) push(0, i, "d" + std::to_string(i));  // appended again
+  push(0, 1200, "e");  // below 5000, and out of order on its queue
+  store->after_commit(0, [](bool) {});
+  wait_posted(2);
+  const std::vector<std::pair<std::string, std::string>> all(want.begin(), want.end());
+  EXPECT_EQ(dump(*store, dbi), all);
+  EXPECT_EQ(store->counters().cancelled.load(), 0u);
   store->stop();
 }
 
