@@ -88,4 +88,19 @@ struct LevelEqual {
 template <typename Node>
 using LevelMap = std::unordered_map<std::string_view, std::unique_ptr<Node>, LevelHash, LevelEqual>;
 
+// The child of `map` for `level`, or null. A map of one entry (a chain of
+// single children, common near the root of a topic tree) is checked by
+// comparing its key without hashing; it follows the key's pointer only when
+// the lengths are equal, as a hashed lookup would on a hash match.
+template <typename Node>
+Node* find_child(const LevelMap<Node>& map, std::string_view level) {
+  if (map.empty()) return nullptr;
+  if (map.size() == 1) {
+    const auto& [key, child] = *map.begin();
+    return LevelEqual{}(key, level) ? child.get() : nullptr;
+  }
+  const auto it = map.find(level);
+  return it == map.end() ? nullptr : it->second.get();
+}
+
 }  // namespace strata::router

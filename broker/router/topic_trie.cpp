@@ -407,10 +407,7 @@ struct TopicTrie::Impl {
       const std::string_view level(topic.data() + f.pos, (end ? topic.size() : slash) - f.pos);
       if (depth + 2 > stack.size()) stack.resize(2 * stack.size());
       if (f.node->plus && !skip_wild) stack[depth++] = {f.node->plus.get(), next, end};
-      if (!f.node->children.empty()) {
-        auto it = f.node->children.find(level);
-        if (it != f.node->children.end()) stack[depth++] = {it->second.get(), next, end};
-      }
+      if (const Node* child = find_child(f.node->children, level)) stack[depth++] = {child, next, end};
     }
   }
 };
