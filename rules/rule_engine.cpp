@@ -251,7 +251,7 @@ void RuleEngine::carry_out(unsigned core, std::vector<Action>& actions) {
 
 core::HookVerdict RuleEngine::on_publish(router::MessagePtr& msg, unsigned core) {
   RuleVm& vm = *cores_[core].vm;
-  if (vm.empty()) return core::HookVerdict::pass;
+  if (!vm.may_match(msg->topic)) return core::HookVerdict::pass;
   RuleVm::Outcome out = vm.run(msg);
   carry_out(core, out.actions);
   return out.drop ? core::HookVerdict::drop : core::HookVerdict::pass;

@@ -153,6 +153,20 @@ void RuleVm::sort_rules() {
   });
 }
 
+void RuleVm::index_filters() {
+  first_bytes_ = {};
+  for (const auto& rule : rules_) {
+    for (const std::string& f : rule->filters) {
+      if (f.empty() || f[0] == '+' || f[0] == '#') {
+        first_bytes_.fill(~std::uint64_t{0});
+        return;
+      }
+      const auto c = static_cast<unsigned char>(f[0]);
+      first_bytes_[c >> 6] |= std::uint64_t{1} << (c & 63);
+    }
+  }
+}
+
 void RuleVm::clear_context_cache() { ++context_generation_; }
 
 bool RuleVm::add_action(Action a) {
@@ -408,6 +422,7 @@ RuleVm::LoadResult RuleVm::load(const std::string& path, const std::string& sour
   rule->counters->enable();
   rule->counters->core(core_).memory.store(rule->state->used(), std::memory_order_relaxed);
   sort_rules();
+  index_filters();
   return r;
 }
 
@@ -420,6 +435,7 @@ std::string RuleVm::remove(const std::string& path) {
   if (rule.state) orphans_[name] = std::move(rule.state);
   rule.counters->core(core_).memory.store(0, std::memory_order_relaxed);
   rules_.erase(it);
+  index_filters();
   return name;
 }
 
@@ -459,7 +475,7 @@ void RuleVm::take_actions(Rule& rule, Outcome& out) {
 
 RuleVm::Outcome RuleVm::run(router::MessagePtr& msg) {
   Outcome out;
-  if (rules_.empty()) return out;
+  if (!may_match(msg->topic)) return out;
   std::uint64_t received = 0;  // read once a rule matches: most messages match none
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& rule = *rules_[i];

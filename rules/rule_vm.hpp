@@ -28,6 +28,7 @@
 // Threading: a RuleVm is used by one thread only (its core's).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -96,6 +97,15 @@ class RuleVm {
   // Context files changed on disk: the next context() call re-reads them.
   void clear_context_cache();
   bool empty() const noexcept { return rules_.empty(); }
+  // False when no loaded rule can match `topic`: no filter starts with its
+  // first byte or with a wildcard. Most messages match no rule, so run()
+  // and the engine's hook stop at this one test (a rule disabled on
+  // another core is then unloaded here by tick()).
+  bool may_match(std::string_view topic) const noexcept {
+    if (topic.empty()) return !rules_.empty();
+    const auto c = static_cast<unsigned char>(topic.front());
+    return (first_bytes_[c >> 6] >> (c & 63)) & 1U;
+  }
   std::vector<std::string> names() const;
 
   // What is loaded, in run order (for the admin API).
@@ -159,6 +169,8 @@ class RuleVm {
   bool release(Rule& rule);
   void unref(Rule& rule);
   void sort_rules();
+  // Recomputes first_bytes_ from the filters of rules_.
+  void index_filters();
   void run_tick(Rule& rule, Outcome& out);
   void take_actions(Rule& rule, Outcome& out);
 
@@ -177,6 +189,9 @@ class RuleVm {
   std::vector<Action> pending_;  // actions of the current call
   std::size_t action_limit_ = 0;  // of pending_: publish_limit in on_message, none in window closings
   std::vector<std::unique_ptr<Rule>> rules_;  // sorted by (order, name)
+  // Bit c: some filter of rules_ starts with byte c, or with '+' or '#'
+  // (then every bit is set): see may_match().
+  std::array<std::uint64_t, 4> first_bytes_{};
   std::map<std::string, std::unique_ptr<RuleState>> orphans_;  // name -> state of a removed rule
 };
 

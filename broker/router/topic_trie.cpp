@@ -386,13 +386,15 @@ struct TopicTrie::Impl {
   }
 
   void collect(std::string_view topic) {
-    stack.clear();
     hits.clear();
     const bool dollar = !topic.empty() && topic.front() == '$';
-    stack.push_back({&root, 0, false});
-    while (!stack.empty()) {
-      const Frame f = stack.back();
-      stack.pop_back();
+    // The stack is used by index, grown before a frame can push its two
+    // children: no capacity check per push.
+    if (stack.size() < 8) stack.resize(8);
+    std::size_t depth = 0;
+    stack[depth++] = {&root, 0, false};
+    while (depth != 0) {
+      const Frame f = stack[--depth];
       const bool skip_wild = dollar && f.node == &root;
       if (f.node->hash && !skip_wild) hits.push_back(f.node->hash.get());
       if (f.end) {
@@ -400,14 +402,12 @@ struct TopicTrie::Impl {
         continue;
       }
       const std::size_t slash = topic.find('/', f.pos);
-      const std::string_view level = topic.substr(f.pos, slash - f.pos);
       const bool end = slash == std::string_view::npos;
       const std::size_t next = end ? topic.size() : slash + 1;
-      if (f.node->plus && !skip_wild) stack.push_back({f.node->plus.get(), next, end});
-      if (!f.node->children.empty()) {
-        auto it = f.node->children.find(level);
-        if (it != f.node->children.end()) stack.push_back({it->second.get(), next, end});
-      }
+      const std::string_view level(topic.data() + f.pos, (end ? topic.size() : slash) - f.pos);
+      if (depth + 2 > stack.size()) stack.resize(2 * stack.size());
+      if (f.node->plus && !skip_wild) stack[depth++] = {f.node->plus.get(), next, end};
+      if (const Node* child = find_child(f.node->children, level)) stack[depth++] = {child, next, end};
     }
   }
 };

@@ -461,5 +461,42 @@ function on_message(msg) msg.payload = "X" end)"),
   EXPECT_EQ(m->payload, "Y");
 }
 
+TEST_F(RuleVmTest, FirstByteIndexFollowsLoadsReloadsAndRemovals) {
+  EXPECT_FALSE(vm->may_match("a/1"));
+  EXPECT_FALSE(vm->may_match(""));
+  ASSERT_EQ(load("a.lua", "topics = {'a/+', '$x/y'}\nfunction on_message(msg) msg.payload = 'A' end"), "");
+  EXPECT_TRUE(vm->may_match("a/1"));
+  EXPECT_TRUE(vm->may_match("ab"));  // a candidate: the rule's filters decide
+  EXPECT_TRUE(vm->may_match("$x/y"));
+  EXPECT_FALSE(vm->may_match("b/1"));
+  EXPECT_FALSE(vm->may_match("\xff"));
+  auto m = message("ab", "p");
+  run(m);
+  EXPECT_EQ(m->payload, "p");
+  EXPECT_EQ(stats.get("a")->totals().matched, 0u);
+  // A reload with other filters replaces the rule's entries.
+  ASSERT_EQ(load("a.lua", "topics = 'b/#'\nfunction on_message(msg) msg.payload = 'B' end"), "");
+  EXPECT_FALSE(vm->may_match("a/1"));
+  EXPECT_TRUE(vm->may_match("b"));
+  // A failed reload keeps the previous version and its entries.
+  EXPECT_NE(load("a.lua", "topics = 'c/#'"), "");
+  EXPECT_TRUE(vm->may_match("b"));
+  EXPECT_FALSE(vm->may_match("c"));
+  // A filter starting with a wildcard makes every topic a candidate.
+  ASSERT_EQ(load("w.lua", "topics = '+/z'\nfunction on_message(msg) msg.payload = 'W' end"), "");
+  EXPECT_TRUE(vm->may_match("q/z"));
+  EXPECT_TRUE(vm->may_match("$SYS/z"));
+  auto d = message("$SYS/z", "p");
+  run(d);
+  EXPECT_EQ(d->payload, "p");  // '+' does not match a '$' level
+  auto q = message("q/z", "p");
+  run(q);
+  EXPECT_EQ(q->payload, "W");
+  EXPECT_EQ(vm->remove("w.lua"), "w");
+  EXPECT_FALSE(vm->may_match("q/z"));
+  EXPECT_EQ(vm->remove("a.lua"), "a");
+  EXPECT_FALSE(vm->may_match("b"));
+}
+
 }  // namespace
 }  // namespace strata::rules

@@ -1,7 +1,10 @@
 #include "broker/router/topic.hpp"
 
+#include "broker/router/level_map.hpp"
+
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -145,6 +148,38 @@ TEST(TopicLevels, Count) {
   EXPECT_EQ(topic_levels("a/b/c"), 3u);
   EXPECT_EQ(topic_levels("a//b"), 3u);
   EXPECT_EQ(topic_levels("/a/"), 3u);
+}
+
+// The level map's hash and equality read words, overlapping at the end:
+// every byte of every length still counts.
+TEST(LevelMap, EveryByteOfEveryLengthCounts) {
+  const LevelHash hash;
+  const LevelEqual equal;
+  std::set<std::size_t> hashes;
+  std::size_t variants = 0;
+  for (std::size_t n = 0; n <= 40; ++n) {
+    const std::string base(n, 'a');
+    EXPECT_TRUE(equal(base, std::string(n, 'a')));
+    EXPECT_FALSE(equal(base, std::string(n + 1, 'a')));
+    EXPECT_EQ(hash(base), hash(std::string(n, 'a')));
+    hashes.insert(hash(base));
+    ++variants;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string other = base;
+      other[i] = 'b';
+      EXPECT_FALSE(equal(base, other)) << n << " " << i;
+      EXPECT_FALSE(equal(other, base)) << n << " " << i;
+      EXPECT_NE(hash(base), hash(other)) << n << " " << i;
+      hashes.insert(hash(other));
+      ++variants;
+    }
+  }
+  EXPECT_EQ(hashes.size(), variants);
+  // Views into a longer buffer read only their own bytes.
+  const std::string buffer = "xxstrata-bench/p1yy";
+  EXPECT_TRUE(equal(std::string_view(buffer).substr(2, 12), "strata-bench"));
+  EXPECT_EQ(hash(std::string_view(buffer).substr(2, 12)), hash("strata-bench"));
+  EXPECT_EQ(hash(std::string_view(buffer).substr(15, 2)), hash("p1"));
 }
 
 }  // namespace

@@ -676,5 +676,30 @@ TEST(TopicTrie, RandomizedAgainstBruteForce) {
   EXPECT_EQ(t.node_count(), 0u);
 }
 
+// A node with one literal child compares its key instead of hashing: keys of
+// the same length that differ in one byte, and other lengths, do not match,
+// as the node goes from one child to two and back.
+TEST(TopicTrie, SingleChildLookupsCompareTheWholeLevel) {
+  TopicTrie t;
+  auto a = make_session("a");
+  auto b = make_session("b");
+  EXPECT_TRUE(t.subscribe("line-0001/x", "", sub(a)));
+  EXPECT_EQ(match(t, "line-0001/x").size(), 1u);
+  EXPECT_TRUE(match(t, "line-0002/x").empty());
+  EXPECT_TRUE(match(t, "line-0001/y").empty());
+  EXPECT_TRUE(match(t, "line-000/x").empty());
+  EXPECT_TRUE(match(t, "line-00011/x").empty());
+  EXPECT_TRUE(match(t, "l/x").empty());
+  EXPECT_TRUE(t.subscribe("line-0002/x", "", sub(b)));
+  auto ms = match(t, "line-0002/x");
+  ASSERT_EQ(ms.size(), 1u);
+  EXPECT_EQ(ms[0].subscriber, b);
+  EXPECT_TRUE(t.unsubscribe("line-0001/x", "", a.get()));
+  EXPECT_TRUE(match(t, "line-0001/x").empty());
+  ms = match(t, "line-0002/x");
+  ASSERT_EQ(ms.size(), 1u);
+  EXPECT_EQ(ms[0].subscriber, b);
+}
+
 }  // namespace
 }  // namespace strata::router
