@@ -207,7 +207,12 @@ def test_peer_strata_sigkill_and_restart_loses_nothing(tmp_path):
     """A peer strata (durability sync) killed with SIGKILL for 3 s under
     1,000 msg/s QoS 1 (SOAK: 10 s under 2,000 msg/s), then restarted: its persistent subscriber gets every
     message the edge acknowledged."""
-    peer = start(tmp_path, "peer", {"store": {"durability": "sync"}})
+    # The subscriber is offline too while the peer is down, and paho waits
+    # up to twice as long between its reconnects each time: meanwhile the
+    # drained backlog queues for it on the peer, whose queue (10,000 by
+    # default, then dropped and counted there) must hold it, as mosquitto's
+    # above.
+    peer = start(tmp_path, "peer", {"store": {"durability": "sync"}, "limits": {"max_queued_messages": 1000000}})
     sub = Subscriber(peer.port, "edge1/#", "t5-sub")
     e = start(tmp_path, "edge5", edge_config([bridge("up", peer.port, [{"filter": "plant/#", "remote": "edge1/{topic}", "qos": 1}])]))
     try:
