@@ -18,19 +18,9 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace strata::router {
+#include "broker/util/byte_scan.hpp"
 
-// Reads 8 (or 4) bytes at `p`, in whatever order the machine has.
-inline std::uint64_t load8(const char* p) noexcept {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-inline std::uint64_t load4(const char* p) noexcept {
-  std::uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
-}
+namespace strata::router {
 
 struct LevelHash {
   std::size_t operator()(std::string_view s) const {  // not noexcept: see above
@@ -45,14 +35,14 @@ struct LevelHash {
     std::uint64_t tail = 0;
     if (n >= 8) {
       while (n > 8) {
-        h = (h ^ load8(p)) * 0xbf58476d1ce4e5b9ULL;
+        h = (h ^ util::load_word(p)) * 0xbf58476d1ce4e5b9ULL;
         h ^= h >> 29;
         p += 8;
         n -= 8;
       }
-      tail = load8(p + n - 8);
+      tail = util::load_word(p + n - 8);
     } else if (n >= 4) {
-      tail = load4(p) | (load4(p + n - 4) << 32);
+      tail = util::load_half_word(p) | (util::load_half_word(p + n - 4) << 32);
     } else if (n > 0) {
       tail = std::uint64_t{static_cast<unsigned char>(p[0])} |
              (std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
@@ -73,10 +63,12 @@ struct LevelEqual {
     if (n != b.size()) return false;
     if (n > 16) return std::memcmp(a.data(), b.data(), n) == 0;
     if (n >= 8) {
-      return load8(a.data()) == load8(b.data()) && load8(a.data() + n - 8) == load8(b.data() + n - 8);
+      return util::load_word(a.data()) == util::load_word(b.data()) &&
+             util::load_word(a.data() + n - 8) == util::load_word(b.data() + n - 8);
     }
     if (n >= 4) {
-      return load4(a.data()) == load4(b.data()) && load4(a.data() + n - 4) == load4(b.data() + n - 4);
+      return util::load_half_word(a.data()) == util::load_half_word(b.data()) &&
+             util::load_half_word(a.data() + n - 4) == util::load_half_word(b.data() + n - 4);
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (a[i] != b[i]) return false;

@@ -28,6 +28,13 @@ inline std::uint64_t load_word(const char* p) noexcept {
   return w;
 }
 
+// The four bytes at `p` in the low half of a word.
+inline std::uint64_t load_half_word(const char* p) noexcept {
+  std::uint32_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
 // 0x80 in every byte of `w` that equals `c`, 0 in the others.
 constexpr std::uint64_t equal_bytes(std::uint64_t w, unsigned char c) noexcept {
   const std::uint64_t t = w ^ (kByteOnes * c);  // zero bytes where equal
