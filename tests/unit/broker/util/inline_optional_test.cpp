@@ -62,7 +62,8 @@ TEST(InlineOptionalTest, CopiesAndMovesAsStdOptional) {
     c->s = "c";
     b = std::move(c);  // engaged <- engaged
     EXPECT_EQ(b->s, "c");
-    b = b;  // NOLINT: self-assignment keeps the value
+    const InlineOptional<Counted>& same = b;
+    b = same;  // self-assignment keeps the value
     EXPECT_EQ(b->s, "c");
     InlineOptional<Counted> d = empty;
     EXPECT_FALSE(d);
