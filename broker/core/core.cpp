@@ -25,7 +25,13 @@ Core::Core(Broker& broker, unsigned index, unsigned core_count)
     : broker_(broker),
       index_(index),
       deadlines_(std::chrono::steady_clock::now()),
-      io_(1),
+      // One thread runs this context, and every operation on its sockets
+      // is started, completed and closed on that thread (transport/
+      // stream.hpp; listeners accept per core, other threads post): so
+      // the reactor's per-socket lock, taken twice per read, is not needed
+      // (~110 instructions per message at everyday rates). Posting from
+      // other threads still locks the scheduler, and timers the reactor.
+      io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
       deadline_timer_(io_),
       outbox_(core_count) {
   stats_.set_listener_count(broker.config().listeners.size());

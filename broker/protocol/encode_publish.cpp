@@ -1,11 +1,14 @@
 // encode_publish() and encoded_publish_size() (see publish_view.hpp).
 //
 // Like encode.cpp, the body is written once as a template over a sink (a
-// counting one for the sizes, an appending one for the bytes) so size and
+// counting one for the sizes, a writing one for the bytes) so size and
 // bytes cannot disagree. The property block is spelled out for the eight
 // PUBLISH properties rather than walking the generic property table: this
 // is the per-delivery hot path.
 #include "broker/protocol/publish_view.hpp"
+
+#include <algorithm>
+#include <cstring>
 
 #include "broker/protocol/wire.hpp"
 
@@ -23,14 +26,41 @@ struct Count {
   void raw(std::string_view s) { n += s.size(); }
 };
 
-struct Append {
-  std::string& out;
-  void u8(std::uint8_t v) { wire::put_u8(out, v); }
-  void u16(std::uint16_t v) { wire::put_u16(out, v); }
-  void u32(std::uint32_t v) { wire::put_u32(out, v); }
-  void varint(std::uint32_t v) { wire::put_varint(out, v); }
-  void str(std::string_view s) { wire::put_string(out, s); }
-  void raw(std::string_view s) { out.append(s); }
+// Writes into bytes already sized by Count (encode_publish resizes the
+// string once): a push_back per byte checked the capacity and moved the
+// terminator each time, ~200 instructions of a QoS 0 delivery's ~360.
+// Same clamps as wire::put_string / put_varint, so the bytes are those of
+// encode() and the count above.
+struct Put {
+  char* p;
+  void u8(std::uint8_t v) { *p++ = static_cast<char>(v); }
+  void u16(std::uint16_t v) {
+    p[0] = static_cast<char>(v >> 8);
+    p[1] = static_cast<char>(v & 0xFF);
+    p += 2;
+  }
+  void u32(std::uint32_t v) {
+    u16(static_cast<std::uint16_t>(v >> 16));
+    u16(static_cast<std::uint16_t>(v & 0xFFFF));
+  }
+  void varint(std::uint32_t v) {
+    v = std::min(v, wire::max_varint);
+    do {
+      auto b = static_cast<std::uint8_t>(v & 0x7F);
+      v >>= 7;
+      if (v != 0) b |= 0x80;
+      u8(b);
+    } while (v != 0);
+  }
+  void str(std::string_view s) {
+    const std::size_t len = std::min(s.size(), wire::max_string);
+    u16(static_cast<std::uint16_t>(len));
+    raw(s.substr(0, len));
+  }
+  void raw(std::string_view s) {
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
 };
 
 constexpr auto id(PropertyId p) { return static_cast<std::uint8_t>(p); }
@@ -115,17 +145,18 @@ std::size_t encode_publish(const PublishView& p, Version version, std::string& o
   const bool v5 = version == Version::v5;
   const std::size_t props = v5 ? properties_body(p) : 0;
   const std::size_t body = body_size(p, v5, props);
+  const std::size_t total = 1 + wire::varint_size(static_cast<std::uint32_t>(body)) + body;
   const std::size_t before = out.size();
-  out.reserve(before + 5 + body);
+  out.resize(before + total);
   const auto qos = static_cast<std::uint8_t>(static_cast<std::uint8_t>(p.qos) & 0x03);
   auto first = static_cast<std::uint8_t>(0x30 | (qos << 1));
   if (p.dup && qos != 0) first |= 0x08;  // DUP must be 0 for QoS 0
   if (p.retain) first |= 0x01;
-  Append a{out};
-  a.u8(first);
-  a.varint(static_cast<std::uint32_t>(body));
-  write_body(a, p, v5, props);
-  return out.size() - before;
+  Put w{out.data() + before};
+  w.u8(first);
+  w.varint(static_cast<std::uint32_t>(body));
+  write_body(w, p, v5, props);
+  return total;
 }
 
 }  // namespace strata::protocol

@@ -32,7 +32,7 @@ struct TypeOf {
 PacketType packet_type(const Packet& p) noexcept { return std::visit(TypeOf{}, p); }
 
 PublishIn PublishIn::of(const Publish& p) {
-  PublishIn in{p.topic, p.payload, p.qos, p.retain, p.dup, p.packet_id, std::nullopt};
+  PublishIn in{p.topic, p.payload, p.qos, p.retain, p.dup, p.packet_id, {}};
   if (!(p.properties == Properties{})) in.properties = p.properties;
   return in;
 }
