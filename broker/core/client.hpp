@@ -82,6 +82,8 @@ class Client final : public session::Attachment,
   // PUBLISH packets received from and sent to this client on this connection.
   std::uint64_t messages_received() const noexcept { return messages_received_; }
   std::uint64_t messages_sent() const noexcept { return messages_sent_; }
+  // Connected with a bare session (Core::attach_bare): no Session yet.
+  bool bare() const noexcept { return bare_; }
   // A subscription made on this client's behalf, exactly as one entry of
   // its SUBSCRIBE (limits, ACL, hooks, retained messages): the granted
   // QoS or the refusal's reason code.
@@ -130,7 +132,17 @@ class Client final : public session::Attachment,
   // set when enhanced authentication succeeded (the server's final data,
   // sent in CONNACK with the method).
   void accept_connect(protocol::Connect&& c, std::string username, std::optional<std::string> auth_data);
+  // `s` nullptr: a bare session (begin_fresh).
   void attach(session::Session* s, bool session_present);
+  // A new session: bare when it needs no state yet, else a Session.
+  void begin_fresh();
+  // This connection's Session, made now for a bare session (which then
+  // stops being bare): for what needs session state.
+  session::Session& session();
+  void bind(session::Session* s);
+  // The connection leaves its session (closing): the core keeps it or ends
+  // it; a bare one ends.
+  void detach(bool will_due, bool count);
   std::string make_client_id() const;
   // The built-in authentication ([auth]) of a CONNECT, then accept_connect.
   void authenticate_builtin(protocol::Connect&& c);
@@ -250,6 +262,9 @@ class Client final : public session::Attachment,
   bool log_write_wait_ = false;  // reading the log waits for the socket to take what was written
   bool clean_start_ = true;
   bool assigned_client_id_ = false;  // the broker chose the client id
+  // Attached to a bare session: handle_ points at this connection and
+  // session_ is nullptr (Core::attach_bare).
+  bool bare_ = false;
   // The CONNECT waiting for the outcome of its authentication. On the heap, like the state below: a CONNECT is large (its will and
   // properties) and needed only until the session is attached, while idle
   // connections are what memory scales with.

@@ -1,6 +1,7 @@
 // Client: CONNECT — validation, limits negotiation, claiming the client id,
 // taking over or resuming the session, CONNACK. See client.hpp.
 #include <random>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
@@ -253,7 +254,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
     return;
   }
   if (!claim.previous) {
-    attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+    begin_fresh();
     return;
   }
   // Resume: the session moves here from its core (possibly this one).
@@ -290,14 +291,60 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
 }
 
 void Client::begin_session() {
-  Session* s = core_.adopt(std::make_unique<Session>(handle_, version_));
   if (state_ != State::connecting) {
+    // Gone meanwhile: the session begins and ends, so that a connection
+    // waiting to take it (Core::take) finds it.
+    Session* s = core_.adopt(std::make_unique<Session>(handle_, version_));
     core_.session_disconnected(*s, false);
     return;
   }
-  attach(s, false);
+  begin_fresh();
   process_input();
   read_next();
+}
+
+void Client::begin_fresh() {
+  // A clean session without a will has nothing to keep until it
+  // subscribes or receives a QoS 2 message; most idle clients never do.
+  if (pending_attach_->expiry == 0 && !pending_attach_->will) {
+    core_.attach_bare(handle_, *this);
+    bare_ = true;
+    attach(nullptr, false);
+    return;
+  }
+  attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+}
+
+Session& Client::session() {
+  if (session_ == nullptr) {
+    // A bare session's first need for state: its Session takes the
+    // connection's place in the handle (Core::adopt).
+    bare_ = false;
+    bind(core_.adopt(std::make_unique<Session>(handle_, version_)));
+  }
+  return *session_;
+}
+
+void Client::bind(Session* s) {
+  session_ = s;
+  s->attachment = this;
+  s->version = version_;
+  s->username = username_;
+  s->deadline_ms = 0;
+}
+
+void Client::detach(bool will_due, bool count) {
+  if (session_ != nullptr) {
+    session_->attachment = nullptr;
+    handle_->online.store(false, std::memory_order_release);
+    Session* s = std::exchange(session_, nullptr);
+    if (count) count_disconnected();
+    core_.session_disconnected(*s, will_due);
+  } else if (bare_) {
+    bare_ = false;
+    if (count) count_disconnected();
+    core_.end_bare(handle_);
+  }
 }
 
 void Client::resume(std::unique_ptr<Session> s) {
@@ -313,27 +360,25 @@ void Client::resume(std::unique_ptr<Session> s) {
   } else {
     // The session ended while we were asking for it: start a new one.
     handle_ = core_.broker().renew(handle_, core_.index(), pending_attach_->expiry != 0);
-    attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+    begin_fresh();
   }
   process_input();
   read_next();
 }
 
 void Client::attach(Session* s, bool session_present) {
-  session_ = s;
-  s->attachment = this;
-  s->version = version_;
   std::unique_ptr<PendingAttach> pending = std::move(pending_attach_);
-  s->expiry_interval = pending->expiry;
-  s->will = std::move(pending->will);
-  s->username = username_;
-  s->deadline_ms = 0;
-  // Persistent sessions are stored; one that stops being persistent is
-  // removed from the store.
-  if (pending->expiry != 0) {
-    core_.broker().store().save_session(core_.index(), *s);
-  } else {
-    core_.broker().store().drop_session(core_.index(), *s);
+  if (s != nullptr) {
+    bind(s);
+    s->expiry_interval = pending->expiry;
+    s->will = std::move(pending->will);
+    // Persistent sessions are stored; one that stops being persistent is
+    // removed from the store.
+    if (pending->expiry != 0) {
+      core_.broker().store().save_session(core_.index(), *s);
+    } else {
+      core_.broker().store().drop_session(core_.index(), *s);
+    }
   }
   handle_->online.store(true, std::memory_order_release);
   state_ = State::connected;
