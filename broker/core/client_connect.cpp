@@ -36,6 +36,12 @@ void Client::refuse_connect(ReasonCode reason, std::string_view text) {
   close_after_flush();
 }
 
+protocol::Connect Client::take_pending_connect() {
+  protocol::Connect c = std::move(std::get<protocol::Connect>(*pending_));
+  pending_.reset();
+  return c;
+}
+
 std::string Client::make_client_id() const {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char hex[] = "0123456789abcdef";
@@ -84,8 +90,8 @@ void Client::on_connect(protocol::Connect&& c) {
     // Plugins answer first (client_hooks.hpp), possibly later from their
     // own thread: input waits (state connecting) until on_hooks_auth, and
     // the connect timeout bounds the wait (on_deadline).
-    pending_connect_ = std::make_unique<protocol::Connect>(std::move(c));
-    const protocol::Connect& pc = *pending_connect_;
+    pending_ = std::make_unique<Pending>(std::move(c));
+    const protocol::Connect& pc = std::get<protocol::Connect>(*pending_);
     ClientView who = view();
     who.client_id = pc.client_id;
     who.username = {};
@@ -108,8 +114,7 @@ void Client::on_connect(protocol::Connect&& c) {
 void Client::on_hooks_auth(ClientHooks::Answer answer) {
   if (!hooks_auth_pending_ || state_ != State::connecting) return;  // closed meanwhile
   hooks_auth_pending_ = false;
-  protocol::Connect c = std::move(*pending_connect_);
-  pending_connect_.reset();
+  protocol::Connect c = take_pending_connect();
   switch (answer.verdict) {
     case ClientHooks::Verdict::deny:
       return refuse_connect(answer.reason, protocol::to_string(answer.reason));
@@ -217,7 +222,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
       if (!auth_data->empty()) p.authentication_data = std::move(*auth_data);
     }
   }
-  pending_attach_ = std::make_unique<PendingAttach>(PendingAttach{std::move(ack), std::move(c.will), expiry});
+  pending_ = std::make_unique<Pending>(PendingAttach{std::move(ack), std::move(c.will), expiry});
 
   // Claim the client id; take over or resume the previous session.
   Broker& broker = core_.broker();
@@ -306,7 +311,7 @@ void Client::begin_session() {
 void Client::begin_fresh() {
   // A clean session without a will has nothing to keep until it
   // subscribes or receives a QoS 2 message; most idle clients never do.
-  if (pending_attach_->expiry == 0 && !pending_attach_->will) {
+  if (pending_attach().expiry == 0 && !pending_attach().will) {
     core_.attach_bare(handle_, *this);
     bare_ = true;
     attach(nullptr, false);
@@ -359,7 +364,7 @@ void Client::resume(std::unique_ptr<Session> s) {
     attach(core_.adopt(std::move(s)), true);
   } else {
     // The session ended while we were asking for it: start a new one.
-    handle_ = core_.broker().renew(handle_, core_.index(), pending_attach_->expiry != 0);
+    handle_ = core_.broker().renew(handle_, core_.index(), pending_attach().expiry != 0);
     begin_fresh();
   }
   process_input();
@@ -367,14 +372,15 @@ void Client::resume(std::unique_ptr<Session> s) {
 }
 
 void Client::attach(Session* s, bool session_present) {
-  std::unique_ptr<PendingAttach> pending = std::move(pending_attach_);
+  const std::unique_ptr<Pending> owned = std::move(pending_);
+  PendingAttach& pending = std::get<PendingAttach>(*owned);
   if (s != nullptr) {
     bind(s);
-    s->expiry_interval = pending->expiry;
-    s->will = std::move(pending->will);
+    s->expiry_interval = pending.expiry;
+    s->will = std::move(pending.will);
     // Persistent sessions are stored; one that stops being persistent is
     // removed from the store.
-    if (pending->expiry != 0) {
+    if (pending.expiry != 0) {
       core_.broker().store().save_session(core_.index(), *s);
     } else {
       core_.broker().store().drop_session(core_.index(), *s);
@@ -384,8 +390,8 @@ void Client::attach(Session* s, bool session_present) {
   state_ = State::connected;
   count_connected();
 
-  pending->connack.session_present = session_present;
-  send(pending->connack);
+  pending.connack.session_present = session_present;
+  send(pending.connack);
   if (ClientHooks* hooks = core_.broker().client_hooks()) {
     connect_event_sent_ = true;
     hooks->connected(view(), core_.index());
