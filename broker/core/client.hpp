@@ -75,7 +75,7 @@ class Client final : public session::Attachment,
 
   // --- for the admin API (this core's thread) ---------------------------
   const std::string& username() const noexcept { return username_; }
-  const std::string& remote_address() const noexcept { return stream_->remote_address(); }
+  std::string_view remote_address() const noexcept { return stream_->remote_address(); }
   std::string listener_name() const;
   protocol::Version version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }

@@ -89,14 +89,13 @@ std::vector<SessionInfo> Core::inspect_sessions(const std::string* client_id) co
 }
 
 SessionPage Core::inspect_sessions(const SessionFilter& filter, std::size_t keep) const {
-  static const std::string none;
   std::vector<Listed> hits;
   for_each_session([&](const Listed& l) {
     const session::Session* s = l.session;
     // Client is the only Attachment.
     const Client* c = s ? static_cast<const Client*>(s->attachment) : l.bare;
     SessionBrief b{l.client_id(), c ? c->username() : s->username, c != nullptr, c ? c->version() : s->version,
-                   c ? c->remote_address() : none};
+                   c ? c->remote_address() : std::string_view()};
     if (filter(b)) hits.push_back(l);
   });
   SessionPage page;
