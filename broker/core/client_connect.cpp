@@ -401,7 +401,7 @@ void Client::attach(Session* s, bool session_present) {
                          << (session_present ? ", session resumed)" : ")");
   core_.cancel_deadline(*this);  // the connect timeout
   arm_timer();
-  if (handle_->log != nullptr) attach_log(session_present);  // client_log.cpp
+  if (handle_->sink_is_log) attach_log(session_present);  // client_log.cpp
   if (session_present) {
     // The rules may have changed while it was away, and so may the user.
     core_.recheck_read_access(*s);

@@ -49,7 +49,7 @@ SessionInfo info_of(const session::Session& s, unsigned core) {
   i.inflight = s.inflight_count();
   i.queued = s.queue().size();
   i.queued_bytes = s.queued_bytes();
-  if (const session::SessionLog* log = s.handle()->log) {  // a bridge session: its log on disk
+  if (const session::SessionLog* log = s.handle()->log()) {  // a bridge session: its log on disk
     i.bridge_session = true;
     i.queued += log->queued_messages();
     i.queued_bytes += log->queued_bytes();
@@ -174,7 +174,7 @@ std::optional<protocol::ReasonCode> Core::admin_subscribe(const std::string& cli
         d.qos = std::min(m->qos, r.options.max_qos);
         d.retain = true;
         d.msg = std::move(m);
-        if (session::SessionLog* log = s.handle()->log) {  // a bridge session queues in its log
+        if (session::SessionLog* log = s.handle()->log()) {  // a bridge session queues in its log
           log->accept(std::move(d), index_, true);
           continue;
         }

@@ -57,13 +57,13 @@ class DeliverySink {
 };
 
 struct SessionHandle {
-  SessionHandle(std::string id, std::uint64_t serial, unsigned owner)
+  SessionHandle(std::string id, std::uint32_t serial, unsigned owner)
       : client_id(std::move(id)), serial(serial), core(owner) {}
 
   // (Members ordered so that the small ones share words: one handle per
   // session, idle ones included.)
   const std::string client_id;
-  const std::uint64_t serial;  // unique per session incarnation, for logs
+  const std::uint32_t serial;  // unique per session incarnation (modulo 2^32), for logs
   std::atomic<unsigned> core;  // the core that owns the session now
   // While a reconnecting client's core asks the owner for the session:
   // that core's index (kNoCore otherwise). Read and written by that core
@@ -72,6 +72,7 @@ struct SessionHandle {
   std::atomic<unsigned> arriving{kNoCore};
   std::atomic<bool> online{false};  // a connection is attached
   std::atomic<bool> ended{false};   // session is gone; drop deliveries
+  bool sink_is_log = false;         // see log()
 
   // What the owning core holds for the session (touched only by that
   // core): its Session, or, while a clean session has needed no state,
@@ -90,9 +91,11 @@ struct SessionHandle {
   }
 
   DeliverySink* sink = nullptr;     // set: not a session (fixed before the cores run)
-  // A bridge session's log (session_log.hpp; also its `sink`); fixed when
-  // the handle is made, before anyone else sees it.
-  SessionLog* log = nullptr;
+  // A bridge session's log, which is also its `sink` (sink_is_log); fixed
+  // when the handle is made, before anyone else sees it. Defined in
+  // session_log.hpp.
+  SessionLog* log() const noexcept;
+  void set_log(SessionLog* l) noexcept;
   // QoS 1/2 messages routed here and not yet sent (publisher back-pressure).
   Backlog backlog;
 
