@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "broker/core/sys_topics.hpp"
+#include "broker/session/session_log.hpp"
 #include "broker/transport/linger.hpp"
 #include "broker/util/log.hpp"
 #include "broker/util/sd_notify.hpp"
@@ -244,8 +245,7 @@ Broker::ReloadReport Broker::reload() {
 void Broker::attach_log(session::SessionHandle& h) {
   if (session_logs_ == nullptr) return;
   if (session::SessionLog* log = session_logs_->log_for(h.client_id)) {
-    h.sink = log;
-    h.log = log;
+    h.set_log(log);
   }
 }
 

@@ -165,7 +165,7 @@ class Broker {
   std::unordered_map<std::string_view, session::SessionRef> registry_;
   // registry_[h->client_id] = h; the mutex is held.
   void set_registered(session::SessionRef h);
-  std::uint64_t next_serial_ = 1;  // guarded by registry_mutex_
+  std::uint32_t next_serial_ = 1;  // guarded by registry_mutex_
   session::SessionLogs* session_logs_ = nullptr;
   // A new handle of a persistent session: its bridge session log, if any.
   void attach_log(session::SessionHandle& h);

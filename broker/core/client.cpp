@@ -480,14 +480,7 @@ void Client::disconnect(ReasonCode reason, std::string_view text) {
   }
   // Wills are due when the server closes for an error, not on shutdown.
   bool will_due = protocol::is_error(reason) && reason != ReasonCode::server_shutting_down;
-  if (session_ != nullptr) {
-    session_->attachment = nullptr;
-    handle_->online.store(false, std::memory_order_release);
-    session::Session* s = session_;
-    session_ = nullptr;
-    count_disconnected();
-    core_.session_disconnected(*s, will_due);
-  }
+  detach(will_due, true);
   close_after_flush();
 }
 
@@ -498,9 +491,11 @@ void Client::taken_over() {
   notice_ = transport::CloseNotice::policy_violation;
   disconnect_reason_ = ReasonCode::session_taken_over;  // for ClientHooks::disconnected
   if (version_ == Version::v5) send(protocol::Disconnect{ReasonCode::session_taken_over, {}});
-  if (session_ != nullptr) {
-    session_->attachment = nullptr;
+  // The core sees to the session (a bare one too).
+  if (session_ != nullptr || bare_) {
+    if (session_ != nullptr) session_->attachment = nullptr;
     session_ = nullptr;
+    bare_ = false;
     count_disconnected();
   }
   close_after_flush();
@@ -532,14 +527,7 @@ void Client::close(bool will_due) {
   stream_->close(writing_ ? transport::CloseNotice::none : notice_);
   release_holds();
   abandon_blocked();
-  if (session_ != nullptr) {
-    session_->attachment = nullptr;
-    handle_->online.store(false, std::memory_order_release);
-    session::Session* s = session_;
-    session_ = nullptr;
-    if (was_connected) count_disconnected();
-    core_.session_disconnected(*s, will_due);
-  }
+  detach(will_due, was_connected);
   if (connect_event_sent_) {
     connect_event_sent_ = false;
     if (ClientHooks* hooks = core_.broker().client_hooks()) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -74,7 +75,7 @@ class Client final : public session::Attachment,
 
   // --- for the admin API (this core's thread) ---------------------------
   const std::string& username() const noexcept { return username_; }
-  const std::string& remote_address() const noexcept { return stream_->remote_address(); }
+  std::string_view remote_address() const noexcept { return stream_->remote_address(); }
   std::string listener_name() const;
   protocol::Version version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
@@ -82,6 +83,8 @@ class Client final : public session::Attachment,
   // PUBLISH packets received from and sent to this client on this connection.
   std::uint64_t messages_received() const noexcept { return messages_received_; }
   std::uint64_t messages_sent() const noexcept { return messages_sent_; }
+  // Connected with a bare session (Core::attach_bare): no Session yet.
+  bool bare() const noexcept { return bare_; }
   // A subscription made on this client's behalf, exactly as one entry of
   // its SUBSCRIBE (limits, ACL, hooks, retained messages): the granted
   // QoS or the refusal's reason code.
@@ -130,7 +133,17 @@ class Client final : public session::Attachment,
   // set when enhanced authentication succeeded (the server's final data,
   // sent in CONNACK with the method).
   void accept_connect(protocol::Connect&& c, std::string username, std::optional<std::string> auth_data);
+  // `s` nullptr: a bare session (begin_fresh).
   void attach(session::Session* s, bool session_present);
+  // A new session: bare when it needs no state yet, else a Session.
+  void begin_fresh();
+  // This connection's Session, made now for a bare session (which then
+  // stops being bare): for what needs session state.
+  session::Session& session();
+  void bind(session::Session* s);
+  // The connection leaves its session (closing): the core keeps it or ends
+  // it; a bare one ends.
+  void detach(bool will_due, bool count);
   std::string make_client_id() const;
   // The built-in authentication ([auth]) of a CONNECT, then accept_connect.
   void authenticate_builtin(protocol::Connect&& c);
@@ -211,10 +224,10 @@ class Client final : public session::Attachment,
   // close_notify, WebSocket close code); set by whatever decides to close.
   transport::CloseNotice notice_ = transport::CloseNotice::normal;
   const bool over_quota_;
+  protocol::Version version_ = protocol::Version::v5;
   // This connection's listener in the configuration (Stats::listener), -1
   // for a stream made outside a listener; set when the CONNECT succeeds.
   int listener_index_ = -1;
-  protocol::Version version_ = protocol::Version::v5;
 
   // Input: bytes [rpos_, rend_) of rbuf_ are received and not yet decoded.
   // A stream that reads when ready is read into the core's read_scratch()
@@ -238,7 +251,6 @@ class Client final : public session::Attachment,
   // When bytes last came; traffic only records it, and the keep-alive
   // deadline in the core's wheel is moved when it comes (on_deadline).
   std::chrono::steady_clock::time_point last_rx_;
-  std::uint16_t keep_alive_ = 0;  // seconds, as in force (server keep alive applied)
   std::uint64_t connected_at_ms_ = 0;  // unix ms of accept
   std::uint64_t messages_received_ = 0, messages_sent_ = 0;  // this connection's PUBLISH packets
 
@@ -250,32 +262,40 @@ class Client final : public session::Attachment,
   bool log_write_wait_ = false;  // reading the log waits for the socket to take what was written
   bool clean_start_ = true;
   bool assigned_client_id_ = false;  // the broker chose the client id
-  // The CONNECT waiting for the outcome of its authentication. On the heap, like the state below: a CONNECT is large (its will and
-  // properties) and needed only until the session is attached, while idle
-  // connections are what memory scales with.
-  std::unique_ptr<protocol::Connect> pending_connect_;
+  // Attached to a bare session: handle_ points at this connection and
+  // session_ is nullptr (Core::attach_bare).
+  bool bare_ = false;
   std::uint32_t requested_expiry_ = 0;  // from CONNECT, before any cap
-  // ClientHooks (plugins): a basic authentication is waiting for its
-  // answer (state connecting, pending_connect_ holds the CONNECT); the
-  // connect event was sent, so a disconnect event is due, with this reason
-  // (0x80 when the connection just drops).
-  bool hooks_auth_pending_ = false;
-  bool connect_event_sent_ = false;
-  protocol::ReasonCode disconnect_reason_ = protocol::ReasonCode::unspecified_error;
-  // Decided by CONNECT, applied once the session is in place (attach),
-  // then freed.
+  // Until the session is attached: the CONNECT waiting for the outcome of
+  // its authentication, then what it decided, applied once the session is
+  // in place (attach). On the heap, one pointer for both (they never
+  // coexist): a CONNECT is large (its will and properties) and needed only
+  // that long, while idle connections are what memory scales with.
   struct PendingAttach {
     protocol::Connack connack;
     std::optional<protocol::Will> will;
     std::uint32_t expiry = 0;
   };
-  std::unique_ptr<PendingAttach> pending_attach_;
+  using Pending = std::variant<protocol::Connect, PendingAttach>;
+  std::unique_ptr<Pending> pending_;
+  // The CONNECT in pending_, taken out (pending_ is then empty).
+  protocol::Connect take_pending_connect();
+  PendingAttach& pending_attach() { return std::get<PendingAttach>(*pending_); }
 
+  // (The small members below are ordered to fill one another's padding.)
   // Limits the client announced in CONNECT (v5).
   std::uint16_t client_receive_max_ = 65535;
+  std::uint16_t keep_alive_ = 0;  // seconds, as in force (server keep alive applied)
   std::uint32_t client_max_packet_ = 0;  // 0: no limit
   std::uint16_t client_alias_max_ = 0;
   bool problem_info_ = true;  // Request Problem Information
+  // ClientHooks (plugins): a basic authentication is waiting for its
+  // answer (state connecting, pending_ holds the CONNECT); the connect
+  // event was sent, so a disconnect event is due, with this reason (0x80
+  // when the connection just drops).
+  bool hooks_auth_pending_ = false;
+  bool connect_event_sent_ = false;
+  protocol::ReasonCode disconnect_reason_ = protocol::ReasonCode::unspecified_error;
 
   // What a connection needs only once it does more than connect and wait
   // (publishes, aliases, rate limits, back-pressure, enhanced

@@ -37,7 +37,7 @@ void Client::begin_connect_auth(protocol::Connect&& c) {
                           "authentication method '" + active().auth_method + "' not supported");
   }
   std::string data = c.properties.authentication_data.value_or(std::string());
-  pending_connect_ = std::make_unique<protocol::Connect>(std::move(c));
+  pending_ = std::make_unique<Pending>(std::move(c));
   state_ = State::authenticating;
   apply_auth_step(active().auth_exchange->start(data));
 }
@@ -83,8 +83,7 @@ void Client::apply_auth_step(auth::AuthStep&& step) {
     return disconnect(ReasonCode::not_authorized, "re-authentication failed");
   }
   if (connecting) {
-    protocol::Connect c = std::move(*pending_connect_);
-    pending_connect_.reset();
+    protocol::Connect c = take_pending_connect();
     accept_connect(std::move(c), std::move(step.username), std::move(step.data));
     return;
   }

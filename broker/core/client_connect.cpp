@@ -1,6 +1,7 @@
 // Client: CONNECT — validation, limits negotiation, claiming the client id,
 // taking over or resuming the session, CONNACK. See client.hpp.
 #include <random>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
@@ -33,6 +34,12 @@ void Client::refuse_connect(ReasonCode reason, std::string_view text) {
                         << protocol::to_string(reason) << (text.empty() ? "" : " (")
                         << text << (text.empty() ? "" : ")");
   close_after_flush();
+}
+
+protocol::Connect Client::take_pending_connect() {
+  protocol::Connect c = std::move(std::get<protocol::Connect>(*pending_));
+  pending_.reset();
+  return c;
 }
 
 std::string Client::make_client_id() const {
@@ -83,8 +90,8 @@ void Client::on_connect(protocol::Connect&& c) {
     // Plugins answer first (client_hooks.hpp), possibly later from their
     // own thread: input waits (state connecting) until on_hooks_auth, and
     // the connect timeout bounds the wait (on_deadline).
-    pending_connect_ = std::make_unique<protocol::Connect>(std::move(c));
-    const protocol::Connect& pc = *pending_connect_;
+    pending_ = std::make_unique<Pending>(std::move(c));
+    const protocol::Connect& pc = std::get<protocol::Connect>(*pending_);
     ClientView who = view();
     who.client_id = pc.client_id;
     who.username = {};
@@ -107,8 +114,7 @@ void Client::on_connect(protocol::Connect&& c) {
 void Client::on_hooks_auth(ClientHooks::Answer answer) {
   if (!hooks_auth_pending_ || state_ != State::connecting) return;  // closed meanwhile
   hooks_auth_pending_ = false;
-  protocol::Connect c = std::move(*pending_connect_);
-  pending_connect_.reset();
+  protocol::Connect c = take_pending_connect();
   switch (answer.verdict) {
     case ClientHooks::Verdict::deny:
       return refuse_connect(answer.reason, protocol::to_string(answer.reason));
@@ -216,7 +222,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
       if (!auth_data->empty()) p.authentication_data = std::move(*auth_data);
     }
   }
-  pending_attach_ = std::make_unique<PendingAttach>(PendingAttach{std::move(ack), std::move(c.will), expiry});
+  pending_ = std::make_unique<Pending>(PendingAttach{std::move(ack), std::move(c.will), expiry});
 
   // Claim the client id; take over or resume the previous session.
   Broker& broker = core_.broker();
@@ -253,7 +259,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
     return;
   }
   if (!claim.previous) {
-    attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+    begin_fresh();
     return;
   }
   // Resume: the session moves here from its core (possibly this one).
@@ -290,14 +296,60 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
 }
 
 void Client::begin_session() {
-  Session* s = core_.adopt(std::make_unique<Session>(handle_, version_));
   if (state_ != State::connecting) {
+    // Gone meanwhile: the session begins and ends, so that a connection
+    // waiting to take it (Core::take) finds it.
+    Session* s = core_.adopt(std::make_unique<Session>(handle_, version_));
     core_.session_disconnected(*s, false);
     return;
   }
-  attach(s, false);
+  begin_fresh();
   process_input();
   read_next();
+}
+
+void Client::begin_fresh() {
+  // A clean session without a will has nothing to keep until it
+  // subscribes or receives a QoS 2 message; most idle clients never do.
+  if (pending_attach().expiry == 0 && !pending_attach().will) {
+    core_.attach_bare(handle_, *this);
+    bare_ = true;
+    attach(nullptr, false);
+    return;
+  }
+  attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+}
+
+Session& Client::session() {
+  if (session_ == nullptr) {
+    // A bare session's first need for state: its Session takes the
+    // connection's place in the handle (Core::adopt).
+    bare_ = false;
+    bind(core_.adopt(std::make_unique<Session>(handle_, version_)));
+  }
+  return *session_;
+}
+
+void Client::bind(Session* s) {
+  session_ = s;
+  s->attachment = this;
+  s->version = version_;
+  s->username = username_;
+  s->deadline_ms = 0;
+}
+
+void Client::detach(bool will_due, bool count) {
+  if (session_ != nullptr) {
+    session_->attachment = nullptr;
+    handle_->online.store(false, std::memory_order_release);
+    Session* s = std::exchange(session_, nullptr);
+    if (count) count_disconnected();
+    core_.session_disconnected(*s, will_due);
+  } else if (bare_) {
+    bare_ = false;
+    if (count) count_disconnected();
+    core_.end_bare(handle_);
+  }
 }
 
 void Client::resume(std::unique_ptr<Session> s) {
@@ -312,35 +364,34 @@ void Client::resume(std::unique_ptr<Session> s) {
     attach(core_.adopt(std::move(s)), true);
   } else {
     // The session ended while we were asking for it: start a new one.
-    handle_ = core_.broker().renew(handle_, core_.index(), pending_attach_->expiry != 0);
-    attach(core_.adopt(std::make_unique<Session>(handle_, version_)), false);
+    handle_ = core_.broker().renew(handle_, core_.index(), pending_attach().expiry != 0);
+    begin_fresh();
   }
   process_input();
   read_next();
 }
 
 void Client::attach(Session* s, bool session_present) {
-  session_ = s;
-  s->attachment = this;
-  s->version = version_;
-  std::unique_ptr<PendingAttach> pending = std::move(pending_attach_);
-  s->expiry_interval = pending->expiry;
-  s->will = std::move(pending->will);
-  s->username = username_;
-  s->deadline_ms = 0;
-  // Persistent sessions are stored; one that stops being persistent is
-  // removed from the store.
-  if (pending->expiry != 0) {
-    core_.broker().store().save_session(core_.index(), *s);
-  } else {
-    core_.broker().store().drop_session(core_.index(), *s);
+  const std::unique_ptr<Pending> owned = std::move(pending_);
+  PendingAttach& pending = std::get<PendingAttach>(*owned);
+  if (s != nullptr) {
+    bind(s);
+    s->expiry_interval = pending.expiry;
+    s->will = std::move(pending.will);
+    // Persistent sessions are stored; one that stops being persistent is
+    // removed from the store.
+    if (pending.expiry != 0) {
+      core_.broker().store().save_session(core_.index(), *s);
+    } else {
+      core_.broker().store().drop_session(core_.index(), *s);
+    }
   }
   handle_->online.store(true, std::memory_order_release);
   state_ = State::connected;
   count_connected();
 
-  pending->connack.session_present = session_present;
-  send(pending->connack);
+  pending.connack.session_present = session_present;
+  send(pending.connack);
   if (ClientHooks* hooks = core_.broker().client_hooks()) {
     connect_event_sent_ = true;
     hooks->connected(view(), core_.index());
@@ -350,7 +401,7 @@ void Client::attach(Session* s, bool session_present) {
                          << (session_present ? ", session resumed)" : ")");
   core_.cancel_deadline(*this);  // the connect timeout
   arm_timer();
-  if (handle_->log != nullptr) attach_log(session_present);  // client_log.cpp
+  if (handle_->sink_is_log) attach_log(session_present);  // client_log.cpp
   if (session_present) {
     // The rules may have changed while it was away, and so may the user.
     core_.recheck_read_access(*s);

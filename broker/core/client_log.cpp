@@ -31,7 +31,7 @@ using protocol::QoS;
 using session::Delivery;
 
 void Client::attach_log(bool session_present) {
-  log_ = handle_->log;
+  log_ = handle_->log();
   log_->set_username(username_);
   if (active_) active_->log_inflight.clear();
   if (!session_present) {

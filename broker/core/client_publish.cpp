@@ -106,7 +106,8 @@ void Client::on_publish(protocol::PublishIn& p) {
   }
   if (version_ == Version::v311) outcome = ReasonCode::success;  // 3.1.1 cannot say no
   store::Store& store = core_.broker().store();
-  if (p.qos != QoS::at_most_once && store.full() && !session_->qos2_received.contains(p.packet_id)) {
+  if (p.qos != QoS::at_most_once && store.full() &&
+      (session_ == nullptr || !session_->qos2_received.contains(p.packet_id))) {
     core_.stats().add(core_.stats().store_refused);
     if (version_ == Version::v311) return close(false);
     allowed = false;
@@ -183,7 +184,7 @@ void Client::on_publish(protocol::PublishIn& p) {
     }
     case QoS::exactly_once: {
       std::uint16_t id = p.packet_id;
-      auto& received = session_->qos2_received;
+      auto& received = session().qos2_received;  // a bare session gets its Session
       if (received.contains(id)) {  // a resent duplicate: acknowledge, do not route
         ack_when_durable(protocol::Ack{PacketType::pubrec, id, ReasonCode::success, {}});
         break;
@@ -500,6 +501,8 @@ void Client::finish_inflight(std::uint16_t packet_id) {
 }
 
 void Client::on_ack(protocol::Ack&& a) {
+  // A bare session sent nothing to acknowledge: answered from an empty Session.
+  if (session_ == nullptr) session();
   switch (a.type) {
     case PacketType::puback: {
       Outgoing* o = session_->find_inflight(a.packet_id);

@@ -90,7 +90,7 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
   ack.reasons.reserve(s.entries.size());
 
   for (protocol::SubscribeEntry& e : s.entries) {
-    Core::SubscribeCheck r = core_.subscribe_session(*session_, who, limits, e.filter, e.options, identifier);
+    Core::SubscribeCheck r = core_.subscribe_session(session(), who, limits, e.filter, e.options, identifier);
     ack.reasons.push_back(r.reason);
     if (!r.granted) continue;
     if (ClientHooks* hooks = core_.broker().client_hooks()) {
@@ -106,7 +106,7 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
 
 protocol::ReasonCode Client::subscribe_for_admin(const std::string& filter, const protocol::SubscribeOptions& options) {
   auth::ClientInfo who{client_id(), username_, stream_->remote_address()};
-  Core::SubscribeCheck r = core_.subscribe_session(*session_, who, limits_, filter, options, 0);
+  Core::SubscribeCheck r = core_.subscribe_session(session(), who, limits_, filter, options, 0);
   if (!r.granted) return r.reason;
   if (ClientHooks* hooks = core_.broker().client_hooks()) {
     hooks->subscribed(view(), filter, static_cast<std::uint8_t>(r.options.max_qos), core_.index());
@@ -117,6 +117,7 @@ protocol::ReasonCode Client::subscribe_for_admin(const std::string& filter, cons
 }
 
 bool Client::unsubscribe_for_admin(const std::string& filter) {
+  if (session_ == nullptr) return false;  // bare: subscribed to nothing
   auto it = session_->subscriptions.find(filter);
   if (it == session_->subscriptions.end()) return false;
   session_->subscriptions.erase(it);
@@ -147,18 +148,17 @@ void Client::on_unsubscribe(protocol::Unsubscribe&& u) {
   protocol::Unsuback ack;
   ack.packet_id = u.packet_id;
   for (const std::string& filter : u.filters) {
-    auto it = session_->subscriptions.find(filter);
-    if (it == session_->subscriptions.end()) {
+    // A bare session is subscribed to nothing (and stays bare).
+    if (session_ == nullptr || session_->subscriptions.erase(filter) == 0) {
       ack.reasons.push_back(ReasonCode::no_subscription_existed);
       continue;
     }
-    session_->subscriptions.erase(it);
     bool existed = false;
     core_.unsubscribe_everywhere(filter, handle_, existed);
     ack.reasons.push_back(ReasonCode::success);
     if (ClientHooks* hooks = core_.broker().client_hooks()) hooks->unsubscribed(view(), filter, core_.index());
   }
-  if (session_->stored) core_.broker().store().save_session(core_.index(), *session_);
+  if (session_ != nullptr && session_->stored) core_.broker().store().save_session(core_.index(), *session_);
   strip_diagnostics(ack.properties);
   send(ack);
 }

@@ -218,12 +218,13 @@ void Core::deliver(const SessionRef& to, Delivery&& d) {
     post_remote(owner, to, std::move(d));
     return;
   }
-  if (to->session == nullptr) {
+  Session* s = to->session();
+  if (s == nullptr) {
     // The session is being handed to this core; hold until it arrives.
     pending_[to.get()].push_back(RemoteDelivery{to, std::move(d)});
     return;
   }
-  deliver_local(*to->session, std::move(d));
+  deliver_local(*s, std::move(d));
 }
 
 void Core::deliver_local(Session& s, Delivery&& d) {
@@ -335,20 +336,28 @@ void Core::flush_outbox() {
 
 Session* Core::adopt(std::unique_ptr<Session> s) {
   SessionHandle* h = s->handle().get();
+  // A bare session that needs its Session now (Client::session()) was
+  // counted when it began.
+  const bool counted = h->bare() != nullptr;
   h->core.store(index_, std::memory_order_release);
-  h->session = s.get();
+  h->set_session(s.get());
   Session* raw = s.get();
   // Another core may expect it next (a later connection asked meanwhile):
   // only this core's expectation is met.
   unsigned expected = index_;
   h->arriving.compare_exchange_strong(expected, SessionHandle::kNoCore, std::memory_order_relaxed);
   sessions_[h].session = std::move(s);
-  stats_.sessions.fetch_add(1, std::memory_order_relaxed);
+  if (!counted) stats_.sessions.fetch_add(1, std::memory_order_relaxed);
   if (auto it = pending_.find(h); it != pending_.end()) {
     auto held = std::move(it->second);
     pending_.erase(it);
     for (RemoteDelivery& r : held) deliver_local(*raw, std::move(r.delivery));
   }
+  run_waiting_takes(h);
+  return raw;
+}
+
+void Core::run_waiting_takes(const SessionHandle* h) {
   if (auto it = waiting_takes_.find(h); it != waiting_takes_.end()) {
     // Posted: the caller attaches the session before anyone takes it.
     auto takes = std::move(it->second);
@@ -357,7 +366,42 @@ Session* Core::adopt(std::unique_ptr<Session> s) {
       for (WaitingTake& t : takes) take(t.h, t.clean_start, t.new_core, std::move(t.done));
     });
   }
-  return raw;
+}
+
+void Core::attach_bare(const SessionRef& h, Client& client) {
+  h->core.store(index_, std::memory_order_release);
+  h->set_bare(&client);
+  stats_.sessions.fetch_add(1, std::memory_order_relaxed);
+  // A connection that claimed the id meanwhile asked for it already.
+  run_waiting_takes(h.get());
+}
+
+void Core::end_bare(const SessionRef& h) {
+  // As end_session(), with no will, subscription, message or store
+  // record to see to.
+  h->set_bare(nullptr);
+  h->ended.store(true, std::memory_order_release);
+  h->online.store(false, std::memory_order_release);
+  broker_.unregister(h.get());
+  pending_.erase(h.get());  // nothing routes to it; if anything did, it is dropped with it
+  stats_.sessions.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::unique_ptr<Session> Core::take_bare(const SessionRef& h, bool clean_start, unsigned new_core) {
+  auto* old = static_cast<Client*>(h->bare());  // Client is the only Attachment
+  const protocol::Version version = old->version();
+  // It leaves the handle to us (and may be gone after the call).
+  old->taken_over();
+  if (clean_start) {
+    end_bare(h);
+    return nullptr;
+  }
+  // Resumed, as a Session would be (Session Present): an empty one.
+  auto s = std::make_unique<Session>(h, version);
+  h->set_bare(nullptr);
+  h->core.store(new_core, std::memory_order_release);
+  stats_.sessions.fetch_sub(1, std::memory_order_relaxed);
+  return s;
 }
 
 void Core::expect_arrival(const SessionRef& h) {
@@ -408,7 +452,7 @@ std::unique_ptr<Session> Core::take_session(const SessionRef& h, bool clean_star
     return nullptr;
   }
   std::unique_ptr<Session> out = std::move(ls.session);
-  h->session = nullptr;
+  h->set_session(nullptr);
   h->core.store(new_core, std::memory_order_release);
   sessions_.erase(it);
   stats_.sessions.fetch_sub(1, std::memory_order_relaxed);
@@ -425,6 +469,10 @@ void Core::take(const SessionRef& h, bool clean_start, unsigned new_core, TakeDo
   // leaves; claim() points a new handle at the core that will adopt it).
   unsigned owner = h->core.load(std::memory_order_acquire);
   if (owner == index_) {
+    if (h->bare() != nullptr) {  // its connection is here, without a Session
+      done(*this, take_bare(h, clean_start, new_core));
+      return;
+    }
     waiting_takes_[h.get()].push_back(WaitingTake{h, clean_start, new_core, std::move(done)});
     return;
   }
@@ -543,7 +591,7 @@ void Core::end_session(Session& s) {
 void Core::remove_session(SessionHandle* h) {
   auto it = sessions_.find(h);
   if (it == sessions_.end()) return;
-  h->session = nullptr;
+  h->set_session(nullptr);
   h->online.store(false, std::memory_order_release);
   stats_.sessions.fetch_sub(1, std::memory_order_relaxed);
   sessions_.erase(it);  // destroys the Session and its timers

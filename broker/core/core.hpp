@@ -160,6 +160,15 @@ class Core {
   void end_session(session::Session& s);
   // Publishes the will of `s` now (if it has one) and clears it.
   void publish_will(session::Session& s);
+  // A clean session (no expiry, no will) has no Session until it needs
+  // state (Client::session(): a subscription, a QoS 2 id): its handle
+  // points at the connection only, a bare session. It is listed and
+  // counted as the online session it is (admin API, stats().sessions);
+  // a takeover finds it through the handle (take). attach_bare: `h`
+  // begins here, as with adopt(); end_bare: its connection closed, and
+  // with expiry 0 the session ends.
+  void attach_bare(const session::SessionRef& h, Client& client);
+  void end_bare(const session::SessionRef& h);
 
   // --- admin API (this core's thread; admin/ posts here) ------------------
   // Snapshots of the sessions that live here (online and offline); only
@@ -240,6 +249,15 @@ class Core {
   // s.deadline_ms) of an offline session.
   void arm_offline(LocalSession& ls, session::Session& s, std::uint32_t will_delay_s);
   void remove_session(session::SessionHandle* h);
+  // take_session() of a bare session (its connection is here).
+  std::unique_ptr<session::Session> take_bare(const session::SessionRef& h, bool clean_start, unsigned new_core);
+  // The take() calls that waited for `h` to come here, posted.
+  void run_waiting_takes(const session::SessionHandle* h);
+  // The connection of `client_id`'s bare session, if it is here.
+  Client* find_bare(const std::string& client_id) const;
+  // Calls `fn` with each session here, bare ones included (core_admin.cpp).
+  template <class Fn>
+  void for_each_session(Fn&& fn) const;
   void arm_deadline_timer(std::chrono::steady_clock::time_point at);
   void on_deadline_timer();
 

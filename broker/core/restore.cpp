@@ -32,6 +32,7 @@
 
 #include "broker/core/broker.hpp"
 #include "broker/core/clock.hpp"
+#include "broker/session/session_log.hpp"
 #include "broker/util/log.hpp"
 
 namespace strata::core {
@@ -165,7 +166,7 @@ void Broker::restore() {
       unsigned home = static_cast<unsigned>(std::hash<std::string>{}(id) % n);
       auto h = std::make_shared<session::SessionHandle>(id, next_serial_++, home);
       attach_log(*h);  // a stored session is persistent
-      if (h->log != nullptr) h->log->set_username(loaded.record.username);
+      if (session::SessionLog* log = h->log()) log->set_username(loaded.record.username);
       set_registered(h);
       handles.push_back(std::move(h));
     }

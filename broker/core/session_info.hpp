@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/protocol/packet.hpp"
@@ -47,7 +48,7 @@ struct SessionBrief {
   const std::string& username;
   bool connected;
   protocol::Version version;
-  const std::string& address;  // "ip:port" online, empty offline
+  std::string_view address;  // "ip:port" online, empty offline
 };
 
 // One core's part of a paged list: `matched` sessions passed the filter;

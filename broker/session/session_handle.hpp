@@ -19,6 +19,7 @@
 
 namespace strata::session {
 
+class Attachment;
 class Session;
 class SessionLog;
 struct Delivery;
@@ -56,13 +57,13 @@ class DeliverySink {
 };
 
 struct SessionHandle {
-  SessionHandle(std::string id, std::uint64_t serial, unsigned owner)
+  SessionHandle(std::string id, std::uint32_t serial, unsigned owner)
       : client_id(std::move(id)), serial(serial), core(owner) {}
 
   // (Members ordered so that the small ones share words: one handle per
   // session, idle ones included.)
   const std::string client_id;
-  const std::uint64_t serial;  // unique per session incarnation, for logs
+  const std::uint32_t serial;  // unique per session incarnation (modulo 2^32), for logs
   std::atomic<unsigned> core;  // the core that owns the session now
   // While a reconnecting client's core asks the owner for the session:
   // that core's index (kNoCore otherwise). Read and written by that core
@@ -71,13 +72,36 @@ struct SessionHandle {
   std::atomic<unsigned> arriving{kNoCore};
   std::atomic<bool> online{false};  // a connection is attached
   std::atomic<bool> ended{false};   // session is gone; drop deliveries
-  Session* session = nullptr;       // touched only by the owning core
+  bool sink_is_log = false;         // see log()
+
+  // What the owning core holds for the session (touched only by that
+  // core): its Session, or, while a clean session has needed no state,
+  // only the connection (a bare session, Core::attach_bare). One word
+  // for both, the lowest bit telling them apart: there is a handle per
+  // connection, and idle connections are what memory scales with.
+  Session* session() const noexcept {
+    return (local_ & bare_tag) != 0 ? nullptr : reinterpret_cast<Session*>(local_);
+  }
+  Attachment* bare() const noexcept {
+    return (local_ & bare_tag) != 0 ? reinterpret_cast<Attachment*>(local_ & ~bare_tag) : nullptr;
+  }
+  void set_session(Session* s) noexcept { local_ = reinterpret_cast<std::uintptr_t>(s); }
+  void set_bare(Attachment* a) noexcept {
+    local_ = a == nullptr ? 0 : reinterpret_cast<std::uintptr_t>(a) | bare_tag;
+  }
+
   DeliverySink* sink = nullptr;     // set: not a session (fixed before the cores run)
-  // A bridge session's log (session_log.hpp; also its `sink`); fixed when
-  // the handle is made, before anyone else sees it.
-  SessionLog* log = nullptr;
+  // A bridge session's log, which is also its `sink` (sink_is_log); fixed
+  // when the handle is made, before anyone else sees it. Defined in
+  // session_log.hpp.
+  SessionLog* log() const noexcept;
+  void set_log(SessionLog* l) noexcept;
   // QoS 1/2 messages routed here and not yet sent (publisher back-pressure).
   Backlog backlog;
+
+ private:
+  static constexpr std::uintptr_t bare_tag = 1;  // Session and Attachment are word-aligned
+  std::uintptr_t local_ = 0;
 };
 
 using SessionRef = std::shared_ptr<SessionHandle>;

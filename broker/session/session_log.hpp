@@ -66,6 +66,15 @@ class SessionLog : public DeliverySink {
   virtual std::uint64_t queued_bytes() const = 0;
 };
 
+inline SessionLog* SessionHandle::log() const noexcept {
+  return sink_is_log ? static_cast<SessionLog*>(sink) : nullptr;
+}
+
+inline void SessionHandle::set_log(SessionLog* l) noexcept {
+  sink = l;
+  sink_is_log = l != nullptr;
+}
+
 // The broker's view of [[bridge_session]]: the log of a persistent session
 // of `client_id`, or null when no [[bridge_session]] names it.
 class SessionLogs {

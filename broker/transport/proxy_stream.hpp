@@ -40,7 +40,7 @@ class ProxyStream final : public Stream {
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
   void close(CloseNotice notice) noexcept override;
   // Before the header: the balancer's address.
-  const std::string& remote_address() const noexcept override { return next_ ? next_->remote_address() : peer_; }
+  std::string_view remote_address() const noexcept override { return next_ ? next_->remote_address() : peer_; }
   const std::string& peer_identity() const noexcept override {
     return next_ ? next_->peer_identity() : Stream::peer_identity();
   }

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
@@ -88,7 +89,7 @@ class Stream {
   // open.
   virtual void close(CloseNotice notice) noexcept = 0;
   // "127.0.0.1:50432", for logs and per-address limits.
-  virtual const std::string& remote_address() const noexcept = 0;
+  virtual std::string_view remote_address() const noexcept = 0;
   // The verified client certificate's identity when the listener uses it
   // as the username (listener.cert_username); empty otherwise. Known once
   // the first read completed.

@@ -3,6 +3,7 @@
 
 #include "broker/transport/socket.hpp"
 #include "broker/transport/stream.hpp"
+#include "broker/util/packed_string.hpp"
 
 namespace strata::transport {
 
@@ -17,11 +18,11 @@ class TcpStream final : public Stream {
   std::size_t read_available(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override;
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
   void close(CloseNotice notice) noexcept override;
-  const std::string& remote_address() const noexcept override { return remote_; }
+  std::string_view remote_address() const noexcept override { return remote_.view(); }
 
  private:
   Socket socket_;
-  std::string remote_;
+  util::PackedString remote_;  // one per connection: 8 bytes less than a std::string
 };
 
 }  // namespace strata::transport

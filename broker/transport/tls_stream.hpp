@@ -25,7 +25,7 @@ class TlsStream final : public Stream {
   void async_read_some(boost::asio::mutable_buffer buffer, Handler handler) override;
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
   void close(CloseNotice notice) noexcept override;
-  const std::string& remote_address() const noexcept override { return remote_; }
+  std::string_view remote_address() const noexcept override { return remote_; }
   const std::string& peer_identity() const noexcept override { return identity_; }
 
  private:
