@@ -7,7 +7,6 @@
 // is the per-delivery hot path.
 #include "broker/protocol/publish_view.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 #include "broker/protocol/wire.hpp"
@@ -29,8 +28,8 @@ struct Count {
 // Writes into bytes already sized by Count (encode_publish resizes the
 // string once): a push_back per byte checked the capacity and moved the
 // terminator each time, ~200 instructions of a QoS 0 delivery's ~360.
-// Same clamps as wire::put_string / put_varint, so the bytes are those of
-// encode() and the count above.
+// Through wire's varint writer and string clamp, so the bytes are those
+// of encode() and the count above.
 struct Put {
   char* p;
   void u8(std::uint8_t v) { *p++ = static_cast<char>(v); }
@@ -43,17 +42,9 @@ struct Put {
     u16(static_cast<std::uint16_t>(v >> 16));
     u16(static_cast<std::uint16_t>(v & 0xFFFF));
   }
-  void varint(std::uint32_t v) {
-    v = std::min(v, wire::max_varint);
-    do {
-      auto b = static_cast<std::uint8_t>(v & 0x7F);
-      v >>= 7;
-      if (v != 0) b |= 0x80;
-      u8(b);
-    } while (v != 0);
-  }
+  void varint(std::uint32_t v) { p = wire::write_varint(p, v); }
   void str(std::string_view s) {
-    const std::size_t len = std::min(s.size(), wire::max_string);
+    const std::size_t len = wire::string_size(s) - 2;  // clamped as put_string does
     u16(static_cast<std::uint16_t>(len));
     raw(s.substr(0, len));
   }

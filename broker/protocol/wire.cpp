@@ -185,13 +185,8 @@ void put_u32(std::string& out, std::uint32_t v) {
 }
 
 void put_varint(std::string& out, std::uint32_t v) {
-  v = std::min(v, max_varint);
-  do {
-    auto b = static_cast<std::uint8_t>(v & 0x7F);
-    v >>= 7;
-    if (v != 0) b |= 0x80;
-    out.push_back(static_cast<char>(b));
-  } while (v != 0);
+  char bytes[4];
+  out.append(bytes, write_varint(bytes, v));
 }
 
 void put_string(std::string& out, std::string_view s) {

@@ -89,6 +89,20 @@ std::size_t varint_size(std::uint32_t v) noexcept;
 // Bytes of a string field: two length bytes plus the (clamped) content.
 std::size_t string_size(std::string_view s) noexcept;
 
+// Writes v (clamped to max_varint) as a variable byte integer at `p`,
+// varint_size(v) bytes; returns the end. put_varint and the in-place
+// PUBLISH encoder (encode_publish.cpp) both write through it.
+inline char* write_varint(char* p, std::uint32_t v) noexcept {
+  v = v < max_varint ? v : max_varint;
+  do {
+    auto b = static_cast<std::uint8_t>(v & 0x7F);
+    v >>= 7;
+    if (v != 0) b |= 0x80;
+    *p++ = static_cast<char>(b);
+  } while (v != 0);
+  return p;
+}
+
 void put_u8(std::string& out, std::uint8_t v);
 void put_u16(std::string& out, std::uint16_t v);
 void put_u32(std::string& out, std::uint32_t v);
