@@ -81,8 +81,8 @@ class Client final : public session::Attachment,
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
   std::uint64_t connected_at_ms() const noexcept { return connected_at_ms_; }
   // PUBLISH packets received from and sent to this client on this connection.
-  std::uint64_t messages_received() const noexcept { return messages_received_; }
-  std::uint64_t messages_sent() const noexcept { return messages_sent_; }
+  std::uint64_t messages_received() const noexcept { return io_ ? io_->messages_received : 0; }
+  std::uint64_t messages_sent() const noexcept { return io_ ? io_->messages_sent : 0; }
   // Connected with a bare session (Core::attach_bare): no Session yet.
   bool bare() const noexcept { return bare_; }
   // A subscription made on this client's behalf, exactly as one entry of
@@ -102,7 +102,12 @@ class Client final : public session::Attachment,
 
   // client.cpp
   void read_next();
-  void charge_publish(std::size_t bytes);
+  // Inline: without a rate limit (most listeners) a PUBLISH pays two
+  // compares here and no call.
+  void charge_publish(std::size_t bytes) {
+    if (limits_.max_publish_rate != 0 || limits_.max_publish_bytes_rate != 0) charge_rates(bytes);
+  }
+  void charge_rates(std::size_t bytes);
   bool over_budget() const;
   bool throttle();
   void on_read(const boost::system::error_code& ec, std::size_t n);
@@ -110,7 +115,14 @@ class Client final : public session::Attachment,
   void on_readable(const boost::system::error_code& ec);
   // The connection dropped without DISCONNECT.
   void lost(const boost::system::error_code& ec);
+  // Decodes and handles what io_ holds; only with io_ (the read
+  // completions, which make it). Other callers use process_kept().
   void process_input();
+  // Resuming after a pause (throttle, back-pressure, CONNECT's outcome):
+  // what was received before it, if anything.
+  void process_kept() {
+    if (io_) process_input();
+  }
   void handle(protocol::Packet&& packet);
   void send(const protocol::Packet& packet);  // encode() and flush()
   // Adds the packet to the output; it is written at the next flush().
@@ -187,8 +199,9 @@ class Client final : public session::Attachment,
   // The socket has not taken max_outgoing_bytes/messages written before
   // (a slow consumer): QoS 0 waits or is dropped.
   bool outgoing_full() const noexcept {
-    return wpending_.size() + wactive_.size() >= limits_.max_outgoing_bytes ||
-           pending_publishes_ + active_publishes_ >= limits_.max_outgoing_messages;
+    if (!io_) return limits_.max_outgoing_bytes == 0 || limits_.max_outgoing_messages == 0;
+    return io_->wpending.size() + io_->wactive.size() >= limits_.max_outgoing_bytes ||
+           io_->pending_publishes + io_->active_publishes >= limits_.max_outgoing_messages;
   }
   // Publisher back-pressure: stop reading until the backlogs of
   // `congested` fall (or stall), see client_publish.cpp.
@@ -229,30 +242,17 @@ class Client final : public session::Attachment,
   // for a stream made outside a listener; set when the CONNECT succeeds.
   int listener_index_ = -1;
 
-  // Input: bytes [rpos_, rend_) of rbuf_ are received and not yet decoded.
-  // A stream that reads when ready is read into the core's read_scratch()
-  // (in_scratch_ while those bytes are decoded); rbuf_ then holds only
-  // what is left of a packet not complete yet, and nothing while idle.
-  std::vector<std::uint8_t> rbuf_;
-  std::size_t rpos_ = 0;
-  std::size_t rend_ = 0;
+  // Input and output buffers, with what goes with them, live in io_ (made
+  // on first use, see Io below). These flags stay here: they fill padding.
   bool reading_ = false;
   bool in_scratch_ = false;
   bool throttled_ = false;
-
-  // Output: packets are encoded into wpending_; wactive_ is being written.
-  std::string wpending_;
-  std::string wactive_;
   bool writing_ = false;
-  // PUBLISH packets in wpending_ / wactive_ (limits.max_outgoing_messages).
-  std::uint32_t pending_publishes_ = 0;
-  std::uint32_t active_publishes_ = 0;
 
   // When bytes last came; traffic only records it, and the keep-alive
   // deadline in the core's wheel is moved when it comes (on_deadline).
   std::chrono::steady_clock::time_point last_rx_;
   std::uint64_t connected_at_ms_ = 0;  // unix ms of accept
-  std::uint64_t messages_received_ = 0, messages_sent_ = 0;  // this connection's PUBLISH packets
 
   static const std::string no_client_id;
   std::string username_;
@@ -360,6 +360,47 @@ class Client final : public session::Attachment,
     return *active_;
   }
   std::unique_ptr<Active> active_;
+
+  // What only a connection that is reading a packet or writing, or has
+  // carried a PUBLISH, needs (~130 bytes): an idle connection holds none
+  // of it. Made on first use by io(); released by release_io() once
+  // nothing is kept in it, as long as the connection has carried no
+  // PUBLISH either way (one that has is likely to again, and keeps it).
+  // Separate from Active, which a subscriber that only receives never
+  // makes.
+  struct Io {
+    // Input: bytes [rpos, rend) of rbuf are received and not yet decoded.
+    // A stream that reads when ready is read into the core's read_scratch()
+    // (in_scratch_ while those bytes are decoded); rbuf then holds only
+    // what is left of a packet not complete yet, and nothing while idle.
+    // A stream read with async_read_some reads into rbuf, which then
+    // always has room (and keeps io_ from being released).
+    std::vector<std::uint8_t> rbuf;
+    std::size_t rpos = 0;
+    std::size_t rend = 0;
+    // Output: packets are encoded into wpending; wactive is being written.
+    std::string wpending;
+    std::string wactive;
+    // PUBLISH packets in wpending / wactive (limits.max_outgoing_messages).
+    std::uint32_t pending_publishes = 0;
+    std::uint32_t active_publishes = 0;
+    // PUBLISH packets received from and sent to the client on this
+    // connection (zero while io_ is released).
+    std::uint64_t messages_received = 0;
+    std::uint64_t messages_sent = 0;
+  };
+  Io& io() {
+    if (!io_) [[unlikely]] make_io();  // out of line: keeps the callers small
+    return *io_;
+  }
+  void make_io();
+  // Releases io_ when it holds nothing: no part of a packet kept, no read
+  // into rbuf pending, nothing being written or waiting to be. Called only
+  // from the read and write completions (never inside process_input, whose
+  // callers go on using io_), and only for a connection that has carried
+  // no PUBLISH (the callers check that, inline: all a busy connection pays).
+  void release_io();
+  std::unique_ptr<Io> io_;
 };
 
 }  // namespace strata::core

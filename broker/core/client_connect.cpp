@@ -129,7 +129,7 @@ void Client::on_hooks_auth(ClientHooks::Answer answer) {
   // Connected here and now (a session on another core resumes later, and
   // resume() reads on): read what came after CONNECT.
   if (state_ == State::connected) {
-    process_input();
+    process_kept();
     read_next();
   }
 }
@@ -304,7 +304,7 @@ void Client::begin_session() {
     return;
   }
   begin_fresh();
-  process_input();
+  process_kept();
   read_next();
 }
 
@@ -367,7 +367,7 @@ void Client::resume(std::unique_ptr<Session> s) {
     handle_ = core_.broker().renew(handle_, core_.index(), pending_attach().expiry != 0);
     begin_fresh();
   }
-  process_input();
+  process_kept();
   read_next();
 }
 

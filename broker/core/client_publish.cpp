@@ -52,7 +52,7 @@ void Client::on_publish(protocol::PublishIn& p) {
   const config::Limits& limits = limits_;
   Stats& stats = core_.stats();
   stats.add(stats.messages_received);
-  ++messages_received_;
+  ++io_->messages_received;  // called from process_input(): io_ is there
   const auto q = static_cast<std::size_t>(p.qos) % 3;  // the decoder rejects QoS 3
   stats.add(stats.received_by_qos[q]);
   stats.add(stats.payload_received_by_qos[q], p.payload.size());
@@ -312,7 +312,7 @@ void Client::on_drained(const session::SessionHandle* target) {
   if (held() || state_ != State::connected) return;
   active().hold_timer->cancel();
   if (throttled_) return;  // the throttle timer resumes reading
-  process_input();         // packets received before the pause come first
+  process_kept();         // packets received before the pause come first
   if (!throttle()) read_next();
 }
 
@@ -459,7 +459,7 @@ void Client::abandon_blocked() {
 
 void Client::resume_reading() {
   if (held() || state_ != State::connected || throttled_) return;
-  process_input();  // packets received before the pause come first
+  process_kept();  // packets received before the pause come first
   if (!throttle()) read_next();
 }
 
@@ -686,15 +686,16 @@ void Client::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) 
     if (packet_id != 0) finish_inflight(packet_id);
     return;
   }
-  protocol::encode_publish(p, version_, wpending_);
+  Io& io = this->io();
+  protocol::encode_publish(p, version_, io.wpending);
   if (new_alias) active().out_aliases.emplace(m.topic, *p.topic_alias);
   Stats& stats = core_.stats();
   stats.add(stats.messages_sent);
-  ++messages_sent_;
+  ++io.messages_sent;
   const auto q = static_cast<std::size_t>(p.qos) % 3;
   stats.add(stats.sent_by_qos[q]);
   stats.add(stats.payload_sent_by_qos[q], m.payload.size());
-  ++pending_publishes_;
+  ++io.pending_publishes;
   flush();
 }
 
