@@ -191,6 +191,8 @@ class Client final : public session::Attachment,
   // client_log.cpp: a bridge session's queue is its log on disk
   // (broker/session/session_log.hpp) instead of the session's queue.
   void attach_log(bool session_present);
+  // A bridge session's log (only when bridge_log_).
+  session::SessionLog& log() const noexcept;
   void pump_log();
   void finish_logged(const session::Outgoing& done);
   // Whether a message of `bytes` (Session::size_of) may go into the
@@ -240,14 +242,29 @@ class Client final : public session::Attachment,
   protocol::Version version_ = protocol::Version::v5;
   // This connection's listener in the configuration (Stats::listener), -1
   // for a stream made outside a listener; set when the CONNECT succeeds.
-  int listener_index_ = -1;
+  std::int16_t listener_index_ = -1;
 
+  // (The small members are ordered to fill one another's padding: with
+  // its control block, a Client is one 224-byte malloc chunk; see the
+  // static_assert in client.cpp.)
   // Input and output buffers, with what goes with them, live in io_ (made
-  // on first use, see Io below). These flags stay here: they fill padding.
+  // on first use, see Io below); these flags stay here.
   bool reading_ = false;
   bool in_scratch_ = false;
   bool throttled_ = false;
   bool writing_ = false;
+  bool log_write_wait_ = false;  // reading the log waits for the socket to take what was written
+  // A bridge session: its log (log(), fixed with the handle) is its queue
+  // (client_log.cpp).
+  bool bridge_log_ = false;
+  bool clean_start_ = true;
+  bool assigned_client_id_ = false;  // the broker chose the client id
+  // Attached to a bare session: handle_ points at this connection and
+  // session_ is nullptr (Core::attach_bare).
+  bool bare_ = false;
+  // CONNECT asked for a Session Expiry Interval of 0 (or a 3.1.1 clean
+  // session): DISCONNECT may not set one then (spec 3.14.2.2.2).
+  bool zero_expiry_requested_ = true;
 
   // When bytes last came; traffic only records it, and the keep-alive
   // deadline in the core's wheel is moved when it comes (on_deadline).
@@ -258,14 +275,6 @@ class Client final : public session::Attachment,
   std::string username_;
   session::SessionRef handle_;
   session::Session* session_ = nullptr;
-  session::SessionLog* log_ = nullptr;  // set: a bridge session (client_log.cpp)
-  bool log_write_wait_ = false;  // reading the log waits for the socket to take what was written
-  bool clean_start_ = true;
-  bool assigned_client_id_ = false;  // the broker chose the client id
-  // Attached to a bare session: handle_ points at this connection and
-  // session_ is nullptr (Core::attach_bare).
-  bool bare_ = false;
-  std::uint32_t requested_expiry_ = 0;  // from CONNECT, before any cap
   // Until the session is attached: the CONNECT waiting for the outcome of
   // its authentication, then what it decided, applied once the session is
   // in place (attach). On the heap, one pointer for both (they never
@@ -282,7 +291,6 @@ class Client final : public session::Attachment,
   protocol::Connect take_pending_connect();
   PendingAttach& pending_attach() { return std::get<PendingAttach>(*pending_); }
 
-  // (The small members below are ordered to fill one another's padding.)
   // Limits the client announced in CONNECT (v5).
   std::uint16_t client_receive_max_ = 65535;
   std::uint16_t keep_alive_ = 0;  // seconds, as in force (server keep alive applied)

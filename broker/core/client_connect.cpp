@@ -191,12 +191,14 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
   }
 
   // Session expiry: 3.1.1 clean session 0 keeps the session (until the cap).
+  std::uint32_t requested_expiry = 0;
   if (version_ == Version::v5) {
-    requested_expiry_ = props.session_expiry_interval.value_or(0);
+    requested_expiry = props.session_expiry_interval.value_or(0);
   } else {
-    requested_expiry_ = c.clean_start ? 0 : Session::never_expires;
+    requested_expiry = c.clean_start ? 0 : Session::never_expires;
   }
-  std::uint32_t expiry = std::min(requested_expiry_, limits.session_expiry_max);
+  zero_expiry_requested_ = requested_expiry == 0;
+  std::uint32_t expiry = std::min(requested_expiry, limits.session_expiry_max);
 
   // Build the CONNACK now; it is sent once the session is in place.
   protocol::Connack ack;
@@ -212,7 +214,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
     if (limits.maximum_qos < 2) p.maximum_qos = limits.maximum_qos;
     if (assigned_client_id_) p.assigned_client_identifier = id;
     if (keep_alive_overridden) p.server_keep_alive = keep_alive_;
-    if (expiry != requested_expiry_) p.session_expiry_interval = expiry;
+    if (expiry != requested_expiry) p.session_expiry_interval = expiry;
     if (props.request_response_information.value_or(0) == 1) {
       p.response_information = "response/" + id;
     }

@@ -495,7 +495,7 @@ void Client::ack_durable(std::uint64_t ticket, bool stored) {
 
 void Client::finish_inflight(std::uint16_t packet_id) {
   if (auto done = session_->take_inflight(packet_id)) {
-    if (log_ != nullptr) return finish_logged(*done);
+    if (bridge_log_) return finish_logged(*done);
     core_.broker().store().drop_delivery(core_.index(), *session_, done->delivery);
   }
 }
@@ -576,8 +576,8 @@ void Client::deliver(Delivery&& d) {
 }
 
 void Client::send_delivery(Delivery&& d) {
-  if (log_ != nullptr) {  // a bridge session: in order behind its log (retained messages on SUBSCRIBE)
-    log_->accept(std::move(d), core_.index(), true);
+  if (bridge_log_) {  // a bridge session: in order behind its log (retained messages on SUBSCRIBE)
+    log().accept(std::move(d), core_.index(), true);
     return;
   }
   if (d.qos == QoS::at_most_once) {
@@ -603,7 +603,7 @@ void Client::send_delivery(Delivery&& d) {
 }
 
 void Client::pump_queue() {
-  if (log_ != nullptr) return pump_log();
+  if (bridge_log_) return pump_log();
   store::Store& store = core_.broker().store();
   const std::uint64_t now = now_ms();
   while (!session_->queue_empty() && state_ == State::connected) {
