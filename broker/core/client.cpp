@@ -16,12 +16,12 @@ namespace strata::core {
 const std::string Client::no_client_id;
 
 // An idle connection's Client with its shared_ptr control block (16 bytes,
-// make_shared) is one 224-byte malloc chunk (glibc: the request plus 8,
-// rounded up to 16) with libstdc++ on a 64-bit target. Past 200 bytes it
+// make_shared) is one 208-byte malloc chunk (glibc: the request plus 8,
+// rounded up to 16) with libstdc++ on a 64-bit target. Past 184 bytes it
 // takes the next size class: move what an idle connection does not need
 // into Io or Active instead.
 #if defined(__GLIBCXX__) && defined(__x86_64__)
-static_assert(sizeof(Client) <= 200, "Client grew past its malloc size class (see client.hpp)");
+static_assert(sizeof(Client) <= 184, "Client grew past its malloc size class (see client.hpp)");
 #endif
 
 namespace asio = boost::asio;
@@ -269,7 +269,9 @@ void Client::release_io() {
   // (in_scratch_) or in rbuf: either keeps io_, should this ever be
   // reached from inside process_input.
   const Io& io = *io_;
-  if (in_scratch_ || writing_ || !io.wpending.empty() || io.rpos != io.rend || io.rbuf.capacity() != 0) return;
+  if (in_scratch_ || writing_ || !io.wpending.empty() || io.rpos != io.rend || io.rbuf.capacity() != 0 || io.pending) {
+    return;
+  }
   io_.reset();
 }
 

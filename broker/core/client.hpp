@@ -34,6 +34,7 @@
 #include "broker/protocol/packet.hpp"
 #include "broker/session/session.hpp"
 #include "broker/transport/stream.hpp"
+#include "broker/util/packed_string.hpp"
 
 namespace strata::core {
 
@@ -74,7 +75,7 @@ class Client final : public session::Attachment,
   const std::string& client_id() const noexcept { return handle_ ? handle_->client_id : no_client_id; }
 
   // --- for the admin API (this core's thread) ---------------------------
-  const std::string& username() const noexcept { return username_; }
+  std::string_view username() const noexcept { return username_.view(); }
   std::string_view remote_address() const noexcept { return stream_->remote_address(); }
   std::string listener_name() const;
   protocol::Version version() const noexcept { return version_; }
@@ -272,24 +273,26 @@ class Client final : public session::Attachment,
   std::uint64_t connected_at_ms_ = 0;  // unix ms of accept
 
   static const std::string no_client_id;
-  std::string username_;
+  // Set once, when CONNECT is accepted: 24 bytes, the name in place up to
+  // 23 characters.
+  util::PackedString username_;
   session::SessionRef handle_;
   session::Session* session_ = nullptr;
   // Until the session is attached: the CONNECT waiting for the outcome of
   // its authentication, then what it decided, applied once the session is
   // in place (attach). On the heap, one pointer for both (they never
-  // coexist): a CONNECT is large (its will and properties) and needed only
-  // that long, while idle connections are what memory scales with.
+  // coexist), in io_ (Io::pending, which keeps io_ until then): a CONNECT
+  // is large (its will and properties) and needed only that long, while
+  // idle connections are what memory scales with.
   struct PendingAttach {
     protocol::Connack connack;
     std::optional<protocol::Will> will;
     std::uint32_t expiry = 0;
   };
   using Pending = std::variant<protocol::Connect, PendingAttach>;
-  std::unique_ptr<Pending> pending_;
-  // The CONNECT in pending_, taken out (pending_ is then empty).
+  // The CONNECT in Io::pending, taken out (pending is then empty).
   protocol::Connect take_pending_connect();
-  PendingAttach& pending_attach() { return std::get<PendingAttach>(*pending_); }
+  PendingAttach& pending_attach() { return std::get<PendingAttach>(*io_->pending); }
 
   // Limits the client announced in CONNECT (v5).
   std::uint16_t client_receive_max_ = 65535;
@@ -396,6 +399,8 @@ class Client final : public session::Attachment,
     // connection (zero while io_ is released).
     std::uint64_t messages_received = 0;
     std::uint64_t messages_sent = 0;
+    // See PendingAttach: from CONNECT to CONNACK.
+    std::unique_ptr<Pending> pending;
   };
   Io& io() {
     if (!io_) [[unlikely]] make_io();  // out of line: keeps the callers small
@@ -403,7 +408,8 @@ class Client final : public session::Attachment,
   }
   void make_io();
   // Releases io_ when it holds nothing: no part of a packet kept, no read
-  // into rbuf pending, nothing being written or waiting to be. Called only
+  // into rbuf pending, nothing being written or waiting to be, no CONNECT
+  // waiting for its outcome. Called only
   // from the read and write completions (never inside process_input, whose
   // callers go on using io_), and only for a connection that has carried
   // no PUBLISH (the callers check that, inline: all a busy connection pays).

@@ -37,8 +37,9 @@ void Client::refuse_connect(ReasonCode reason, std::string_view text) {
 }
 
 protocol::Connect Client::take_pending_connect() {
-  protocol::Connect c = std::move(std::get<protocol::Connect>(*pending_));
-  pending_.reset();
+  std::unique_ptr<Pending>& pending = io_->pending;  // set: io_ is there
+  protocol::Connect c = std::move(std::get<protocol::Connect>(*pending));
+  pending.reset();
   return c;
 }
 
@@ -90,8 +91,9 @@ void Client::on_connect(protocol::Connect&& c) {
     // Plugins answer first (client_hooks.hpp), possibly later from their
     // own thread: input waits (state connecting) until on_hooks_auth, and
     // the connect timeout bounds the wait (on_deadline).
-    pending_ = std::make_unique<Pending>(std::move(c));
-    const protocol::Connect& pc = std::get<protocol::Connect>(*pending_);
+    std::unique_ptr<Pending>& pending = io().pending;
+    pending = std::make_unique<Pending>(std::move(c));
+    const protocol::Connect& pc = std::get<protocol::Connect>(*pending);
     ClientView who = view();
     who.client_id = pc.client_id;
     who.username = {};
@@ -147,7 +149,7 @@ void Client::authenticate_builtin(protocol::Connect&& c) {
 }
 
 ClientView Client::view() const {
-  return ClientView{client_id(), username_, stream_->remote_address(), stream_->peer_identity(),
+  return ClientView{client_id(), username_.view(), stream_->remote_address(), stream_->peer_identity(),
                     static_cast<int>(version_)};
 }
 
@@ -179,7 +181,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
   }
 
   const std::string id = std::move(c.client_id);  // client_id() once claimed (in handle_)
-  username_ = std::move(username);
+  username_ = username;
   clean_start_ = c.clean_start;
 
   // Keep alive, with the server's cap (Server Keep Alive, spec 3.2.2.3.14).
@@ -224,7 +226,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
       if (!auth_data->empty()) p.authentication_data = std::move(*auth_data);
     }
   }
-  pending_ = std::make_unique<Pending>(PendingAttach{std::move(ack), std::move(c.will), expiry});
+  io().pending = std::make_unique<Pending>(PendingAttach{std::move(ack), std::move(c.will), expiry});
 
   // Claim the client id; take over or resume the previous session.
   Broker& broker = core_.broker();
@@ -336,7 +338,7 @@ void Client::bind(Session* s) {
   session_ = s;
   s->attachment = this;
   s->version = version_;
-  s->username = username_;
+  s->username = username_.view();
   s->deadline_ms = 0;
 }
 
@@ -374,7 +376,7 @@ void Client::resume(std::unique_ptr<Session> s) {
 }
 
 void Client::attach(Session* s, bool session_present) {
-  const std::unique_ptr<Pending> owned = std::move(pending_);
+  const std::unique_ptr<Pending> owned = std::move(io_->pending);  // set: io_ is there
   PendingAttach& pending = std::get<PendingAttach>(*owned);
   if (s != nullptr) {
     bind(s);

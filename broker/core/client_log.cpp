@@ -33,7 +33,7 @@ using session::Delivery;
 void Client::attach_log(bool session_present) {
   bridge_log_ = true;
   session::SessionLog& log = this->log();
-  log.set_username(username_);
+  log.set_username(std::string(username_.view()));
   if (active_) active_->log_inflight.clear();
   if (!session_present) {
     log.reset();

@@ -94,7 +94,7 @@ void Client::on_publish(protocol::PublishIn& p) {
   }
 
   // Clients may not publish into the broker's own $SYS tree.
-  auth::ClientInfo who{client_id(), username_, stream_->remote_address()};
+  auth::ClientInfo who{client_id(), username_.view(), stream_->remote_address()};
   bool allowed = p.topic.rfind("$SYS", 0) != 0 && core_.broker().authorizer().can_publish(who, p.topic);
   ReasonCode outcome = allowed ? ReasonCode::success : ReasonCode::not_authorized;
   // A payload that claims to be UTF-8 must be (spec 3.3.2.3.2): refused
@@ -230,7 +230,9 @@ router::MessagePtr Client::make_message(protocol::PublishIn& p) {
   msg->qos = p.qos;
   msg->retain = p.retain;
   msg->publisher = client_id();
-  msg->username = username_;
+  // Made from the view (no assignment into the message's empty string,
+  // which costs ~40 instructions more); nothing for an anonymous client.
+  if (const std::string_view u = username_.view(); !u.empty()) msg->username = std::string(u);
   if (!p.properties) return msg;
   protocol::Properties& in = *p.properties;
   if (in.message_expiry_interval) {
