@@ -15,6 +15,15 @@ namespace strata::core {
 
 const std::string Client::no_client_id;
 
+// An idle connection's Client with its shared_ptr control block (16 bytes,
+// make_shared) is one 208-byte malloc chunk (glibc: the request plus 8,
+// rounded up to 16) with libstdc++ on a 64-bit target. Past 184 bytes it
+// takes the next size class: move what an idle connection does not need
+// into Io or Active instead.
+#if defined(__GLIBCXX__) && defined(__x86_64__)
+static_assert(sizeof(Client) <= 184, "Client grew past its malloc size class (see client.hpp)");
+#endif
+
 namespace asio = boost::asio;
 using protocol::ReasonCode;
 using protocol::Version;
@@ -66,9 +75,10 @@ void Client::count_connected() {
   // connection; a handful of listeners).
   if (const config::Listener* l = stream_->listener()) {
     const auto& all = core_.broker().config().listeners;
-    for (std::size_t i = 0; i < all.size() && i < stats.listener_count(); ++i) {
+    const std::size_t n = std::min<std::size_t>({all.size(), stats.listener_count(), INT16_MAX});
+    for (std::size_t i = 0; i < n; ++i) {
       if (all[i].name() == l->name()) {
-        listener_index_ = static_cast<int>(i);
+        listener_index_ = static_cast<std::int16_t>(i);
         break;
       }
     }
@@ -109,9 +119,9 @@ void Client::read_next() {
   if (reading_ || throttled_ || held() || state_ >= State::closing || state_ == State::connecting) return;
   if (stream_->reads_when_ready()) {
     // Waiting holds no buffer, unless part of a packet is here already.
-    if (rpos_ == rend_) {
-      rpos_ = rend_ = 0;
-      if (rbuf_.capacity() != 0) std::vector<std::uint8_t>().swap(rbuf_);
+    if (io_ && io_->rpos == io_->rend) {
+      io_->rpos = io_->rend = 0;
+      if (io_->rbuf.capacity() != 0) std::vector<std::uint8_t>().swap(io_->rbuf);
     }
     reading_ = true;
     stream_->async_wait_readable([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -119,22 +129,23 @@ void Client::read_next() {
     });
     return;
   }
-  if (rpos_ == rend_) {
-    rpos_ = rend_ = 0;
-  } else if (rpos_ > 0 && rbuf_.size() - rend_ < 1024) {
-    std::copy(rbuf_.begin() + static_cast<std::ptrdiff_t>(rpos_),
-              rbuf_.begin() + static_cast<std::ptrdiff_t>(rend_), rbuf_.begin());
-    rend_ -= rpos_;
-    rpos_ = 0;
+  Io& io = this->io();  // the pending read keeps it (rbuf has room)
+  if (io.rpos == io.rend) {
+    io.rpos = io.rend = 0;
+  } else if (io.rpos > 0 && io.rbuf.size() - io.rend < 1024) {
+    std::copy(io.rbuf.begin() + static_cast<std::ptrdiff_t>(io.rpos),
+              io.rbuf.begin() + static_cast<std::ptrdiff_t>(io.rend), io.rbuf.begin());
+    io.rend -= io.rpos;
+    io.rpos = 0;
   }
-  if (rbuf_.empty()) rbuf_.resize(initial_read_buffer);
-  if (rend_ == rbuf_.size()) {
+  if (io.rbuf.empty()) io.rbuf.resize(initial_read_buffer);
+  if (io.rend == io.rbuf.size()) {
     // A packet larger than the buffer: grow. The codec has already checked
     // the announced size against max_packet_size, so this is bounded.
-    rbuf_.resize(std::min(rbuf_.size() * 2, rbuf_.size() + max_read_chunk));
+    io.rbuf.resize(std::min(io.rbuf.size() * 2, io.rbuf.size() + max_read_chunk));
   }
   reading_ = true;
-  stream_->async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
+  stream_->async_read_some(asio::buffer(io.rbuf.data() + io.rend, io.rbuf.size() - io.rend),
                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                              self->on_read(ec, n);
                            });
@@ -153,14 +164,16 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (state_ >= State::closing) return;
   if (ec) return lost(ec);
   core_.stats().add(core_.stats().bytes_received, n);
-  rend_ += n;
-  const bool filled = rend_ == rbuf_.size();
+  // A read into rbuf was pending, so io_ is there (release_io() leaves it).
+  Io& io = *io_;
+  io.rend += n;
+  const bool filled = io.rend == io.rbuf.size();
   last_rx_ = std::chrono::steady_clock::now();
   process_input();
-  if (filled && rbuf_.size() < max_read_chunk) {
-    rbuf_.resize(rbuf_.size() * 2);
-  } else if (rpos_ == rend_ && n < initial_read_buffer && rbuf_.size() > initial_read_buffer) {
-    std::vector<std::uint8_t>(initial_read_buffer).swap(rbuf_);
+  if (filled && io.rbuf.size() < max_read_chunk) {
+    io.rbuf.resize(io.rbuf.size() * 2);
+  } else if (io.rpos == io.rend && n < initial_read_buffer && io.rbuf.size() > initial_read_buffer) {
+    std::vector<std::uint8_t>(initial_read_buffer).swap(io.rbuf);
   }
   if (throttle()) return;
   read_next();
@@ -168,12 +181,12 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
 
 // Reads what is there into the core's scratch buffer, after the part of a
 // packet kept from before, and decodes it; what is left of a packet not
-// complete goes back to rbuf_. Reads go on until nothing is there
+// complete goes back to rbuf. Reads go on until nothing is there
 // (would_block; at most 16 per wake-up, so one busy client does not hold
 // the core): a busy connection reads in large chunks without going back to
 // the reactor in between, and a quiet one pays what async_read_some paid
 // (one read that finds data, one that finds none). A packet larger than
-// half the scratch buffer is read into rbuf_, grown as for async_read_some.
+// half the scratch buffer is read into rbuf, grown as for async_read_some.
 void Client::on_readable(const boost::system::error_code& ec) {
   if (state_ >= State::closing) {
     reading_ = false;
@@ -185,26 +198,29 @@ void Client::on_readable(const boost::system::error_code& ec) {
   }
   auto self = shared_from_this();  // a handler may end in close()
   std::vector<std::uint8_t>& scratch = core_.read_scratch();
+  // Kept until the end of this completion (release_io() runs only there
+  // and in the write completion, never inside process_input).
+  Io& io = this->io();
   // reading_ stays set while decoding: what a handler resumes reads on
   // (resume_reading) waits for the end of this completion.
   for (int round = 0; round < 16; ++round) {
     // Into the scratch buffer after the kept part of a packet, or, for a
-    // packet larger than half of it, into rbuf_ grown as needed.
-    const std::size_t have = rend_ - rpos_;
+    // packet larger than half of it, into rbuf grown as needed.
+    const std::size_t have = io.rend - io.rpos;
     const bool to_scratch = have <= scratch.size() / 2;
     if (!to_scratch) {
-      if (rpos_ > 0) {
-        std::copy(rbuf_.begin() + static_cast<std::ptrdiff_t>(rpos_),
-                  rbuf_.begin() + static_cast<std::ptrdiff_t>(rend_), rbuf_.begin());
-        rend_ -= rpos_;
-        rpos_ = 0;
+      if (io.rpos > 0) {
+        std::copy(io.rbuf.begin() + static_cast<std::ptrdiff_t>(io.rpos),
+                  io.rbuf.begin() + static_cast<std::ptrdiff_t>(io.rend), io.rbuf.begin());
+        io.rend -= io.rpos;
+        io.rpos = 0;
       }
-      if (rend_ == rbuf_.size()) rbuf_.resize(std::min(rbuf_.size() * 2, rbuf_.size() + max_read_chunk));
+      if (io.rend == io.rbuf.size()) io.rbuf.resize(std::min(io.rbuf.size() * 2, io.rbuf.size() + max_read_chunk));
     }
     boost::system::error_code rec;
-    const std::size_t room = to_scratch ? scratch.size() - have : rbuf_.size() - rend_;
+    const std::size_t room = to_scratch ? scratch.size() - have : io.rbuf.size() - io.rend;
     const std::size_t n = stream_->read_available(
-        asio::buffer(to_scratch ? scratch.data() + have : rbuf_.data() + rend_, room), rec);
+        asio::buffer(to_scratch ? scratch.data() + have : io.rbuf.data() + io.rend, room), rec);
     if (n == 0) {
       if (rec == asio::error::would_block || rec == asio::error::try_again) break;
       reading_ = false;
@@ -213,21 +229,21 @@ void Client::on_readable(const boost::system::error_code& ec) {
     core_.stats().add(core_.stats().bytes_received, n);
     last_rx_ = std::chrono::steady_clock::now();
     if (to_scratch) {
-      if (have != 0) std::copy_n(rbuf_.data() + rpos_, have, scratch.data());
-      rpos_ = 0;
-      rend_ = have + n;
+      if (have != 0) std::copy_n(io.rbuf.data() + io.rpos, have, scratch.data());
+      io.rpos = 0;
+      io.rend = have + n;
       in_scratch_ = true;
       process_input();
       in_scratch_ = false;
-      const std::size_t left = rend_ - rpos_;
+      const std::size_t left = io.rend - io.rpos;
       if (left != 0) {
-        if (rbuf_.size() < left) rbuf_.resize(std::max(left, initial_read_buffer));
-        std::copy_n(scratch.data() + rpos_, left, rbuf_.data());
+        if (io.rbuf.size() < left) io.rbuf.resize(std::max(left, initial_read_buffer));
+        std::copy_n(scratch.data() + io.rpos, left, io.rbuf.data());
       }
-      rpos_ = 0;
-      rend_ = left;
+      io.rpos = 0;
+      io.rend = left;
     } else {
-      rend_ += n;
+      io.rend += n;
       process_input();
     }
     if (state_ >= State::closing || state_ == State::connecting || throttled_ || held() || over_budget()) {
@@ -243,11 +259,24 @@ void Client::on_readable(const boost::system::error_code& ec) {
   if (state_ >= State::closing) return;
   if (throttle()) return;
   read_next();
+  if (io.messages_received == 0 && io.messages_sent == 0) release_io();
 }
 
-void Client::charge_publish(std::size_t bytes) {
+void Client::make_io() { io_ = std::make_unique<Io>(); }
+
+void Client::release_io() {
+  // While a packet is decoded its bytes are in the scratch buffer
+  // (in_scratch_) or in rbuf: either keeps io_, should this ever be
+  // reached from inside process_input.
+  const Io& io = *io_;
+  if (in_scratch_ || writing_ || !io.wpending.empty() || io.rpos != io.rend || io.rbuf.capacity() != 0 || io.pending) {
+    return;
+  }
+  io_.reset();
+}
+
+void Client::charge_rates(std::size_t bytes) {
   const config::Limits& limits = limits_;
-  if (limits.max_publish_rate == 0 && limits.max_publish_bytes_rate == 0) return;  // no clock read then
   auto now = std::chrono::steady_clock::now();
   if (limits.max_publish_rate != 0) {
     active().rate_clock = std::max(active().rate_clock, now) + std::chrono::nanoseconds(1'000'000'000 / limits.max_publish_rate);
@@ -278,7 +307,7 @@ bool Client::throttle() {
     self->throttled_ = false;
     if (ec || self->state_ != State::connected) return;
     // Packets received before the pause come first.
-    self->process_input();
+    self->process_kept();
     if (!self->throttle()) self->read_next();
   });
   return true;
@@ -286,15 +315,17 @@ bool Client::throttle() {
 
 void Client::process_input() {
   auto self = shared_from_this();  // a handler may end in close()
+  // io_ stays until the end (release_io() is not called from in here).
+  Io& io = *io_;
   const std::uint32_t max_size = limits_.max_packet_size;
-  while (rpos_ < rend_ && (state_ == State::awaiting_connect || state_ == State::authenticating ||
-                           state_ == State::connected)) {
+  while (io.rpos < io.rend && (state_ == State::awaiting_connect || state_ == State::authenticating ||
+                               state_ == State::connected)) {
     // The rest waits: for the rate budget (throttle) or for the
     // subscribers this client filled up (back-pressure).
     if (state_ == State::connected && (over_budget() || held())) break;
-    const std::uint8_t* in = in_scratch_ ? core_.read_scratch().data() : rbuf_.data();
+    const std::uint8_t* in = in_scratch_ ? core_.read_scratch().data() : io.rbuf.data();
     if (state_ == State::awaiting_connect &&
-        (in[rpos_] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
+        (in[io.rpos] >> 4) != static_cast<std::uint8_t>(protocol::PacketType::connect)) {
       // The first packet must be CONNECT (spec 3.1): the first byte says it
       // is not, so close at once, without waiting for the rest or
       // answering in a protocol version the peer never announced.
@@ -303,7 +334,7 @@ void Client::process_input() {
       close(false);
       break;
     }
-    std::span<const std::uint8_t> data(in + rpos_, rend_ - rpos_);
+    std::span<const std::uint8_t> data(in + io.rpos, io.rend - io.rpos);
     // A PUBLISH is read in place once connected: its topic and payload
     // are views of the read buffer until on_publish() has copied them into
     // the message (nothing on that path reads a socket).
@@ -316,7 +347,7 @@ void Client::process_input() {
       fail(r.error, r.error_text);
       break;
     }
-    rpos_ += r.consumed;
+    io.rpos += r.consumed;
     if (r.in_place) {
       if (auto v = protocol::check_from_client(publish)) {
         fail(v->reason, v->text);
@@ -333,7 +364,7 @@ void Client::process_input() {
     }
     handle(std::move(r.packet));
   }
-  if (rpos_ == rend_) rpos_ = rend_ = 0;
+  if (io.rpos == io.rend) io.rpos = io.rend = 0;
   flush();
 }
 
@@ -386,7 +417,7 @@ void Client::on_disconnect(protocol::Disconnect&& d) {
   if (version_ == Version::v5) {
     if (auto expiry = d.properties.session_expiry_interval) {
       // Spec 3.14.2.2.2: a session that had expiry 0 cannot be extended.
-      if (requested_expiry_ == 0 && *expiry != 0) {
+      if (zero_expiry_requested_ && *expiry != 0) {
         fail(ReasonCode::protocol_error, "session expiry set on DISCONNECT after 0 in CONNECT");
         return;
       }
@@ -409,29 +440,32 @@ void Client::send(const protocol::Packet& packet) {
 
 void Client::encode(const protocol::Packet& packet) {
   if (state_ >= State::closed) return;
-  protocol::encode(packet, version_, wpending_);
+  protocol::encode(packet, version_, io().wpending);
 }
 
 void Client::flush() {
-  if (writing_ || wpending_.empty() || state_ == State::closed) return;
-  std::swap(wactive_, wpending_);
-  wpending_.clear();
-  active_publishes_ = pending_publishes_;
-  pending_publishes_ = 0;
+  if (writing_ || !io_ || io_->wpending.empty() || state_ == State::closed) return;
+  Io& io = *io_;  // kept while writing_ (release_io())
+  std::swap(io.wactive, io.wpending);
+  io.wpending.clear();
+  io.active_publishes = io.pending_publishes;
+  io.pending_publishes = 0;
   writing_ = true;
-  core_.stats().add(core_.stats().bytes_sent, wactive_.size());
-  stream_->async_write(asio::buffer(wactive_),
+  core_.stats().add(core_.stats().bytes_sent, io.wactive.size());
+  stream_->async_write(asio::buffer(io.wactive),
                        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                          self->writing_ = false;
-                         self->active_publishes_ = 0;
+                         Io& io = *self->io_;
+                         io.active_publishes = 0;
                          // A connection that has carried no PUBLISH yet wrote a
                          // CONNACK, SUBACK or PINGRESP: rare, and most such
-                         // connections stay idle, so the buffer goes back.
-                         if (self->wactive_.capacity() > keep_write_capacity ||
-                             (self->messages_sent_ == 0 && self->messages_received_ == 0)) {
-                           std::string().swap(self->wactive_);
+                         // connections stay idle, so the buffer goes back
+                         // (with io_ itself, below, once nothing else is in it).
+                         if (io.wactive.capacity() > keep_write_capacity ||
+                             (io.messages_sent == 0 && io.messages_received == 0)) {
+                           std::string().swap(io.wactive);
                          } else {
-                           self->wactive_.clear();
+                           io.wactive.clear();
                          }
                          if (ec) {
                            self->notice_ = transport::CloseNotice::none;
@@ -439,7 +473,7 @@ void Client::flush() {
                            else self->close(false);
                            return;
                          }
-                         if (self->state_ == State::closing && self->wpending_.empty()) {
+                         if (self->state_ == State::closing && io.wpending.empty()) {
                            self->close(false);
                            return;
                          }
@@ -448,6 +482,7 @@ void Client::flush() {
                            self->log_write_wait_ = false;
                            self->pump_log();
                          }
+                         if (io.messages_sent == 0 && io.messages_received == 0) self->release_io();
                        });
 }
 
@@ -455,7 +490,7 @@ void Client::close_after_flush() {
   if (state_ >= State::closing) return;
   state_ = State::closing;
   core_.cancel_deadline(*this);
-  if (!writing_ && wpending_.empty()) close(false);
+  if (!writing_ && (!io_ || io_->wpending.empty())) close(false);
   // Otherwise the write completion closes. A peer that stops reading
   // cannot hold us: a deadline 5 s on bounds the wait (on_deadline).
   else core_.schedule_deadline(*this, std::chrono::steady_clock::now() + std::chrono::seconds(5));

@@ -34,6 +34,7 @@
 #include "broker/protocol/packet.hpp"
 #include "broker/session/session.hpp"
 #include "broker/transport/stream.hpp"
+#include "broker/util/packed_string.hpp"
 
 namespace strata::core {
 
@@ -74,15 +75,15 @@ class Client final : public session::Attachment,
   const std::string& client_id() const noexcept { return handle_ ? handle_->client_id : no_client_id; }
 
   // --- for the admin API (this core's thread) ---------------------------
-  const std::string& username() const noexcept { return username_; }
+  std::string_view username() const noexcept { return username_.view(); }
   std::string_view remote_address() const noexcept { return stream_->remote_address(); }
   std::string listener_name() const;
   protocol::Version version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
   std::uint64_t connected_at_ms() const noexcept { return connected_at_ms_; }
   // PUBLISH packets received from and sent to this client on this connection.
-  std::uint64_t messages_received() const noexcept { return messages_received_; }
-  std::uint64_t messages_sent() const noexcept { return messages_sent_; }
+  std::uint64_t messages_received() const noexcept { return io_ ? io_->messages_received : 0; }
+  std::uint64_t messages_sent() const noexcept { return io_ ? io_->messages_sent : 0; }
   // Connected with a bare session (Core::attach_bare): no Session yet.
   bool bare() const noexcept { return bare_; }
   // A subscription made on this client's behalf, exactly as one entry of
@@ -102,7 +103,12 @@ class Client final : public session::Attachment,
 
   // client.cpp
   void read_next();
-  void charge_publish(std::size_t bytes);
+  // Inline: without a rate limit (most listeners) a PUBLISH pays two
+  // compares here and no call.
+  void charge_publish(std::size_t bytes) {
+    if (limits_.max_publish_rate != 0 || limits_.max_publish_bytes_rate != 0) charge_rates(bytes);
+  }
+  void charge_rates(std::size_t bytes);
   bool over_budget() const;
   bool throttle();
   void on_read(const boost::system::error_code& ec, std::size_t n);
@@ -110,7 +116,14 @@ class Client final : public session::Attachment,
   void on_readable(const boost::system::error_code& ec);
   // The connection dropped without DISCONNECT.
   void lost(const boost::system::error_code& ec);
+  // Decodes and handles what io_ holds; only with io_ (the read
+  // completions, which make it). Other callers use process_kept().
   void process_input();
+  // Resuming after a pause (throttle, back-pressure, CONNECT's outcome):
+  // what was received before it, if anything.
+  void process_kept() {
+    if (io_) process_input();
+  }
   void handle(protocol::Packet&& packet);
   void send(const protocol::Packet& packet);  // encode() and flush()
   // Adds the packet to the output; it is written at the next flush().
@@ -179,6 +192,8 @@ class Client final : public session::Attachment,
   // client_log.cpp: a bridge session's queue is its log on disk
   // (broker/session/session_log.hpp) instead of the session's queue.
   void attach_log(bool session_present);
+  // A bridge session's log (only when bridge_log_).
+  session::SessionLog& log() const noexcept;
   void pump_log();
   void finish_logged(const session::Outgoing& done);
   // Whether a message of `bytes` (Session::size_of) may go into the
@@ -187,8 +202,9 @@ class Client final : public session::Attachment,
   // The socket has not taken max_outgoing_bytes/messages written before
   // (a slow consumer): QoS 0 waits or is dropped.
   bool outgoing_full() const noexcept {
-    return wpending_.size() + wactive_.size() >= limits_.max_outgoing_bytes ||
-           pending_publishes_ + active_publishes_ >= limits_.max_outgoing_messages;
+    if (!io_) return limits_.max_outgoing_bytes == 0 || limits_.max_outgoing_messages == 0;
+    return io_->wpending.size() + io_->wactive.size() >= limits_.max_outgoing_bytes ||
+           io_->pending_publishes + io_->active_publishes >= limits_.max_outgoing_messages;
   }
   // Publisher back-pressure: stop reading until the backlogs of
   // `congested` fall (or stall), see client_publish.cpp.
@@ -227,62 +243,57 @@ class Client final : public session::Attachment,
   protocol::Version version_ = protocol::Version::v5;
   // This connection's listener in the configuration (Stats::listener), -1
   // for a stream made outside a listener; set when the CONNECT succeeds.
-  int listener_index_ = -1;
+  std::int16_t listener_index_ = -1;
 
-  // Input: bytes [rpos_, rend_) of rbuf_ are received and not yet decoded.
-  // A stream that reads when ready is read into the core's read_scratch()
-  // (in_scratch_ while those bytes are decoded); rbuf_ then holds only
-  // what is left of a packet not complete yet, and nothing while idle.
-  std::vector<std::uint8_t> rbuf_;
-  std::size_t rpos_ = 0;
-  std::size_t rend_ = 0;
+  // (The small members are ordered to fill one another's padding: with
+  // its control block, a Client is one 224-byte malloc chunk; see the
+  // static_assert in client.cpp.)
+  // Input and output buffers, with what goes with them, live in io_ (made
+  // on first use, see Io below); these flags stay here.
   bool reading_ = false;
   bool in_scratch_ = false;
   bool throttled_ = false;
-
-  // Output: packets are encoded into wpending_; wactive_ is being written.
-  std::string wpending_;
-  std::string wactive_;
   bool writing_ = false;
-  // PUBLISH packets in wpending_ / wactive_ (limits.max_outgoing_messages).
-  std::uint32_t pending_publishes_ = 0;
-  std::uint32_t active_publishes_ = 0;
-
-  // When bytes last came; traffic only records it, and the keep-alive
-  // deadline in the core's wheel is moved when it comes (on_deadline).
-  std::chrono::steady_clock::time_point last_rx_;
-  std::uint64_t connected_at_ms_ = 0;  // unix ms of accept
-  std::uint64_t messages_received_ = 0, messages_sent_ = 0;  // this connection's PUBLISH packets
-
-  static const std::string no_client_id;
-  std::string username_;
-  session::SessionRef handle_;
-  session::Session* session_ = nullptr;
-  session::SessionLog* log_ = nullptr;  // set: a bridge session (client_log.cpp)
   bool log_write_wait_ = false;  // reading the log waits for the socket to take what was written
+  // A bridge session: its log (log(), fixed with the handle) is its queue
+  // (client_log.cpp).
+  bool bridge_log_ = false;
   bool clean_start_ = true;
   bool assigned_client_id_ = false;  // the broker chose the client id
   // Attached to a bare session: handle_ points at this connection and
   // session_ is nullptr (Core::attach_bare).
   bool bare_ = false;
-  std::uint32_t requested_expiry_ = 0;  // from CONNECT, before any cap
+  // CONNECT asked for a Session Expiry Interval of 0 (or a 3.1.1 clean
+  // session): DISCONNECT may not set one then (spec 3.14.2.2.2).
+  bool zero_expiry_requested_ = true;
+
+  // When bytes last came; traffic only records it, and the keep-alive
+  // deadline in the core's wheel is moved when it comes (on_deadline).
+  std::chrono::steady_clock::time_point last_rx_;
+  std::uint64_t connected_at_ms_ = 0;  // unix ms of accept
+
+  static const std::string no_client_id;
+  // Set once, when CONNECT is accepted: 24 bytes, the name in place up to
+  // 23 characters.
+  util::PackedString username_;
+  session::SessionRef handle_;
+  session::Session* session_ = nullptr;
   // Until the session is attached: the CONNECT waiting for the outcome of
   // its authentication, then what it decided, applied once the session is
   // in place (attach). On the heap, one pointer for both (they never
-  // coexist): a CONNECT is large (its will and properties) and needed only
-  // that long, while idle connections are what memory scales with.
+  // coexist), in io_ (Io::pending, which keeps io_ until then): a CONNECT
+  // is large (its will and properties) and needed only that long, while
+  // idle connections are what memory scales with.
   struct PendingAttach {
     protocol::Connack connack;
     std::optional<protocol::Will> will;
     std::uint32_t expiry = 0;
   };
   using Pending = std::variant<protocol::Connect, PendingAttach>;
-  std::unique_ptr<Pending> pending_;
-  // The CONNECT in pending_, taken out (pending_ is then empty).
+  // The CONNECT in Io::pending, taken out (pending is then empty).
   protocol::Connect take_pending_connect();
-  PendingAttach& pending_attach() { return std::get<PendingAttach>(*pending_); }
+  PendingAttach& pending_attach() { return std::get<PendingAttach>(*io_->pending); }
 
-  // (The small members below are ordered to fill one another's padding.)
   // Limits the client announced in CONNECT (v5).
   std::uint16_t client_receive_max_ = 65535;
   std::uint16_t keep_alive_ = 0;  // seconds, as in force (server keep alive applied)
@@ -360,6 +371,50 @@ class Client final : public session::Attachment,
     return *active_;
   }
   std::unique_ptr<Active> active_;
+
+  // What only a connection that is reading a packet or writing, or has
+  // carried a PUBLISH, needs (~130 bytes): an idle connection holds none
+  // of it. Made on first use by io(); released by release_io() once
+  // nothing is kept in it, as long as the connection has carried no
+  // PUBLISH either way (one that has is likely to again, and keeps it).
+  // Separate from Active, which a subscriber that only receives never
+  // makes.
+  struct Io {
+    // Input: bytes [rpos, rend) of rbuf are received and not yet decoded.
+    // A stream that reads when ready is read into the core's read_scratch()
+    // (in_scratch_ while those bytes are decoded); rbuf then holds only
+    // what is left of a packet not complete yet, and nothing while idle.
+    // A stream read with async_read_some reads into rbuf, which then
+    // always has room (and keeps io_ from being released).
+    std::vector<std::uint8_t> rbuf;
+    std::size_t rpos = 0;
+    std::size_t rend = 0;
+    // Output: packets are encoded into wpending; wactive is being written.
+    std::string wpending;
+    std::string wactive;
+    // PUBLISH packets in wpending / wactive (limits.max_outgoing_messages).
+    std::uint32_t pending_publishes = 0;
+    std::uint32_t active_publishes = 0;
+    // PUBLISH packets received from and sent to the client on this
+    // connection (zero while io_ is released).
+    std::uint64_t messages_received = 0;
+    std::uint64_t messages_sent = 0;
+    // See PendingAttach: from CONNECT to CONNACK.
+    std::unique_ptr<Pending> pending;
+  };
+  Io& io() {
+    if (!io_) [[unlikely]] make_io();  // out of line: keeps the callers small
+    return *io_;
+  }
+  void make_io();
+  // Releases io_ when it holds nothing: no part of a packet kept, no read
+  // into rbuf pending, nothing being written or waiting to be, no CONNECT
+  // waiting for its outcome. Called only
+  // from the read and write completions (never inside process_input, whose
+  // callers go on using io_), and only for a connection that has carried
+  // no PUBLISH (the callers check that, inline: all a busy connection pays).
+  void release_io();
+  std::unique_ptr<Io> io_;
 };
 
 }  // namespace strata::core

@@ -37,7 +37,7 @@ void Client::begin_connect_auth(protocol::Connect&& c) {
                           "authentication method '" + active().auth_method + "' not supported");
   }
   std::string data = c.properties.authentication_data.value_or(std::string());
-  pending_ = std::make_unique<Pending>(std::move(c));
+  io().pending = std::make_unique<Pending>(std::move(c));
   state_ = State::authenticating;
   apply_auth_step(active().auth_exchange->start(data));
 }
@@ -58,7 +58,7 @@ void Client::on_auth(protocol::Auth&& a) {
       if (state_ != State::connected) return fail(ReasonCode::protocol_error, "re-authentication before CONNACK");
       if (active().auth_exchange) return fail(ReasonCode::protocol_error, "re-authentication while one is in progress");
       auth::ConnectContext context{stream_->remote_address(), stream_->peer_identity(), false};
-      active().auth_exchange = core_.broker().authorizer().begin_exchange(active().auth_method, context, username_);
+      active().auth_exchange = core_.broker().authorizer().begin_exchange(active().auth_method, context, username_.view());
       // The methods are fixed at start, so the one CONNECT used is still there.
       if (!active().auth_exchange) return fail(ReasonCode::bad_authentication_method, "authentication method gone");
       STRATA_DEBUG("client") << client_id() << ": re-authenticating";
@@ -87,7 +87,7 @@ void Client::apply_auth_step(auth::AuthStep&& step) {
     accept_connect(std::move(c), std::move(step.username), std::move(step.data));
     return;
   }
-  STRATA_INFO("client") << client_id() << ": re-authenticated as '" << username_ << "' (" << active().auth_method << ")";
+  STRATA_INFO("client") << client_id() << ": re-authenticated as '" << username_.view() << "' (" << active().auth_method << ")";
   send_auth(ReasonCode::success, std::move(step.data));
 }
 

@@ -37,8 +37,9 @@ void Client::refuse_connect(ReasonCode reason, std::string_view text) {
 }
 
 protocol::Connect Client::take_pending_connect() {
-  protocol::Connect c = std::move(std::get<protocol::Connect>(*pending_));
-  pending_.reset();
+  std::unique_ptr<Pending>& pending = io_->pending;  // set: io_ is there
+  protocol::Connect c = std::move(std::get<protocol::Connect>(*pending));
+  pending.reset();
   return c;
 }
 
@@ -90,8 +91,9 @@ void Client::on_connect(protocol::Connect&& c) {
     // Plugins answer first (client_hooks.hpp), possibly later from their
     // own thread: input waits (state connecting) until on_hooks_auth, and
     // the connect timeout bounds the wait (on_deadline).
-    pending_ = std::make_unique<Pending>(std::move(c));
-    const protocol::Connect& pc = std::get<protocol::Connect>(*pending_);
+    std::unique_ptr<Pending>& pending = io().pending;
+    pending = std::make_unique<Pending>(std::move(c));
+    const protocol::Connect& pc = std::get<protocol::Connect>(*pending);
     ClientView who = view();
     who.client_id = pc.client_id;
     who.username = {};
@@ -129,7 +131,7 @@ void Client::on_hooks_auth(ClientHooks::Answer answer) {
   // Connected here and now (a session on another core resumes later, and
   // resume() reads on): read what came after CONNECT.
   if (state_ == State::connected) {
-    process_input();
+    process_kept();
     read_next();
   }
 }
@@ -147,7 +149,7 @@ void Client::authenticate_builtin(protocol::Connect&& c) {
 }
 
 ClientView Client::view() const {
-  return ClientView{client_id(), username_, stream_->remote_address(), stream_->peer_identity(),
+  return ClientView{client_id(), username_.view(), stream_->remote_address(), stream_->peer_identity(),
                     static_cast<int>(version_)};
 }
 
@@ -179,7 +181,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
   }
 
   const std::string id = std::move(c.client_id);  // client_id() once claimed (in handle_)
-  username_ = std::move(username);
+  username_ = username;
   clean_start_ = c.clean_start;
 
   // Keep alive, with the server's cap (Server Keep Alive, spec 3.2.2.3.14).
@@ -191,12 +193,14 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
   }
 
   // Session expiry: 3.1.1 clean session 0 keeps the session (until the cap).
+  std::uint32_t requested_expiry = 0;
   if (version_ == Version::v5) {
-    requested_expiry_ = props.session_expiry_interval.value_or(0);
+    requested_expiry = props.session_expiry_interval.value_or(0);
   } else {
-    requested_expiry_ = c.clean_start ? 0 : Session::never_expires;
+    requested_expiry = c.clean_start ? 0 : Session::never_expires;
   }
-  std::uint32_t expiry = std::min(requested_expiry_, limits.session_expiry_max);
+  zero_expiry_requested_ = requested_expiry == 0;
+  std::uint32_t expiry = std::min(requested_expiry, limits.session_expiry_max);
 
   // Build the CONNACK now; it is sent once the session is in place.
   protocol::Connack ack;
@@ -212,7 +216,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
     if (limits.maximum_qos < 2) p.maximum_qos = limits.maximum_qos;
     if (assigned_client_id_) p.assigned_client_identifier = id;
     if (keep_alive_overridden) p.server_keep_alive = keep_alive_;
-    if (expiry != requested_expiry_) p.session_expiry_interval = expiry;
+    if (expiry != requested_expiry) p.session_expiry_interval = expiry;
     if (props.request_response_information.value_or(0) == 1) {
       p.response_information = "response/" + id;
     }
@@ -222,7 +226,7 @@ void Client::accept_connect(protocol::Connect&& c, std::string username, std::op
       if (!auth_data->empty()) p.authentication_data = std::move(*auth_data);
     }
   }
-  pending_ = std::make_unique<Pending>(PendingAttach{std::move(ack), std::move(c.will), expiry});
+  io().pending = std::make_unique<Pending>(PendingAttach{std::move(ack), std::move(c.will), expiry});
 
   // Claim the client id; take over or resume the previous session.
   Broker& broker = core_.broker();
@@ -304,7 +308,7 @@ void Client::begin_session() {
     return;
   }
   begin_fresh();
-  process_input();
+  process_kept();
   read_next();
 }
 
@@ -334,7 +338,7 @@ void Client::bind(Session* s) {
   session_ = s;
   s->attachment = this;
   s->version = version_;
-  s->username = username_;
+  s->username = username_.view();
   s->deadline_ms = 0;
 }
 
@@ -367,12 +371,12 @@ void Client::resume(std::unique_ptr<Session> s) {
     handle_ = core_.broker().renew(handle_, core_.index(), pending_attach().expiry != 0);
     begin_fresh();
   }
-  process_input();
+  process_kept();
   read_next();
 }
 
 void Client::attach(Session* s, bool session_present) {
-  const std::unique_ptr<Pending> owned = std::move(pending_);
+  const std::unique_ptr<Pending> owned = std::move(io_->pending);  // set: io_ is there
   PendingAttach& pending = std::get<PendingAttach>(*owned);
   if (s != nullptr) {
     bind(s);

@@ -31,11 +31,12 @@ using protocol::QoS;
 using session::Delivery;
 
 void Client::attach_log(bool session_present) {
-  log_ = handle_->log();
-  log_->set_username(username_);
+  bridge_log_ = true;
+  session::SessionLog& log = this->log();
+  log.set_username(std::string(username_.view()));
   if (active_) active_->log_inflight.clear();
   if (!session_present) {
-    log_->reset();
+    log.reset();
   } else {
     for (const session::Outgoing& o : session_->inflight()) {
       if (o.delivery.seq != 0) active().log_inflight.push_back(o.delivery.seq);
@@ -43,7 +44,7 @@ void Client::attach_log(bool session_present) {
   }
   std::weak_ptr<Client> weak = shared_from_this();
   boost::asio::io_context& io = core_.io();
-  log_->set_reader([weak, &io] {
+  log.set_reader([weak, &io] {
     boost::asio::post(io, [weak] {
       if (auto self = weak.lock()) self->pump_log();
     });
@@ -53,7 +54,7 @@ void Client::attach_log(bool session_present) {
 }
 
 void Client::pump_log() {
-  if (session_ == nullptr || log_ == nullptr) return;
+  if (session_ == nullptr || !bridge_log_) return;
   while (state_ == State::connected) {
     // The window's count and bytes, checked per read: a read batch may go
     // past the byte bound by what it holds.
@@ -66,7 +67,7 @@ void Client::pump_log() {
       log_write_wait_ = true;
       return;
     }
-    std::vector<session::SessionLog::Entry> got = log_->read(std::min<std::size_t>(window - inflight, 1024));
+    std::vector<session::SessionLog::Entry> got = log().read(std::min<std::size_t>(window - inflight, 1024));
     if (got.empty()) return;  // the log calls set_reader's notify when there is more
     for (session::SessionLog::Entry& e : got) {
       if (active_ && !active_->log_inflight.empty()) {
@@ -83,12 +84,12 @@ void Client::pump_log() {
       d.seq = e.offset;
       if (d.qos == QoS::at_most_once) {
         send_publish(d, 0, false);
-        log_->confirm(e.offset);
+        log().confirm(e.offset);
         continue;
       }
       auto id = session_->next_packet_id();
       if (!id) {  // cannot happen below the window; confirm rather than lose the cursor
-        log_->confirm(e.offset);
+        log().confirm(e.offset);
         continue;
       }
       session::Outgoing& o = session_->add_inflight(*id, std::move(d));
@@ -104,7 +105,11 @@ void Client::finish_logged(const session::Outgoing& done) {
   if (done.delivery.qos == QoS::exactly_once || done.state == session::Outgoing::State::await_pubcomp) {
     core_.broker().store().drop_delivery(core_.index(), *session_, done.delivery);
   }
-  if (done.delivery.seq != 0) log_->confirm(done.delivery.seq);
+  if (done.delivery.seq != 0) log().confirm(done.delivery.seq);
 }
+
+// handle_ does not change once the session is attached, and a handle's
+// log is fixed when it is made.
+session::SessionLog& Client::log() const noexcept { return *handle_->log(); }
 
 }  // namespace strata::core

@@ -77,7 +77,7 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
                 "subscription identifiers not supported");
   }
   const std::uint32_t identifier = ids.empty() ? 0 : ids.front();
-  auth::ClientInfo who{client_id(), username_, stream_->remote_address()};
+  auth::ClientInfo who{client_id(), username_.view(), stream_->remote_address()};
 
   struct RetainedToSend {
     std::string filter;
@@ -105,7 +105,7 @@ void Client::on_subscribe(protocol::Subscribe&& s) {
 }
 
 protocol::ReasonCode Client::subscribe_for_admin(const std::string& filter, const protocol::SubscribeOptions& options) {
-  auth::ClientInfo who{client_id(), username_, stream_->remote_address()};
+  auth::ClientInfo who{client_id(), username_.view(), stream_->remote_address()};
   Core::SubscribeCheck r = core_.subscribe_session(session(), who, limits_, filter, options, 0);
   if (!r.granted) return r.reason;
   if (ClientHooks* hooks = core_.broker().client_hooks()) {
@@ -132,7 +132,7 @@ void Client::send_retained(const std::string& filter, const protocol::SubscribeO
                            std::uint32_t identifier, bool check_read) {
   std::vector<router::MessagePtr> found;
   core_.retained().match(filter, now_ms(), found);
-  auth::ClientInfo who{client_id(), username_, stream_->remote_address()};
+  auth::ClientInfo who{client_id(), username_.view(), stream_->remote_address()};
   for (router::MessagePtr& m : found) {
     if (check_read && !core_.broker().authorizer().can_read(who, m->topic)) continue;
     session::Delivery d;

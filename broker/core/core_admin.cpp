@@ -94,7 +94,7 @@ SessionPage Core::inspect_sessions(const SessionFilter& filter, std::size_t keep
     const session::Session* s = l.session;
     // Client is the only Attachment.
     const Client* c = s ? static_cast<const Client*>(s->attachment) : l.bare;
-    SessionBrief b{l.client_id(), c ? c->username() : s->username, c != nullptr, c ? c->version() : s->version,
+    SessionBrief b{l.client_id(), c ? c->username() : std::string_view(s->username), c != nullptr, c ? c->version() : s->version,
                    c ? c->remote_address() : std::string_view()};
     if (filter(b)) hits.push_back(l);
   });

@@ -45,7 +45,7 @@ struct SessionInfo {
 // fields the admin API filters on (references valid during the call).
 struct SessionBrief {
   const std::string& client_id;
-  const std::string& username;
+  std::string_view username;
   bool connected;
   protocol::Version version;
   std::string_view address;  // "ip:port" online, empty offline
