@@ -443,8 +443,19 @@ void Client::encode(const protocol::Packet& packet) {
   protocol::encode(packet, version_, io().wpending);
 }
 
+void Client::flush_after_routing() {
+  if (core_.outbox_pending()) {
+    if (!held_for_outbox_) {
+      held_for_outbox_ = true;
+      core_.flush_after_outbox(shared_from_this());
+    }
+    return;
+  }
+  flush();
+}
+
 void Client::flush() {
-  if (writing_ || !io_ || io_->wpending.empty() || state_ == State::closed) return;
+  if (writing_ || held_for_outbox_ || !io_ || io_->wpending.empty() || state_ == State::closed) return;
   Io& io = *io_;  // kept while writing_ (release_io())
   std::swap(io.wactive, io.wpending);
   io.wpending.clear();

@@ -93,6 +93,12 @@ class Client final : public session::Attachment,
   // As its UNSUBSCRIBE of `filter`; false when it had no such subscription.
   bool unsubscribe_for_admin(const std::string& filter);
 
+  // Core::flush_outbox: what flush_after_routing() held may be written.
+  void flush_held_for_outbox() {
+    held_for_outbox_ = false;
+    flush();
+  }
+
  private:
   // clients_connected and the listener's counters (Stats), at CONNACK and when the session detaches.
   void count_connected();
@@ -129,6 +135,13 @@ class Client final : public session::Attachment,
   // Adds the packet to the output; it is written at the next flush().
   void encode(const protocol::Packet& packet);
   void flush();
+  // flush() for a PUBLISH's acknowledgement just routed: if copies of the
+  // message wait for this turn's post to other cores (Core::post_remote),
+  // the write waits for it too, so a publisher holding its PUBACK finds
+  // the message in every subscriber's queue, whichever core holds it
+  // (a subscriber that reconnects after the PUBACK cannot receive it live
+  // instead of by its queue's rules).
+  void flush_after_routing();
   void close_after_flush();
   // Closes the stream with notice_ (none while a write is under way).
   void close(bool will_due);
@@ -307,6 +320,9 @@ class Client final : public session::Attachment,
   bool hooks_auth_pending_ = false;
   bool connect_event_sent_ = false;
   protocol::ReasonCode disconnect_reason_ = protocol::ReasonCode::unspecified_error;
+  // flush_after_routing() is waiting for the core's outbox: nothing is
+  // written until then.
+  bool held_for_outbox_ = false;
 
   // What a connection needs only once it does more than connect and wait
   // (publishes, aliases, rate limits, back-pressure, enhanced

@@ -166,7 +166,8 @@ void Client::on_publish(protocol::PublishIn& p) {
       // so a client subscribed to its own topic sees PUBACK first, and
       // written after routing, so a publisher holding its PUBACK finds the
       // message routed (in the subscribers' queues and the bridges'
-      // outboxes, counted) when it looks.
+      // outboxes, counted) when it looks: on other cores too
+      // (flush_after_routing).
       if (ack_after_route) {  // every ack in line, refusals included
         if (msg) route(std::move(msg));
         if (!active().blocked.empty()) {
@@ -179,7 +180,7 @@ void Client::on_publish(protocol::PublishIn& p) {
       encode(ack(PacketType::puback, id));
       if (msg) route(std::move(msg));
       force_blocked();
-      flush();
+      flush_after_routing();
       break;
     }
     case QoS::exactly_once: {
@@ -217,7 +218,7 @@ void Client::on_publish(protocol::PublishIn& p) {
       encode(ack(PacketType::pubrec, id));  // written after routing, as PUBACK above
       if (msg) route(std::move(msg));
       force_blocked();
-      flush();
+      flush_after_routing();
       break;
     }
   }

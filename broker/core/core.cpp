@@ -329,6 +329,11 @@ void Core::flush_outbox() {
     outbox_[i].clear();  // moved from; make it valid and empty
   }
   if (arrive) broker_.store().after_commit(index_, arrive);
+  // The deliveries are in their cores' queues ahead of anything those cores
+  // read from now on: the acknowledgements held for them may go.
+  after_outbox_.swap(flushing_after_outbox_);
+  for (const std::shared_ptr<Client>& c : flushing_after_outbox_) c->flush_held_for_outbox();
+  flushing_after_outbox_.clear();
 }
 
 // ---------------------------------------------------------------------------

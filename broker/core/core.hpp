@@ -113,6 +113,12 @@ class Core {
   // including deliveries to sessions on other cores — is in the store
   // (durability sync: fsynced). For acknowledgements that wait for disk.
   void after_durable(std::function<void(bool stored)> fn);
+  // Whether deliveries to other cores routed this turn are still waiting
+  // for flush_outbox; and, if so, a client whose acknowledgements must not
+  // be written before they are on their way (Client::flush_after_routing):
+  // flush_outbox hands them on first, then lets it write.
+  bool outbox_pending() const noexcept { return flush_scheduled_; }
+  void flush_after_outbox(std::shared_ptr<Client> client) { after_outbox_.push_back(std::move(client)); }
 
   // Publisher back-pressure (see README, "Slow subscribers"): a publisher
   // waits once a session's backlog reaches backlog_hold(), until it falls
@@ -295,6 +301,9 @@ class Core {
   std::unordered_map<const session::SessionHandle*, std::vector<WaitingTake>> waiting_takes_;
   std::vector<std::vector<RemoteDelivery>> outbox_;  // per destination core
   bool flush_scheduled_ = false;
+  // flush_after_outbox(); the second is the one being flushed (kept for its
+  // capacity: no allocation per turn).
+  std::vector<std::shared_ptr<Client>> after_outbox_, flushing_after_outbox_;
   // after_durable() callbacks waiting for this turn's outbox flush.
   std::vector<std::function<void(bool)>> durable_waiters_;
   std::vector<router::Match> match_scratch_;  // reused by publish()
