@@ -79,22 +79,40 @@ void Poller::on_ready(const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted) arm();
     return;
   }
-  // Whatever a handler does (throws included), the batch ends and the
-  // set is waited on again.
+  // Whatever a handler does (throws included), the batch ends, what it
+  // completed still runs, and the set is waited on again.
   struct Done {
     Poller& p;
     ~Done() {
       p.next_ = p.size_ = 0;
+      p.dispatching_ = false;
+      try {
+        for (auto& fn : p.deferred_) boost::asio::post(p.io_, std::move(fn));  // only after a throw
+      } catch (...) {
+      }
+      p.deferred_.clear();
       p.arm();
     }
   } done{*this};
   const int n = ::epoll_wait(epoll_fd_, batch_.data(), static_cast<int>(batch_.size()), 0);
   if (n <= 0) return;
+  dispatching_ = true;
   size_ = n;
   while (next_ < size_) {
     const epoll_event& e = batch_[static_cast<std::size_t>(next_++)];
     if (auto* stream = static_cast<TcpStream*>(e.data.ptr)) stream->on_events(e.events);
   }
+  run_deferred();
+}
+
+void Poller::run_deferred() {
+  // A completion may complete more (a write done starts the next one):
+  // those join the end and run in this loop too.
+  for (std::size_t i = 0; i < deferred_.size(); ++i) {
+    auto fn = std::move(deferred_[i]);
+    fn();
+  }
+  deferred_.clear();
 }
 
 void Poller::shutdown() {

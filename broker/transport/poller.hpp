@@ -24,9 +24,14 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+
+#include "broker/util/inline_function.hpp"
 
 namespace strata::transport {
 
@@ -54,10 +59,27 @@ class Poller final : public boost::asio::io_context::service {
   // being dispatched: a handler run for one stream may close another.
   void remove(TcpStream& stream) noexcept;
 
+  // Completes an operation (calls `fn`) from the event loop, not from
+  // inside the call that started it: at the end of the batch being
+  // dispatched when there is one, else posted to the io_context. A write
+  // done at once and a wait whose data was already there then cost no
+  // posted handler, and so no extra non-blocking poll of Asio's reactor
+  // before the core goes back to sleep (Asio polls once more whenever
+  // handlers are queued).
+  template <class F>
+  void complete(F&& fn) {
+    if (dispatching_) {
+      deferred_.emplace_back(std::forward<F>(fn));
+    } else {
+      boost::asio::post(io_, std::forward<F>(fn));
+    }
+  }
+
  private:
   void shutdown() override;
   void arm();
   void on_ready(const boost::system::error_code& ec);
+  void run_deferred();
 
   boost::asio::io_context& io_;
   int epoll_fd_ = -1;
@@ -72,6 +94,10 @@ class Poller final : public boost::asio::io_context::service {
   std::array<epoll_event, 64> batch_{};
   int next_ = 0;
   int size_ = 0;
+  bool dispatching_ = false;
+  // complete() during a batch (reused: no allocation per turn). Room for a
+  // stream's handler with its error code and byte count.
+  std::vector<util::InlineFunction<void(), 64>> deferred_;
 };
 
 }  // namespace strata::transport

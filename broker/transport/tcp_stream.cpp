@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <utility>
 
-#include <boost/asio/post.hpp>
 
 #include "broker/transport/linger.hpp"
 #include "broker/transport/poller.hpp"
@@ -57,12 +56,12 @@ TcpStream::Pending& TcpStream::pending() {
   return *pending_;
 }
 
-void TcpStream::post(Handler handler, boost::system::error_code ec, std::size_t n) {
-  asio::post(poller_->io(), [handler = std::move(handler), ec, n]() mutable { handler(ec, n); });
+void TcpStream::complete(Handler handler, boost::system::error_code ec, std::size_t n) {
+  poller_->complete([handler = std::move(handler), ec, n]() mutable { handler(ec, n); });
 }
 
-void TcpStream::post(WaitHandler handler, boost::system::error_code ec) {
-  asio::post(poller_->io(), [handler = std::move(handler), ec]() mutable { handler(ec); });
+void TcpStream::complete(WaitHandler handler, boost::system::error_code ec) {
+  poller_->complete([handler = std::move(handler), ec]() mutable { handler(ec); });
 }
 
 void TcpStream::async_read_some(asio::mutable_buffer buffer, Handler handler) {
@@ -77,13 +76,13 @@ void TcpStream::async_read_some(asio::mutable_buffer buffer, Handler handler) {
       return;
     }
   }
-  post(std::move(handler), ec, n);
+  complete(std::move(handler), ec, n);
 }
 
 void TcpStream::async_wait_readable(WaitHandler handler) {
-  if (fd_ < 0) return post(std::move(handler), asio::error::bad_descriptor);
+  if (fd_ < 0) return complete(std::move(handler), asio::error::bad_descriptor);
   // Data that came before this wait sent its event already: say so now.
-  if (readable_) return post(std::move(handler), {});
+  if (readable_) return complete(std::move(handler), {});
   wait_ = std::move(handler);
 }
 
@@ -148,7 +147,7 @@ void TcpStream::async_write(asio::const_buffer buffer, Handler handler) {
   }
   // Written at once (the common case), or failed: completes as Asio's
   // async_write would, from the event loop and not from inside this call.
-  post(std::move(handler), ec, written);
+  complete(std::move(handler), ec, written);
 }
 
 void TcpStream::on_events(std::uint32_t events) {
@@ -158,12 +157,12 @@ void TcpStream::on_events(std::uint32_t events) {
     Pending& p = *pending_;
     if (p.write && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
       boost::system::error_code ec;
-      if (send_some(p.write_buffer, p.written, ec)) post(std::move(p.write), ec, p.written);
+      if (send_some(p.write_buffer, p.written, ec)) complete(std::move(p.write), ec, p.written);
     }
     if (p.read && readable_) {
       boost::system::error_code ec;
       const std::size_t n = read_available(p.read_buffer, ec);
-      if (n != 0 || ec != asio::error::would_block) post(std::move(p.read), ec, n);
+      if (n != 0 || ec != asio::error::would_block) complete(std::move(p.read), ec, n);
     }
   }
   if (readable_ && wait_) {
@@ -174,10 +173,10 @@ void TcpStream::on_events(std::uint32_t events) {
 }
 
 void TcpStream::abort_all() {
-  if (wait_) post(std::move(wait_), asio::error::operation_aborted);
+  if (wait_) complete(std::move(wait_), asio::error::operation_aborted);
   if (pending_) {
-    if (pending_->read) post(std::move(pending_->read), asio::error::operation_aborted, 0);
-    if (pending_->write) post(std::move(pending_->write), asio::error::operation_aborted, pending_->written);
+    if (pending_->read) complete(std::move(pending_->read), asio::error::operation_aborted, 0);
+    if (pending_->write) complete(std::move(pending_->write), asio::error::operation_aborted, pending_->written);
   }
 }
 

@@ -54,8 +54,9 @@ class TcpStream final : public Stream {
   // Writes on from `written`; false when the socket takes no more now.
   bool send_some(boost::asio::const_buffer buffer, std::size_t& written, boost::system::error_code& ec) noexcept;
   Pending& pending();
-  void post(Handler handler, boost::system::error_code ec, std::size_t n);
-  void post(WaitHandler handler, boost::system::error_code ec);
+  // Calls the handler from the event loop (Poller::complete).
+  void complete(Handler handler, boost::system::error_code ec, std::size_t n);
+  void complete(WaitHandler handler, boost::system::error_code ec);
   // Completes every waiting operation with operation_aborted (close).
   void abort_all();
   // Destroys the handlers without calling them (the poller's shutdown).
