@@ -259,7 +259,7 @@ class Client final : public session::Attachment,
   std::int16_t listener_index_ = -1;
 
   // (The small members are ordered to fill one another's padding: with
-  // its control block, a Client is one 224-byte malloc chunk; see the
+  // its control block, a Client is one 208-byte malloc chunk; see the
   // static_assert in client.cpp.)
   // Input and output buffers, with what goes with them, live in io_ (made
   // on first use, see Io below); these flags stay here.
