@@ -213,11 +213,15 @@ class Client final : public session::Attachment,
   // inflight window now: its count and its bytes.
   bool window_open(std::uint64_t bytes) const noexcept;
   // The socket has not taken max_outgoing_bytes/messages written before
-  // (a slow consumer): QoS 0 waits or is dropped.
+  // (a slow consumer): QoS 0 waits or is dropped. The write in progress
+  // counts only while the socket has not taken all of it: its completion
+  // may come later (Stream::unsent), and a consumer that read everything
+  // is not slow.
   bool outgoing_full() const noexcept {
     if (!io_) return limits_.max_outgoing_bytes == 0 || limits_.max_outgoing_messages == 0;
-    return io_->wpending.size() + io_->wactive.size() >= limits_.max_outgoing_bytes ||
-           io_->pending_publishes + io_->active_publishes >= limits_.max_outgoing_messages;
+    const std::size_t active = io_->wactive.empty() ? 0 : stream_->unsent(io_->wactive.size());
+    return io_->wpending.size() + active >= limits_.max_outgoing_bytes ||
+           io_->pending_publishes + (active != 0 ? io_->active_publishes : 0) >= limits_.max_outgoing_messages;
   }
   // Publisher back-pressure: stop reading until the backlogs of
   // `congested` fall (or stall), see client_publish.cpp.

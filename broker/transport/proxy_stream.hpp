@@ -38,6 +38,7 @@ class ProxyStream final : public Stream {
     return next_->read_available(buffer, ec);
   }
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
+  std::size_t unsent(std::size_t size) const noexcept override { return next_ ? next_->unsent(size) : size; }
   void close(CloseNotice notice) noexcept override;
   // Before the header: the balancer's address.
   std::string_view remote_address() const noexcept override { return next_ ? next_->remote_address() : peer_; }

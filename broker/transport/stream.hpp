@@ -79,6 +79,12 @@ class Stream {
   }
   // Completes when all of `buffer` was written, or on error.
   virtual void async_write(boost::asio::const_buffer buffer, Handler handler) = 0;
+  // Of the write in progress (`size` bytes), how many the socket has not
+  // taken yet. Its completion runs from the event loop, maybe well after
+  // the socket took the last byte (the core's thread may be preempted in
+  // between), so a check for a slow consumer asks this rather than count
+  // the whole write. Streams that cannot tell say all of it.
+  virtual std::size_t unsent(std::size_t size) const noexcept { return size; }
   // Closes the connection; outstanding operations complete with an error.
   // The notice, if any, is written without waiting (a non-blocking write
   // that is dropped if the socket cannot take it at once), and then the

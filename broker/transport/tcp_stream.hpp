@@ -32,6 +32,11 @@ class TcpStream final : public Stream {
   void async_wait_readable(WaitHandler handler) override;
   std::size_t read_available(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) override;
   void async_write(boost::asio::const_buffer buffer, Handler handler) override;
+  // What the write waiting for room still has to send; 0 once the socket
+  // took it all (its completion may still be to run).
+  std::size_t unsent(std::size_t) const noexcept override {
+    return pending_ && pending_->write ? pending_->write_buffer.size() - pending_->written : 0;
+  }
   void close(CloseNotice notice) noexcept override;
   std::string_view remote_address() const noexcept override { return remote_.view(); }
 

@@ -175,6 +175,32 @@ TEST(TcpStream, WriteTheSocketCannotTakeAtOnceFinishesWhenThePeerReads) {
   EXPECT_TRUE(received == big);
 }
 
+// What the socket took is not waiting any more, even before the write's
+// completion ran (a slow-consumer check asks unsent(), client.hpp).
+TEST(TcpStream, UnsentCountsOnlyWhatTheSocketHasNotTaken) {
+  Pair p;
+  const std::string small(1000, 's');
+  int completions = 0;
+  p.stream->async_write(asio::buffer(small), [&](const boost::system::error_code&, std::size_t) { ++completions; });
+  EXPECT_EQ(completions, 0);  // completes from the event loop
+  EXPECT_EQ(p.stream->unsent(small.size()), 0u);
+  p.io.restart();
+  p.io.poll();
+  EXPECT_EQ(completions, 1);
+
+  const std::string big(32 * 1024 * 1024, 'b');
+  p.stream->async_write(asio::buffer(big), [&](const boost::system::error_code&, std::size_t) { ++completions; });
+  const std::size_t waiting = p.stream->unsent(big.size());
+  EXPECT_GT(waiting, 0u);  // 32 MiB do not fit in loopback's buffers
+  EXPECT_LT(waiting, big.size());  // some did
+  std::string received(small.size() + big.size(), '\0');
+  std::thread reader([&] { asio::read(p.peer, asio::buffer(received)); });
+  run_until(p.io, [&] { return completions == 2; });
+  reader.join();
+  EXPECT_EQ(completions, 2);
+  EXPECT_EQ(p.stream->unsent(big.size()), 0u);
+}
+
 TEST(TcpStream, ClosingEndsAPendingWrite) {
   Pair p;
   std::string big(32 * 1024 * 1024, 'x');
