@@ -4,13 +4,33 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 namespace strata::bench {
 
-double cpu_seconds(int pid) {
+namespace {
+
+// Sum of the first field of every thread's schedstat; -1 when unreadable.
+double schedstat_seconds(int pid) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec);
+  if (ec) return -1;
+  unsigned long long ns = 0;
+  bool any = false;
+  for (const auto& task : it) {
+    std::ifstream f(task.path() / "schedstat");
+    unsigned long long run = 0;
+    if (!(f >> run)) continue;  // a thread that ended meanwhile
+    ns += run;
+    any = true;
+  }
+  return any ? static_cast<double>(ns) / 1e9 : -1;
+}
+
+double stat_seconds(int pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   if (!std::getline(f, line)) return -1;
@@ -26,6 +46,13 @@ double cpu_seconds(int pid) {
     if (i == 15) stime = std::stoull(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+double cpu_seconds(int pid) {
+  const double s = schedstat_seconds(pid);
+  return s >= 0 ? s : stat_seconds(pid);
 }
 
 long rss_kib(int pid) {

@@ -1,7 +1,10 @@
 // CPU time and resident memory of a process, from /proc (Linux).
-// cpu_seconds() is utime + stime of /proc/PID/stat (clock-tick resolution,
-// usually 10 ms, so it is read over a window of seconds); rss_kib() is
-// VmRSS of /proc/PID/status. Both return a negative value when the process
+// cpu_seconds() is the time the scheduler ran the process's threads, in
+// nanoseconds (/proc/PID/task/*/schedstat), the same total that utime +
+// stime of /proc/PID/stat round to clock ticks (10 ms: 4 % of what a
+// broker uses in a 5 s run at 10,000 msg/s); /proc/PID/stat is the
+// fallback where schedstat is missing. rss_kib() is VmRSS of
+// /proc/PID/status. Both return a negative value when the process
 // cannot be read.
 #pragma once
 
