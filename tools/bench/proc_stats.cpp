@@ -2,9 +2,9 @@
 #include "tools/bench/proc_stats.hpp"
 
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -12,23 +12,6 @@
 namespace strata::bench {
 
 namespace {
-
-// Sum of the first field of every thread's schedstat; -1 when unreadable.
-double schedstat_seconds(int pid) {
-  std::error_code ec;
-  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec);
-  if (ec) return -1;
-  unsigned long long ns = 0;
-  bool any = false;
-  for (const auto& task : it) {
-    std::ifstream f(task.path() / "schedstat");
-    unsigned long long run = 0;
-    if (!(f >> run)) continue;  // a thread that ended meanwhile
-    ns += run;
-    any = true;
-  }
-  return any ? static_cast<double>(ns) / 1e9 : -1;
-}
 
 double stat_seconds(int pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -51,8 +34,12 @@ double stat_seconds(int pid) {
 }  // namespace
 
 double cpu_seconds(int pid) {
-  const double s = schedstat_seconds(pid);
-  return s >= 0 ? s : stat_seconds(pid);
+  clockid_t clock{};
+  timespec t{};
+  if (clock_getcpuclockid(pid, &clock) == 0 && clock_gettime(clock, &t) == 0) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+  }
+  return stat_seconds(pid);
 }
 
 long rss_kib(int pid) {
