@@ -169,7 +169,9 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
   io.rend += n;
   const bool filled = io.rend == io.rbuf.size();
   last_rx_ = std::chrono::steady_clock::now();
-  process_input();
+  // A batch of its own (TLS and WebSocket read through Asio, not the
+  // poller): what this read routes to one client goes out in one write.
+  core_.poller().batch([this] { process_input(); });
   if (filled && io.rbuf.size() < max_read_chunk) {
     io.rbuf.resize(io.rbuf.size() * 2);
   } else if (io.rpos == io.rend && n < initial_read_buffer && io.rbuf.size() > initial_read_buffer) {
@@ -456,6 +458,22 @@ void Client::flush_after_routing() {
 
 void Client::flush() {
   if (writing_ || held_for_outbox_ || !io_ || io_->wpending.empty() || state_ == State::closed) return;
+  transport::Poller& poller = core_.poller();
+  if (poller.dispatching()) {
+    if (!flush_deferred_) {
+      flush_deferred_ = true;
+      poller.complete([self = shared_from_this()] {
+        self->flush_deferred_ = false;
+        self->write_output();
+      });
+    }
+    return;
+  }
+  write_output();
+}
+
+void Client::write_output() {
+  if (writing_ || held_for_outbox_ || !io_ || io_->wpending.empty() || state_ == State::closed) return;
   Io& io = *io_;  // kept while writing_ (release_io())
   std::swap(io.wactive, io.wpending);
   io.wpending.clear();
@@ -567,6 +585,10 @@ void Client::close(bool will_due) {
   if (state_ == State::closed) return;
   auto self = shared_from_this();
   bool was_connected = state_ == State::connected;
+  // What the batch's end would have written goes now, as it did at once
+  // before writes were gathered per batch (a packet sent just before
+  // closing, such as a DISCONNECT's).
+  if (flush_deferred_) write_output();
   state_ = State::closed;
   core_.cancel_deadline(*this);
   // A notice cannot go between the bytes of a write under way.

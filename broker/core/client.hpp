@@ -134,6 +134,10 @@ class Client final : public session::Attachment,
   void send(const protocol::Packet& packet);  // encode() and flush()
   // Adds the packet to the output; it is written at the next flush().
   void encode(const protocol::Packet& packet);
+  // Writes the output. During a batch of the core's poller (its read
+  // events, or deliveries posted from another core) the write waits for
+  // the batch's end, so that every message the batch routes here goes out
+  // in one write rather than the first alone and the rest after it.
   void flush();
   // flush() for a PUBLISH's acknowledgement just routed: if copies of the
   // message wait for this turn's post to other cores (Core::post_remote),
@@ -143,6 +147,8 @@ class Client final : public session::Attachment,
   // instead of by its queue's rules).
   void flush_after_routing();
   void close_after_flush();
+  // flush() now, whatever batch is being dispatched.
+  void write_output();
   // Closes the stream with notice_ (none while a write is under way).
   void close(bool will_due);
   void fail(protocol::ReasonCode reason, std::string_view text);
@@ -327,6 +333,8 @@ class Client final : public session::Attachment,
   // flush_after_routing() is waiting for the core's outbox: nothing is
   // written until then.
   bool held_for_outbox_ = false;
+  // flush() waits for the end of the poller's batch (write_output).
+  bool flush_deferred_ = false;
 
   // What a connection needs only once it does more than connect and wait
   // (publishes, aliases, rate limits, back-pressure, enhanced

@@ -32,6 +32,7 @@ Core::Core(Broker& broker, unsigned index, unsigned core_count)
       // (~110 instructions per message at everyday rates). Posting from
       // other threads still locks the scheduler, and timers the reactor.
       io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
+      poller_(transport::Poller::of(io_)),
       deadline_timer_(io_),
       outbox_(core_count) {
   stats_.set_listener_count(broker.config().listeners.size());
@@ -323,7 +324,10 @@ void Core::flush_outbox() {
     // must be copyable.
     auto batch = std::make_shared<std::vector<RemoteDelivery>>(std::move(outbox_[i]));
     asio::post(dest.io_, [&dest, arrive, batch] {
-      for (RemoteDelivery& r : *batch) dest.deliver(r.to, std::move(r.delivery));
+      // One batch: a client that many of these go to writes them once.
+      dest.poller_.batch([&] {
+        for (RemoteDelivery& r : *batch) dest.deliver(r.to, std::move(r.delivery));
+      });
       if (arrive) dest.broker_.store().after_commit(dest.index_, arrive);
     });
     outbox_[i].clear();  // moved from; make it valid and empty

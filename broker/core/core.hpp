@@ -38,6 +38,7 @@
 #include "broker/core/session_info.hpp"
 #include "broker/core/publish_hook.hpp"
 #include "broker/core/stats.hpp"
+#include "broker/transport/poller.hpp"
 #include "broker/router/retained_index.hpp"
 #include "broker/router/topic_trie.hpp"
 #include "broker/session/session.hpp"
@@ -57,6 +58,9 @@ class Core {
 
   unsigned index() const noexcept { return index_; }
   boost::asio::io_context& io() noexcept { return io_; }
+  // The readiness set of io_'s plain TCP connections; its batches gather
+  // the clients' writes (Client::flush).
+  transport::Poller& poller() noexcept { return poller_; }
   Broker& broker() noexcept { return broker_; }
   Stats& stats() noexcept { return stats_; }
   router::TopicTrie& trie() noexcept { return trie_; }
@@ -275,6 +279,7 @@ class Core {
   // still hold take their entries out of it when they go.
   DeadlineWheel deadlines_;
   boost::asio::io_context io_;
+  transport::Poller& poller_;  // a service of io_
   boost::asio::steady_timer deadline_timer_;  // at the wheel's next wake
   std::optional<std::chrono::steady_clock::time_point> deadline_armed_;  // when it is set for
   bool expiring_ = false;  // on_deadline_timer() is firing: it arms afterwards

@@ -81,22 +81,16 @@ void Poller::on_ready(const boost::system::error_code& ec) {
   }
   // Whatever a handler does (throws included), the batch ends, what it
   // completed still runs, and the set is waited on again.
-  struct Done {
+  struct Rearm {
     Poller& p;
-    ~Done() {
+    ~Rearm() {
       p.next_ = p.size_ = 0;
-      p.dispatching_ = false;
-      try {
-        for (auto& fn : p.deferred_) boost::asio::post(p.io_, std::move(fn));  // only after a throw
-      } catch (...) {
-      }
-      p.deferred_.clear();
       p.arm();
     }
-  } done{*this};
+  } rearm{*this};
   const int n = ::epoll_wait(epoll_fd_, batch_.data(), static_cast<int>(batch_.size()), 0);
   if (n <= 0) return;
-  dispatching_ = true;
+  BatchScope scope{*this};
   size_ = n;
   while (next_ < size_) {
     const epoll_event& e = batch_[static_cast<std::size_t>(next_++)];
@@ -105,12 +99,28 @@ void Poller::on_ready(const boost::system::error_code& ec) {
   run_deferred();
 }
 
+Poller::BatchScope::~BatchScope() {
+  poller.dispatching_ = false;
+  try {
+    for (auto& fn : poller.deferred_) boost::asio::post(poller.io_, std::move(fn));  // only after a throw
+  } catch (...) {
+  }
+  poller.deferred_.clear();
+}
+
 void Poller::run_deferred() {
   // A completion may complete more (a write done starts the next one):
   // those join the end and run in this loop too.
-  for (std::size_t i = 0; i < deferred_.size(); ++i) {
-    auto fn = std::move(deferred_[i]);
-    fn();
+  std::size_t i = 0;
+  try {
+    for (; i < deferred_.size(); ++i) {
+      auto fn = std::move(deferred_[i]);
+      fn();
+    }
+  } catch (...) {
+    // What ran (and the one that threw) goes; the rest is posted.
+    deferred_.erase(deferred_.begin(), deferred_.begin() + static_cast<std::ptrdiff_t>(i + 1));
+    throw;
   }
   deferred_.clear();
 }

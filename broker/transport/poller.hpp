@@ -75,7 +75,36 @@ class Poller final : public boost::asio::io_context::service {
     }
   }
 
+  // True while a batch is dispatched: what complete() is given now runs at
+  // its end, after every event of the batch. Output can be gathered so: a
+  // connection that many of the batch's messages go to writes them once.
+  bool dispatching() const noexcept { return dispatching_; }
+
+  // Runs `fn` as a batch of its own (a core's deliveries posted from
+  // another core): complete() inside it runs at its end, not posted. Inside
+  // a batch already, `fn` simply joins it.
+  template <class F>
+  void batch(F&& fn) {
+    if (dispatching_) {
+      fn();
+      return;
+    }
+    BatchScope scope{*this};
+    fn();
+    run_deferred();
+  }
+
  private:
+  // Marks a batch; at its end (throws included) whatever it completed and
+  // did not run is posted, so nothing is lost.
+  struct BatchScope {
+    explicit BatchScope(Poller& p) noexcept : poller(p) { p.dispatching_ = true; }
+    BatchScope(const BatchScope&) = delete;
+    BatchScope& operator=(const BatchScope&) = delete;
+    ~BatchScope();
+    Poller& poller;
+  };
+
   void shutdown() override;
   void arm();
   void on_ready(const boost::system::error_code& ec);
