@@ -29,10 +29,13 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <memory>
 #include <new>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
@@ -40,6 +43,7 @@
 #include "broker/config/config.hpp"
 #include "broker/core/broker.hpp"
 #include "broker/core/core.hpp"
+#include "tests/unit/broker/core/tcp_segments.hpp"
 
 // --- counting operator new -------------------------------------------------
 
@@ -123,6 +127,8 @@ class Conn {
   Conn& operator=(const Conn&) = delete;
 
   bool ok() const { return fd_ >= 0; }
+  // TCP data segments this socket has received.
+  std::uint32_t data_segments_in() const { return test::tcp_data_segments_in(fd_); }
   bool send(const std::string& s) {
     std::size_t off = 0;
     while (off < s.size()) {
@@ -319,6 +325,50 @@ class MessageCost : public ::testing::Test {
   std::promise<std::uint16_t> bound_;
   std::string failed_;
 };
+
+// Messages that one batch of the core's poller routes to one subscriber
+// leave in one write (Client::flush): here, one TCP segment. The core is
+// held while eight publishers each send a message, so that it reads all
+// eight in one batch; before writes were gathered, the first message went
+// out alone and the other seven in a second write.
+TEST_F(MessageCost, ABatchRoutedToOneSubscriberLeavesInOneWrite) {
+  constexpr int publishers = 8;
+  Conn sub(port_);
+  ASSERT_TRUE(sub.ok()) << "cannot connect to the broker: " << failed_;
+  ASSERT_TRUE(mqtt_connect(sub, "batch-sub"));
+  ASSERT_TRUE(mqtt_subscribe(sub, "plant/#", 0));
+  std::vector<std::unique_ptr<Conn>> pubs;
+  for (int i = 0; i < publishers; ++i) {
+    pubs.push_back(std::make_unique<Conn>(port_));
+    ASSERT_TRUE(pubs.back()->ok());
+    ASSERT_TRUE(mqtt_connect(*pubs.back(), "batch-pub-" + std::to_string(i)));
+  }
+  std::promise<void> held, release;
+  auto released = release.get_future().share();
+  boost::asio::post(broker_->core(0).io(), [&held, released] {
+    held.set_value();
+    released.wait();
+  });
+  held.get_future().wait();
+  const std::uint32_t before = sub.data_segments_in();
+  for (int i = 0; i < publishers; ++i) {
+    // Over loopback the bytes are in the broker's socket when send returns.
+    ASSERT_TRUE(pubs[static_cast<std::size_t>(i)]->send(
+        packet(0x30, str("plant/line" + std::to_string(i) + "/temp") + '\x00' + "v" + std::to_string(i))));
+  }
+  release.set_value();
+  std::set<std::string> topics, expected;
+  for (int i = 0; i < publishers; ++i) {
+    std::uint8_t first = 0;
+    std::size_t n = 0;
+    ASSERT_TRUE(sub.read_packet(first, n)) << "message " << i;
+    EXPECT_EQ(first, 0x30);
+    topics.insert(std::string(sub.body() + 2, 16));  // after the topic's 2-byte length
+    expected.insert("plant/line" + std::to_string(i) + "/temp");
+  }
+  EXPECT_EQ(topics, expected);
+  EXPECT_EQ(sub.data_segments_in() - before, 1u);
+}
 
 TEST_F(MessageCost, Qos0FanInAllocationsPerMessage) { check("qos0_fanin", measure(0)); }
 

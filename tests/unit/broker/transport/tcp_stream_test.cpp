@@ -5,6 +5,7 @@
 // socket cannot take at once finish when the peer reads; closing ends
 // what is pending; a handler may destroy another stream of the same batch.
 #include "broker/transport/tcp_stream.hpp"
+#include "broker/transport/poller.hpp"
 
 #include <gtest/gtest.h>
 
@@ -274,6 +275,37 @@ TEST(TcpStream, ShutdownDestroysHandlersThatOwnTheirStream) {
   EXPECT_FALSE(watch.expired());
   io.reset();
   EXPECT_TRUE(watch.expired());
+}
+
+// Poller::batch (a core's deliveries from another core): what complete()
+// is given inside it runs at its end, before batch() returns, and nothing
+// is posted; a batch inside a batch joins it.
+TEST(Poller, CompletionsInsideABatchRunAtItsEnd) {
+  asio::io_context io;
+  Poller& poller = Poller::of(io);
+  std::string order;
+  EXPECT_FALSE(poller.dispatching());
+  poller.batch([&] {
+    EXPECT_TRUE(poller.dispatching());
+    poller.complete([&] {
+      order += 'c';
+      poller.complete([&] { order += 'd'; });  // completed by a completion: same batch
+    });
+    poller.batch([&] {
+      order += 'n';
+      poller.complete([&] { order += 'e'; });
+    });
+    order += 'b';
+  });
+  EXPECT_EQ(order, "nbced");
+  EXPECT_FALSE(poller.dispatching());
+  EXPECT_EQ(io.poll(), 0u);  // nothing was posted
+  io.restart();              // (out of work, the context stopped)
+  // Outside a batch, complete() posts.
+  poller.complete([&] { order += 'p'; });
+  EXPECT_EQ(order, "nbced");
+  EXPECT_EQ(io.poll(), 1u);
+  EXPECT_EQ(order, "nbcedp");
 }
 
 }  // namespace
