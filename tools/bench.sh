@@ -27,6 +27,8 @@
 #                       [--threads 1] [--broker-cpus 0] [--gen-cpus 1] [--inflight 65535]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=tools/bench_brokers.sh
+source tools/bench_brokers.sh
 
 preset=release
 repeat=3
@@ -83,48 +85,11 @@ ulimit -n 20000 2>/dev/null || true
 
 # Ports the kernel hands out as free, so that two runs at once (or anything
 # else on the machine) do not meet on a fixed port.
-read -r strata_port mosq_port relay_port < <(/usr/bin/python3 -c '
-import socket
-socks = [socket.socket() for _ in range(3)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
+read -r strata_port mosq_port relay_port < <(free_ports 3)
 
-# The brokers' settings, made equivalent: one thread, no persistence, the
-# same inflight window and queue length, no $SYS traffic during a run.
-write_strata_toml() {  # write_strata_toml DURABILITY
-cat > "$work/strata.toml" <<TOML
-[broker]
-threads = $threads
-log_level = "warn"
-[limits]
-receive_maximum = 1024
-max_inflight_messages = $inflight
-max_queued_messages = 10000
-[sys]
-interval = 0
-[store]
-durability = "$1"
-# No admin server: its default port may be held by another broker on the
-# machine, and the figures here do not need it.
-[admin]
-url = ""
-TOML
-}
-cat > "$work/mosquitto.conf" <<CONF
-per_listener_settings false
-user $(id -un)
-persistence false
-allow_anonymous true
-log_dest stderr
-log_type error
-log_type warning
-max_inflight_messages $inflight
-max_queued_messages 10000
-sys_interval 0
-set_tcp_nodelay true
-listener $mosq_port 127.0.0.1
-CONF
+# The brokers' settings, made equivalent (tools/bench_brokers.sh).
+write_strata() { write_strata_toml "$work/strata.toml" "$threads" "$inflight" "$1"; }
+write_mosquitto_conf "$work/mosquitto.conf" "$inflight" "$mosq_port"
 
 start_broker() {  # start_broker strata|mosquitto -> sets broker_pid, port
   if [ "$1" = strata ] || [ "$1" = strata_uring ]; then
@@ -142,10 +107,7 @@ start_broker() {  # start_broker strata|mosquitto -> sets broker_pid, port
     taskset -c $broker_cpus mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
   fi
   broker_pid=$!
-  for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
+  wait_port "$port" && return 0
   echo "bench.sh: $1 did not start" >&2
   exit 1
 }
@@ -184,9 +146,9 @@ for entry in "${scenarios[@]}"; do
     if [ "$b" = relay ] && [ "$name" != latency_10k ]; then continue; fi
     case "$name" in *_batch|*_sync) [[ "$b" == strata* ]] || continue ;; esac
     case "$name" in
-      *_sync) write_strata_toml sync ;;
-      *_batch) write_strata_toml batch ;;
-      *) write_strata_toml none ;;
+      *_sync) write_strata sync ;;
+      *_batch) write_strata batch ;;
+      *) write_strata none ;;
     esac
     for r in $(seq "$repeat"); do
       uptime >> "$out/uptime.log"
