@@ -278,6 +278,21 @@ void Replayer::persist(const ReplayJob& job) {
               store::Op{store::Op::Kind::put, jobs_dbi_, 0, job_key(job.id), encode_job(job), {}, {}});
 }
 
+void Replayer::prune_finished() {
+  std::size_t finished = 0;
+  for (const auto& [id, e] : jobs_) finished += e.job.state != JobState::running ? 1 : 0;
+  for (auto it = jobs_.begin(); it != jobs_.end() && finished > kKeepFinished;) {
+    if (it->second.job.state == JobState::running) {
+      ++it;
+      continue;
+    }
+    // On the queue of the job's own puts: deleted after its last one.
+    store_.push(store_.bridge_queue(), store::Op{store::Op::Kind::del, jobs_dbi_, 0, job_key(it->first), {}, {}, {}});
+    it = jobs_.erase(it);
+    --finished;
+  }
+}
+
 ReplayStatus Replayer::status_of(const Entry& e) const {
   ReplayStatus s;
   s.job = e.job;
@@ -321,6 +336,7 @@ std::optional<ReplayStatus> Replayer::create(const ReplayRequest& request, int& 
   e.job.created_ms = e.job.updated_ms = now_();
   e.run.started_ms = e.job.created_ms;
   persist(e.job);
+  prune_finished();
   auto [it, added] = jobs_.emplace(e.job.id, std::move(e));
   STRATA_INFO("historian") << "replay " << it->first << ": " << request.filter << " [" << request.from << ", "
                            << request.to << ") to bridge " << request.bridge

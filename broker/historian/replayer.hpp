@@ -85,6 +85,9 @@ class Replayer {
   static constexpr std::uint64_t kWindow = 1000;  // the most outbox records a job lets queue up
   static constexpr std::int64_t kSettleMs = 1000;
   static constexpr std::int64_t kTickMs = 50;
+  // Finished jobs (done, cancelled, failed) kept for the API; beyond this
+  // the oldest go, from memory and the store, when a job is created.
+  static constexpr std::size_t kKeepFinished = 100;
 
   using NowFn = std::function<std::int64_t()>;
   // Reads the stored jobs (running ones resume at start()). Before the
@@ -124,6 +127,7 @@ class Replayer {
   void step(std::uint64_t id);
   void count_step(std::uint64_t id);
   void persist(const ReplayJob& job);  // under mutex_
+  void prune_finished();               // under mutex_
   ReplayStatus status_of(const Entry& e) const;
   void fail(std::uint64_t id, const std::string& why);
 

@@ -232,6 +232,35 @@ TEST_F(ReplayerTest, ResumesFromTheStoredPositionAfterReopen) {
   EXPECT_EQ(create({"plant/#", T0, T0 + 1, "up", 0}).job.id, s.job.id + 1);
 }
 
+TEST_F(ReplayerTest, KeepsTheNewestFinishedJobsOnly) {
+  record({{"plant/a", 0}});
+  targets_.set_room(0);  // nothing is sent: every job stays running until cancelled
+  replayer_->start();
+  constexpr std::size_t keep = Replayer::kKeepFinished;
+  ReplayStatus out;
+  for (std::size_t i = 0; i <= keep; ++i) {
+    ReplayStatus s = create({"plant/a", T0, T0 + 1, "up", 0});
+    ASSERT_EQ(replayer_->cancel(s.job.id, out), Replayer::Cancel::cancelled);
+  }
+  ReplayStatus running = create({"plant/a", T0, T0 + 1, "up", 0});  // the first finished job goes
+  auto ids = [&] {
+    std::vector<std::uint64_t> out;
+    for (const auto& s : replayer_->list()) out.push_back(s.job.id);
+    return out;
+  };
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t id = 2; id <= running.job.id; ++id) want.push_back(id);
+  EXPECT_EQ(ids(), want);
+  EXPECT_FALSE(replayer_->get(1));
+  // Running jobs are never pruned, however many finished ones there are.
+  EXPECT_EQ(replayer_->get(running.job.id)->job.state, JobState::running);
+  // Gone from the store too, and the ids go on after the newest.
+  close();
+  open();
+  EXPECT_EQ(ids(), want);
+  EXPECT_EQ(create({"plant/a", T0, T0 + 1, "up", 0}).job.id, running.job.id + 1);
+}
+
 TEST_F(ReplayerTest, RefusesUnknownBridgesAndMissingPayloads) {
   int status = 0;
   std::string error;
