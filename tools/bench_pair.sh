@@ -13,7 +13,7 @@
 #
 # usage: tools/bench_pair.sh [--passes 6] [--duration 5] A B [-- STRATA-BENCH-ARGS...]
 #   e.g. tools/bench_pair.sh build/rel/bin/strata mosquitto
-#        tools/bench_pair.sh build/rel/bin/strata /tmp/before/strata -- fanin --pubs 20 --subs 1 --qos 0 --size 64 --rate 100000
+#        tools/bench_pair.sh build/rel/bin/strata "$BEFORE" -- fanin   # BEFORE: strata built from another commit --pubs 20 --subs 1 --qos 0 --size 64 --rate 100000
 # default scenario: cpu_10k of tools/bench.sh (10 publishers -> 1 subscriber, QoS 0, 64 B, 10,000 msg/s)
 set -euo pipefail
 cd "$(dirname "$0")/.."

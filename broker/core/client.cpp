@@ -457,7 +457,7 @@ void Client::flush_after_routing() {
 }
 
 void Client::flush() {
-  if (writing_ || held_for_outbox_ || !io_ || io_->wpending.empty() || state_ == State::closed) return;
+  if (!may_write()) return;
   transport::Poller& poller = core_.poller();
   if (poller.dispatching()) {
     if (!flush_deferred_) {
@@ -473,7 +473,7 @@ void Client::flush() {
 }
 
 void Client::write_output() {
-  if (writing_ || held_for_outbox_ || !io_ || io_->wpending.empty() || state_ == State::closed) return;
+  if (!may_write()) return;
   Io& io = *io_;  // kept while writing_ (release_io())
   std::swap(io.wactive, io.wpending);
   io.wpending.clear();

@@ -149,6 +149,10 @@ class Client final : public session::Attachment,
   void close_after_flush();
   // flush() now, whatever batch is being dispatched.
   void write_output();
+  // Output waits and nothing stops it from being written now.
+  bool may_write() const noexcept {
+    return !writing_ && !held_for_outbox_ && io_ && !io_->wpending.empty() && state_ != State::closed;
+  }
   // Closes the stream with notice_ (none while a write is under way).
   void close(bool will_due);
   void fail(protocol::ReasonCode reason, std::string_view text);
