@@ -45,18 +45,34 @@ std::string json_string(const std::string& s) {
 Runner::Runner(const Options& options)
     : o_(options), work_(asio::make_work_guard(io_)) {}
 
+void Runner::run_one_for(std::chrono::microseconds slice) {
+#if defined(BOOST_ASIO_HAS_IO_URING) && defined(BOOST_ASIO_DISABLE_EPOLL)
+  // Asio's io_uring backend can take the timeout of an earlier timed wait
+  // for an operation and crash (chriskohlhoff/asio#1284, Boost 1.81): bound
+  // the wait with a timer of our own instead.
+  // The timer is armed anew only once it has fired: cancelling it each
+  // turn would queue a handler each turn, and the ring would never be read.
+  if (!slice_armed_) {
+    slice_armed_ = true;
+    slice_timer_.expires_after(slice);
+    slice_timer_.async_wait([this](const boost::system::error_code&) { slice_armed_ = false; });
+  }
+  io_.run_one();
+#else
+  io_.run_one_for(slice);
+#endif
+}
+
 bool Runner::run_until(const std::function<bool()>& done, double seconds) {
   const std::uint64_t deadline = now_ns() + static_cast<std::uint64_t>(seconds * 1e9);
   std::uint64_t next_ping = now_ns() + static_cast<std::uint64_t>(o_.keepalive) * 500'000'000ULL;
   while (!done()) {
     const std::uint64_t now = now_ns();
     if (now >= deadline) return false;
-    if (loading_) {
-      pace(now);
-      io_.run_one_for(o_.rate > 0 ? std::chrono::microseconds(20) : std::chrono::microseconds(1000));
-    } else {
-      io_.run_one_for(std::chrono::milliseconds(5));
-    }
+    if (loading_) pace(now);
+    run_one_for(!loading_ ? std::chrono::microseconds(5000)
+                : o_.rate > 0 ? std::chrono::microseconds(20)
+                              : std::chrono::microseconds(1000));
     if (o_.keepalive != 0 && now >= next_ping) {
       ping_all();
       next_ping = now + static_cast<std::uint64_t>(o_.keepalive) * 500'000'000ULL;

@@ -28,6 +28,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "tools/bench/bench_connection.hpp"
 #include "tools/bench/options.hpp"
@@ -69,6 +70,7 @@ class Runner : public ConnectionEvents {
   };
 
   bool run_until(const std::function<bool()>& done, double seconds);
+  void run_one_for(std::chrono::microseconds slice);  // one handler, or none within `slice`
   BenchConnection& open(std::uint32_t index, std::size_t read_buffer, protocol::Connect c);
   std::uint64_t completed(const Publisher& p) const;
   void top_up(Publisher& p);
@@ -83,6 +85,8 @@ class Runner : public ConnectionEvents {
 
   Options o_;
   boost::asio::io_context io_;
+  boost::asio::steady_timer slice_timer_{io_};  // run_one_for on io_uring
+  bool slice_armed_ = false;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::ip::tcp::endpoint broker_;
   std::optional<boost::asio::ssl::context> tls_;  // tls:// and wss:// only
