@@ -50,12 +50,16 @@ void Runner::run_one_for(std::chrono::microseconds slice) {
   // Asio's io_uring backend can take the timeout of an earlier timed wait
   // for an operation and crash (chriskohlhoff/asio#1284, Boost 1.81): bound
   // the wait with a timer of our own instead.
-  // The timer is armed anew only once it has fired: cancelling it each
+  // The timer is armed anew only once it has fired, or to end sooner (a
+  // load's short slices after the set-up's long ones): cancelling it each
   // turn would queue a handler each turn, and the ring would never be read.
-  if (!slice_armed_) {
+  const auto due = std::chrono::steady_clock::now() + slice;
+  if (!slice_armed_ || slice_timer_.expiry() > due) {
     slice_armed_ = true;
-    slice_timer_.expires_after(slice);
-    slice_timer_.async_wait([this](const boost::system::error_code&) { slice_armed_ = false; });
+    slice_timer_.expires_at(due);
+    slice_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec != asio::error::operation_aborted) slice_armed_ = false;  // not the wait replaced above
+    });
   }
   io_.run_one();
 #else
